@@ -1,0 +1,26 @@
+/* Small shared helpers: clocks, random bytes, hex. */
+#ifndef SB_UTIL_H
+#define SB_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SB_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/** Monotonic clock in microseconds / milliseconds. */
+uint64_t sb_now_us(void);
+uint64_t sb_now_ms(void);
+/** Wall clock in milliseconds since the epoch. */
+uint64_t sb_wall_ms(void);
+
+/** Fills buf with cryptographically secure random bytes (OpenSSL); 0 or -1. */
+int sb_random_bytes(void *buf, size_t len);
+/** A random uint32 that is not 0. */
+uint32_t sb_random_u32(void);
+/** Writes `len` random characters from [A-Za-z0-9+/] and a NUL (ICE ufrag/pwd alphabet). */
+int sb_random_ice_string(char *out, size_t len);
+
+/** Lower-case hex of len bytes into out (2*len+1 bytes). */
+void sb_hex(const uint8_t *in, size_t len, char *out);
+
+#endif
