@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Installs what Switchboard needs on Debian 12 (run as root); safe to run again.
+#
+# Usage: scripts/install-deps.sh [--test]
+#   --test  also install what the tests need: Chromium, Node.js + npm (if node is missing),
+#           clang (fuzz builds), and the browser test's npm packages
+# Then builds libsrtp2 with OpenSSL into /opt/switchboard (scripts/build-libsrtp.sh); if that
+# fails the build falls back to Debian's libsrtp2 and this script still succeeds.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(dirname "$here")
+with_tests=0
+
+usage() { sed -n '2,9s/^# \{0,1\}//p' "$0"; }
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --test) with_tests=1; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "install-deps: unknown argument: $1" >&2; usage >&2; exit 2 ;;
+  esac
+done
+
+log() { echo "install-deps: $*"; }
+
+if [ "$(id -u)" != 0 ]; then
+  echo "install-deps: must run as root (apt-get install)" >&2
+  exit 1
+fi
+if ! grep -qs '^ID=debian' /etc/os-release; then
+  log "warning: not Debian; package names are Debian 12's"
+fi
+
+pkgs=(build-essential cmake pkg-config libuv1-dev libnice-dev libsrtp2-dev libssl-dev libopus-dev
+      libvpx-dev libwebsockets-dev libwebsockets-evlib-uv libjansson-dev libjwt-dev libsqlite3-dev
+      dpkg-dev iproute2 ca-certificates)
+if [ "$with_tests" = 1 ]; then
+  # procps: ps/pgrep-free diagnostics in test logs; fonts keep headless Chromium quiet.
+  pkgs+=(chromium clang procps fonts-dejavu-core)
+  command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
+  command -v npm >/dev/null 2>&1 || pkgs+=(npm)
+fi
+
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+
+missing=()
+for p in "${pkgs[@]}"; do installed "$p" || missing+=("$p"); done
+
+# Only touch apt when something is missing, so a second run is quick and offline-safe.
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update
+  apt-get install -y --no-install-recommends "${missing[@]}"
+else
+  log "all Debian packages present"
+fi
+
+if [ "$with_tests" = 1 ] && [ -f "$root/tests/browser/package-lock.json" ]; then
+  if [ ! -d "$root/tests/browser/node_modules/playwright-core" ]; then
+    log "installing the browser test's npm packages (npm ci)"
+    (cd "$root/tests/browser" && npm ci --no-audit --no-fund)
+  fi
+fi
+
+if ! "$here/build-libsrtp.sh"; then
+  log "warning: libsrtp2 with OpenSSL was not built; using Debian's libsrtp2 (slower)"
+fi
+log "done"
