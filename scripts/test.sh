@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Installs the test dependencies, builds the normal tree (build/) and the sanitizer tree
+# (build-asan/, -DSB_SANITIZE=ON), and runs every test in both (unit, integration, browser).
+# Exits non-zero if anything fails; both trees are always tried so one run shows all failures.
+#
+# Usage: scripts/test.sh [--skip-deps] [--only build|build-asan] [-- CTEST_ARGS...]
+#   --skip-deps  do not run scripts/install-deps.sh --test first
+#   --only DIR   build and test only that tree
+#   CTEST_ARGS   passed to ctest (e.g. -R browser)
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(dirname "$here")
+skip_deps=0
+only=""
+ctest_args=()
+
+usage() { sed -n '2,10s/^# \{0,1\}//p' "$0"; }
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --skip-deps) skip_deps=1; shift ;;
+    --only) [ $# -ge 2 ] || { echo "test.sh: --only needs build or build-asan" >&2; exit 2; }
+            only=$2; shift 2 ;;
+    --) shift; ctest_args=("$@"); break ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "test.sh: unknown argument: $1" >&2; usage >&2; exit 2 ;;
+  esac
+done
+case "$only" in ""|build|build-asan) ;; *) echo "test.sh: --only takes build or build-asan" >&2; exit 2 ;; esac
+
+cd "$root"
+if [ "$skip_deps" = 0 ]; then
+  "$here/install-deps.sh" --test || { echo "test.sh: installing dependencies failed" >&2; exit 1; }
+fi
+
+jobs=2   # the machines have 2 cores shared with others
+failed=()
+
+# run_tree DIR [CMAKE_ARGS...]: configure, build and test one tree; records DIR on failure.
+run_tree() {
+  local dir=$1; shift
+  echo "=== $dir: configure"
+  if ! cmake -S . -B "$dir" "$@"; then failed+=("$dir (configure)"); return; fi
+  echo "=== $dir: build"
+  if ! cmake --build "$dir" -j "$jobs"; then failed+=("$dir (build)"); return; fi
+  echo "=== $dir: test"
+  if ! ctest --test-dir "$dir" --output-on-failure --no-tests=error "${ctest_args[@]}"; then
+    failed+=("$dir (tests)")
+  fi
+}
+
+if [ -z "$only" ] || [ "$only" = build ]; then
+  run_tree build -DSB_SANITIZE=OFF
+fi
+if [ -z "$only" ] || [ "$only" = build-asan ]; then
+  run_tree build-asan -DSB_SANITIZE=ON
+fi
+
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "test.sh: FAILED: ${failed[*]}"
+  exit 1
+fi
+echo "test.sh: all builds and tests passed"
