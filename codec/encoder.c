@@ -214,7 +214,9 @@ int sb_opus_encode_tone(const sb_opus_enc_params_t *p, sb_enc_stream_t *out) {
   enc = opus_encoder_create(48000, p->channels, OPUS_APPLICATION_VOIP, &err);
   if (!enc || err != OPUS_OK)
     goto exit;
-  if (opus_encoder_ctl(enc, OPUS_SET_BITRATE(p->bitrate_bps ? p->bitrate_bps : 32000)) != OPUS_OK)
+  /* Forced channels: libopus would otherwise code low-bitrate stereo as mono. */
+  if (opus_encoder_ctl(enc, OPUS_SET_BITRATE(p->bitrate_bps ? p->bitrate_bps : 32000)) != OPUS_OK ||
+      opus_encoder_ctl(enc, OPUS_SET_FORCE_CHANNELS(p->channels)) != OPUS_OK)
     goto exit;
   for (unsigned f = 0; f < p->frames; f++) {
     for (int i = 0; i < SB_OPUS_FRAME_SAMPLES; i++) {
