@@ -1,0 +1,370 @@
+// Switchboard client library: an ES module with no build step (docs/protocol.md).
+//
+//   import { SwitchboardClient } from '/switchboard.js';
+//   const client = new SwitchboardClient();
+//   client.addEventListener('streamadded', (e) => { video.srcObject = e.detail.stream; });
+//   client.addEventListener('ended', (e) => console.log('call ended:', e.detail.reason));
+//   const me = await client.connect(SwitchboardClient.defaultUrl(), token);  // {id, tenant, name}
+//   await client.join('demo', await navigator.mediaDevices.getUserMedia({audio: true, video: true}));
+//   const rooms = await client.request('rooms.list', {});                  // any API method
+//   await client.leave();
+//   client.close();
+//
+// Events (CustomEvent; the payload is in `event.detail`):
+//   participantjoined {user, tenant, name}     another participant entered the call
+//   participantleft   {user, tenant, reason}   ... and left it
+//   streamadded       {user, stream}           a participant's MediaStream (audio+video grouped by
+//                                              the msid stream id, which is the user id)
+//   streamremoved     {user, stream}           that stream has no tracks left or its user left
+//   connected         {room}                   ICE and DTLS are up on the server side
+//   ended             {room, reason}           the call is over: a server reason (consent_expired,
+//                                              dtls_failed, revoked, server_shutdown), 'left' after
+//                                              leave(), or 'disconnected' if the socket closed
+//   disconnected      {code, reason}           the WebSocket closed
+//   peerstate         {state}                  RTCPeerConnection.connectionState changed
+//   event             {event, data}            every server event, including ones not listed here
+//   error             {error}                  a SwitchboardError not tied to a request
+//
+// Errors: promises reject with SwitchboardError; `code` is a server code of docs/protocol.md
+// (bad_request, unauthenticated, forbidden, not_found, conflict, ...) or one of the client's own:
+// 'disconnected' (socket closed before the reply), 'timeout' (no reply in time), 'state' (the
+// call is not in a state that allows this).
+
+const SUBPROTOCOL = 'switchboard.v1';
+
+/** An error from the server (code of docs/protocol.md) or from this client. */
+export class SwitchboardError extends Error {
+  constructor(code, message, method) {
+    super(message ? `${code}: ${message}` : code);
+    this.name = 'SwitchboardError';
+    this.code = code;
+    this.method = method || null;
+  }
+}
+
+/** A client for one WebSocket session: authentication, API requests and at most one call. */
+export class SwitchboardClient extends EventTarget {
+  /**
+   * @param {object} [options]
+   * @param {number} [options.timeoutMs=20000] how long a request waits for its reply
+   * @param {boolean} [options.trickle=true] send our ICE candidates with call.candidate (the
+   *   ICE-lite server does not need them, it learns our address from connectivity checks)
+   * @param {RTCConfiguration} [options.rtcConfig] merged into the RTCPeerConnection settings
+   */
+  constructor(options = {}) {
+    super();
+    this.timeoutMs = options.timeoutMs ?? 20000;
+    this.trickle = options.trickle ?? true;
+    this.rtcConfig = options.rtcConfig || {};
+    this.ws = null;
+    this.user = null;            // {id, tenant, name} after connect()
+    this.pc = null;              // the RTCPeerConnection of the current call
+    this.room = null;
+    this.callId = null;
+    this.revision = 0;
+    this.participants = new Map();   // user id -> {user, tenant, name}
+    this.streams = new Map();        // user id -> MediaStream
+    this._nextId = 1;
+    this._pending = new Map();       // request id -> {resolve, reject, timer, method}
+    this._sdpChain = Promise.resolve();  // serialises answer/offer handling on this.pc
+    this._candidates = null;         // candidates gathered before the join reply
+  }
+
+  /** The WebSocket URL of the server that served this page (ws[s]://host/ws). */
+  static defaultUrl(base = globalThis.location?.href) {
+    const url = new URL('/ws', base);
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    return url.href;
+  }
+
+  /** Opens the WebSocket and authenticates; resolves with the user {id, tenant, name}. */
+  async connect(url, token) {
+    if (this.ws) throw new SwitchboardError('state', 'already connected');
+    const ws = new WebSocket(url || SwitchboardClient.defaultUrl(), SUBPROTOCOL);
+    this.ws = ws;
+    ws.addEventListener('message', (ev) => this._onMessage(ev.data));
+    ws.addEventListener('close', (ev) => this._onClose(ev));
+    await new Promise((resolve, reject) => {
+      const fail = () => reject(new SwitchboardError('disconnected', `cannot open ${url}`));
+      ws.addEventListener('open', () => { ws.removeEventListener('close', fail); resolve(); },
+                          { once: true });
+      ws.addEventListener('close', fail, { once: true });
+    });
+    try {
+      const result = await this.request('auth', { token });
+      this.user = result.user;
+      return this.user;
+    } catch (err) {
+      // The server closes after a failed auth (4001); make sure we do too.
+      if (this.ws === ws) ws.close(1000, 'auth failed');
+      throw err;
+    }
+  }
+
+  /** Sends one request; resolves with its `result`, rejects with a SwitchboardError. */
+  request(method, params = {}) {
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) {
+      return Promise.reject(new SwitchboardError('disconnected', 'not connected', method));
+    }
+    const id = this._nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this._pending.delete(id);
+        reject(new SwitchboardError('timeout', `no reply to ${method}`, method));
+      }, this.timeoutMs);
+      this._pending.set(id, { resolve, reject, timer, method });
+      this.ws.send(JSON.stringify({ id, method, params }));
+    });
+  }
+
+  /**
+   * Joins `room` publishing the audio and video tracks of `localStream` (either may be missing).
+   * We offer first: one audio and one video transceiver, sendonly. Resolves with the join result
+   * ({call, revision, participants}) once the server's answer is applied.
+   */
+  async join(room, localStream) {
+    if (this.pc) throw new SwitchboardError('state', 'already in a call');
+    const pc = new RTCPeerConnection({
+      iceServers: [], ...this.rtcConfig, bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require',
+    });
+    this.pc = pc;
+    this.room = room;
+    this._candidates = [];
+    pc.addEventListener('track', (ev) => this._onTrack(ev));
+    pc.addEventListener('icecandidate', (ev) => this._onIceCandidate(ev));
+    pc.addEventListener('connectionstatechange',
+                        () => this._emit('peerstate', { state: pc.connectionState }));
+    const streams = localStream ? [localStream] : [];
+    for (const kind of ['audio', 'video']) {
+      const track = localStream?.getTracks().find((t) => t.kind === kind);
+      pc.addTransceiver(track || kind, { direction: 'sendonly', streams });
+    }
+    // Server offers that arrive before our answer is applied wait behind it.
+    let answered;
+    let joined = false;
+    const answerApplied = new Promise((resolve) => { answered = resolve; });
+    this._sdpChain = this._sdpChain.then(() => answerApplied);
+    try {
+      await pc.setLocalDescription(await pc.createOffer());
+      const result = await this.request('call.join', { room, sdp: pc.localDescription.sdp });
+      if (this.pc !== pc) throw new SwitchboardError('state', 'call ended while joining');
+      joined = true;
+      this.callId = result.call;
+      this.revision = result.revision;
+      for (const p of result.participants || []) this._addParticipant(p);
+      await pc.setRemoteDescription({ type: 'answer', sdp: result.sdp });
+      answered();
+      this._flushCandidates();
+      return result;
+    } catch (err) {
+      answered();
+      if (this.pc === pc) this._teardown();
+      // The server admitted us but we cannot use its answer: do not stay in the room.
+      if (joined && this.ws?.readyState === WebSocket.OPEN) {
+        this.request('call.leave', {}).catch(() => {});
+      }
+      throw err instanceof SwitchboardError ? err
+        : new SwitchboardError('bad_sdp', `local WebRTC error: ${err.message}`, 'call.join');
+    }
+  }
+
+  /** Leaves the current call (tells the server when connected) and closes the peer connection. */
+  async leave() {
+    if (!this.pc) return;
+    const room = this.room;
+    this._teardown();
+    try {
+      if (this.ws?.readyState === WebSocket.OPEN) await this.request('call.leave', {});
+    } finally {
+      this._emit('ended', { room, reason: 'left' });
+    }
+  }
+
+  /** Closes the session: ends any call and the WebSocket. */
+  close() {
+    if (this.pc) {
+      const room = this.room;
+      this._teardown();
+      this._emit('ended', { room, reason: 'left' });
+    }
+    if (this.ws && this.ws.readyState <= WebSocket.OPEN) this.ws.close(1000, 'bye');
+  }
+
+  /** Stats of the current call's peer connection (RTCStatsReport), or null outside a call. */
+  getStats() {
+    return this.pc ? this.pc.getStats() : Promise.resolve(null);
+  }
+
+  /** Shorthand for addEventListener returning a function that removes the listener. */
+  on(type, fn) {
+    const listener = (ev) => fn(ev.detail);
+    this.addEventListener(type, listener);
+    return () => this.removeEventListener(type, listener);
+  }
+
+  _emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+
+  _onMessage(text) {
+    let msg;
+    try {
+      msg = JSON.parse(text);
+    } catch {
+      this._emit('error', { error: new SwitchboardError('bad_request', 'server sent invalid JSON') });
+      return;
+    }
+    if (msg.event) {
+      this._onEvent(msg.event, msg.data || {});
+      return;
+    }
+    const pending = msg.id != null ? this._pending.get(msg.id) : undefined;
+    if (!pending) {
+      if (msg.error) {
+        const e = msg.error;
+        this._emit('error', { error: new SwitchboardError(e.code, e.message) });
+      }
+      return;
+    }
+    this._pending.delete(msg.id);
+    clearTimeout(pending.timer);
+    if (msg.error) {
+      pending.reject(new SwitchboardError(msg.error.code, msg.error.message, pending.method));
+    } else {
+      pending.resolve(msg.result || {});
+    }
+  }
+
+  _onEvent(name, data) {
+    this._emit('event', { event: name, data });
+    switch (name) {
+      case 'call.participant_joined':
+        this._addParticipant(data);
+        break;
+      case 'call.participant_left':
+        this._removeParticipant(data);
+        break;
+      case 'call.offer':
+        this._onServerOffer(data);
+        break;
+      case 'call.connected':
+        this._emit('connected', { room: data.room });
+        break;
+      case 'call.ended':
+        if (this.pc) {
+          this._teardown();
+          this._emit('ended', { room: data.room, reason: data.reason });
+        }
+        break;
+      default:
+        break;
+    }
+  }
+
+  _onClose(ev) {
+    for (const [, p] of this._pending) {
+      clearTimeout(p.timer);
+      p.reject(new SwitchboardError('disconnected', `connection closed (${ev.code})`, p.method));
+    }
+    this._pending.clear();
+    this.ws = null;
+    if (this.pc) {
+      const room = this.room;
+      this._teardown();
+      this._emit('ended', { room, reason: 'disconnected' });
+    }
+    this._emit('disconnected', { code: ev.code, reason: ev.reason });
+  }
+
+  // A later server offer (tracks of participants added or removed): answer with call.answer.
+  _onServerOffer({ revision, sdp }) {
+    const pc = this.pc;
+    if (!pc) return;
+    this._sdpChain = this._sdpChain.then(async () => {
+      if (this.pc !== pc) return;
+      try {
+        await pc.setRemoteDescription({ type: 'offer', sdp });
+        await pc.setLocalDescription(await pc.createAnswer());
+        this.revision = revision;
+        await this.request('call.answer', { revision, sdp: pc.localDescription.sdp });
+      } catch (err) {
+        const error = err instanceof SwitchboardError ? err
+          : new SwitchboardError('bad_sdp', `cannot answer revision ${revision}: ${err.message}`);
+        this._emit('error', { error });
+      }
+    });
+  }
+
+  _onTrack(ev) {
+    const stream = ev.streams[0];
+    if (!stream) {
+      this._emit('error', { error: new SwitchboardError('bad_sdp',
+        `remote ${ev.track.kind} track without a=msid (mid ${ev.transceiver?.mid})`) });
+      return;
+    }
+    const user = stream.id;
+    if (this.streams.get(user) === stream) return;   // second track of a known stream
+    this.streams.set(user, stream);
+    stream.addEventListener('removetrack', () => {
+      if (stream.getTracks().length === 0) this._dropStream(user, stream);
+    });
+    this._emit('streamadded', { user, stream });
+  }
+
+  _dropStream(user, stream) {
+    if (this.streams.get(user) !== stream) return;
+    this.streams.delete(user);
+    this._emit('streamremoved', { user, stream });
+  }
+
+  _onIceCandidate(ev) {
+    if (!this.trickle) return;
+    const c = ev.candidate;
+    const params = c ? { candidate: c.candidate, sdpMid: c.sdpMid } : { candidate: '' };
+    if (c && !c.candidate) return;   // Chromium's per-m-line end marker; the null one follows
+    if (this._candidates) this._candidates.push(params);
+    else this._sendCandidate(params);
+  }
+
+  _flushCandidates() {
+    const queued = this._candidates || [];
+    this._candidates = null;
+    for (const params of queued) this._sendCandidate(params);
+  }
+
+  _sendCandidate(params) {
+    if (!this.pc) return;
+    this.request('call.candidate', params).catch((error) => this._emit('error', { error }));
+  }
+
+  _addParticipant(p) {
+    const info = { user: p.user, tenant: p.tenant, name: p.name || p.user };
+    const known = this.participants.has(p.user);
+    this.participants.set(p.user, info);
+    if (!known) this._emit('participantjoined', info);
+  }
+
+  _removeParticipant(p) {
+    if (!this.participants.delete(p.user)) return;
+    const stream = this.streams.get(p.user);
+    if (stream) this._dropStream(p.user, stream);
+    this._emit('participantleft', { user: p.user, tenant: p.tenant, reason: p.reason });
+  }
+
+  // Local end of a call: close the peer connection and forget its participants and streams.
+  _teardown() {
+    const pc = this.pc;
+    this.pc = null;
+    this._candidates = null;
+    if (pc) pc.close();
+    for (const [user, stream] of [...this.streams]) this._dropStream(user, stream);
+    for (const user of [...this.participants.keys()]) {
+      const p = this.participants.get(user);
+      this.participants.delete(user);
+      this._emit('participantleft', { user, tenant: p.tenant, reason: 'call_ended' });
+    }
+    this.room = null;
+    this.callId = null;
+    this.revision = 0;
+  }
+}
