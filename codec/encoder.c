@@ -107,7 +107,8 @@ static void draw_pattern(vpx_image_t *img, unsigned frame, unsigned seed) {
 static int packetize_frame(sb_enc_stream_t *s, const sb_vp8_enc_params_t *p, size_t max_payload,
                            const vpx_codec_cx_pkt_t *pkt, uint32_t index) {
   const uint8_t *data = pkt->data.frame.buf;
-  size_t left = pkt->data.frame.sz, first = 1;
+  size_t left = pkt->data.frame.sz;
+  int first = 1;
   int key = (pkt->data.frame.flags & VPX_FRAME_IS_KEY) != 0;
   uint16_t pic = (uint16_t)((p->picture_id_start + index) & 0x7fff);
   uint8_t desc[6];
