@@ -6,7 +6,8 @@
 void sb_simulcast_chooser_init(sb_simulcast_chooser_t *c, const sb_simulcast_config_t *cfg) {
   memset(c, 0, sizeof *c);
   c->current = SB_SIMULCAST_PAUSE;
-  c->cfg.up_margin_pct = cfg && cfg->up_margin_pct ? cfg->up_margin_pct : SB_SIMULCAST_UP_MARGIN_PCT;
+  c->cfg.up_margin_pct =
+      cfg && cfg->up_margin_pct ? cfg->up_margin_pct : SB_SIMULCAST_UP_MARGIN_PCT;
   c->cfg.up_hold_ms = cfg && cfg->up_hold_ms ? cfg->up_hold_ms : SB_SIMULCAST_UP_HOLD_MS;
 }
 

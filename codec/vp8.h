@@ -1,4 +1,5 @@
-/* VP8 RTP payload descriptor (RFC 7741 §4.2) and keyframe header (RFC 6386 §9.1), parsed in place.
+/* VP8 RTP payload descriptor (RFC 7741 §4.2) and keyframe header (RFC 6386 §9.1), parsed in
+ * place.
  *
  *        0 1 2 3 4 5 6 7
  *       |X|R|N|S|R| PID |   always

@@ -51,7 +51,7 @@ SB_TEST(frame_count_codes) {
   CHECK_EQ(t.frames, 6);
   CHECK_EQ(t.vbr, 0);
   CHECK_EQ(t.samples, 5760);
-  /* Code 3 (config 18, 10 ms), VBR with padding: 3 frames of 1, 2 and 1 bytes then 2 bytes of padding. */
+  /* Code 3 (config 18, 10 ms), VBR with padding: frames of 1, 2 and 1 bytes, 2 padding bytes. */
   const uint8_t c3v[] = {0x93, 0xc3, 2, 1, 2, 9, 9, 9, 9, 0, 0};
   CHECK_EQ(sb_opus_parse(c3v, sizeof c3v, &t), 0);
   CHECK_EQ(t.vbr, 1);
