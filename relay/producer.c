@@ -1,0 +1,153 @@
+#include "relay/producer.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "relay/consumer.h"
+
+#define SB_MAX_DROPOUT 3000
+#define SB_MAX_MISORDER 100
+
+sb_producer_t *sb_producer_create(sb_transport_t *t, const sb_producer_spec_t *spec) {
+  sb_producer_t *p = calloc(1, sizeof *p);
+  if (!p)
+    return NULL;
+  p->transport = t;
+  p->spec = *spec;
+  p->ssrc = spec->ssrc;
+  return p;
+}
+
+void sb_producer_destroy(sb_producer_t *p) {
+  if (!p)
+    return;
+  for (int i = 0; i < p->nconsumers; i++)
+    p->consumers[i]->producer = NULL;
+  free(p->consumers);
+  free(p);
+}
+
+int sb_producer_attach(sb_producer_t *p, sb_consumer_t *c) {
+  if (p->nconsumers == p->capconsumers) {
+    int cap = p->capconsumers ? 2 * p->capconsumers : 4;
+    sb_consumer_t **n = realloc(p->consumers, (size_t)cap * sizeof *n);
+    if (!n)
+      return -1;
+    p->consumers = n;
+    p->capconsumers = cap;
+  }
+  p->consumers[p->nconsumers++] = c;
+  c->producer = p;
+  return 0;
+}
+
+void sb_producer_detach(sb_producer_t *p, sb_consumer_t *c) {
+  for (int i = 0; i < p->nconsumers; i++)
+    if (p->consumers[i] == c) {
+      p->consumers[i] = p->consumers[--p->nconsumers];
+      break;
+    }
+  c->producer = NULL;
+}
+
+/* RFC 3550 A.1: sequence number tracking with wrap-around cycles. */
+static void update_seq(sb_rx_stats_t *s, uint16_t seq) {
+  if (!s->started) {
+    s->started = 1;
+    s->base_seq = seq;
+    s->max_seq = seq;
+    s->received = 1;
+    return;
+  }
+  uint16_t delta = (uint16_t)(seq - s->max_seq);
+  if (delta < SB_MAX_DROPOUT) {
+    if (seq < s->max_seq)
+      s->cycles += 1u << 16;
+    s->max_seq = seq;
+  } else if (delta > (uint16_t)(65536 - SB_MAX_MISORDER)) {
+    /* reordered: counted, max unchanged */
+  } else {
+    /* A large jump: the sender restarted; start over from here. */
+    s->base_seq = seq;
+    s->max_seq = seq;
+    s->cycles = 0;
+    s->received = 0;
+    s->expected_prior = s->received_prior = 0;
+  }
+  s->received++;
+}
+
+/* RFC 3550 A.8 interarrival jitter, in RTP timestamp units scaled by 16. */
+static void update_jitter(sb_rx_stats_t *s, uint32_t rtp_ts, uint64_t now_ms, uint32_t clock) {
+  int64_t arrival = (int64_t)(now_ms * (clock / 1000u));
+  int64_t transit = arrival - (int64_t)rtp_ts;
+  if (s->last_transit != 0) {
+    int64_t d = transit - s->last_transit;
+    if (d < 0)
+      d = -d;
+    s->jitter_q4 += (uint32_t)(d - ((s->jitter_q4 + 8) >> 4));
+  }
+  s->last_transit = transit;
+}
+
+void sb_producer_on_rtp(sb_producer_t *p, sb_rtp_packet_t *pkt, uint64_t now_ms) {
+  p->packets++;
+  p->bytes += pkt->payload_len;
+  update_seq(&p->rx, pkt->seq);
+  update_jitter(&p->rx, pkt->ts, now_ms, p->spec.clock ? p->spec.clock : 90000);
+  for (int i = 0; i < p->nconsumers; i++)
+    sb_consumer_forward(p->consumers[i], pkt, now_ms);
+}
+
+void sb_producer_on_sr(sb_producer_t *p, const sb_rtcp_sr_t *sr, uint64_t now_ms) {
+  p->rx.last_sr_mid = sb_ntp_mid32(sr->ntp);
+  p->rx.last_sr_ms = now_ms;
+}
+
+void sb_producer_request_keyframe(sb_producer_t *p, uint64_t now_ms) {
+  sb_transport_t *t = p->transport;
+  if (p->spec.kind != SB_KIND_VIDEO || p->ssrc == 0)
+    return;
+  if (p->last_pli_ms && now_ms - p->last_pli_ms < SB_PLI_INTERVAL_MS) {
+    p->pli_pending = 1; /* sent by the transport's tick once the interval has passed */
+    return;
+  }
+  uint8_t buf[64 + SB_SRTP_MAX_TRAILER];
+  int len = sb_rtcp_build_pli(buf, 64, t->rtcp_ssrc, p->ssrc);
+  if (len <= 0)
+    return;
+  p->last_pli_ms = now_ms;
+  p->pli_pending = 0;
+  sb_transport_send_rtcp(t, buf, (size_t)len);
+}
+
+int sb_producer_report(sb_producer_t *p, uint64_t now_ms, sb_rtcp_report_block_t *out) {
+  sb_rx_stats_t *s = &p->rx;
+  if (!s->started || p->ssrc == 0)
+    return -1;
+  uint32_t ext_max = s->cycles + s->max_seq;
+  uint32_t expected = ext_max - s->base_seq + 1;
+  int64_t lost = (int64_t)expected - (int64_t)s->received;
+  uint32_t expected_interval = expected - s->expected_prior;
+  uint32_t received_interval = s->received - s->received_prior;
+  int64_t lost_interval = (int64_t)expected_interval - (int64_t)received_interval;
+  s->expected_prior = expected;
+  s->received_prior = s->received;
+  memset(out, 0, sizeof *out);
+  out->ssrc = p->ssrc;
+  out->fraction_lost = (expected_interval == 0 || lost_interval <= 0)
+                           ? 0
+                           : (uint8_t)((lost_interval << 8) / expected_interval);
+  if (lost > 0x7fffff)
+    lost = 0x7fffff;
+  if (lost < -0x800000)
+    lost = -0x800000;
+  out->cumulative_lost = (int32_t)lost;
+  out->highest_seq = ext_max;
+  out->jitter = s->jitter_q4 >> 4;
+  if (s->last_sr_ms) {
+    out->lsr = s->last_sr_mid;
+    out->dlsr = (uint32_t)((now_ms - s->last_sr_ms) * 65536 / 1000);
+  }
+  return 0;
+}

@@ -1,0 +1,52 @@
+/* A producer is one incoming track of a transport. It keeps receive statistics for receiver
+ * reports and the fan-out list of its consumers (which it does not own). */
+#ifndef SB_PRODUCER_H
+#define SB_PRODUCER_H
+
+#include "relay/rtp.h"
+#include "relay/rtcp.h"
+#include "relay/transport.h"
+
+#define SB_PLI_INTERVAL_MS 1000
+
+typedef struct {
+  uint16_t max_seq;
+  uint32_t cycles;
+  uint32_t base_seq;
+  uint32_t received;
+  uint32_t expected_prior, received_prior;
+  uint32_t jitter_q4;       /* RFC 3550 A.8, scaled by 16 */
+  int64_t last_transit;
+  int started;
+  uint32_t last_sr_mid;     /* middle 32 bits of the last SR's NTP time */
+  uint64_t last_sr_ms;
+} sb_rx_stats_t;
+
+struct sb_producer {
+  sb_transport_t *transport;
+  sb_producer_spec_t spec;
+  uint32_t ssrc;            /* learned or signaled */
+  sb_consumer_t **consumers;
+  int nconsumers, capconsumers;
+  sb_rx_stats_t rx;
+  uint64_t packets, bytes;
+  uint64_t last_pli_ms;
+  int pli_pending;          /* a keyframe was asked for but rate limiting held it back */
+};
+
+sb_producer_t *sb_producer_create(sb_transport_t *t, const sb_producer_spec_t *spec);
+/** Detaches every consumer (they stop forwarding) and frees. */
+void sb_producer_destroy(sb_producer_t *p);
+
+int sb_producer_attach(sb_producer_t *p, sb_consumer_t *c);
+void sb_producer_detach(sb_producer_t *p, sb_consumer_t *c);
+
+/** Handles one unprotected RTP packet: statistics, then fan-out to consumers. */
+void sb_producer_on_rtp(sb_producer_t *p, sb_rtp_packet_t *pkt, uint64_t now_ms);
+void sb_producer_on_sr(sb_producer_t *p, const sb_rtcp_sr_t *sr, uint64_t now_ms);
+/** Asks the publisher for a keyframe (PLI), at most once per SB_PLI_INTERVAL_MS. */
+void sb_producer_request_keyframe(sb_producer_t *p, uint64_t now_ms);
+/** Fills a receiver report block for this producer; returns 0, or -1 before any packet. */
+int sb_producer_report(sb_producer_t *p, uint64_t now_ms, sb_rtcp_report_block_t *out);
+
+#endif

@@ -1,0 +1,137 @@
+/* The relay as signaling sees it: a set of worker threads, each with its own libuv loop and
+ * UDP port, driven by commands (down) and reporting events (up) through queues (brief §1).
+ * Signaling never touches relay objects directly. */
+#ifndef SB_RELAY_H
+#define SB_RELAY_H
+
+#include <stdint.h>
+#include <uv.h>
+
+#include "common/queue.h"
+#include "relay/dtls.h"
+
+#define SB_MAX_PRODUCERS 8
+#define SB_ID_LEN 64
+
+typedef enum { SB_KIND_AUDIO = 0, SB_KIND_VIDEO = 1 } sb_kind_t;
+
+/* Header extension ids negotiated on one transport (0 = not negotiated). */
+typedef struct {
+  uint8_t mid, rid, rrid, audio_level, abs_send_time, twcc, send_time;
+} sb_ext_ids_t;
+
+/* The bench's send-time extension, passed through to subscribers that negotiated it. */
+#define SB_EXT_SEND_TIME "urn:switchboard:rtp-hdrext:send-time"
+
+typedef struct {
+  uint32_t id;            /* index within the transport */
+  sb_kind_t kind;
+  uint32_t ssrc;          /* 0 = learn it from the mid extension */
+  uint32_t rtx_ssrc;
+  uint8_t pt, rtx_pt;
+  uint32_t clock;
+  char mid[32];
+} sb_producer_spec_t;
+
+typedef enum {
+  SB_CMD_TRANSPORT_CREATE = 1,
+  SB_CMD_TRANSPORT_CLOSE,
+  SB_CMD_ADMIT,
+  SB_CMD_CONSUMER_ADD,
+  SB_CMD_CONSUMER_RESUME,
+  SB_CMD_CONSUMER_REMOVE,
+  SB_CMD_SHUTDOWN,
+} sb_cmd_type_t;
+
+typedef struct {
+  sb_msg_t hdr;           /* hdr.type is an sb_cmd_type_t */
+  uint64_t transport;     /* the transport the command is about */
+  union {
+    struct {
+      char room[SB_ID_LEN];
+      char log_ctx[200];  /* "tenant/room/user" for the transport's log lines */
+      char ufrag[64];
+      char pwd[128];
+      char fp_alg[16];
+      char fp[160];
+      sb_ext_ids_t ext;
+      int admitted;
+      int nproducers;
+      sb_producer_spec_t producers[SB_MAX_PRODUCERS];
+    } create;
+    struct {
+      char reason[48];
+    } close;
+    struct {
+      int admitted;
+      char reason[48];
+    } admit;
+    struct {
+      uint64_t consumer;
+      uint64_t producer_transport;
+      uint32_t producer_id;
+      uint32_t ssrc;      /* what the subscriber sees */
+      uint8_t pt;
+      char mid[32];
+      int paused;
+    } consumer;
+  } u;
+} sb_cmd_t;
+
+typedef enum {
+  SB_EV_TRANSPORT_CONNECTED = 1, /* ICE and DTLS up, SRTP keyed */
+  SB_EV_TRANSPORT_CLOSED,        /* the worker closed it (reason) or confirms a close command */
+} sb_event_type_t;
+
+typedef struct {
+  sb_msg_t hdr;
+  uint64_t transport;
+  int worker;
+  char reason[48];
+  char srtp_profile[32];
+} sb_event_t;
+
+typedef struct sb_relay sb_relay_t;
+
+typedef struct {
+  const char *bind_ip;    /* address the UDP sockets bind to */
+  const char *announce_ip;/* address put in ICE candidates */
+  int port_base;          /* worker i listens on port_base + i (0: any free port) */
+  int workers;
+  sb_dtls_ctx_t *dtls;
+  uv_loop_t *events_loop; /* events are delivered on this loop */
+  void (*on_event)(sb_event_t *ev, void *arg); /* owns ev: free() it */
+  void *arg;
+} sb_relay_config_t;
+
+/** Starts the worker threads and binds their sockets. 0 or a negative errno. */
+int sb_relay_start(const sb_relay_config_t *cfg, sb_relay_t **out);
+/** Stops and joins every worker; closes every transport. Call on the events loop's thread;
+ * safe with NULL. */
+void sb_relay_stop(sb_relay_t *r);
+
+int sb_relay_workers(const sb_relay_t *r);
+uint16_t sb_relay_port(const sb_relay_t *r, int worker);
+const char *sb_relay_announce_ip(const sb_relay_t *r);
+
+/** Allocates a zeroed command of `type` for `transport` (NULL if out of memory). */
+sb_cmd_t *sb_cmd_new(sb_cmd_type_t type, uint64_t transport);
+/** Sends a command to a worker; the relay takes ownership. */
+void sb_relay_send(sb_relay_t *r, int worker, sb_cmd_t *cmd);
+
+/* Counters of one worker, read with relaxed atomics from any thread. */
+typedef struct {
+  uint64_t rx_packets, tx_packets, rx_bytes, tx_bytes;
+  uint64_t rtp_forwarded;       /* packets sent to subscribers */
+  uint64_t drop_unknown_source; /* from an address that passed no check */
+  uint64_t drop_not_admitted;
+  uint64_t drop_srtp;           /* authentication or replay failure */
+  uint64_t drop_malformed;
+  uint64_t drop_send;           /* the socket refused a send */
+  uint64_t stun_ok, stun_bad;
+  uint64_t transports;
+} sb_worker_stats_t;
+
+void sb_relay_stats(const sb_relay_t *r, int worker, sb_worker_stats_t *out);
+
+#endif

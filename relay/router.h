@@ -1,0 +1,22 @@
+/* A router is one room on one worker (brief §4). It groups the room's transports so a
+ * producer's consumers and the room's teardown stay on one thread; it owns no media. */
+#ifndef SB_ROUTER_H
+#define SB_ROUTER_H
+
+#include "relay/worker.h"
+
+struct sb_router {
+  char room[SB_ID_LEN];
+  sb_worker_t *worker;
+  sb_transport_t *transports; /* linked by next_in_router */
+  int ntransports;
+  sb_router_t *next;
+};
+
+sb_router_t *sb_router_create(sb_worker_t *w, const char *room);
+void sb_router_add(sb_router_t *r, sb_transport_t *t);
+/** Unlinks t; returns the number of transports left. */
+int sb_router_remove(sb_router_t *r, sb_transport_t *t);
+void sb_router_destroy(sb_router_t *r);
+
+#endif

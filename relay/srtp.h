@@ -1,0 +1,30 @@
+/* SRTP/SRTCP sessions with libsrtp2 (replay protection on). One session per direction. */
+#ifndef SB_SRTP_H
+#define SB_SRTP_H
+
+#include <stddef.h>
+
+#include "relay/dtls.h"
+
+/* Space the caller must leave after a packet before protecting it in place. */
+#define SB_SRTP_MAX_TRAILER 148
+
+typedef struct sb_srtp sb_srtp_t;
+
+/** Initialises libsrtp once per process; 0 or -1. */
+int sb_srtp_global_init(void);
+
+/** Creates the pair of sessions (inbound: remote key, outbound: local key) for `keys`. */
+sb_srtp_t *sb_srtp_create(const sb_srtp_keys_t *keys);
+void sb_srtp_destroy(sb_srtp_t *s);
+
+/** In-place operations; *len is updated. Return 0, or a negative libsrtp status (e.g. replay,
+ * authentication failure) for a packet that must be dropped. */
+int sb_srtp_unprotect(sb_srtp_t *s, void *buf, int *len);
+int sb_srtp_unprotect_rtcp(sb_srtp_t *s, void *buf, int *len);
+int sb_srtp_protect(sb_srtp_t *s, void *buf, int *len);
+int sb_srtp_protect_rtcp(sb_srtp_t *s, void *buf, int *len);
+
+const char *sb_srtp_profile_name(int profile);
+
+#endif

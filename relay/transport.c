@@ -1,0 +1,319 @@
+#include "relay/transport.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "relay/consumer.h"
+#include "relay/producer.h"
+#include "relay/router.h"
+
+#define SB_RR_INTERVAL_MS 1000
+
+static void dtls_send(void *arg, const uint8_t *data, size_t len) {
+  sb_transport_t *t = arg;
+  if (t->has_addr)
+    sb_worker_send(t->worker, data, len, &t->addr, t->addrlen);
+}
+
+sb_transport_t *sb_transport_create(sb_worker_t *w, const sb_cmd_t *cmd) {
+  sb_transport_t *t = calloc(1, sizeof *t);
+  if (!t)
+    return NULL;
+  t->id = cmd->transport;
+  t->worker = w;
+  snprintf(t->ctx, sizeof t->ctx, "%s", cmd->u.create.log_ctx);
+  snprintf(t->ufrag, sizeof t->ufrag, "%s", cmd->u.create.ufrag);
+  snprintf(t->pwd, sizeof t->pwd, "%s", cmd->u.create.pwd);
+  t->admitted = cmd->u.create.admitted;
+  t->ext = cmd->u.create.ext;
+  t->rtcp_ssrc = sb_random_u32();
+  t->created_ms = t->last_consent_ms = w->now_ms;
+  t->dtls = sb_dtls_create(w->dtls, cmd->u.create.fp_alg, cmd->u.create.fp, dtls_send, t);
+  if (!t->dtls) {
+    sb_warn(t->ctx, "transport: unusable fingerprint (%s)", cmd->u.create.fp_alg);
+    goto Fail;
+  }
+  for (int i = 0; i < cmd->u.create.nproducers && i < SB_MAX_PRODUCERS; i++) {
+    t->producers[i] = sb_producer_create(t, &cmd->u.create.producers[i]);
+    if (!t->producers[i])
+      goto Fail;
+    t->nproducers++;
+  }
+  t->router = sb_worker_router(w, cmd->u.create.room, 1);
+  if (!t->router)
+    goto Fail;
+  sb_router_add(t->router, t);
+  t->next_in_worker = w->transports;
+  w->transports = t;
+  sb_worker_index_ufrag(w, t);
+  sb_info(t->ctx, "transport %llu created (%d producers)", (unsigned long long)t->id, t->nproducers);
+  return t;
+Fail:
+  for (int i = 0; i < t->nproducers; i++)
+    sb_producer_destroy(t->producers[i]);
+  sb_dtls_destroy(t->dtls);
+  free(t);
+  return NULL;
+}
+
+void sb_transport_destroy(sb_transport_t *t, const char *reason) {
+  sb_worker_t *w = t->worker;
+  t->state = SB_TRANSPORT_CLOSED;
+  sb_dtls_shutdown(t->dtls);
+  for (int i = 0; i < t->nproducers; i++)
+    sb_producer_destroy(t->producers[i]);
+  for (int i = 0; i < t->nconsumers; i++)
+    sb_consumer_destroy(t->consumers[i]);
+  free(t->consumers);
+  sb_worker_unindex(w, t);
+  if (t->router)
+    sb_router_remove(t->router, t);
+  sb_dtls_destroy(t->dtls);
+  sb_srtp_destroy(t->srtp);
+  sb_info(t->ctx, "transport %llu closed: %s", (unsigned long long)t->id, reason);
+  sb_worker_emit(w, SB_EV_TRANSPORT_CLOSED, t->id, reason, NULL);
+  free(t);
+}
+
+void sb_transport_on_check(sb_transport_t *t, const struct sockaddr_storage *from, socklen_t len,
+                           int use_candidate) {
+  sb_worker_t *w = t->worker;
+  if (t->has_addr && sb_addr_equal(&t->addr, from)) {
+    t->last_consent_ms = w->now_ms;
+    return;
+  }
+  /* A first valid check binds the address so DTLS can start; a nomination (USE-CANDIDATE) on
+   * another address moves the selected pair there. Consent follows the selected pair. */
+  if (t->has_addr && !use_candidate)
+    return;
+  sb_worker_unindex_addr(w, t);
+  memcpy(&t->addr, from, len);
+  t->addrlen = len;
+  t->has_addr = 1;
+  t->last_consent_ms = w->now_ms;
+  sb_worker_index_addr(w, t);
+  if (t->state == SB_TRANSPORT_NEW)
+    t->state = SB_TRANSPORT_ICE;
+  char ip[64];
+  uint16_t port;
+  if (from->ss_family == AF_INET) {
+    inet_ntop(AF_INET, &((const struct sockaddr_in *)from)->sin_addr, ip, sizeof ip);
+    port = ntohs(((const struct sockaddr_in *)from)->sin_port);
+  } else {
+    inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)from)->sin6_addr, ip, sizeof ip);
+    port = ntohs(((const struct sockaddr_in6 *)from)->sin6_port);
+  }
+  sb_info(t->ctx, "ice: selected %s port %u%s", ip, port, use_candidate ? " (nominated)" : "");
+}
+
+void sb_transport_on_dtls(sb_transport_t *t, const uint8_t *data, size_t len) {
+  if (t->state == SB_TRANSPORT_CLOSED)
+    return;
+  sb_dtls_state_t before = sb_dtls_state(t->dtls);
+  sb_dtls_state_t st = sb_dtls_feed(t->dtls, data, len);
+  if (st == before)
+    return;
+  if (st == SB_DTLS_FAILED) {
+    sb_warn(t->ctx, "dtls: %s", sb_dtls_error(t->dtls));
+    t->state = SB_TRANSPORT_CLOSED; /* the next tick closes it with the reason */
+    return;
+  }
+  if (st == SB_DTLS_CLOSED) {
+    t->state = SB_TRANSPORT_CLOSED;
+    return;
+  }
+  if (st == SB_DTLS_CONNECTED) {
+    const sb_srtp_keys_t *keys = sb_dtls_keys(t->dtls);
+    t->srtp = sb_srtp_create(keys);
+    if (!t->srtp) {
+      t->state = SB_TRANSPORT_CLOSED;
+      return;
+    }
+    t->state = SB_TRANSPORT_CONNECTED;
+    sb_info(t->ctx, "dtls: connected, srtp %s", sb_srtp_profile_name(keys->profile));
+    sb_worker_emit(t->worker, SB_EV_TRANSPORT_CONNECTED, t->id, NULL,
+                   sb_srtp_profile_name(keys->profile));
+    /* Subscribers that were resumed before the transport came up need a keyframe now. */
+    for (int i = 0; i < t->nconsumers; i++)
+      if (!t->consumers[i]->paused && t->consumers[i]->producer)
+        sb_producer_request_keyframe(t->consumers[i]->producer, t->worker->now_ms);
+  }
+}
+
+static sb_producer_t *producer_for(sb_transport_t *t, const sb_rtp_packet_t *pkt) {
+  for (int i = 0; i < t->nproducers; i++)
+    if (t->producers[i]->ssrc == pkt->ssrc)
+      return t->producers[i];
+  /* Unknown SSRC: bind it through the mid extension (RFC 8843 §9.2) to a producer that has
+   * none yet. */
+  const uint8_t *val;
+  int n;
+  if (!t->ext.mid || (n = sb_rtp_find_ext(pkt, t->ext.mid, &val)) <= 0)
+    return NULL;
+  for (int i = 0; i < t->nproducers; i++) {
+    sb_producer_t *p = t->producers[i];
+    if (p->ssrc == 0 && (size_t)n == strlen(p->spec.mid) && memcmp(val, p->spec.mid, (size_t)n) == 0 &&
+        pkt->pt == p->spec.pt) {
+      p->ssrc = pkt->ssrc;
+      sb_info(t->ctx, "rtp: mid %s bound to ssrc %u", p->spec.mid, pkt->ssrc);
+      return p;
+    }
+  }
+  return NULL;
+}
+
+void sb_transport_on_rtp(sb_transport_t *t, uint8_t *data, size_t len) {
+  sb_worker_t *w = t->worker;
+  sb_rtp_packet_t pkt;
+  int n = (int)len;
+  if (!sb_transport_can_forward(t)) {
+    w->stats.drop_not_admitted++;
+    return;
+  }
+  if (sb_srtp_unprotect(t->srtp, data, &n) != 0) {
+    w->stats.drop_srtp++;
+    return;
+  }
+  if (sb_rtp_parse(data, (size_t)n, &pkt) != 0) {
+    w->stats.drop_malformed++;
+    return;
+  }
+  sb_producer_t *p = producer_for(t, &pkt);
+  if (!p) {
+    w->stats.drop_malformed++;
+    if (sb_ratelimit_ok(&t->log_rl, w->now_ms, 3))
+      sb_warn(t->ctx, "rtp: no producer for ssrc %u pt %u", pkt.ssrc, pkt.pt);
+    return;
+  }
+  sb_producer_on_rtp(p, &pkt, w->now_ms);
+}
+
+static void on_feedback(sb_transport_t *t, const sb_rtcp_item_t *it) {
+  uint32_t sender, media;
+  if (sb_rtcp_fb_ssrcs(it, &sender, &media) != 0)
+    return;
+  int keyframe = (it->pt == SB_RTCP_PSFB && (it->count == 1 || it->count == 4));
+  if (it->pt == SB_RTCP_PSFB && it->count == 4) {
+    uint32_t ssrcs[4];
+    int n = sb_rtcp_fir_entries(it, ssrcs, 4);
+    if (n > 0)
+      media = ssrcs[0];
+  }
+  if (!keyframe)
+    return;
+  sb_consumer_t *c = sb_transport_consumer_by_ssrc(t, media);
+  if (c && c->producer)
+    sb_producer_request_keyframe(c->producer, t->worker->now_ms);
+}
+
+void sb_transport_on_rtcp(sb_transport_t *t, uint8_t *data, size_t len) {
+  sb_worker_t *w = t->worker;
+  int n = (int)len;
+  if (!sb_transport_can_forward(t)) {
+    w->stats.drop_not_admitted++;
+    return;
+  }
+  if (sb_srtp_unprotect_rtcp(t->srtp, data, &n) != 0) {
+    w->stats.drop_srtp++;
+    return;
+  }
+  sb_rtcp_iter_t it;
+  sb_rtcp_item_t item;
+  sb_rtcp_iter_init(&it, data, (size_t)n);
+  int r;
+  while ((r = sb_rtcp_next(&it, &item)) == 1) {
+    if (item.pt == SB_RTCP_SR) {
+      sb_rtcp_sr_t sr;
+      if (sb_rtcp_parse_sr(&item, &sr) == 0)
+        for (int i = 0; i < t->nproducers; i++)
+          if (t->producers[i]->ssrc == sr.ssrc)
+            sb_producer_on_sr(t->producers[i], &sr, w->now_ms);
+    } else if (item.pt == SB_RTCP_PSFB || item.pt == SB_RTCP_RTPFB) {
+      on_feedback(t, &item);
+    }
+  }
+  if (r < 0)
+    w->stats.drop_malformed++;
+}
+
+void sb_transport_send_rtcp(sb_transport_t *t, uint8_t *buf, size_t len) {
+  int n = (int)len;
+  if (!sb_transport_can_forward(t) || sb_srtp_protect_rtcp(t->srtp, buf, &n) != 0)
+    return;
+  sb_worker_send(t->worker, buf, (size_t)n, &t->addr, t->addrlen);
+}
+
+static void send_receiver_reports(sb_transport_t *t, uint64_t now_ms) {
+  sb_rtcp_report_block_t blocks[SB_MAX_PRODUCERS];
+  int nb = 0;
+  for (int i = 0; i < t->nproducers; i++)
+    if (sb_producer_report(t->producers[i], now_ms, &blocks[nb]) == 0)
+      nb++;
+  if (nb == 0)
+    return;
+  uint8_t buf[512 + SB_SRTP_MAX_TRAILER];
+  int len = sb_rtcp_build_rr(buf, 512, t->rtcp_ssrc, blocks, nb);
+  if (len <= 0)
+    return;
+  int l2 = sb_rtcp_build_sdes_cname(buf + len, 512 - (size_t)len, t->rtcp_ssrc, "switchboard");
+  if (l2 > 0)
+    len += l2;
+  sb_transport_send_rtcp(t, buf, (size_t)len);
+}
+
+const char *sb_transport_tick(sb_transport_t *t, uint64_t now_ms) {
+  if (t->state == SB_TRANSPORT_CLOSED)
+    return sb_dtls_state(t->dtls) == SB_DTLS_FAILED ? "dtls_failed" : "dtls_closed";
+  if (t->state != SB_TRANSPORT_CONNECTED && now_ms - t->created_ms > SB_SETUP_TIMEOUT_MS)
+    return "setup_timeout";
+  if (now_ms - t->last_consent_ms > SB_CONSENT_TIMEOUT_MS)
+    return "consent_expired";
+  if (t->state == SB_TRANSPORT_ICE)
+    sb_dtls_tick(t->dtls);
+  if (t->state == SB_TRANSPORT_CONNECTED && now_ms - t->last_rr_ms >= SB_RR_INTERVAL_MS) {
+    t->last_rr_ms = now_ms;
+    send_receiver_reports(t, now_ms);
+    for (int i = 0; i < t->nproducers; i++)
+      if (t->producers[i]->pli_pending)
+        sb_producer_request_keyframe(t->producers[i], now_ms);
+  }
+  return NULL;
+}
+
+int sb_transport_add_consumer(sb_transport_t *t, sb_consumer_t *c) {
+  if (t->nconsumers == t->capconsumers) {
+    int cap = t->capconsumers ? 2 * t->capconsumers : 8;
+    sb_consumer_t **n = realloc(t->consumers, (size_t)cap * sizeof *n);
+    if (!n)
+      return -1;
+    t->consumers = n;
+    t->capconsumers = cap;
+  }
+  t->consumers[t->nconsumers++] = c;
+  return 0;
+}
+
+void sb_transport_remove_consumer(sb_transport_t *t, sb_consumer_t *c) {
+  for (int i = 0; i < t->nconsumers; i++)
+    if (t->consumers[i] == c) {
+      t->consumers[i] = t->consumers[--t->nconsumers];
+      return;
+    }
+}
+
+sb_consumer_t *sb_transport_find_consumer(sb_transport_t *t, uint64_t id) {
+  for (int i = 0; i < t->nconsumers; i++)
+    if (t->consumers[i]->id == id)
+      return t->consumers[i];
+  return NULL;
+}
+
+sb_consumer_t *sb_transport_consumer_by_ssrc(sb_transport_t *t, uint32_t ssrc) {
+  for (int i = 0; i < t->nconsumers; i++)
+    if (t->consumers[i]->ssrc == ssrc)
+      return t->consumers[i];
+  return NULL;
+}

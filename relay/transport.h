@@ -1,0 +1,86 @@
+/* One participant's media path on a worker: ICE-lite binding, DTLS, SRTP, its producers
+ * (incoming tracks) and consumers (outgoing copies of others' tracks). Nothing is forwarded in
+ * or out until signaling admits it (brief §7). */
+#ifndef SB_TRANSPORT_H
+#define SB_TRANSPORT_H
+
+#include <netinet/in.h>
+
+#include "common/log.h"
+#include "relay/dtls.h"
+#include "relay/srtp.h"
+#include "relay/worker.h"
+
+typedef struct sb_producer sb_producer_t;
+typedef struct sb_consumer sb_consumer_t;
+
+typedef enum {
+  SB_TRANSPORT_NEW = 0,     /* waiting for a valid connectivity check */
+  SB_TRANSPORT_ICE,         /* address bound, DTLS handshaking */
+  SB_TRANSPORT_CONNECTED,   /* SRTP keyed */
+  SB_TRANSPORT_CLOSED,
+} sb_transport_state_t;
+
+/* Consent (RFC 7675) and set-up limits. */
+#define SB_CONSENT_TIMEOUT_MS 30000
+#define SB_SETUP_TIMEOUT_MS 30000
+
+struct sb_transport {
+  uint64_t id;
+  sb_worker_t *worker;
+  sb_router_t *router;
+  char ctx[200];
+  char ufrag[64];
+  char pwd[128];
+  sb_transport_state_t state;
+  int admitted;
+
+  struct sockaddr_storage addr; /* the selected pair's remote address */
+  socklen_t addrlen;
+  int has_addr;
+
+  sb_dtls_t *dtls;
+  sb_srtp_t *srtp;
+  sb_ext_ids_t ext;
+  uint32_t rtcp_ssrc;           /* sender SSRC of the relay's RTCP on this transport */
+
+  sb_producer_t *producers[SB_MAX_PRODUCERS];
+  int nproducers;
+  sb_consumer_t **consumers;
+  int nconsumers, capconsumers;
+
+  uint64_t created_ms, last_consent_ms, last_rr_ms;
+  sb_ratelimit_t log_rl;
+
+  sb_transport_t *next_in_worker, *next_in_router, *next_by_ufrag, *next_by_addr;
+};
+
+/** Creates a transport from a create command and indexes it by ufrag. NULL on failure. */
+sb_transport_t *sb_transport_create(sb_worker_t *w, const sb_cmd_t *cmd);
+/** Closes: tells the peer (DTLS close_notify), detaches consumers of its producers, unindexes
+ * and frees. Emits SB_EV_TRANSPORT_CLOSED with `reason`. */
+void sb_transport_destroy(sb_transport_t *t, const char *reason);
+
+/** A valid connectivity check arrived from `from`. */
+void sb_transport_on_check(sb_transport_t *t, const struct sockaddr_storage *from, socklen_t len,
+                           int use_candidate);
+void sb_transport_on_dtls(sb_transport_t *t, const uint8_t *data, size_t len);
+void sb_transport_on_rtp(sb_transport_t *t, uint8_t *data, size_t len);
+void sb_transport_on_rtcp(sb_transport_t *t, uint8_t *data, size_t len);
+/** Periodic work: timeouts, DTLS retransmission, receiver reports. Returns a close reason when
+ * the transport must be closed, else NULL. */
+const char *sb_transport_tick(sb_transport_t *t, uint64_t now_ms);
+
+int sb_transport_add_consumer(sb_transport_t *t, sb_consumer_t *c);
+void sb_transport_remove_consumer(sb_transport_t *t, sb_consumer_t *c);
+sb_consumer_t *sb_transport_find_consumer(sb_transport_t *t, uint64_t id);
+sb_consumer_t *sb_transport_consumer_by_ssrc(sb_transport_t *t, uint32_t ssrc);
+/** Protects and sends an RTCP compound packet (plaintext in `buf`, which needs
+ * SB_SRTP_MAX_TRAILER bytes of room after len). */
+void sb_transport_send_rtcp(sb_transport_t *t, uint8_t *buf, size_t len);
+
+static inline int sb_transport_can_forward(const sb_transport_t *t) {
+  return t->state == SB_TRANSPORT_CONNECTED && t->admitted;
+}
+
+#endif

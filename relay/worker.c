@@ -1,0 +1,397 @@
+#include "relay/worker.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "relay/consumer.h"
+#include "relay/router.h"
+#include "relay/transport.h"
+
+#define SB_TICK_MS 20
+#define SB_RX_ROUNDS 8 /* batches per wake-up before yielding to timers and commands */
+
+/* --- hashing of transports by remote address and by ufrag --- */
+
+uint32_t sb_addr_hash(const struct sockaddr_storage *a) {
+  uint32_t h = 2166136261u;
+  const uint8_t *p;
+  size_t n;
+  if (a->ss_family == AF_INET) {
+    const struct sockaddr_in *s = (const struct sockaddr_in *)a;
+    p = (const uint8_t *)&s->sin_addr;
+    n = 4;
+    h = (h ^ s->sin_port) * 16777619u;
+  } else {
+    const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)a;
+    p = (const uint8_t *)&s->sin6_addr;
+    n = 16;
+    h = (h ^ s->sin6_port) * 16777619u;
+  }
+  for (size_t i = 0; i < n; i++)
+    h = (h ^ p[i]) * 16777619u;
+  return h;
+}
+
+int sb_addr_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b) {
+  if (a->ss_family != b->ss_family)
+    return 0;
+  if (a->ss_family == AF_INET) {
+    const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+    return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+  }
+  const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+  return x->sin6_port == y->sin6_port && memcmp(&x->sin6_addr, &y->sin6_addr, 16) == 0;
+}
+
+static uint32_t str_hash(const char *s, size_t n) {
+  uint32_t h = 2166136261u;
+  for (size_t i = 0; i < n; i++)
+    h = (h ^ (uint8_t)s[i]) * 16777619u;
+  return h;
+}
+
+void sb_worker_index_ufrag(sb_worker_t *w, sb_transport_t *t) {
+  uint32_t b = str_hash(t->ufrag, strlen(t->ufrag)) % SB_HASH_BUCKETS;
+  t->next_by_ufrag = w->by_ufrag[b];
+  w->by_ufrag[b] = t;
+}
+
+void sb_worker_index_addr(sb_worker_t *w, sb_transport_t *t) {
+  uint32_t b = sb_addr_hash(&t->addr) % SB_HASH_BUCKETS;
+  t->next_by_addr = w->by_addr[b];
+  w->by_addr[b] = t;
+}
+
+static void unlink_chain(sb_transport_t **head, sb_transport_t *t, size_t next_off) {
+  for (sb_transport_t **pp = head; *pp; pp = (sb_transport_t **)((char *)*pp + next_off)) {
+    if (*pp == t) {
+      *pp = *(sb_transport_t **)((char *)t + next_off);
+      return;
+    }
+  }
+}
+
+void sb_worker_unindex_addr(sb_worker_t *w, sb_transport_t *t) {
+  if (t->has_addr) {
+    uint32_t b = sb_addr_hash(&t->addr) % SB_HASH_BUCKETS;
+    unlink_chain(&w->by_addr[b], t, offsetof(sb_transport_t, next_by_addr));
+  }
+}
+
+void sb_worker_unindex(sb_worker_t *w, sb_transport_t *t) {
+  uint32_t b = str_hash(t->ufrag, strlen(t->ufrag)) % SB_HASH_BUCKETS;
+  unlink_chain(&w->by_ufrag[b], t, offsetof(sb_transport_t, next_by_ufrag));
+  sb_worker_unindex_addr(w, t);
+  unlink_chain(&w->transports, t, offsetof(sb_transport_t, next_in_worker));
+}
+
+static sb_transport_t *find_by_addr(sb_worker_t *w, const struct sockaddr_storage *a) {
+  for (sb_transport_t *t = w->by_addr[sb_addr_hash(a) % SB_HASH_BUCKETS]; t; t = t->next_by_addr)
+    if (sb_addr_equal(&t->addr, a))
+      return t;
+  return NULL;
+}
+
+static void *lookup_ufrag(void *arg, const char *ufrag, size_t len, const char **pwd) {
+  sb_worker_t *w = arg;
+  for (sb_transport_t *t = w->by_ufrag[str_hash(ufrag, len) % SB_HASH_BUCKETS]; t; t = t->next_by_ufrag) {
+    if (strlen(t->ufrag) == len && memcmp(t->ufrag, ufrag, len) == 0 && t->state != SB_TRANSPORT_CLOSED) {
+      *pwd = t->pwd;
+      return t;
+    }
+  }
+  return NULL;
+}
+
+sb_transport_t *sb_worker_find_transport(sb_worker_t *w, uint64_t id) {
+  for (sb_transport_t *t = w->transports; t; t = t->next_in_worker)
+    if (t->id == id)
+      return t;
+  return NULL;
+}
+
+sb_router_t *sb_worker_router(sb_worker_t *w, const char *room, int create) {
+  for (sb_router_t *r = w->routers; r; r = r->next)
+    if (strcmp(r->room, room) == 0)
+      return r;
+  if (!create)
+    return NULL;
+  sb_router_t *r = sb_router_create(w, room);
+  if (r) {
+    r->next = w->routers;
+    w->routers = r;
+  }
+  return r;
+}
+
+/* --- sending --- */
+
+uint8_t *sb_worker_slot(sb_worker_t *w) {
+  if (w->tx.count == SB_BATCH)
+    sb_worker_flush(w);
+  return w->tx.bufs[w->tx.count];
+}
+
+void sb_worker_commit(sb_worker_t *w, size_t len, const struct sockaddr_storage *to, socklen_t tolen) {
+  int i = w->tx.count;
+  memcpy(&w->tx.addrs[i], to, tolen);
+  w->tx.iov[i].iov_base = w->tx.bufs[i];
+  w->tx.iov[i].iov_len = len;
+  w->tx.msgs[i].msg_hdr.msg_name = &w->tx.addrs[i];
+  w->tx.msgs[i].msg_hdr.msg_namelen = tolen;
+  w->tx.msgs[i].msg_hdr.msg_iov = &w->tx.iov[i];
+  w->tx.msgs[i].msg_hdr.msg_iovlen = 1;
+  w->tx.count++;
+  w->stats.tx_bytes += len;
+  if (w->tx.count == SB_BATCH)
+    sb_worker_flush(w);
+}
+
+void sb_worker_send(sb_worker_t *w, const uint8_t *data, size_t len,
+                    const struct sockaddr_storage *to, socklen_t tolen) {
+  if (len > SB_PKT_BUF)
+    return;
+  memcpy(sb_worker_slot(w), data, len);
+  sb_worker_commit(w, len, to, tolen);
+}
+
+void sb_worker_flush(sb_worker_t *w) {
+  int off = 0;
+  while (off < w->tx.count) {
+    int n = sendmmsg(w->fd, w->tx.msgs + off, (unsigned)(w->tx.count - off), 0);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      /* A full socket buffer or an unreachable peer: drop this datagram, count it, go on. */
+      w->stats.drop_send++;
+      off++;
+      continue;
+    }
+    w->stats.tx_packets += (uint64_t)n;
+    off += n;
+  }
+  w->tx.count = 0;
+}
+
+/* --- receiving --- */
+
+static void on_stun(sb_worker_t *w, uint8_t *buf, size_t len, struct sockaddr_storage *from, socklen_t fl) {
+  sb_ice_check_t check;
+  uint8_t reply[1280];
+  size_t rlen = 0;
+  sb_ice_result_t r = sb_ice_process(w->ice, buf, len, (struct sockaddr *)from, fl, &check, reply,
+                                     sizeof reply, &rlen);
+  if (r == SB_ICE_OK || r == SB_ICE_ROLE_CONFLICT)
+    sb_worker_send(w, reply, rlen, from, fl);
+  if (r != SB_ICE_OK) {
+    if (r != SB_ICE_NOT_REQUEST)
+      w->stats.stun_bad++;
+    sb_debug(SB_DBG_ICE, NULL, "stun from port %u dropped: %s",
+             ntohs(((struct sockaddr_in *)from)->sin_port), sb_ice_result_str(r));
+    return;
+  }
+  w->stats.stun_ok++;
+  sb_transport_on_check(check.transport, from, fl, check.use_candidate);
+}
+
+static void on_datagram(sb_worker_t *w, uint8_t *buf, size_t len, struct sockaddr_storage *from, socklen_t fl) {
+  sb_pkt_kind_t kind = sb_pkt_classify(buf, len);
+  if (kind == SB_PKT_STUN) {
+    on_stun(w, buf, len, from, fl);
+    return;
+  }
+  sb_transport_t *t = find_by_addr(w, from);
+  if (!t) {
+    w->stats.drop_unknown_source++;
+    return;
+  }
+  switch (kind) {
+  case SB_PKT_DTLS:
+    sb_transport_on_dtls(t, buf, len);
+    break;
+  case SB_PKT_RTP:
+    sb_transport_on_rtp(t, buf, len);
+    break;
+  case SB_PKT_RTCP:
+    sb_transport_on_rtcp(t, buf, len);
+    break;
+  default:
+    w->stats.drop_malformed++;
+  }
+}
+
+static void on_readable(uv_poll_t *h, int status, int events) {
+  sb_worker_t *w = h->data;
+  if (status < 0)
+    return;
+  w->now_ms = sb_now_ms();
+  for (int round = 0; round < SB_RX_ROUNDS; round++) {
+    for (int i = 0; i < SB_BATCH; i++) {
+      w->rx.iov[i].iov_base = w->rx.bufs[i];
+      /* Leave room for the SRTP trailer when a packet is re-protected in place. */
+      w->rx.iov[i].iov_len = SB_PKT_BUF - SB_SRTP_MAX_TRAILER;
+      w->rx.msgs[i].msg_hdr.msg_name = &w->rx.addrs[i];
+      w->rx.msgs[i].msg_hdr.msg_namelen = sizeof w->rx.addrs[i];
+      w->rx.msgs[i].msg_hdr.msg_iov = &w->rx.iov[i];
+      w->rx.msgs[i].msg_hdr.msg_iovlen = 1;
+      w->rx.msgs[i].msg_hdr.msg_flags = 0;
+    }
+    int n = recvmmsg(w->fd, w->rx.msgs, SB_BATCH, MSG_DONTWAIT, NULL);
+    if (n <= 0)
+      break;
+    for (int i = 0; i < n; i++) {
+      size_t len = w->rx.msgs[i].msg_len;
+      w->stats.rx_packets++;
+      w->stats.rx_bytes += len;
+      if (w->rx.msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
+        w->stats.drop_malformed++;
+        continue;
+      }
+      on_datagram(w, w->rx.bufs[i], len, &w->rx.addrs[i], w->rx.msgs[i].msg_hdr.msg_namelen);
+    }
+    if (n < SB_BATCH)
+      break;
+  }
+  sb_worker_flush(w);
+}
+
+/* --- commands from signaling --- */
+
+static void close_transport(sb_worker_t *w, sb_transport_t *t, const char *reason) {
+  sb_router_t *r = t->router;
+  sb_transport_destroy(t, reason);
+  w->stats.transports--;
+  if (r && r->ntransports == 0) {
+    for (sb_router_t **pp = &w->routers; *pp; pp = &(*pp)->next)
+      if (*pp == r) {
+        *pp = r->next;
+        break;
+      }
+    sb_router_destroy(r);
+  }
+}
+
+static void cmd_consumer(sb_worker_t *w, sb_cmd_t *cmd) {
+  sb_transport_t *sub = sb_worker_find_transport(w, cmd->transport);
+  if (!sub)
+    return;
+  sb_consumer_t *c = sb_transport_find_consumer(sub, cmd->u.consumer.consumer);
+  switch (cmd->hdr.type) {
+  case SB_CMD_CONSUMER_ADD:
+    if (c)
+      return;
+    c = sb_consumer_create(sub, cmd);
+    if (c && sb_transport_add_consumer(sub, c) != 0)
+      sb_consumer_destroy(c);
+    break;
+  case SB_CMD_CONSUMER_RESUME:
+    if (c)
+      sb_consumer_resume(c, w->now_ms);
+    break;
+  case SB_CMD_CONSUMER_REMOVE:
+    if (c) {
+      sb_transport_remove_consumer(sub, c);
+      sb_consumer_destroy(c);
+    }
+    break;
+  default:
+    break;
+  }
+}
+
+static void on_command(sb_msg_t *msg, void *arg) {
+  sb_worker_t *w = arg;
+  sb_cmd_t *cmd = (sb_cmd_t *)msg;
+  sb_transport_t *t;
+  w->now_ms = sb_now_ms();
+  switch (cmd->hdr.type) {
+  case SB_CMD_TRANSPORT_CREATE:
+    if (!w->stopping && !sb_worker_find_transport(w, cmd->transport)) {
+      t = sb_transport_create(w, cmd);
+      if (t)
+        w->stats.transports++;
+      else
+        sb_worker_emit(w, SB_EV_TRANSPORT_CLOSED, cmd->transport, "create_failed", NULL);
+    }
+    break;
+  case SB_CMD_TRANSPORT_CLOSE:
+    if ((t = sb_worker_find_transport(w, cmd->transport)))
+      close_transport(w, t, cmd->u.close.reason);
+    break;
+  case SB_CMD_ADMIT:
+    if ((t = sb_worker_find_transport(w, cmd->transport))) {
+      t->admitted = cmd->u.admit.admitted;
+      if (!t->admitted)
+        close_transport(w, t, cmd->u.admit.reason);
+    }
+    break;
+  case SB_CMD_CONSUMER_ADD:
+  case SB_CMD_CONSUMER_RESUME:
+  case SB_CMD_CONSUMER_REMOVE:
+    cmd_consumer(w, cmd);
+    break;
+  case SB_CMD_SHUTDOWN:
+    w->stopping = 1;
+    while (w->transports)
+      close_transport(w, w->transports, "server_shutdown");
+    uv_stop(&w->loop);
+    break;
+  }
+  free(cmd);
+  sb_worker_flush(w);
+}
+
+static void on_tick(uv_timer_t *h) {
+  sb_worker_t *w = h->data;
+  w->now_ms = sb_now_ms();
+  sb_transport_t *t = w->transports;
+  while (t) {
+    sb_transport_t *next = t->next_in_worker;
+    const char *why = sb_transport_tick(t, w->now_ms);
+    if (why)
+      close_transport(w, t, why);
+    t = next;
+  }
+  sb_worker_flush(w);
+}
+
+/* --- thread --- */
+
+static void worker_main(void *arg) {
+  sb_worker_t *w = arg;
+  uv_run(&w->loop, UV_RUN_DEFAULT);
+  /* Close the handles and let their callbacks run before the loop goes away. */
+  uv_poll_stop(&w->poll);
+  uv_close((uv_handle_t *)&w->poll, NULL);
+  uv_close((uv_handle_t *)&w->timer, NULL);
+  sb_queue_close(w->commands);
+  uv_run(&w->loop, UV_RUN_DEFAULT);
+}
+
+int sb_worker_init(sb_worker_t *w, int fd) {
+  w->fd = fd;
+  if (uv_loop_init(&w->loop) != 0)
+    return -1;
+  w->ice = sb_ice_create(lookup_ufrag, w);
+  w->commands = sb_queue_create(&w->loop, on_command, w);
+  if (!w->ice || !w->commands)
+    return -1;
+  uv_poll_init_socket(&w->loop, &w->poll, fd);
+  w->poll.data = w;
+  uv_poll_start(&w->poll, UV_READABLE, on_readable);
+  uv_timer_init(&w->loop, &w->timer);
+  w->timer.data = w;
+  uv_timer_start(&w->timer, on_tick, SB_TICK_MS, SB_TICK_MS);
+  return uv_thread_create(&w->thread, worker_main, w);
+}
+
+void sb_worker_fini(sb_worker_t *w) {
+  sb_ice_destroy(w->ice);
+  uv_loop_close(&w->loop);
+  if (w->fd >= 0)
+    close(w->fd);
+}

@@ -1,0 +1,79 @@
+/* A relay worker: one thread, one libuv loop, one UDP socket for all its media (brief §1-2).
+ * Receives with recvmmsg, demultiplexes (RFC 7983), and sends with sendmmsg in batches. */
+#ifndef SB_WORKER_H
+#define SB_WORKER_H
+
+#include <netinet/in.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <uv.h>
+
+#include "relay/ice.h"
+#include "relay/relay.h"
+
+#define SB_BATCH 32
+#define SB_PKT_BUF 1600 /* MTU-sized packet plus the SRTP trailer */
+#define SB_HASH_BUCKETS 4096
+
+typedef struct sb_transport sb_transport_t;
+typedef struct sb_router sb_router_t;
+
+typedef struct {
+  struct mmsghdr msgs[SB_BATCH];
+  struct iovec iov[SB_BATCH];
+  struct sockaddr_storage addrs[SB_BATCH];
+  uint8_t bufs[SB_BATCH][SB_PKT_BUF];
+  int count;
+} sb_batch_t;
+
+typedef struct sb_worker {
+  int index;
+  sb_relay_t *relay;
+  uv_thread_t thread;
+  uv_loop_t loop;
+  uv_poll_t poll;
+  uv_timer_t timer;
+  sb_queue_t *commands;
+  int fd;
+  uint16_t port;
+  sb_dtls_ctx_t *dtls;
+  sb_ice_t *ice;
+  uint64_t now_ms; /* refreshed once per wake-up */
+
+  sb_transport_t *transports; /* all transports, linked by next_in_worker */
+  sb_transport_t *by_ufrag[SB_HASH_BUCKETS];
+  sb_transport_t *by_addr[SB_HASH_BUCKETS];
+  sb_router_t *routers;
+
+  sb_batch_t rx;
+  sb_batch_t tx;
+  sb_worker_stats_t stats;
+  int stopping;
+} sb_worker_t;
+
+/** A buffer for the next datagram to send; fill it, then sb_worker_commit. */
+uint8_t *sb_worker_slot(sb_worker_t *w);
+/** Queues the slot's `len` bytes for `to`; flushes when the batch is full. */
+void sb_worker_commit(sb_worker_t *w, size_t len, const struct sockaddr_storage *to, socklen_t tolen);
+/** Sends every queued datagram now. */
+void sb_worker_flush(sb_worker_t *w);
+/** Copies a datagram into a slot and commits it. */
+void sb_worker_send(sb_worker_t *w, const uint8_t *data, size_t len,
+                    const struct sockaddr_storage *to, socklen_t tolen);
+
+/** Reports an event up to signaling. */
+void sb_worker_emit(sb_worker_t *w, sb_event_type_t type, uint64_t transport, const char *reason,
+                    const char *srtp_profile);
+
+/* Hash tables of transports (intrusive chains). */
+uint32_t sb_addr_hash(const struct sockaddr_storage *a);
+int sb_addr_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
+void sb_worker_index_ufrag(sb_worker_t *w, sb_transport_t *t);
+void sb_worker_index_addr(sb_worker_t *w, sb_transport_t *t);
+void sb_worker_unindex_addr(sb_worker_t *w, sb_transport_t *t);
+void sb_worker_unindex(sb_worker_t *w, sb_transport_t *t);
+sb_transport_t *sb_worker_find_transport(sb_worker_t *w, uint64_t id);
+
+sb_router_t *sb_worker_router(sb_worker_t *w, const char *room, int create);
+
+#endif

@@ -1,0 +1,154 @@
+/* DTLS-SRTP handshake between sb_dtls (server) and a plain OpenSSL DTLS client in memory. */
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include "relay/dtls.h"
+#include "relay/srtp.h"
+#include "sbtest.h"
+
+typedef struct {
+  uint8_t data[16][2048];
+  size_t len[16];
+  int n;
+} dgrams_t;
+
+static void collect(void *arg, const uint8_t *data, size_t len) {
+  dgrams_t *q = arg;
+  if (q->n < 16 && len <= sizeof q->data[0]) {
+    memcpy(q->data[q->n], data, len);
+    q->len[q->n++] = len;
+  }
+}
+
+typedef struct {
+  SSL_CTX *ctx;
+  SSL *ssl;
+  BIO *in, *out;
+  char fp[200];
+} client_t;
+
+static int client_init(client_t *c, const char *profiles) {
+  EVP_PKEY *key = EVP_EC_gen("P-256");
+  X509 *cert = X509_new();
+  uint8_t md[64];
+  unsigned mdlen;
+  ASN1_INTEGER_set(X509_get_serialNumber(cert), 7);
+  X509_gmtime_adj(X509_getm_notBefore(cert), 0);
+  X509_gmtime_adj(X509_getm_notAfter(cert), 3600);
+  X509_set_pubkey(cert, key);
+  X509_NAME_add_entry_by_txt(X509_get_subject_name(cert), "CN", MBSTRING_ASC, (const unsigned char *)"c", -1, -1, 0);
+  X509_set_issuer_name(cert, X509_get_subject_name(cert));
+  X509_sign(cert, key, EVP_sha256());
+  c->ctx = SSL_CTX_new(DTLS_client_method());
+  SSL_CTX_use_certificate(c->ctx, cert);
+  SSL_CTX_use_PrivateKey(c->ctx, key);
+  SSL_CTX_set_tlsext_use_srtp(c->ctx, profiles);
+  X509_digest(cert, EVP_sha256(), md, &mdlen);
+  for (unsigned i = 0; i < mdlen; i++)
+    snprintf(c->fp + 3 * i, 4, i + 1 < mdlen ? "%02x:" : "%02x", md[i]);
+  X509_free(cert);
+  EVP_PKEY_free(key);
+  c->ssl = SSL_new(c->ctx);
+  c->in = BIO_new(BIO_s_mem());
+  c->out = BIO_new(BIO_s_mem());
+  BIO_set_mem_eof_return(c->in, -1);
+  SSL_set_bio(c->ssl, c->in, c->out);
+  SSL_set_connect_state(c->ssl);
+  return 0;
+}
+
+static void client_free(client_t *c) {
+  SSL_free(c->ssl);
+  SSL_CTX_free(c->ctx);
+}
+
+/* Runs the handshake; returns the server's final state. */
+static sb_dtls_state_t run(client_t *c, sb_dtls_t *d, dgrams_t *q) {
+  sb_dtls_state_t st = SB_DTLS_HANDSHAKING;
+  for (int round = 0; round < 10 && st == SB_DTLS_HANDSHAKING; round++) {
+    SSL_do_handshake(c->ssl);
+    uint8_t buf[4096];
+    int n;
+    while ((n = BIO_read(c->out, buf, sizeof buf)) > 0)
+      st = sb_dtls_feed(d, buf, (size_t)n);
+    for (int i = 0; i < q->n; i++)
+      BIO_write(c->in, q->data[i], (int)q->len[i]);
+    q->n = 0;
+  }
+  SSL_do_handshake(c->ssl);
+  return st;
+}
+
+static int handshake(const char *profiles, int expect_profile) {
+  sb_dtls_ctx_t *ctx = sb_dtls_ctx_create();
+  client_t c;
+  dgrams_t q = {0};
+  int ok = 0;
+  client_init(&c, profiles);
+  sb_dtls_t *d = sb_dtls_create(ctx, "sha-256", c.fp, collect, &q);
+  if (d && run(&c, d, &q) == SB_DTLS_CONNECTED && SSL_is_init_finished(c.ssl)) {
+    const sb_srtp_keys_t *k = sb_dtls_keys(d);
+    uint8_t m[60];
+    size_t kl = 16, sl = expect_profile == SB_SRTP_AEAD_AES_128_GCM ? 12 : 14;
+    SSL_export_keying_material(c.ssl, m, 2 * (kl + sl), "EXTRACTOR-dtls_srtp", 19, NULL, 0, 0);
+    /* The server's local key is the client's server-write key, and the reverse. */
+    ok = k && k->profile == expect_profile && memcmp(k->local_key, m + kl, kl) == 0 &&
+         memcmp(k->remote_key, m, kl) == 0 && memcmp(k->remote_key + kl, m + 2 * kl, sl) == 0 &&
+         memcmp(k->local_key + kl, m + 2 * kl + sl, sl) == 0 && sb_srtp_create(k) != NULL;
+  }
+  sb_dtls_destroy(d);
+  client_free(&c);
+  sb_dtls_ctx_destroy(ctx);
+  return ok;
+}
+
+SB_TEST(handshake_prefers_gcm_and_keys_match) {
+  CHECK_EQ(sb_srtp_global_init(), 0);
+  CHECK(handshake("SRTP_AES128_CM_SHA1_80:SRTP_AEAD_AES_128_GCM", SB_SRTP_AEAD_AES_128_GCM));
+}
+
+SB_TEST(handshake_with_browser_profile_only) {
+  CHECK_EQ(sb_srtp_global_init(), 0);
+  CHECK(handshake("SRTP_AES128_CM_SHA1_80", SB_SRTP_AES128_CM_SHA1_80));
+}
+
+SB_TEST(fingerprint_mismatch_fails_without_keys) {
+  sb_dtls_ctx_t *ctx = sb_dtls_ctx_create();
+  client_t c;
+  dgrams_t q = {0};
+  client_init(&c, "SRTP_AES128_CM_SHA1_80");
+  char wrong[200];
+  snprintf(wrong, sizeof wrong, "%s", c.fp);
+  wrong[0] = wrong[0] == 'a' ? 'b' : 'a';
+  sb_dtls_t *d = sb_dtls_create(ctx, "sha-256", wrong, collect, &q);
+  CHECK(d != NULL);
+  CHECK_EQ(run(&c, d, &q), SB_DTLS_FAILED);
+  CHECK(sb_dtls_keys(d) == NULL);
+  CHECK(strstr(sb_dtls_error(d), "fingerprint") != NULL);
+  sb_dtls_destroy(d);
+  client_free(&c);
+  sb_dtls_ctx_destroy(ctx);
+}
+
+SB_TEST(bad_fingerprint_text_is_refused) {
+  sb_dtls_ctx_t *ctx = sb_dtls_ctx_create();
+  dgrams_t q = {0};
+  CHECK(sb_dtls_create(ctx, "sha-256", "AB:CD", collect, &q) == NULL);
+  CHECK(sb_dtls_create(ctx, "md5", "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89", collect, &q) == NULL);
+  CHECK(sb_dtls_create(ctx, "sha-256", "zz", collect, &q) == NULL);
+  uint8_t b[4];
+  CHECK_EQ(sb_fingerprint_parse("0A:1b", b, 4), 2);
+  CHECK_EQ(b[1], 0x1b);
+  CHECK_EQ(sb_fingerprint_parse("0A:1", b, 4), -1);
+  CHECK_EQ(sb_fingerprint_parse("0A1B", b, 4), -1);
+  sb_dtls_ctx_destroy(ctx);
+}
+
+SB_TEST(certificate_fingerprint_is_sha256_hex) {
+  sb_dtls_ctx_t *ctx = sb_dtls_ctx_create();
+  CHECK(ctx != NULL);
+  CHECK_EQ(strlen(sb_dtls_ctx_fingerprint(ctx)), 32 * 3 - 1);
+  sb_dtls_ctx_destroy(ctx);
+}

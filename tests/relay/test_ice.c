@@ -1,0 +1,131 @@
+/* ICE-lite checks: requests built by libnice's controlling-side usage, as a browser's would be. */
+#include <arpa/inet.h>
+#include <stun/usages/ice.h>
+
+#include "relay/ice.h"
+#include "sbtest.h"
+
+static int the_transport;
+
+static void *lookup(void *arg, const char *ufrag, size_t len, const char **pwd) {
+  if (len == 4 && memcmp(ufrag, "srvU", 4) == 0) {
+    *pwd = "server-password-0123456789";
+    return &the_transport;
+  }
+  return NULL;
+}
+
+static const uint16_t attrs[] = {STUN_ATTRIBUTE_USERNAME, STUN_ATTRIBUTE_MESSAGE_INTEGRITY,
+                                 STUN_ATTRIBUTE_FINGERPRINT, STUN_ATTRIBUTE_XOR_MAPPED_ADDRESS, 0};
+
+static size_t make_request(uint8_t *buf, size_t cap, const char *username, const char *pwd, int use_cand,
+                           int controlling, StunAgent *agent) {
+  StunMessage msg;
+  stun_agent_init(agent, attrs, STUN_COMPATIBILITY_RFC5389,
+                  STUN_AGENT_USAGE_SHORT_TERM_CREDENTIALS | STUN_AGENT_USAGE_USE_FINGERPRINT);
+  return stun_usage_ice_conncheck_create(agent, &msg, buf, cap, (const uint8_t *)username, strlen(username),
+                                         (const uint8_t *)pwd, strlen(pwd), use_cand, controlling,
+                                         0x6e7f1eff, 0x1234567890ull, NULL,
+                                         STUN_USAGE_ICE_COMPATIBILITY_RFC5245);
+}
+
+static void peer(struct sockaddr_in *sa) {
+  memset(sa, 0, sizeof *sa);
+  sa->sin_family = AF_INET;
+  sa->sin_port = htons(50123);
+  inet_pton(AF_INET, "127.0.0.1", &sa->sin_addr);
+}
+
+SB_TEST(valid_check_gets_authenticated_reply) {
+  sb_ice_t *ice = sb_ice_create(lookup, NULL);
+  StunAgent client;
+  uint8_t req[512], reply[1280];
+  size_t rlen;
+  struct sockaddr_in from;
+  sb_ice_check_t check;
+  peer(&from);
+  size_t n = make_request(req, sizeof req, "srvU:cliU", "server-password-0123456789", 1, 1, &client);
+  CHECK(n > 0);
+  CHECK_EQ(sb_ice_process(ice, req, n, (struct sockaddr *)&from, sizeof from, &check, reply, sizeof reply, &rlen),
+           SB_ICE_OK);
+  CHECK(check.transport == &the_transport);
+  CHECK_EQ(check.use_candidate, 1);
+  CHECK_EQ(check.priority, 0x6e7f1eff);
+  CHECK(rlen > 20);
+  /* The client validates the response with the same password and reads its mapped address. */
+  StunMessage resp;
+  StunDefaultValidaterData vd = {(uint8_t *)"srvU:cliU", 9, (uint8_t *)"server-password-0123456789", 26};
+  CHECK_EQ(stun_agent_validate(&client, &resp, reply, rlen, stun_agent_default_validater, &vd),
+           STUN_VALIDATION_SUCCESS);
+  struct sockaddr_storage mapped;
+  socklen_t mlen = sizeof mapped;
+  CHECK_EQ(stun_usage_ice_conncheck_process(&resp, &mapped, &mlen, STUN_USAGE_ICE_COMPATIBILITY_RFC5245),
+           STUN_USAGE_ICE_RETURN_SUCCESS);
+  CHECK_EQ(((struct sockaddr_in *)&mapped)->sin_port, htons(50123));
+  sb_ice_destroy(ice);
+}
+
+SB_TEST(wrong_password_is_refused_without_reply) {
+  sb_ice_t *ice = sb_ice_create(lookup, NULL);
+  StunAgent client;
+  uint8_t req[512], reply[1280];
+  size_t rlen = 99;
+  struct sockaddr_in from;
+  sb_ice_check_t check;
+  peer(&from);
+  size_t n = make_request(req, sizeof req, "srvU:cliU", "not-the-password", 1, 1, &client);
+  CHECK_EQ(sb_ice_process(ice, req, n, (struct sockaddr *)&from, sizeof from, &check, reply, sizeof reply, &rlen),
+           SB_ICE_BAD_INTEGRITY);
+  CHECK_EQ(rlen, 0);
+  CHECK(check.transport == NULL);
+  sb_ice_destroy(ice);
+}
+
+SB_TEST(unknown_ufrag_is_refused) {
+  sb_ice_t *ice = sb_ice_create(lookup, NULL);
+  StunAgent client;
+  uint8_t req[512], reply[1280];
+  size_t rlen;
+  struct sockaddr_in from;
+  sb_ice_check_t check;
+  peer(&from);
+  size_t n = make_request(req, sizeof req, "nobody:cliU", "server-password-0123456789", 0, 1, &client);
+  CHECK_EQ(sb_ice_process(ice, req, n, (struct sockaddr *)&from, sizeof from, &check, reply, sizeof reply, &rlen),
+           SB_ICE_UNKNOWN_USER);
+  sb_ice_destroy(ice);
+}
+
+SB_TEST(truncated_and_bad_fingerprint_are_malformed) {
+  sb_ice_t *ice = sb_ice_create(lookup, NULL);
+  StunAgent client;
+  uint8_t req[512], reply[1280];
+  size_t rlen;
+  struct sockaddr_in from;
+  sb_ice_check_t check;
+  peer(&from);
+  size_t n = make_request(req, sizeof req, "srvU:cliU", "server-password-0123456789", 0, 1, &client);
+  for (size_t cut = 0; cut < n; cut += 7)
+    CHECK(sb_ice_process(ice, req, cut, (struct sockaddr *)&from, sizeof from, &check, reply, sizeof reply,
+                         &rlen) != SB_ICE_OK);
+  req[n - 1] ^= 0x55; /* FINGERPRINT is the last attribute */
+  CHECK_EQ(sb_ice_process(ice, req, n, (struct sockaddr *)&from, sizeof from, &check, reply, sizeof reply, &rlen),
+           SB_ICE_MALFORMED);
+  sb_ice_destroy(ice);
+}
+
+SB_TEST(controlled_peer_gets_role_conflict) {
+  sb_ice_t *ice = sb_ice_create(lookup, NULL);
+  StunAgent client;
+  uint8_t req[512], reply[1280];
+  size_t rlen = 0;
+  struct sockaddr_in from;
+  sb_ice_check_t check;
+  peer(&from);
+  size_t n = make_request(req, sizeof req, "srvU:cliU", "server-password-0123456789", 0, 0, &client);
+  sb_ice_result_t r = sb_ice_process(ice, req, n, (struct sockaddr *)&from, sizeof from, &check, reply,
+                                     sizeof reply, &rlen);
+  /* An ICE-lite agent is controlled; a controlled peer is told to switch (487) or answered. */
+  CHECK(r == SB_ICE_ROLE_CONFLICT || r == SB_ICE_OK);
+  CHECK(rlen > 0);
+  sb_ice_destroy(ice);
+}
