@@ -1,0 +1,139 @@
+#include "signaling/app.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "relay/srtp.h"
+#include "signaling/call.h"
+#include "signaling/server.h"
+
+void sb_config_defaults(sb_config_t *cfg) {
+  memset(cfg, 0, sizeof *cfg);
+  snprintf(cfg->http_host, sizeof cfg->http_host, "127.0.0.1");
+  cfg->http_port = 8080;
+  snprintf(cfg->media_ip, sizeof cfg->media_ip, "127.0.0.1");
+  cfg->media_port = 40000;
+  cfg->workers = 1;
+  snprintf(cfg->db_path, sizeof cfg->db_path, "switchboard.sqlite3");
+  snprintf(cfg->secret_file, sizeof cfg->secret_file, "switchboard.secret");
+  snprintf(cfg->web_dir, sizeof cfg->web_dir, "%s", SB_WEB_DIR);
+  cfg->max_participants = 100;
+  cfg->max_video_publishers = 25;
+}
+
+static int hexval(int c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+int sb_app_load_secret(sb_app_t *app) {
+  char text[260];
+  const char *path = app->cfg.secret_file;
+  FILE *f = fopen(path, "r");
+  if (!f && errno == ENOENT) {
+    uint8_t raw[32];
+    char hex[65];
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (fd < 0 || sb_random_bytes(raw, sizeof raw) != 0) {
+      sb_error(NULL, "cannot create the token secret file %s: %s", path, strerror(errno));
+      if (fd >= 0)
+        close(fd);
+      return -1;
+    }
+    sb_hex(raw, sizeof raw, hex);
+    int ok = write(fd, hex, 64) == 64 && write(fd, "\n", 1) == 1 && fsync(fd) == 0;
+    close(fd);
+    OPENSSL_cleanse(raw, sizeof raw);
+    if (!ok)
+      return -1;
+    sb_info(NULL, "created a new token secret in %s (mode 0600)", path);
+    f = fopen(path, "r");
+  }
+  if (!f) {
+    sb_error(NULL, "cannot read the token secret file %s: %s", path, strerror(errno));
+    return -1;
+  }
+  size_t n = fread(text, 1, sizeof text - 1, f);
+  fclose(f);
+  text[n] = '\0';
+  while (n && (text[n - 1] == '\n' || text[n - 1] == '\r' || text[n - 1] == ' '))
+    text[--n] = '\0';
+  /* The file holds hex (as generated); the decoded bytes are the HMAC key. */
+  if (n < 32 || n % 2 || n / 2 > sizeof app->secret) {
+    sb_error(NULL, "token secret in %s must be 32-128 hex digits", path);
+    return -1;
+  }
+  for (size_t i = 0; i < n / 2; i++) {
+    int hi = hexval(text[2 * i]), lo = hexval(text[2 * i + 1]);
+    if (hi < 0 || lo < 0) {
+      sb_error(NULL, "token secret in %s must be hex", path);
+      return -1;
+    }
+    app->secret[i] = (uint8_t)(hi << 4 | lo);
+  }
+  app->secret_len = n / 2;
+  OPENSSL_cleanse(text, sizeof text);
+  return 0;
+}
+
+uint64_t sb_app_next_id(sb_app_t *app) { return ++app->next_id; }
+
+int sb_app_start(sb_app_t *app, uv_loop_t *loop) {
+  app->loop = loop;
+  app->started_ms = sb_now_ms();
+  app->next_id = (sb_now_ms() & 0xffffff) << 20; /* ids differ across restarts */
+  if (sb_srtp_global_init() != 0) {
+    sb_error(NULL, "libsrtp initialisation failed");
+    return -1;
+  }
+  app->dtls = sb_dtls_ctx_create();
+  if (!app->dtls)
+    return -1;
+  sb_relay_config_t rc = {
+      .bind_ip = app->cfg.bind_ip[0] ? app->cfg.bind_ip : app->cfg.media_ip,
+      .announce_ip = app->cfg.media_ip,
+      .port_base = app->cfg.media_port,
+      .workers = app->cfg.workers,
+      .dtls = app->dtls,
+      .events_loop = loop,
+      .on_event = sb_call_on_relay_event,
+      .arg = app,
+  };
+  if (sb_relay_start(&rc, &app->relay) != 0)
+    return -1;
+  if (sb_server_start(app) != 0)
+    return -1;
+  return 0;
+}
+
+void sb_app_stop(sb_app_t *app) {
+  app->stopping = 1;
+  /* End every call first so clients hear why, then close the server and the relay. */
+  for (sb_call_room_t *r = app->rooms; r;) {
+    sb_call_room_t *next = r->next;
+    while (r->participants && r->count > 1)
+      sb_call_end(r->participants, "server_shutdown");
+    if (r->participants)
+      sb_call_end(r->participants, "server_shutdown"); /* frees r */
+    r = next;
+  }
+  sb_server_stop(app);
+  sb_relay_stop(app->relay);
+  app->relay = NULL;
+  sb_dtls_ctx_destroy(app->dtls);
+  app->dtls = NULL;
+  OPENSSL_cleanse(app->secret, sizeof app->secret);
+}

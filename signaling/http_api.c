@@ -1,0 +1,57 @@
+#include "signaling/http_api.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "signaling/demo.h"
+#include "signaling/token.h"
+
+static char *error_json(int *status, int code, const char *err, const char *msg) {
+  *status = code;
+  json_t *j = json_pack("{s:{s:s, s:s}}", "error", "code", err, "message", msg);
+  char *text = json_dumps(j, JSON_COMPACT);
+  json_decref(j);
+  return text;
+}
+
+static char *ok_json(int *status, json_t *j) {
+  *status = 200;
+  char *text = json_dumps(j, JSON_COMPACT);
+  json_decref(j);
+  return text;
+}
+
+static char *health(sb_app_t *app, int *status) {
+  json_t *workers = json_array();
+  for (int i = 0; i < sb_relay_workers(app->relay); i++) {
+    sb_worker_stats_t st;
+    sb_relay_stats(app->relay, i, &st);
+    json_array_append_new(
+        workers, json_pack("{s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "worker", i, "port",
+                           sb_relay_port(app->relay, i), "transports", (json_int_t)st.transports,
+                           "rx_packets", (json_int_t)st.rx_packets, "tx_packets", (json_int_t)st.tx_packets,
+                           "rtp_forwarded", (json_int_t)st.rtp_forwarded, "drop_not_admitted",
+                           (json_int_t)st.drop_not_admitted, "drop_srtp", (json_int_t)st.drop_srtp,
+                           "drop_unknown_source", (json_int_t)st.drop_unknown_source, "drop_malformed",
+                           (json_int_t)st.drop_malformed));
+  }
+  return ok_json(status, json_pack("{s:s, s:I, s:s, s:o}", "status", "ok", "uptime_ms",
+                                   (json_int_t)(sb_now_ms() - app->started_ms), "srtp_build",
+                                   SB_SRTP_BUILD, "workers", workers));
+}
+
+char *sb_http_api_handle(sb_app_t *app, const char *method, const char *path, const char *auth,
+                         const char *body, size_t body_len, int *status) {
+  if (strcmp(path, "/api/health") == 0 && strcmp(method, "GET") == 0)
+    return health(app, status);
+  if (strncmp(path, "/api/demo/", 10) == 0) {
+    if (!app->cfg.demo)
+      return error_json(status, 404, "not_found", "demo endpoints are off (start with --demo)");
+    return sb_demo_handle(app, method, path + 10, body, body_len, status);
+  }
+  char msg[300];
+  snprintf(msg, sizeof msg, "no endpoint %s %s", method, path);
+  return error_json(status, 404, "not_found", msg);
+}

@@ -1,0 +1,261 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "signaling/call.h"
+
+#define SB_SDP_TEXT_MAX (256 * 1024)
+
+/* Header extensions the relay uses; anything else offered is left out of the answer. */
+static const char *const accepted_exts[] = {SB_EXT_MID, SB_EXT_AUDIO_LEVEL, SB_EXT_SEND_TIME};
+
+static void add_candidate(sb_app_t *app, sb_participant_t *p, sb_sdp_media_t *m) {
+  sb_sdp_candidate_t *c = &m->cands[0];
+  snprintf(c->foundation, sizeof c->foundation, "1");
+  c->component = 1;
+  c->priority = 2130706431u;
+  snprintf(c->ip, sizeof c->ip, "%s", sb_relay_announce_ip(app->relay));
+  c->port = sb_relay_port(app->relay, p->worker);
+  snprintf(c->type, sizeof c->type, "host");
+  m->ncands = 1;
+  m->end_of_candidates = 1;
+  m->port = c->port;
+}
+
+static void set_session(sb_app_t *app, sb_participant_t *p, sb_sdp_t *d, int setup) {
+  d->session_id = p->sdp_session_id;
+  d->session_version = (uint64_t)++p->sdp_version;
+  snprintf(d->origin_user, sizeof d->origin_user, "switchboard");
+  d->ice_lite = 1;
+  snprintf(d->ice_ufrag, sizeof d->ice_ufrag, "%s", p->ufrag);
+  snprintf(d->ice_pwd, sizeof d->ice_pwd, "%s", p->pwd);
+  snprintf(d->fingerprint_alg, sizeof d->fingerprint_alg, "sha-256");
+  snprintf(d->fingerprint, sizeof d->fingerprint, "%s", sb_dtls_ctx_fingerprint(app->dtls));
+  d->setup = setup;
+  snprintf(d->msid_semantic, sizeof d->msid_semantic, "WMS");
+}
+
+static void keep_exts(const sb_sdp_media_t *in, sb_sdp_media_t *out) {
+  out->nexts = 0;
+  for (int i = 0; i < in->nexts; i++)
+    for (size_t k = 0; k < SB_ARRAY_SIZE(accepted_exts); k++)
+      if (strcmp(in->exts[i].uri, accepted_exts[k]) == 0)
+        out->exts[out->nexts++] = in->exts[i];
+}
+
+static void copy_fb(const sb_sdp_codec_t *in, sb_sdp_codec_t *out, const char *const *want, int nwant) {
+  out->nfb = 0;
+  for (int i = 0; i < in->nfb; i++)
+    for (int k = 0; k < nwant; k++)
+      if (strcmp(in->fb[i], want[k]) == 0 && out->nfb < SB_SDP_MAX_FB)
+        snprintf(out->fb[out->nfb++], sizeof out->fb[0], "%s", want[k]);
+}
+
+/* Chooses the codec for one of the client's m-lines; returns 0 or -1 (m-line rejected). */
+static int answer_codec(sb_participant_t *p, const sb_sdp_media_t *in, sb_sdp_media_t *out) {
+  static const char *const video_fb[] = {"nack", "nack pli", "ccm fir"};
+  const sb_sdp_codec_t *c;
+  if (in->kind == SB_MEDIA_AUDIO && (c = sb_sdp_find_codec(in, "opus", 48000))) {
+    out->codecs[0] = *c;
+    out->codecs[0].nfb = 0;
+    if (p->opus_pt && p->opus_pt != c->pt)
+      return -1; /* one payload type per codec on a bundled transport */
+    p->opus_pt = c->pt;
+  } else if (in->kind == SB_MEDIA_VIDEO && (c = sb_sdp_find_codec(in, "VP8", 90000))) {
+    out->codecs[0] = *c;
+    copy_fb(c, &out->codecs[0], video_fb, 3);
+    if (p->vp8_pt && p->vp8_pt != c->pt)
+      return -1;
+    p->vp8_pt = c->pt;
+  } else {
+    return -1;
+  }
+  out->ncodecs = 1;
+  return 0;
+}
+
+static uint32_t primary_ssrc(const sb_sdp_media_t *m) {
+  if (m->nsim)
+    return m->sim[0];
+  if (m->fid[0])
+    return m->fid[0];
+  return m->nssrcs ? m->ssrcs[0].ssrc : 0;
+}
+
+static void set_ext_ids(sb_participant_t *p, const sb_sdp_media_t *m) {
+  uint8_t id;
+  if ((id = sb_sdp_find_ext(m, SB_EXT_MID)))
+    p->ext.mid = id;
+  if ((id = sb_sdp_find_ext(m, SB_EXT_AUDIO_LEVEL)))
+    p->ext.audio_level = id;
+  if ((id = sb_sdp_find_ext(m, SB_EXT_SEND_TIME)))
+    p->ext.send_time = id;
+}
+
+static int answer_media(sb_app_t *app, sb_participant_t *p, const sb_sdp_media_t *in,
+                        sb_sdp_media_t *out, sb_cmd_t *create) {
+  memset(out, 0, sizeof *out);
+  out->setup = -1; /* the session-level a=setup applies */
+  out->kind = in->kind;
+  snprintf(out->mid, sizeof out->mid, "%s", in->mid);
+  if (in->port == 0 || answer_codec(p, in, out) != 0) {
+    out->port = 0;
+    out->dir = SB_DIR_INACTIVE;
+    if (in->ncodecs)
+      out->codecs[0] = in->codecs[0], out->ncodecs = 1;
+    return 0;
+  }
+  keep_exts(in, out);
+  set_ext_ids(p, in);
+  out->rtcp_mux = 1;
+  out->rtcp_rsize = in->rtcp_rsize;
+  add_candidate(app, p, out);
+  int publishes = in->dir == SB_DIR_SENDONLY || in->dir == SB_DIR_SENDRECV;
+  out->dir = publishes ? SB_DIR_RECVONLY : SB_DIR_INACTIVE;
+  if (publishes) {
+    int n = create->u.create.nproducers;
+    if (n >= SB_MAX_PRODUCERS)
+      return -1;
+    sb_producer_spec_t *ps = &create->u.create.producers[n];
+    ps->id = (uint32_t)n;
+    ps->kind = in->kind == SB_MEDIA_AUDIO ? SB_KIND_AUDIO : SB_KIND_VIDEO;
+    ps->ssrc = primary_ssrc(in);
+    ps->pt = out->codecs[0].pt;
+    ps->clock = out->codecs[0].clock;
+    snprintf(ps->mid, sizeof ps->mid, "%s", in->mid);
+    create->u.create.nproducers++;
+    sb_pub_t *pub = &p->pubs[p->npubs++];
+    snprintf(pub->mid, sizeof pub->mid, "%s", in->mid);
+    pub->kind = ps->kind;
+    pub->producer_id = ps->id;
+  }
+  return 0;
+}
+
+char *sb_negotiate_answer(sb_app_t *app, sb_participant_t *p, const sb_sdp_t *offer,
+                          sb_cmd_t *create, char *err, size_t errlen) {
+  sb_sdp_t *ans = calloc(1, sizeof *ans);
+  char *text = malloc(SB_SDP_TEXT_MAX);
+  if (!ans || !text)
+    goto Fail;
+  if (offer->setup == SB_SETUP_PASSIVE) {
+    snprintf(err, errlen, "the server is the DTLS server: offer a=setup:actpass or active");
+    goto Fail;
+  }
+  set_session(app, p, ans, SB_SETUP_PASSIVE);
+  p->own = calloc(offer->nmedia, sizeof *p->own);
+  if (!p->own)
+    goto Fail;
+  for (int i = 0; i < offer->nmedia; i++) {
+    if (answer_media(app, p, &offer->media[i], &ans->media[i], create) != 0) {
+      snprintf(err, errlen, "more than %d published tracks", SB_MAX_PRODUCERS);
+      goto Fail;
+    }
+    if (ans->media[i].port)
+      snprintf(ans->bundle[ans->nbundle++], sizeof ans->bundle[0], "%s", ans->media[i].mid);
+    p->own[i] = ans->media[i];
+  }
+  p->nown = offer->nmedia;
+  ans->nmedia = offer->nmedia;
+  if (ans->nbundle == 0) {
+    snprintf(err, errlen, "no usable audio (opus) or video (VP8) m-line");
+    goto Fail;
+  }
+  snprintf(create->u.create.fp_alg, sizeof create->u.create.fp_alg, "%s", offer->fingerprint_alg);
+  snprintf(create->u.create.fp, sizeof create->u.create.fp, "%s", offer->fingerprint);
+  snprintf(create->u.create.ufrag, sizeof create->u.create.ufrag, "%s", p->ufrag);
+  snprintf(create->u.create.pwd, sizeof create->u.create.pwd, "%s", p->pwd);
+  create->u.create.ext = p->ext;
+  if (sb_sdp_write(ans, text, SB_SDP_TEXT_MAX) < 0) {
+    snprintf(err, errlen, "answer too large");
+    goto Fail;
+  }
+  free(ans);
+  return text;
+Fail:
+  if (!err[0])
+    snprintf(err, errlen, "out of memory");
+  free(ans);
+  free(text);
+  return NULL;
+}
+
+static void slot_media(sb_app_t *app, sb_participant_t *p, const sb_slot_t *s, sb_sdp_media_t *m) {
+  /* A slot's m-line mirrors the client's own m-line of the same kind: same codec and
+   * extension ids, since one bundled transport has one payload-type and id space. */
+  const sb_sdp_media_t *tmpl = NULL;
+  for (int i = 0; i < p->nown && !tmpl; i++)
+    if (p->own[i].port && (int)p->own[i].kind == (int)(s->kind == SB_KIND_AUDIO ? SB_MEDIA_AUDIO : SB_MEDIA_VIDEO))
+      tmpl = &p->own[i];
+  memset(m, 0, sizeof *m);
+  m->setup = -1;
+  m->kind = s->kind == SB_KIND_AUDIO ? SB_MEDIA_AUDIO : SB_MEDIA_VIDEO;
+  snprintf(m->mid, sizeof m->mid, "%s", s->mid);
+  if (tmpl) {
+    m->ncodecs = tmpl->ncodecs;
+    memcpy(m->codecs, tmpl->codecs, sizeof m->codecs);
+    m->nexts = tmpl->nexts;
+    memcpy(m->exts, tmpl->exts, sizeof m->exts);
+    m->rtcp_rsize = tmpl->rtcp_rsize;
+  }
+  m->rtcp_mux = 1;
+  add_candidate(app, p, m);
+  m->dir = s->state == SB_SLOT_ACTIVE ? SB_DIR_SENDONLY : SB_DIR_INACTIVE;
+  if (s->state == SB_SLOT_ACTIVE) {
+    snprintf(m->msid, sizeof m->msid, "%.63s %.63s", s->stream, s->track);
+    m->nssrcs = 1;
+    m->ssrcs[0].ssrc = s->ssrc;
+    snprintf(m->ssrcs[0].cname, sizeof m->ssrcs[0].cname, "%s", s->stream);
+    snprintf(m->ssrcs[0].msid, sizeof m->ssrcs[0].msid, "%.63s %.63s", s->stream, s->track);
+  }
+}
+
+char *sb_negotiate_offer(sb_app_t *app, sb_participant_t *p) {
+  if (p->nown + p->nslots > SB_SDP_MAX_MEDIA) {
+    sb_warn(p->ctx, "negotiate: %d m-lines exceed the limit of %d", p->nown + p->nslots, SB_SDP_MAX_MEDIA);
+    return NULL;
+  }
+  sb_sdp_t *d = calloc(1, sizeof *d);
+  char *text = malloc(SB_SDP_TEXT_MAX);
+  if (!d || !text) {
+    free(d);
+    free(text);
+    return NULL;
+  }
+  set_session(app, p, d, SB_SETUP_ACTPASS);
+  for (int i = 0; i < p->nown; i++) {
+    d->media[d->nmedia] = p->own[i];
+    if (p->own[i].port)
+      add_candidate(app, p, &d->media[d->nmedia]);
+    d->media[d->nmedia].setup = -1;
+    d->nmedia++;
+  }
+  for (int i = 0; i < p->nslots; i++)
+    slot_media(app, p, &p->slots[i], &d->media[d->nmedia++]);
+  for (int i = 0; i < d->nmedia; i++)
+    if (d->media[i].port)
+      snprintf(d->bundle[d->nbundle++], sizeof d->bundle[0], "%s", d->media[i].mid);
+  if (sb_sdp_write(d, text, SB_SDP_TEXT_MAX) < 0) {
+    free(text);
+    text = NULL;
+  }
+  free(d);
+  return text;
+}
+
+int sb_negotiate_check_answer(const sb_participant_t *p, const sb_sdp_t *answer, char *err, size_t errlen) {
+  if (answer->nmedia != p->nown + p->nslots) {
+    snprintf(err, errlen, "answer has %d m-lines, the offer had %d", answer->nmedia, p->nown + p->nslots);
+    return -1;
+  }
+  for (int i = 0; i < p->nslots; i++) {
+    const sb_sdp_media_t *m = &answer->media[p->nown + i];
+    if (strcmp(m->mid, p->slots[i].mid) != 0) {
+      snprintf(err, errlen, "m-line %d has mid %s, expected %s", p->nown + i, m->mid, p->slots[i].mid);
+      return -1;
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,228 @@
+/* The HTTP and WebSocket server: libwebsockets on the signaling libuv loop. Static files of
+ * web/ at /, the client protocol at /ws (subprotocol switchboard.v1), JSON endpoints under /api. */
+#include "signaling/server.h"
+
+#include <libwebsockets.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "signaling/http_api.h"
+#include "signaling/session.h"
+
+#define SB_MAX_HTTP_BODY (64 * 1024)
+
+typedef struct {
+  sb_session_t *session;
+} ws_pss_t;
+
+static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len) {
+  ws_pss_t *pss = user;
+  sb_app_t *app = lws_context_user(lws_get_context(wsi));
+  sb_session_t *s = pss ? pss->session : NULL;
+  switch (reason) {
+  case LWS_CALLBACK_ESTABLISHED:
+    if (app->stopping)
+      return -1;
+    pss->session = sb_session_create(app, wsi);
+    return pss->session ? 0 : -1;
+  case LWS_CALLBACK_RECEIVE: {
+    if (!s)
+      return -1;
+    if (lws_frame_is_binary(wsi) || s->rxlen + len > SB_MAX_FRAME) {
+      lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, NULL, 0);
+      return -1;
+    }
+    int whole = lws_is_first_fragment(wsi) && lws_is_final_fragment(wsi) && !s->rxlen;
+    if (whole) {
+      sb_session_on_frame(s, in, len);
+      return 0;
+    }
+    char *n = realloc(s->rx, s->rxlen + len + 1);
+    if (!n)
+      return -1;
+    s->rx = n;
+    memcpy(s->rx + s->rxlen, in, len);
+    s->rxlen += len;
+    if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi)) {
+      sb_session_on_frame(s, s->rx, s->rxlen);
+      s->rxlen = 0;
+    }
+    return 0;
+  }
+  case LWS_CALLBACK_SERVER_WRITEABLE:
+    return s ? sb_session_on_writable(s) : -1;
+  case LWS_CALLBACK_CLOSED:
+    if (s) {
+      s->wsi = NULL;
+      sb_session_destroy(s);
+      pss->session = NULL;
+    }
+    return 0;
+  default:
+    return 0;
+  }
+}
+
+/* --- HTTP API --- */
+
+typedef struct {
+  char method[8];
+  char path[256];
+  char *body;
+  size_t body_len;
+  int body_too_large;
+  unsigned char *resp; /* LWS_PRE + body */
+  size_t resp_len;
+} http_pss_t;
+
+static int http_send_headers(struct lws *wsi, http_pss_t *pss, int status, const char *type) {
+  unsigned char buf[LWS_PRE + 1024], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
+  if (lws_add_http_common_headers(wsi, (unsigned)status, type, pss->resp_len, &p, end) ||
+      lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
+                                  (const unsigned char *)"no-store", 8, &p, end) ||
+      lws_finalize_write_http_header(wsi, start, &p, end))
+    return -1;
+  lws_callback_on_writable(wsi);
+  return 0;
+}
+
+static int http_respond(struct lws *wsi, http_pss_t *pss, sb_app_t *app) {
+  char auth[1024] = "";
+  int status = 500;
+  lws_hdr_copy(wsi, auth, sizeof auth, WSI_TOKEN_HTTP_AUTHORIZATION);
+  char *text = NULL;
+  if (pss->body_too_large) {
+    status = 413;
+    text = strdup("{\"error\":{\"code\":\"limit_exceeded\",\"message\":\"body over 64 KiB\"}}");
+  } else {
+    text = sb_http_api_handle(app, pss->method, pss->path, auth, pss->body, pss->body_len, &status);
+  }
+  size_t len = text ? strlen(text) : 0;
+  pss->resp = malloc(LWS_PRE + len + 1);
+  if (!pss->resp) {
+    free(text);
+    return -1;
+  }
+  memcpy(pss->resp + LWS_PRE, text ? text : "", len);
+  pss->resp_len = len;
+  free(text);
+  return http_send_headers(wsi, pss, status, "application/json");
+}
+
+static void http_pss_free(http_pss_t *pss) {
+  free(pss->body);
+  free(pss->resp);
+  pss->body = NULL;
+  pss->resp = NULL;
+}
+
+static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len) {
+  http_pss_t *pss = user;
+  sb_app_t *app = lws_context_user(lws_get_context(wsi));
+  switch (reason) {
+  case LWS_CALLBACK_HTTP:
+    memset(pss, 0, sizeof *pss);
+    /* lws passes the URL with or without the mountpoint depending on the method. */
+    snprintf(pss->path, sizeof pss->path, "%s%s", strncmp(in, "/api", 4) == 0 ? "" : "/api",
+             (const char *)in);
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI)) {
+      snprintf(pss->method, sizeof pss->method, "POST");
+      return 0; /* the body follows */
+    }
+    snprintf(pss->method, sizeof pss->method, "GET");
+    return http_respond(wsi, pss, app);
+  case LWS_CALLBACK_HTTP_BODY:
+    if (pss->body_len + len > SB_MAX_HTTP_BODY) {
+      pss->body_too_large = 1;
+      return 0;
+    }
+    {
+      char *n = realloc(pss->body, pss->body_len + len + 1);
+      if (!n)
+        return -1;
+      pss->body = n;
+      memcpy(pss->body + pss->body_len, in, len);
+      pss->body_len += len;
+      pss->body[pss->body_len] = '\0';
+    }
+    return 0;
+  case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+    return http_respond(wsi, pss, app);
+  case LWS_CALLBACK_HTTP_WRITEABLE:
+    if (!pss->resp)
+      return 0;
+    if (lws_write(wsi, pss->resp + LWS_PRE, pss->resp_len, LWS_WRITE_HTTP_FINAL) != (int)pss->resp_len)
+      return -1;
+    http_pss_free(pss);
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
+  case LWS_CALLBACK_CLOSED_HTTP:
+    http_pss_free(pss);
+    return 0;
+  default:
+    return lws_callback_http_dummy(wsi, reason, user, in, len);
+  }
+}
+
+static const struct lws_protocols protocols[] = {
+    {"http", lws_callback_http_dummy, 0, 0, 0, NULL, 0},
+    {"sb-api", cb_http, sizeof(http_pss_t), 0, 0, NULL, 0},
+    {"switchboard.v1", cb_ws, sizeof(ws_pss_t), 64 * 1024, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0}};
+
+static struct lws_http_mount mount_web = {
+    .mountpoint = "/",
+    .def = "index.html",
+    .origin_protocol = LWSMPRO_FILE,
+    .mountpoint_len = 1,
+};
+
+static const struct lws_http_mount mount_api = {
+    .mount_next = &mount_web,
+    .mountpoint = "/api",
+    .origin = "sb-api",
+    .origin_protocol = LWSMPRO_CALLBACK,
+    .mountpoint_len = 4,
+};
+
+static void lws_log(int level, const char *line) {
+  size_t n = strlen(line);
+  while (n && line[n - 1] == '\n')
+    n--;
+  sb_log(level == LLL_ERR ? SB_LOG_ERROR : SB_LOG_WARN, "lws", "%.*s", (int)n, line);
+}
+
+int sb_server_start(sb_app_t *app) {
+  struct lws_context_creation_info info;
+  void *loops[1] = {app->loop};
+  memset(&info, 0, sizeof info);
+  lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
+  mount_web.origin = app->cfg.web_dir;
+  info.port = app->cfg.http_port;
+  info.iface = app->cfg.http_host;
+  info.protocols = protocols;
+  info.mounts = &mount_api;
+  info.user = app;
+  info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE |
+                 LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_UV_NO_SIGSEGV_SIGFPE_SPIN;
+  info.foreign_loops = loops;
+  info.pt_serv_buf_size = 32 * 1024;
+  info.timeout_secs = 30;
+  app->lws = lws_create_context(&info);
+  if (!app->lws) {
+    sb_error(NULL, "http: cannot listen on %s:%d", app->cfg.http_host, app->cfg.http_port);
+    return -1;
+  }
+  return 0;
+}
+
+void sb_server_stop(sb_app_t *app) {
+  if (app->lws)
+    lws_context_destroy(app->lws);
+  app->lws = NULL;
+}
+
+int sb_server_port(sb_app_t *app) {
+  struct lws_vhost *vh = app->lws ? lws_get_vhost_by_name(app->lws, "default") : NULL;
+  return vh ? lws_get_vhost_listen_port(vh) : app->cfg.http_port;
+}

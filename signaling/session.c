@@ -1,0 +1,223 @@
+#include "signaling/session.h"
+
+#include <libwebsockets.h>
+#include <openssl/crypto.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "signaling/call.h"
+
+/* A client that does not read its frames is cut off rather than buffered without bound. */
+#define SB_MAX_TXQ_BYTES (4 * 1024 * 1024)
+
+int sb_rpc_fail(sb_rpc_error_t *err, const char *code, const char *fmt, ...) {
+  va_list ap;
+  err->code = code;
+  va_start(ap, fmt);
+  vsnprintf(err->message, sizeof err->message, fmt, ap);
+  va_end(ap);
+  return -1;
+}
+
+sb_session_t *sb_session_create(sb_app_t *app, struct lws *wsi) {
+  sb_session_t *s = calloc(1, sizeof *s);
+  if (!s)
+    return NULL;
+  s->app = app;
+  s->wsi = wsi;
+  snprintf(s->ctx, sizeof s->ctx, "-");
+  s->next = app->sessions;
+  app->sessions = s;
+  return s;
+}
+
+void sb_session_destroy(sb_session_t *s) {
+  if (!s)
+    return;
+  if (s->participant)
+    sb_call_leave(s->participant, "disconnected");
+  for (sb_session_t **pp = &s->app->sessions; *pp; pp = &(*pp)->next)
+    if (*pp == s) {
+      *pp = s->next;
+      break;
+    }
+  while (s->txq) {
+    sb_frame_t *f = s->txq;
+    s->txq = f->next;
+    free(f);
+  }
+  free(s->rx);
+  OPENSSL_cleanse(&s->who, sizeof s->who);
+  free(s);
+}
+
+void sb_session_send(sb_session_t *s, json_t *msg) {
+  char *text = json_dumps(msg, JSON_COMPACT);
+  json_decref(msg);
+  if (!text || !s->wsi) {
+    free(text);
+    return;
+  }
+  size_t len = strlen(text);
+  if (s->txq_bytes + len > SB_MAX_TXQ_BYTES) {
+    sb_warn(s->ctx, "ws: client is not reading; closing");
+    s->close_after_flush = 1;
+    s->close_code = LWS_CLOSE_STATUS_POLICY_VIOLATION;
+    free(text);
+    lws_callback_on_writable(s->wsi);
+    return;
+  }
+  sb_frame_t *f = malloc(sizeof *f + LWS_PRE + len);
+  if (!f) {
+    free(text);
+    return;
+  }
+  f->next = NULL;
+  f->len = len;
+  memcpy(f->data + LWS_PRE, text, len);
+  free(text);
+  if (s->txq_tail)
+    s->txq_tail->next = f;
+  else
+    s->txq = f;
+  s->txq_tail = f;
+  s->txq_bytes += len;
+  lws_callback_on_writable(s->wsi);
+}
+
+void sb_session_event(sb_session_t *s, const char *name, json_t *data) {
+  sb_session_send(s, json_pack("{s:s, s:o}", "event", name, "data", data ? data : json_object()));
+}
+
+int sb_session_on_writable(sb_session_t *s) {
+  sb_frame_t *f = s->txq;
+  if (f) {
+    s->txq = f->next;
+    if (!s->txq)
+      s->txq_tail = NULL;
+    s->txq_bytes -= f->len;
+    int n = lws_write(s->wsi, f->data + LWS_PRE, f->len, LWS_WRITE_TEXT);
+    free(f);
+    if (n < 0)
+      return -1;
+  }
+  if (s->txq) {
+    lws_callback_on_writable(s->wsi);
+    return 0;
+  }
+  if (s->close_after_flush) {
+    lws_close_reason(s->wsi, (enum lws_close_status)s->close_code, NULL, 0);
+    return -1;
+  }
+  return 0;
+}
+
+/* --- methods --- */
+
+static int m_auth(sb_session_t *s, json_t *params, json_t **result, sb_rpc_error_t *err) {
+  const char *token = json_string_value(json_object_get(params, "token"));
+  sb_token_claims_t c;
+  if (s->authed)
+    return sb_rpc_fail(err, "conflict", "already authenticated");
+  s->close_after_flush = 1; /* unless the token is good */
+  s->close_code = 4001;
+  if (!token)
+    return sb_rpc_fail(err, "unauthenticated", "missing token");
+  int rc = sb_token_verify(s->app->secret, s->app->secret_len, token, (int64_t)(sb_wall_ms() / 1000), &c);
+  if (rc != 0) {
+    sb_info(NULL, "auth refused: %s", sb_token_strerror(rc));
+    return sb_rpc_fail(err, "unauthenticated", "%s", sb_token_strerror(rc));
+  }
+  s->close_after_flush = 0;
+  s->authed = 1;
+  s->who = c;
+  snprintf(s->ctx, sizeof s->ctx, "%s/%s", c.tenant, c.user);
+  sb_info(s->ctx, "authenticated");
+  *result = json_pack("{s:{s:s, s:s, s:s, s:b}}", "user", "id", c.user, "tenant", c.tenant, "name",
+                      c.name[0] ? c.name : c.user, "admin", c.admin);
+  return 0;
+}
+
+static int m_ping(sb_session_t *s, json_t *params, json_t **result, sb_rpc_error_t *err) {
+  *result = json_pack("{s:I}", "time", (json_int_t)sb_wall_ms());
+  return 0;
+}
+
+typedef struct {
+  const char *name;
+  sb_method_fn fn;
+  int needs_auth;
+} sb_method_t;
+
+static const sb_method_t methods[] = {
+    {"auth", m_auth, 0},
+    {"ping", m_ping, 1},
+    {"call.join", sb_call_m_join, 1},
+    {"call.answer", sb_call_m_answer, 1},
+    {"call.candidate", sb_call_m_candidate, 1},
+    {"call.leave", sb_call_m_leave, 1},
+};
+
+static void reply(sb_session_t *s, json_t *id, json_t *result, const sb_rpc_error_t *err) {
+  json_t *msg;
+  if (err)
+    msg = json_pack("{s:O, s:{s:s, s:s}}", "id", id ? id : json_null(), "error", "code", err->code,
+                    "message", err->message);
+  else
+    msg = json_pack("{s:O, s:o}", "id", id ? id : json_null(), "result", result ? result : json_object());
+  sb_session_send(s, msg);
+}
+
+static int valid_id(json_t *id) {
+  return json_is_integer(id) || (json_is_string(id) && json_string_length(id) <= 64);
+}
+
+void sb_session_on_frame(sb_session_t *s, const char *data, size_t len) {
+  json_error_t jerr;
+  sb_rpc_error_t err = {0};
+  json_t *result = NULL;
+  json_t *msg = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+  json_t *id = msg ? json_object_get(msg, "id") : NULL;
+  const char *method = msg ? json_string_value(json_object_get(msg, "method")) : NULL;
+  json_t *params = msg ? json_object_get(msg, "params") : NULL;
+  if (!msg || !json_is_object(msg)) {
+    sb_rpc_fail(&err, "bad_request", "frame is not a JSON object");
+    reply(s, NULL, NULL, &err);
+    goto Exit;
+  }
+  if (id && !valid_id(id))
+    id = NULL;
+  if (!method || (params && !json_is_object(params))) {
+    sb_rpc_fail(&err, "bad_request", !method ? "missing method" : "params must be an object");
+    reply(s, id, NULL, &err);
+    goto Exit;
+  }
+  if (!params)
+    params = json_object(), json_object_set_new(msg, "params", params);
+  const sb_method_t *m = NULL;
+  for (size_t i = 0; i < SB_ARRAY_SIZE(methods); i++)
+    if (strcmp(methods[i].name, method) == 0)
+      m = &methods[i];
+  int rc;
+  if (!m && s->authed)
+    rc = sb_call_dispatch_api(s, method, params, &result, &err);
+  else if (!m)
+    rc = sb_rpc_fail(&err, "unauthenticated", "authenticate first");
+  else if (m->needs_auth && !s->authed)
+    rc = sb_rpc_fail(&err, "unauthenticated", "authenticate first");
+  else
+    rc = m->fn(s, params, &result, &err);
+  sb_debug(SB_DBG_SIG, s->ctx, "%s -> %s", method, rc == 0 ? "ok" : err.code);
+  reply(s, id, rc == 0 ? result : NULL, rc == 0 ? NULL : &err);
+  if (s->after_reply) {
+    void (*fn)(sb_session_t *) = s->after_reply;
+    s->after_reply = NULL;
+    fn(s);
+  }
+Exit:
+  json_decref(msg);
+}
