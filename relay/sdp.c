@@ -360,6 +360,14 @@ static int valid_rid(const char *id) {
          id[strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")] == 0;
 }
 
+/* Index of `id` among n rid strings spaced `stride` bytes apart, or -1. */
+static int find_rid(const char *ids, size_t stride, int n, const char *id) {
+  for (int i = 0; i < n; i++)
+    if (strcmp(ids + (size_t)i * stride, id) == 0)
+      return i;
+  return -1;
+}
+
 static int attr_rid(parse_ctx_t *c, char *v, int arg) {
   sb_sdp_media_t *m = c->m;
   char *id = next_tok(&v), *dir = next_tok(&v);
@@ -367,8 +375,8 @@ static int attr_rid(parse_ctx_t *c, char *v, int arg) {
     return fail(c, "a=rid id must be 1..15 characters of [A-Za-z0-9_-]");
   if (!dir || (strcmp(dir, "send") != 0 && strcmp(dir, "recv") != 0))
     return fail(c, "a=rid direction must be send or recv");
-  if (m->nrids >= SB_SDP_MAX_RID)
-    return 0;
+  if (m->nrids >= SB_SDP_MAX_RID || find_rid(m->rids[0].id, sizeof m->rids[0], m->nrids, id) >= 0)
+    return 0; /* a repeated rid keeps its first line */
   copy_str(m->rids[m->nrids].id, sizeof m->rids[0].id, id);
   m->rids[m->nrids].dir = dir[0] == 's' ? SB_DIR_SENDONLY : SB_DIR_RECVONLY;
   m->nrids++;
@@ -387,7 +395,8 @@ static int attr_simulcast(parse_ctx_t *c, char *v, int arg) {
       s[strcspn(s, ",")] = '\0';
       if (*s == '~')
         s++;
-      if (c->nsim_rids < SB_SDP_MAX_RID && valid_rid(s))
+      if (c->nsim_rids < SB_SDP_MAX_RID && valid_rid(s) &&
+          find_rid(c->sim_rids[0], sizeof c->sim_rids[0], c->nsim_rids, s) < 0)
         copy_str(c->sim_rids[c->nsim_rids++], sizeof c->sim_rids[0], s);
     }
   }
@@ -493,10 +502,11 @@ static void finish_media(parse_ctx_t *c) {
   }
   sb_sdp_rid_t rids[SB_SDP_MAX_RID];
   int n = 0;
-  for (int i = 0; i < c->nsim_rids; i++)
-    for (int j = 0; j < m->nrids; j++)
-      if (strcmp(c->sim_rids[i], m->rids[j].id) == 0 && n < SB_SDP_MAX_RID)
-        rids[n++] = m->rids[j];
+  for (int i = 0; i < c->nsim_rids; i++) {
+    int j = find_rid(m->rids[0].id, sizeof m->rids[0], m->nrids, c->sim_rids[i]);
+    if (j >= 0)
+      rids[n++] = m->rids[j];
+  }
   memset(m->rids, 0, sizeof m->rids);
   memcpy(m->rids, rids, (size_t)n * sizeof rids[0]);
   m->nrids = (uint8_t)n;

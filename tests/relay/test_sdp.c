@@ -607,6 +607,16 @@ SB_TEST(simulcast_paused_and_alternatives) {
   CHECK_EQ(A.media[2].simulcast, 0);
 }
 
+SB_TEST(simulcast_repeated_rids_count_once) {
+  CHECK(parse_min("m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:0\r\na=rid:h send\r\n"
+                  "a=rid:l send\r\na=rid:h recv\r\na=rid:l send\r\na=simulcast:send h;l;h;~l\r\n") == 0);
+  const sb_sdp_media_t *m = &A.media[0];
+  CHECK_EQ(m->nrids, 2);
+  CHECK_STR(m->rids[0].id, "h");
+  CHECK_EQ(m->rids[0].dir, SB_DIR_SENDONLY); /* the first a=rid:h line wins */
+  CHECK_STR(m->rids[1].id, "l");
+}
+
 SB_TEST(ssrc_simulcast_group) {
   CHECK(parse_min("m=video 9 UDP/TLS/RTP/SAVPF 96 97\r\na=mid:0\r\n"
                      "a=ssrc-group:SIM 10 20 30\r\na=ssrc-group:FID 10 11\r\n"
