@@ -1,0 +1,51 @@
+// Shared helpers of the browser tests: Chromium launch flags, bounded polling.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { chromium } from 'playwright-core';
+
+export const SCALE = Number(process.env.SB_TIMEOUT_SCALE || 1);
+export const CHROMIUM = process.env.SB_CHROMIUM
+  || ['/usr/lib/chromium/chromium', '/usr/bin/chromium'].find((p) => existsSync(p));
+
+// Flags from ../shared/INTEROP.md; each of the first five is needed on a loopback-only host.
+export const CHROMIUM_ARGS = [
+  '--headless=new', '--no-sandbox', '--use-fake-device-for-media-stream',
+  '--use-fake-ui-for-media-stream', '--allow-loopback-in-peer-connection',
+  '--autoplay-policy=no-user-gesture-required', '--disable-gpu', '--disable-quic',
+  '--no-first-run', '--disable-background-networking', '--disable-component-update',
+  '--disable-sync',
+];
+
+const POLL_MS = 200;
+
+export function log(...args) {
+  console.log('#', ...args);
+}
+
+/** Launches Debian's Chromium (never a downloaded one) with the INTEROP.md flags. */
+export async function launchChromium() {
+  assert.ok(CHROMIUM, 'Chromium not found (scripts/install-deps.sh --test)');
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+}
+
+/**
+ * Polls `probe` (async; returns a truthy value when done) every 200 ms until it is truthy or
+ * `timeoutMs` has passed; then fails with `what` and `lastSeen()`.
+ */
+export async function waitFor(what, probe, timeoutMs, lastSeen = () => '') {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) {
+      assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}; last seen: ${lastSeen()}`);
+    }
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}
+
+/** Logs a page's console errors and uncaught exceptions into the test output. */
+export function watchPage(page, name) {
+  page.on('console', (m) => { if (m.type() === 'error') log(`[${name} console] ${m.text()}`); });
+  page.on('pageerror', (e) => log(`[${name} page error] ${e.message}`));
+}
