@@ -146,7 +146,7 @@ static int sb__contact_add_tx(sb_model_t *m, const sb_principal_t *who, const sb
   rc = sb_store_exec(m->st, NULL,
                      "INSERT INTO contacts (owner_uid, contact_uid, created_ms, updated_ms) "
                      "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING", "llll", me.uid, u.uid, now, now);
-  if (rc < 0 || (rc = sb__contact_write(m, me.uid, u.uid, f)) < 0)
+  if (rc < 0 || (f->set && (rc = sb__contact_write(m, me.uid, u.uid, f)) < 0))
     return sb__dbfail(m, err, rc);
   if ((rc = sb__direct_room_open(m, who, &me, &u, room, sizeof room, fx, err)) < 0)
     return rc;
