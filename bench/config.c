@@ -1,0 +1,227 @@
+/* Command-line parsing for the bench. */
+#include "bench/config.h"
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void sb_bench_config_defaults(sb_bench_config_t *c) {
+  memset(c, 0, sizeof *c);
+  snprintf(c->url, sizeof c->url, "ws://127.0.0.1:8080/ws");
+  snprintf(c->tenant, sizeof c->tenant, "bench");
+  snprintf(c->user_prefix, sizeof c->user_prefix, "u");
+  c->calls = 0;
+  c->room_size = 8;
+  c->fanout_rooms = 1;
+  c->duration_s = 10;
+  c->ramp_rate = 50;
+  c->join_timeout_s = 15;
+  c->video_kbps = 500;
+  c->audio_kbps = 32;
+  c->width = 640;
+  c->height = 360;
+  c->fps = 30;
+  c->clip_seconds = 5;
+  c->decode_sample = 4;
+  c->threads = 2;
+  c->rx_ts = SB_BENCH_RX_KERNEL;
+  c->ramp_start = 10;
+  c->ramp_step = 10;
+  c->ramp_max = 1000;
+  c->ramp_step_s = 5;
+  c->target_p99_ms = 5;
+  c->target_loss_pct = 0.1;
+  c->progress = -1;
+  snprintf(c->log_level, sizeof c->log_level, "warn");
+}
+
+void sb_bench_config_usage(const char *prog) {
+  printf("Usage: %s [options]\n"
+         "Load and latency test of a Switchboard server with real WebRTC-like clients.\n\n"
+         "Target:\n"
+         "  --url URL              signaling WebSocket (default ws://127.0.0.1:8080/ws)\n"
+         "  --secret-file FILE     HS256 secret used to mint the participants' tokens\n"
+         "  --spawn-server PATH    start PATH serve ... on a free loopback port for this run\n"
+         "  --server-pid PID       sample this process's CPU and RSS from /proc\n"
+         "  --tenant T             tenant of the synthetic users (default bench)\n"
+         "  --user-prefix P        user ids are P0001, P0002, ... (default u)\n"
+         "  --room-prefix P        room ids are P-1, P-2, ... (default bench-<random>)\n"
+         "Scenario (groups run together):\n"
+         "  --calls K              K 1:1 calls\n"
+         "  --rooms K --room-size M  K group rooms of M participants, all publishing (M default 8)\n"
+         "  --fanout N [--fanout-rooms K]  one publisher to N subscribers, K such rooms\n"
+         "  --audio-only           publish Opus only\n"
+         "  --duration S           seconds measured after everybody joined (default 10)\n"
+         "  --ramp-rate R          participants started per second (default 50)\n"
+         "  --join-timeout S       stop waiting for joins after S seconds (default 15)\n"
+         "Media:\n"
+         "  --video-kbps N --audio-kbps N   bitrates (default 500, 32)\n"
+         "  --resolution WxH --fps N        VP8 picture (default 640x360, 30)\n"
+         "  --clip-seconds N        length of the pre-encoded loop (default 5)\n"
+         "  --decode-sample N       receivers that decode their VP8 with libvpx (default 4)\n"
+         "Ramp mode (second figure of merit: the largest load within the targets):\n"
+         "  --ramp                  run steps of growing load in the group rooms or calls given\n"
+         "  --ramp-start N --ramp-step N --ramp-max N --ramp-step-seconds S\n"
+         "  --target-p99-ms X       (default 5)   --target-loss-pct X (default 0.1)\n"
+         "Machinery and output:\n"
+         "  --threads N             event-loop threads (default 2)\n"
+         "  --rx-timestamp kernel|user  receive time from SO_TIMESTAMPNS (default) or after recvmmsg\n"
+         "  --json FILE --html FILE reports   --quiet   --progress / --no-progress\n"
+         "  --log-level L           error, warn, info, debug (default warn)\n",
+         prog);
+}
+
+static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(err, errlen, fmt, ap);
+  va_end(ap);
+  return -1;
+}
+
+static int parse_int(const char *s, int lo, int hi, int *out) {
+  char *end;
+  long v = strtol(s, &end, 10);
+  if (*s == '\0' || *end != '\0' || v < lo || v > hi)
+    return -1;
+  *out = (int)v;
+  return 0;
+}
+
+static int parse_double(const char *s, double lo, double hi, double *out) {
+  char *end;
+  double v = strtod(s, &end);
+  if (*s == '\0' || *end != '\0' || !(v >= lo && v <= hi))
+    return -1;
+  *out = v;
+  return 0;
+}
+
+static int copy_str(char *dst, size_t cap, const char *src) {
+  if (strlen(src) >= cap)
+    return -1;
+  memcpy(dst, src, strlen(src) + 1);
+  return 0;
+}
+
+enum {
+  O_URL = 256, O_SECRET, O_SPAWN, O_PID, O_TENANT, O_UPREFIX, O_RPREFIX, O_CALLS, O_ROOMS,
+  O_ROOMSIZE, O_FANOUT, O_FANOUTROOMS, O_AUDIOONLY, O_DURATION, O_RAMPRATE, O_JOINTO, O_VKBPS,
+  O_AKBPS, O_RES, O_FPS, O_CLIP, O_DECODE, O_RAMP, O_RSTART, O_RSTEP, O_RMAX, O_RSTEPS, O_TP99,
+  O_TLOSS, O_THREADS, O_RXTS, O_JSON, O_HTML, O_QUIET, O_PROGRESS, O_NOPROGRESS, O_LOG, O_HELP,
+};
+
+static const struct option options[] = {
+    {"url", 1, 0, O_URL}, {"secret-file", 1, 0, O_SECRET}, {"spawn-server", 1, 0, O_SPAWN},
+    {"server-pid", 1, 0, O_PID}, {"tenant", 1, 0, O_TENANT}, {"user-prefix", 1, 0, O_UPREFIX},
+    {"room-prefix", 1, 0, O_RPREFIX}, {"calls", 1, 0, O_CALLS}, {"rooms", 1, 0, O_ROOMS},
+    {"room-size", 1, 0, O_ROOMSIZE}, {"fanout", 1, 0, O_FANOUT},
+    {"fanout-rooms", 1, 0, O_FANOUTROOMS}, {"audio-only", 0, 0, O_AUDIOONLY},
+    {"duration", 1, 0, O_DURATION}, {"ramp-rate", 1, 0, O_RAMPRATE},
+    {"join-timeout", 1, 0, O_JOINTO}, {"video-kbps", 1, 0, O_VKBPS},
+    {"audio-kbps", 1, 0, O_AKBPS}, {"resolution", 1, 0, O_RES}, {"fps", 1, 0, O_FPS},
+    {"clip-seconds", 1, 0, O_CLIP}, {"decode-sample", 1, 0, O_DECODE}, {"ramp", 0, 0, O_RAMP},
+    {"ramp-start", 1, 0, O_RSTART}, {"ramp-step", 1, 0, O_RSTEP}, {"ramp-max", 1, 0, O_RMAX},
+    {"ramp-step-seconds", 1, 0, O_RSTEPS}, {"target-p99-ms", 1, 0, O_TP99},
+    {"target-loss-pct", 1, 0, O_TLOSS}, {"threads", 1, 0, O_THREADS},
+    {"rx-timestamp", 1, 0, O_RXTS}, {"json", 1, 0, O_JSON}, {"html", 1, 0, O_HTML},
+    {"quiet", 0, 0, O_QUIET}, {"progress", 0, 0, O_PROGRESS},
+    {"no-progress", 0, 0, O_NOPROGRESS}, {"log-level", 1, 0, O_LOG}, {"help", 0, 0, O_HELP},
+    {0, 0, 0, 0},
+};
+
+/* One option; returns 0, 1 for --help, -1 on a bad value. */
+static int apply(sb_bench_config_t *c, int opt, const char *a) {
+  switch (opt) {
+  case O_URL: return copy_str(c->url, sizeof c->url, a);
+  case O_SECRET: return copy_str(c->secret_file, sizeof c->secret_file, a);
+  case O_SPAWN: return copy_str(c->spawn_server, sizeof c->spawn_server, a);
+  case O_PID: return parse_int(a, 1, 1 << 30, &c->server_pid);
+  case O_TENANT: return copy_str(c->tenant, sizeof c->tenant, a);
+  case O_UPREFIX: return copy_str(c->user_prefix, sizeof c->user_prefix, a);
+  case O_RPREFIX: return copy_str(c->room_prefix, sizeof c->room_prefix, a);
+  case O_CALLS: return parse_int(a, 0, 100000, &c->calls);
+  case O_ROOMS: return parse_int(a, 0, 10000, &c->rooms);
+  case O_ROOMSIZE: return parse_int(a, 2, 1000, &c->room_size);
+  case O_FANOUT: return parse_int(a, 1, 100000, &c->fanout);
+  case O_FANOUTROOMS: return parse_int(a, 1, 1000, &c->fanout_rooms);
+  case O_AUDIOONLY: c->audio_only = 1; return 0;
+  case O_DURATION: return parse_double(a, 0.5, 86400, &c->duration_s);
+  case O_RAMPRATE: return parse_double(a, 0.1, 100000, &c->ramp_rate);
+  case O_JOINTO: return parse_double(a, 1, 3600, &c->join_timeout_s);
+  case O_VKBPS: return parse_int(a, 30, 20000, &c->video_kbps);
+  case O_AKBPS: return parse_int(a, 6, 510, &c->audio_kbps);
+  case O_RES:
+    if (sscanf(a, "%dx%d", &c->width, &c->height) != 2 || c->width < 16 || c->height < 16 ||
+        c->width > 3840 || c->height > 2160 || (c->width & 1) || (c->height & 1))
+      return -1;
+    return 0;
+  case O_FPS: return parse_int(a, 1, 60, &c->fps);
+  case O_CLIP: return parse_int(a, 1, 60, &c->clip_seconds);
+  case O_DECODE: return parse_int(a, 0, 100000, &c->decode_sample);
+  case O_RAMP: c->ramp_mode = 1; return 0;
+  case O_RSTART: return parse_int(a, 1, 100000, &c->ramp_start);
+  case O_RSTEP: return parse_int(a, 1, 100000, &c->ramp_step);
+  case O_RMAX: return parse_int(a, 1, 100000, &c->ramp_max);
+  case O_RSTEPS: return parse_double(a, 1, 3600, &c->ramp_step_s);
+  case O_TP99: return parse_double(a, 0.001, 10000, &c->target_p99_ms);
+  case O_TLOSS: return parse_double(a, 0, 100, &c->target_loss_pct);
+  case O_THREADS: return parse_int(a, 1, 64, &c->threads);
+  case O_RXTS:
+    if (strcmp(a, "kernel") == 0)
+      c->rx_ts = SB_BENCH_RX_KERNEL;
+    else if (strcmp(a, "user") == 0)
+      c->rx_ts = SB_BENCH_RX_USER;
+    else
+      return -1;
+    return 0;
+  case O_JSON: return copy_str(c->json_file, sizeof c->json_file, a);
+  case O_HTML: return copy_str(c->html_file, sizeof c->html_file, a);
+  case O_QUIET: c->quiet = 1; return 0;
+  case O_PROGRESS: c->progress = 1; return 0;
+  case O_NOPROGRESS: c->progress = 0; return 0;
+  case O_LOG: return copy_str(c->log_level, sizeof c->log_level, a);
+  case O_HELP: return 1;
+  default: return -1;
+  }
+}
+
+int sb_bench_config_parse(sb_bench_config_t *c, int argc, char **argv, char *err, size_t errlen) {
+  int opt, idx, r;
+  sb_bench_config_defaults(c);
+  optind = 1;
+  opterr = 0;
+  while ((opt = getopt_long(argc, argv, "h", options, &idx)) != -1) {
+    if (opt == 'h')
+      opt = O_HELP;
+    if (opt == '?' || opt == ':')
+      return fail(err, errlen, "unknown option or missing value: %s", argv[optind - 1]);
+    r = apply(c, opt, optarg);
+    if (r == 1) {
+      sb_bench_config_usage(argv[0]);
+      return 1;
+    }
+    if (r < 0)
+      return fail(err, errlen, "bad value for --%s: %s", options[idx].name, optarg ? optarg : "");
+  }
+  if (optind < argc)
+    return fail(err, errlen, "unexpected argument: %s", argv[optind]);
+  if (c->calls == 0 && c->rooms == 0 && c->fanout == 0)
+    c->calls = 1;
+  if (c->secret_file[0] == '\0' && c->spawn_server[0] == '\0')
+    return fail(err, errlen, "--secret-file is required (or --spawn-server, which makes one)");
+  if (strncmp(c->url, "ws://", 5) != 0)
+    return fail(err, errlen, "--url must be ws://host:port/path");
+  if (c->ramp_mode && c->fanout == 0 && c->rooms == 0 && c->calls == 0)
+    return fail(err, errlen, "--ramp needs a scenario to grow");
+  if (c->ramp_mode && c->ramp_start > c->ramp_max)
+    return fail(err, errlen, "--ramp-start is larger than --ramp-max");
+  return 0;
+}
+
+int sb_bench_config_participants(const sb_bench_config_t *c) {
+  return c->calls * 2 + c->rooms * c->room_size + c->fanout_rooms * (c->fanout ? c->fanout + 1 : 0);
+}

@@ -1,0 +1,328 @@
+/* A participant's life cycle and its signaling: auth, call.join with the offer, the server's
+ * answer, call.offer/call.answer renegotiation, events, leave. */
+#include "bench/peer.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bench/worker.h"
+#include "common/log.h"
+#include "common/util.h"
+
+static void on_open(void *user);
+static void on_reply(void *user, long long id, json_t *result, json_t *error);
+static void on_event(void *user, const char *event, json_t *data);
+static void on_close(void *user, int code, const char *reason);
+
+static const sb_bench_sig_cb_t sig_cb = {on_open, on_reply, on_event, on_close};
+
+void sb_bench_peer_set_state(sb_bench_peer_t *p, sb_peer_state_t st) {
+  sb_bench_worker_t *w = p->w;
+  if (p->state == st)
+    return;
+  if (st == SB_PEER_MEDIA)
+    atomic_fetch_add(&w->n_media, 1);
+  else if (p->state == SB_PEER_MEDIA)
+    atomic_fetch_sub(&w->n_media, 1);
+  if (st == SB_PEER_FAILED)
+    atomic_fetch_add(&w->n_failed, 1);
+  p->state = st;
+}
+
+void sb_bench_peer_fail(sb_bench_peer_t *p, const char *fmt, ...) {
+  va_list ap;
+  if (p->state == SB_PEER_FAILED || p->state == SB_PEER_DONE)
+    return;
+  va_start(ap, fmt);
+  vsnprintf(p->error, sizeof p->error, fmt, ap);
+  va_end(ap);
+  sb_bench_peer_set_state(p, SB_PEER_FAILED);
+  sb_bench_peer_close(p);
+}
+
+static void poll_closed(uv_handle_t *h) {
+  sb_bench_peer_t *p = h->data;
+  if (p->fd >= 0)
+    close(p->fd);
+  p->fd = -1;
+}
+
+void sb_bench_peer_close(sb_bench_peer_t *p) {
+  if (p->poll_active) {
+    p->poll_active = 0;
+    uv_poll_stop(&p->poll);
+    /* the fd is closed once libuv has let go of the handle */
+    uv_close((uv_handle_t *)&p->poll, poll_closed);
+  } else if (p->fd >= 0) {
+    close(p->fd);
+    p->fd = -1;
+  }
+  if (p->sig.live)
+    sb_bench_sig_close(&p->sig);
+  sb_bench_dtls_free(&p->dtls);
+  sb_bench_srtp_free(&p->srtp);
+  p->srtp_ready = 0;
+}
+
+int sb_bench_peer_finished(const sb_bench_peer_t *p) {
+  if (p->state == SB_PEER_IDLE)
+    return 1;
+  if (p->state != SB_PEER_DONE && p->state != SB_PEER_FAILED)
+    return 0;
+  /* wait for the WebSocket and the poll handle to be gone */
+  return !p->sig.live && !p->poll_active && p->fd < 0;
+}
+
+void sb_bench_peer_start(sb_bench_peer_t *p, uint64_t now_us) {
+  sb_bench_local_t *l = &p->local;
+  sb_bench_run_t *run = p->w->run;
+  p->t_start = now_us;
+  p->fd = -1;
+  memset(l, 0, sizeof *l);
+  snprintf(l->user, sizeof l->user, "%s", p->user);
+  if (sb_random_ice_string(l->ufrag, 8) < 0 || sb_random_ice_string(l->pwd, 24) < 0 ||
+      sb_random_ice_string(l->cname, 16) < 0) {
+    sb_bench_peer_fail(p, "random: no entropy");
+    return;
+  }
+  l->fingerprint = run->cert.fingerprint;
+  l->audio = p->publish_audio || p->receive_only;
+  l->video = p->publish_video || (p->receive_only && !run->cfg->audio_only);
+  l->receive_only = p->receive_only;
+  l->audio_ssrc = sb_random_u32();
+  l->video_ssrc = sb_random_u32();
+  l->session_id = ((uint64_t)sb_random_u32() << 20) ^ sb_random_u32();
+  l->session_version = 1;
+  snprintf(l->ip, sizeof l->ip, "127.0.0.1");
+  p->rtcp_ssrc = sb_random_u32();
+  sb_bench_peer_set_state(p, SB_PEER_CONNECTING);
+  if (sb_bench_sig_connect(&p->sig, p->w->lws, &run->url, &sig_cb, p) < 0)
+    sb_bench_peer_fail(p, "WebSocket connect to %s:%d failed", run->url.host, run->url.port);
+}
+
+static void on_open(void *user) {
+  sb_bench_peer_t *p = user;
+  json_t *params = json_pack("{s:s}", "token", p->token);
+  p->t_ws_open = sb_now_us();
+  p->auth_id = sb_bench_sig_request(&p->sig, "auth", params);
+  sb_bench_peer_set_state(p, SB_PEER_AUTH);
+}
+
+/* Was anybody else in the room publishing already? Then this join measures time to media. */
+static int room_has_media(const sb_bench_peer_t *p) {
+  const sb_bench_run_t *run = p->w->run;
+  const sb_bench_room_t *r = p->room;
+  for (int i = r->first; i < r->first + r->count; i++) {
+    const sb_bench_peer_t *o = &run->peers[i];
+    if (o != p && (o->publish_audio || o->publish_video) &&
+        atomic_load_explicit(&o->t_media_start, memory_order_relaxed) != 0)
+      return 1;
+  }
+  return 0;
+}
+
+static void send_join(sb_bench_peer_t *p) {
+  sb_bench_worker_t *w = p->w;
+  json_t *params;
+  int len;
+  if (sb_bench_peer_socket_open(p) < 0) {
+    sb_bench_peer_fail(p, "UDP socket: %s", p->error[0] ? p->error : "failed");
+    return;
+  }
+  len = sb_bench_offer_write(&p->local, w->scratch, w->sdpbuf, w->sdpcap);
+  if (len < 0) {
+    sb_bench_peer_fail(p, "offer does not fit");
+    return;
+  }
+  params = json_pack("{s:s,s:s%}", "room", p->room_id, "sdp", w->sdpbuf, (size_t)len);
+  p->late_joiner = room_has_media(p);
+  p->t_join_sent = sb_now_us();
+  p->join_id = sb_bench_sig_request(&p->sig, "call.join", params);
+  sb_bench_peer_set_state(p, SB_PEER_JOINING);
+}
+
+static void describe_error(json_t *error, char *out, size_t cap) {
+  const char *code = json_string_value(json_object_get(error, "code"));
+  const char *msg = json_string_value(json_object_get(error, "message"));
+  snprintf(out, cap, "%s: %s", code ? code : "?", msg ? msg : "");
+}
+
+static void on_join_result(sb_bench_peer_t *p, json_t *result) {
+  sb_bench_worker_t *w = p->w;
+  const char *sdp = json_string_value(json_object_get(result, "sdp"));
+  char err[200];
+  json_t *rev = json_object_get(result, "revision");
+  p->t_answer = sb_now_us();
+  if (!sdp) {
+    sb_bench_peer_fail(p, "call.join result has no sdp");
+    return;
+  }
+  if (json_is_integer(rev))
+    p->offer_revision = (int)json_integer_value(rev);
+  if (sb_bench_answer_read(sdp, strlen(sdp), w->scratch, &p->answer, err, sizeof err) < 0) {
+    sb_bench_peer_fail(p, "server answer: %s", err);
+    return;
+  }
+  if (!p->answer.ice_lite)
+    sb_warn("bench", "%s: answer has no a=ice-lite (protocol.md says it must)", p->user);
+  if (p->answer.setup != SB_SETUP_PASSIVE) {
+    sb_bench_peer_fail(p, "server answer has a=setup %d, expected passive", p->answer.setup);
+    return;
+  }
+  if (p->publish_audio && p->answer.audio_pt < 0) {
+    sb_bench_peer_fail(p, "server answer rejected our audio m-line");
+    return;
+  }
+  if (p->publish_video && p->answer.video_pt < 0) {
+    sb_bench_peer_fail(p, "server answer rejected our video m-line");
+    return;
+  }
+  atomic_fetch_add(&w->n_joined, 1);
+  sb_bench_peer_set_state(p, SB_PEER_ICE);
+  if (sb_bench_peer_ice_begin(p, p->t_answer) < 0)
+    sb_bench_peer_fail(p, "ICE: %s", p->error[0] ? p->error : "cannot start");
+}
+
+static void on_reply(void *user, long long id, json_t *result, json_t *error) {
+  sb_bench_peer_t *p = user;
+  char why[200];
+  if (error)
+    describe_error(error, why, sizeof why);
+  if (id == p->auth_id) {
+    if (error) {
+      sb_bench_peer_fail(p, "auth refused (%s)", why);
+      return;
+    }
+    p->t_auth_ok = sb_now_us();
+    send_join(p);
+  } else if (id == p->join_id) {
+    if (error)
+      sb_bench_peer_fail(p, "call.join refused (%s)", why);
+    else
+      on_join_result(p, result);
+  } else if (id == p->leave_id) {
+    sb_bench_sig_close(&p->sig);
+  } else if (error) {
+    /* call.answer refused: the subscription it carried is lost, which the figures will show */
+    sb_warn("bench", "%s: request %lld refused (%s)", p->user, id, why);
+    snprintf(p->error, sizeof p->error, "call.answer refused (%s)", why);
+  } else {
+    p->answers++;
+  }
+}
+
+static void on_offer(sb_bench_peer_t *p, json_t *data) {
+  sb_bench_worker_t *w = p->w;
+  const char *sdp = json_string_value(json_object_get(data, "sdp"));
+  json_t *rev = json_object_get(data, "revision");
+  sb_bench_offered_t streams[64];
+  char err[200];
+  int n = 0, len;
+  p->offers++;
+  if (!sdp || !json_is_integer(rev)) {
+    sb_warn("bench", "%s: call.offer without sdp or revision", p->user);
+    return;
+  }
+  p->local.session_version++;
+  len = sb_bench_answer_write(&p->local, &p->answer, sdp, strlen(sdp), w->scratch, w->sdpbuf,
+                              w->sdpcap, streams, (int)SB_ARRAY_SIZE(streams), &n, err, sizeof err);
+  if (len < 0) {
+    sb_warn("bench", "%s: cannot answer call.offer: %s", p->user, err);
+    snprintf(p->error, sizeof p->error, "call.offer: %s", err);
+    return;
+  }
+  sb_bench_peer_add_streams(p, streams, n);
+  p->offer_revision = (int)json_integer_value(rev);
+  sb_bench_sig_request(&p->sig, "call.answer",
+                       json_pack("{s:I,s:s%}", "revision", (json_int_t)p->offer_revision, "sdp",
+                                 w->sdpbuf, (size_t)len));
+}
+
+static void on_event(void *user, const char *event, json_t *data) {
+  sb_bench_peer_t *p = user;
+  if (strcmp(event, "call.offer") == 0) {
+    on_offer(p, data);
+  } else if (strcmp(event, "call.connected") == 0) {
+    p->t_connected_event = sb_now_us();
+  } else if (strcmp(event, "call.ended") == 0) {
+    const char *r = json_string_value(json_object_get(data, "reason"));
+    p->ended_by_server = 1;
+    snprintf(p->end_reason, sizeof p->end_reason, "%s", r ? r : "?");
+    if (p->state != SB_PEER_LEAVING)
+      sb_bench_peer_fail(p, "call.ended by the server (%s)", p->end_reason);
+  } else if (strcmp(event, "bench.bad_frame") == 0) {
+    sb_warn("bench", "%s: server sent a frame that is not a JSON object", p->user);
+  } else if (strcmp(event, "bench.unsolicited") == 0) {
+    char *text = json_dumps(data, JSON_COMPACT);
+    sb_warn("bench", "%s: unsolicited frame: %.200s", p->user, text ? text : "?");
+    free(text);
+  }
+}
+
+static void on_close(void *user, int code, const char *reason) {
+  sb_bench_peer_t *p = user;
+  if (p->state == SB_PEER_LEAVING || p->state == SB_PEER_FAILED) {
+    if (p->state == SB_PEER_LEAVING)
+      sb_bench_peer_set_state(p, SB_PEER_DONE);
+    sb_bench_peer_close(p);
+    return;
+  }
+  sb_bench_peer_fail(p, "WebSocket closed by the server (%d%s%s)", code, reason[0] ? ": " : "",
+                     reason);
+}
+
+void sb_bench_peer_stop(sb_bench_peer_t *p) {
+  switch (p->state) {
+  case SB_PEER_IDLE:
+  case SB_PEER_DONE:
+  case SB_PEER_FAILED:
+  case SB_PEER_LEAVING:
+    return;
+  case SB_PEER_CONNECTING:
+  case SB_PEER_AUTH:
+    sb_bench_peer_set_state(p, SB_PEER_LEAVING);
+    sb_bench_peer_close(p);
+    return;
+  default:
+    sb_bench_peer_set_state(p, SB_PEER_LEAVING);
+    p->leave_id = sb_bench_sig_request(&p->sig, "call.leave", NULL);
+    /* media stops now; the WebSocket closes when the leave is answered */
+    if (p->poll_active) {
+      p->poll_active = 0;
+      uv_poll_stop(&p->poll);
+      uv_close((uv_handle_t *)&p->poll, poll_closed);
+    }
+    return;
+  }
+}
+
+void sb_bench_peer_tick(sb_bench_peer_t *p, uint64_t now_us, int sending) {
+  switch (p->state) {
+  case SB_PEER_ICE:
+  case SB_PEER_DTLS:
+    sb_bench_peer_net_tick(p, now_us);
+    break;
+  case SB_PEER_MEDIA:
+    sb_bench_peer_net_tick(p, now_us);
+    sb_bench_peer_media_tick(p, now_us, sending);
+    break;
+  default:
+    break;
+  }
+}
+
+void sb_bench_peer_release(sb_bench_peer_t *p) {
+  for (int i = 0; i < p->nrx; i++)
+    sb_vp8_decoder_destroy(p->rx[i].dec);
+  free(p->rx);
+  free(p->rx_ssrcs);
+  p->rx = NULL;
+  p->rx_ssrcs = NULL;
+  p->nrx = p->rx_cap = 0;
+  sb_bench_sig_free(&p->sig);
+  free(p->token);
+  p->token = NULL;
+}

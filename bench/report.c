@@ -1,0 +1,413 @@
+/* The JSON document of a run and the summary table printed from it. */
+#include "bench/report.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bench/srtpc.h"
+
+/* Targets from the bench issue, shown beside the figures. */
+#define TARGET_US_PER_PKT 3.3
+#define TARGET_P50_US 100.0
+#define TARGET_P99_US 1000.0
+#define TARGET_JOIN_P50_MS 50.0
+#define TARGET_KIB_PER_STREAM 256.0
+
+static double r3(double v) {
+  return round(v * 1000.0) / 1000.0;
+}
+
+static json_t *hist_json(const sb_hist_t *h, double unit) {
+  json_t *o = json_object();
+  json_object_set_new(o, "count", json_integer((json_int_t)h->count));
+  if (!h->count)
+    return o;
+  json_object_set_new(o, "min", json_real(r3((double)h->min / unit)));
+  json_object_set_new(o, "p50", json_real(r3((double)sb_hist_quantile(h, 0.50) / unit)));
+  json_object_set_new(o, "p90", json_real(r3((double)sb_hist_quantile(h, 0.90) / unit)));
+  json_object_set_new(o, "p99", json_real(r3((double)sb_hist_quantile(h, 0.99) / unit)));
+  json_object_set_new(o, "p999", json_real(r3((double)sb_hist_quantile(h, 0.999) / unit)));
+  json_object_set_new(o, "max", json_real(r3((double)h->max / unit)));
+  json_object_set_new(o, "mean", json_real(r3((double)h->sum / (double)h->count / unit)));
+  return o;
+}
+
+/* About 120 points of the cumulative distribution, [value, fraction]. */
+static json_t *cdf_json(const sb_hist_t *h, double unit) {
+  json_t *a = json_array();
+  uint64_t seen = 0;
+  double last_frac = -1;
+  if (!h->count)
+    return a;
+  for (size_t i = 0; i < SB_HIST_BUCKETS; i++) {
+    double frac;
+    if (!h->buckets[i])
+      continue;
+    seen += h->buckets[i];
+    frac = (double)seen / (double)h->count;
+    if (frac - last_frac < 0.008 && seen != h->count && frac < 0.99)
+      continue;
+    last_frac = frac;
+    uint64_t hi = i + 1 < SB_HIST_BUCKETS ? sb_hist_bucket_low(i + 1) : h->max;
+    json_array_append_new(a, json_pack("[f,f]", r3((double)(hi < h->max ? hi : h->max) / unit), frac));
+  }
+  return a;
+}
+
+static void add_version(const char *name, const char *version, void *arg) {
+  json_object_set_new(arg, name, json_string(version));
+}
+
+static json_t *params_json(const sb_bench_results_t *r) {
+  const sb_bench_config_t *c = r->cfg;
+  char res[32];
+  snprintf(res, sizeof res, "%dx%d", c->width, c->height);
+  json_t *p = json_pack("{s:s,s:{s:i,s:i,s:i,s:i,s:i,s:b},s:f,s:f,s:f,s:i,s:i,s:s,s:i,s:i,s:i,s:i,"
+                        "s:s,s:s,s:s}",
+                        "url", r->url, "scenario", "calls", c->calls, "rooms", c->rooms, "room_size",
+                        c->room_size, "fanout", c->fanout, "fanout_rooms", c->fanout ? c->fanout_rooms : 0,
+                        "audio_only", c->audio_only, "duration_s", c->duration_s, "ramp_rate",
+                        c->ramp_rate, "join_timeout_s", c->join_timeout_s, "video_kbps", c->video_kbps,
+                        "audio_kbps", c->audio_kbps, "resolution", res, "fps", c->fps, "clip_seconds",
+                        c->clip_seconds, "decode_sample", c->decode_sample, "threads", c->threads,
+                        "rx_timestamp", c->rx_ts == SB_BENCH_RX_KERNEL ? "kernel" : "user", "tenant",
+                        c->tenant, "server", r->spawned ? "spawned" : "external");
+  if (c->ramp_mode)
+    json_object_set_new(p, "ramp", json_pack("{s:i,s:i,s:i,s:f,s:f,s:f}", "start", c->ramp_start,
+                                             "step", c->ramp_step, "max", c->ramp_max, "step_s",
+                                             c->ramp_step_s, "target_p99_ms", c->target_p99_ms,
+                                             "target_loss_pct", c->target_loss_pct));
+  return p;
+}
+
+/* Streams a participant should receive: the other publishers of its room who started. */
+static int expected_streams(const sb_bench_run_t *run, const sb_bench_peer_t *p) {
+  int n = 0;
+  const sb_bench_room_t *room = p->room;
+  for (int i = room->first; i < room->first + room->count; i++) {
+    const sb_bench_peer_t *o = &run->peers[i];
+    if (o != p && o->t_start)
+      n += o->publish_audio + o->publish_video;
+  }
+  return n;
+}
+
+typedef struct {
+  uint64_t pkts, expected, lost, dups, reordered, too_old, no_time, streams, silent;
+  double jitter_sum, jitter_max;
+  uint64_t dec_streams, decoded, corrupt, missing, skipped, incomplete, undecodable, plis;
+  int decoders;
+} totals_t;
+
+static uint64_t frames_missing(const sb_rx_stream_t *rx, uint32_t ticks) {
+  uint64_t span, got = rx->frames_decoded + rx->frames_corrupt;
+  if (!rx->dec_have_ts || !ticks)
+    return 0;
+  span = (uint32_t)(rx->dec_last_ts - rx->dec_first_ts) / ticks + 1;
+  return span > got ? span - got : 0;
+}
+
+static json_t *stream_json(const sb_bench_run_t *run, const sb_bench_peer_t *p,
+                           const sb_rx_stream_t *rx, totals_t *t) {
+  const sb_rxstats_t *st = &rx->st;
+  uint64_t exp = sb_rxstats_expected(st), lost = sb_rxstats_lost(st);
+  json_t *o = json_pack("{s:s,s:s,s:s,s:I,s:s,s:b,s:I,s:I,s:I,s:I,s:f,s:I,s:I,s:I,s:f}", "receiver",
+                        p->user, "sender", rx->o.from_user, "kind",
+                        rx->o.kind == SB_MEDIA_AUDIO ? "audio" : "video", "ssrc",
+                        (json_int_t)rx->o.ssrc, "mid", rx->o.mid, "active", rx->o.active, "packets",
+                        (json_int_t)st->received, "bytes", (json_int_t)st->bytes, "expected",
+                        (json_int_t)exp, "lost", (json_int_t)lost, "loss_pct",
+                        exp ? r3(100.0 * (double)lost / (double)exp) : 0.0, "duplicates",
+                        (json_int_t)st->duplicates, "reordered", (json_int_t)st->reordered, "too_old",
+                        (json_int_t)st->too_old, "jitter_ms", r3(sb_rxstats_jitter_ms(st)));
+  json_object_set_new(o, "latency_mean_us",
+                      json_real(rx->lat_count ? r3((double)rx->lat_sum_ns / (double)rx->lat_count / 1e3) : 0));
+  json_object_set_new(o, "latency_max_us", json_real(r3((double)rx->lat_max_ns / 1e3)));
+  json_object_set_new(o, "without_send_time", json_integer((json_int_t)rx->no_time_ext));
+  if (rx->first_us && p->t_join_sent)
+    json_object_set_new(o, "first_packet_after_join_ms",
+                        json_real(r3((double)(rx->first_us - p->t_join_sent) / 1e3)));
+  t->streams++;
+  t->pkts += st->received;
+  t->expected += exp;
+  t->lost += lost;
+  t->dups += st->duplicates;
+  t->reordered += st->reordered;
+  t->too_old += st->too_old;
+  t->no_time += rx->no_time_ext;
+  t->silent += st->received == 0;
+  t->jitter_sum += sb_rxstats_jitter_ms(st);
+  if (sb_rxstats_jitter_ms(st) > t->jitter_max)
+    t->jitter_max = sb_rxstats_jitter_ms(st);
+  if (rx->dec) {
+    uint64_t miss = frames_missing(rx, run->clip->vframe_ticks);
+    json_object_set_new(o, "decode",
+                        json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "frames_decoded",
+                                  (json_int_t)rx->frames_decoded, "frames_corrupt",
+                                  (json_int_t)rx->frames_corrupt, "frames_missing", (json_int_t)miss,
+                                  "frames_skipped_waiting_keyframe", (json_int_t)rx->frames_skipped,
+                                  "frames_incomplete", (json_int_t)rx->frames_incomplete,
+                                  "undecodable_payloads", (json_int_t)rx->undecodable, "pli_sent",
+                                  (json_int_t)rx->pli_sent));
+    t->dec_streams++;
+    t->decoded += rx->frames_decoded;
+    t->corrupt += rx->frames_corrupt;
+    t->missing += miss;
+    t->skipped += rx->frames_skipped;
+    t->incomplete += rx->frames_incomplete;
+    t->undecodable += rx->undecodable;
+    t->plis += rx->pli_sent;
+  }
+  return o;
+}
+
+static const char *state_name(sb_peer_state_t s) {
+  static const char *n[] = {"idle", "connecting", "auth", "joining", "ice", "dtls", "media", "leaving",
+                            "done", "failed"};
+  return (unsigned)s < sizeof n / sizeof n[0] ? n[s] : "?";
+}
+
+static void add_time(sb_hist_t *h, uint64_t from, uint64_t to) {
+  if (from && to >= from)
+    sb_hist_add(h, (to - from) * 1000u);
+}
+
+/* Participants, join/setup times, streams and totals. */
+static void peers_json(const sb_bench_results_t *r, json_t *doc) {
+  const sb_bench_run_t *run = r->run;
+  json_t *streams = json_array(), *errors = json_array(), *reasons = json_object(), *parts;
+  sb_hist_t join, answer, ice, dtls;
+  totals_t t;
+  int started = 0, media = 0, failed = 0, exp_streams = 0;
+  uint64_t srtp_fail = 0, unknown = 0, drops = 0, stun_fail = 0, plis_recv = 0, nacks = 0;
+  memset(&t, 0, sizeof t);
+  sb_hist_reset(&join);
+  sb_hist_reset(&answer);
+  sb_hist_reset(&ice);
+  sb_hist_reset(&dtls);
+  for (int i = 0; i < run->npeers; i++) {
+    const sb_bench_peer_t *p = &run->peers[i];
+    if (!p->t_start)
+      continue;
+    started++;
+    media += p->t_dtls_done != 0;
+    if (p->state == SB_PEER_FAILED || (p->error[0] && !p->t_dtls_done)) {
+      failed++;
+      if (json_array_size(errors) < 50)
+        json_array_append_new(errors, json_pack("{s:s,s:s,s:s}", "user", p->user, "state",
+                                                state_name(p->state), "error", p->error));
+      json_int_t n = json_integer_value(json_object_get(reasons, p->error));
+      json_object_set_new(reasons, p->error, json_integer(n + 1));
+    }
+    if (p->late_joiner)
+      add_time(&join, p->t_join_sent, p->t_first_rx);
+    add_time(&answer, p->t_join_sent, p->t_answer);
+    add_time(&ice, p->t_join_sent, p->t_ice_done);
+    add_time(&dtls, p->t_join_sent, p->t_dtls_done);
+    exp_streams += expected_streams(run, p);
+    t.decoders += p->decode;
+    srtp_fail += p->srtp_auth_fail + p->srtp_other_fail;
+    unknown += p->unknown_ssrc;
+    drops += p->send_drops;
+    stun_fail += p->stun_fail;
+    plis_recv += p->plis_recv + p->firs_recv;
+    nacks += p->nacks_recv;
+    for (int k = 0; k < p->nrx; k++)
+      json_array_append_new(streams, stream_json(run, p, &p->rx[k], &t));
+  }
+  parts = json_pack("{s:i,s:i,s:i,s:i,s:o,s:o}", "planned", run->npeers, "started", started,
+                    "reached_media", media, "failed", failed, "errors", errors, "error_counts", reasons);
+  json_object_set_new(doc, "participants", parts);
+  json_object_set_new(doc, "join_ms", hist_json(&join, 1e6));
+  json_object_set_new(doc, "setup_ms", json_pack("{s:o,s:o,s:o}", "answer", hist_json(&answer, 1e6),
+                                                 "ice", hist_json(&ice, 1e6), "dtls", hist_json(&dtls, 1e6)));
+  json_object_set_new(
+      doc, "totals",
+      json_pack("{s:I,s:I,s:I,s:f,s:I,s:I,s:I,s:f,s:f,s:I,s:i,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+                "packets_received", (json_int_t)t.pkts, "expected", (json_int_t)t.expected, "lost",
+                (json_int_t)t.lost, "loss_pct",
+                t.expected ? r3(100.0 * (double)t.lost / (double)t.expected) : 0.0, "duplicates",
+                (json_int_t)t.dups, "reordered", (json_int_t)t.reordered, "too_old", (json_int_t)t.too_old,
+                "jitter_ms_mean", t.streams ? r3(t.jitter_sum / (double)t.streams) : 0.0,
+                "jitter_ms_max", r3(t.jitter_max), "streams", (json_int_t)t.streams,
+                "streams_expected", exp_streams, "streams_without_packets", (json_int_t)t.silent,
+                "packets_without_send_time", (json_int_t)t.no_time, "unknown_ssrc_packets",
+                (json_int_t)unknown, "srtp_failures", (json_int_t)srtp_fail, "send_drops",
+                (json_int_t)drops, "stun_failures", (json_int_t)stun_fail,
+                "keyframe_requests_received", (json_int_t)plis_recv, "nacks_received", (json_int_t)nacks));
+  json_object_set_new(
+      doc, "decode",
+      json_pack("{s:i,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "receivers", t.decoders, "streams",
+                (json_int_t)t.dec_streams, "frames_decoded", (json_int_t)t.decoded, "frames_corrupt",
+                (json_int_t)t.corrupt, "frames_missing", (json_int_t)t.missing,
+                "frames_skipped_waiting_keyframe", (json_int_t)t.skipped, "frames_incomplete",
+                (json_int_t)t.incomplete, "undecodable_payloads", (json_int_t)t.undecodable, "pli_sent",
+                (json_int_t)t.plis));
+  json_object_set_new(doc, "streams", streams);
+}
+
+static double tick_value(const sb_bench_tick_t *t, size_t k) {
+  switch (k) {
+  case 0: return t->out_pps;
+  case 1: return t->in_pps;
+  case 2: return t->out_mbps;
+  case 3: return t->in_mbps;
+  case 4: return t->loss_pct;
+  case 5: return t->p50_us;
+  case 6: return t->p99_us;
+  case 7: return t->server_cpu_pct;
+  case 8: return t->server_rss_mib;
+  default: return t->bench_cpu_pct;
+  }
+}
+
+static json_t *timeline_json(const sb_bench_results_t *r) {
+  json_t *o = json_object();
+  const char *names[] = {"out_pps", "in_pps", "out_mbps", "in_mbps", "loss_pct", "p50_us", "p99_us",
+                         "server_cpu_pct", "server_rss_mib", "bench_cpu_pct"};
+  for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+    json_t *a = json_array();
+    for (int s = 0; s < r->nticks; s++)
+      json_array_append_new(a, json_real(r3(tick_value(&r->ticks[s], k))));
+    json_object_set_new(o, names[k], a);
+  }
+  json_object_set_new(o, "window", json_pack("[i,i]", r->sec_from, r->sec_to));
+  return o;
+}
+
+static void server_json(const sb_bench_results_t *r, json_t *doc) {
+  double secs = r->sec_to - r->sec_from;
+  json_t *totals = json_object_get(doc, "totals");
+  json_int_t streams = json_integer_value(json_object_get(totals, "streams"));
+  json_t *s = json_pack("{s:i,s:b}", "pid", r->server_pid, "spawned", r->spawned);
+  if (r->server_pid > 0 && r->server_cpu_s >= 0) {
+    json_object_set_new(s, "cpu_seconds", json_real(r3(r->server_cpu_s)));
+    json_object_set_new(s, "cpu_pct_of_one_core", json_real(r3(100 * r->server_cpu_s / secs)));
+    json_object_set_new(s, "rss_max_kib", json_integer((json_int_t)r->server_rss_max_kib));
+    json_object_set_new(s, "hwm_kib", json_integer((json_int_t)r->server_hwm_kib));
+    json_object_set_new(s, "threads", json_integer(r->server_threads));
+    if (r->win_pkts_in)
+      json_object_set_new(s, "cpu_us_per_forwarded_packet",
+                          json_real(r3(r->server_cpu_s * 1e6 / (double)r->win_pkts_in)));
+    if (streams)
+      json_object_set_new(s, "rss_kib_per_subscribed_stream",
+                          json_real(r3((double)r->server_rss_max_kib / (double)streams)));
+  }
+  json_object_set_new(doc, "server", s);
+}
+
+static json_t *bench_cpu_json(const sb_bench_results_t *r) {
+  double secs = r->sec_to - r->sec_from;
+  json_t *threads = json_array();
+  uint64_t late = 0;
+  for (int k = 0; k < r->nworkers; k++) {
+    json_array_append_new(threads, json_real(r3(r->workers[k].cpu_s)));
+    late += r->workers[k].late_ticks;
+  }
+  return json_pack("{s:f,s:f,s:f,s:f,s:f,s:i,s:o,s:I}", "user_s", r3(r->bench_user_s), "sys_s",
+                   r3(r->bench_sys_s), "cpu_pct_of_one_core_whole_run",
+                   r3(100 * (r->bench_user_s + r->bench_sys_s) / (r->wall_s > 0 ? r->wall_s : 1)),
+                   "window_cpu_s", r3(r->bench_window_cpu_s), "window_cpu_pct_of_one_core",
+                   r3(secs > 0 ? 100 * r->bench_window_cpu_s / secs : 0), "threads", r->nworkers,
+                   "thread_cpu_s", threads, "late_ticks", (json_int_t)late);
+}
+
+json_t *sb_bench_report_json(const sb_bench_results_t *r) {
+  json_t *doc = json_object(), *versions = json_object(), *lat;
+  double secs = r->sec_to - r->sec_from;
+  const sb_bench_machine_t *m = &r->machine;
+  sb_bench_versions(add_version, versions);
+  json_object_set_new(doc, "tool", json_string("switchboard-bench"));
+  json_object_set_new(doc, "started_at", json_string(r->started_at));
+  json_object_set_new(doc, "wall_s", json_real(r3(r->wall_s)));
+  json_object_set_new(doc, "parameters", params_json(r));
+  json_object_set_new(doc, "machine", json_pack("{s:i,s:s,s:s,s:s}", "cores", m->cores, "cpu_model",
+                                                m->cpu_model, "kernel", m->kernel, "hostname", m->hostname));
+  json_object_set_new(doc, "versions", versions);
+  json_object_set_new(doc, "window", json_pack("{s:i,s:i,s:f}", "from_s", r->sec_from, "to_s", r->sec_to,
+                                               "seconds", secs));
+  lat = hist_json(&r->lat, 1e3);
+  json_object_set_new(lat, "cdf", cdf_json(&r->lat, 1e3));
+  json_object_set_new(doc, "latency_us", lat);
+  peers_json(r, doc);
+  json_object_set_new(
+      doc, "throughput",
+      json_pack("{s:f,s:f,s:f,s:f,s:f}", "out_pps", r3(secs > 0 ? (double)r->win_pkts_out / secs : 0),
+                "in_pps", r3(secs > 0 ? (double)r->win_pkts_in / secs : 0), "out_mbps",
+                r3(secs > 0 ? (double)r->win_bytes_out * 8 / 1e6 / secs : 0), "in_mbps",
+                r3(secs > 0 ? (double)r->win_bytes_in * 8 / 1e6 / secs : 0), "window_loss_pct",
+                r->win_expected > r->win_received && r->win_expected
+                    ? r3(100.0 * (double)(r->win_expected - r->win_received) / (double)r->win_expected)
+                    : 0.0));
+  server_json(r, doc);
+  json_object_set_new(doc, "bench_cpu", bench_cpu_json(r));
+  json_object_set_new(doc, "timeline", timeline_json(r));
+  if (r->nsteps) {
+    json_t *steps = json_array();
+    for (int i = 0; i < r->nsteps; i++) {
+      const sb_bench_step_t *s = &r->steps[i];
+      json_array_append_new(steps, json_pack("{s:i,s:i,s:f,s:f,s:f,s:f,s:f,s:b}", "participants",
+                                             s->participants, "with_media", s->with_media, "p50_us",
+                                             r3(s->p50_us), "p99_us", r3(s->p99_us), "loss_pct",
+                                             r3(s->loss_pct), "in_pps", r3(s->in_pps),
+                                             "server_us_per_pkt", r3(s->server_us_per_pkt), "ok", s->ok));
+    }
+    json_object_set_new(doc, "ramp", json_pack("{s:o,s:i}", "steps", steps, "best_participants",
+                                               r->ramp_best));
+  }
+  json_object_set_new(doc, "targets",
+                      json_pack("{s:f,s:f,s:f,s:f,s:f}", "cpu_us_per_forwarded_packet", TARGET_US_PER_PKT,
+                                "latency_p50_us", TARGET_P50_US, "latency_p99_us", TARGET_P99_US,
+                                "join_p50_ms", TARGET_JOIN_P50_MS, "server_kib_per_stream",
+                                TARGET_KIB_PER_STREAM));
+  return doc;
+}
+
+/* ---- summary table ------------------------------------------------------------------------ */
+
+static double num(const json_t *doc, const char *path) {
+  char buf[128], *save = NULL, *tok;
+  const json_t *v = doc;
+  snprintf(buf, sizeof buf, "%s", path);
+  for (tok = strtok_r(buf, ".", &save); tok && v; tok = strtok_r(NULL, ".", &save))
+    v = json_object_get(v, tok);
+  return v ? json_number_value(v) : NAN;
+}
+
+void sb_bench_report_print(const sb_bench_results_t *r, const json_t *d) {
+  printf("\nswitchboard-bench: %s, %d cores (%s)\n", r->started_at, r->machine.cores, r->machine.cpu_model);
+  printf("  participants     %4.0f planned, %.0f reached media, %.0f failed\n", num(d, "participants.planned"),
+         num(d, "participants.reached_media"), num(d, "participants.failed"));
+  printf("  window           %.0f s (seconds %d..%d after start)\n", num(d, "window.seconds"), r->sec_from,
+         r->sec_to);
+  printf("  relay latency    p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f us  (%.0f samples)\n",
+         num(d, "latency_us.p50"), num(d, "latency_us.p90"), num(d, "latency_us.p99"),
+         num(d, "latency_us.p999"), num(d, "latency_us.max"), num(d, "latency_us.count"));
+  printf("  join to media    p50 %.1f  p90 %.1f  p99 %.1f  max %.1f ms  (%.0f late joiners)\n",
+         num(d, "join_ms.p50"), num(d, "join_ms.p90"), num(d, "join_ms.p99"), num(d, "join_ms.max"),
+         num(d, "join_ms.count"));
+  printf("  setup (join->DTLS) p50 %.1f  p99 %.1f ms\n", num(d, "setup_ms.dtls.p50"), num(d, "setup_ms.dtls.p99"));
+  printf("  streams          %.0f received of %.0f expected, %.0f without packets\n", num(d, "totals.streams"),
+         num(d, "totals.streams_expected"), num(d, "totals.streams_without_packets"));
+  printf("  packets          %.0f received, loss %.3f%%, %.0f duplicates, %.0f reordered, jitter mean %.3f ms\n",
+         num(d, "totals.packets_received"), num(d, "totals.loss_pct"), num(d, "totals.duplicates"),
+         num(d, "totals.reordered"), num(d, "totals.jitter_ms_mean"));
+  printf("  throughput       out %.0f pps (%.2f Mbit/s), in %.0f pps (%.2f Mbit/s)\n", num(d, "throughput.out_pps"),
+         num(d, "throughput.out_mbps"), num(d, "throughput.in_pps"), num(d, "throughput.in_mbps"));
+  printf("  decoding         %.0f receivers: %.0f frames decoded, %.0f corrupt, %.0f missing\n",
+         num(d, "decode.receivers"), num(d, "decode.frames_decoded"), num(d, "decode.frames_corrupt"),
+         num(d, "decode.frames_missing"));
+  if (!isnan(num(d, "server.cpu_seconds")))
+    printf("  server           %.2f CPU s (%.1f%% of a core), RSS max %.1f MiB, %.2f us CPU per forwarded packet\n",
+           num(d, "server.cpu_seconds"), num(d, "server.cpu_pct_of_one_core"),
+           num(d, "server.rss_max_kib") / 1024, num(d, "server.cpu_us_per_forwarded_packet"));
+  else
+    printf("  server           no figures (give --server-pid or --spawn-server)\n");
+  printf("  bench            %.1f%% of a core in the window (%d threads), SRTP %s\n",
+         num(d, "bench_cpu.window_cpu_pct_of_one_core"), r->nworkers,
+         json_string_value(json_object_get(json_object_get(d, "versions"), "libsrtp2_build")));
+  if (r->nsteps)
+    printf("  ramp             largest load within p99 < %.1f ms and loss < %.2f%%: %d participants\n",
+           r->cfg->target_p99_ms, r->cfg->target_loss_pct, r->ramp_best);
+}

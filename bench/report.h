@@ -1,0 +1,69 @@
+/* The figures of a run, gathered after the workers ended, and the three ways they are shown: a
+ * summary table on stdout, a JSON file with everything, and a self-contained HTML page. */
+#ifndef SB_BENCH_REPORT_H
+#define SB_BENCH_REPORT_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "bench/hist.h"
+#include "bench/sysinfo.h"
+#include "bench/worker.h"
+
+/* One second of the whole run (all workers, the server sample at its end). */
+typedef struct {
+  double out_pps, in_pps, out_mbps, in_mbps;
+  double loss_pct;
+  double p50_us, p99_us;
+  double server_cpu_pct;     /* of one core */
+  double server_rss_mib;
+  double bench_cpu_pct;
+  int media_peers;
+} sb_bench_tick_t;
+
+/* One step of ramp mode. */
+typedef struct {
+  int participants;
+  int with_media;
+  double p50_us, p99_us, loss_pct, in_pps, server_us_per_pkt;
+  int ok;
+} sb_bench_step_t;
+
+typedef struct {
+  const sb_bench_config_t *cfg;
+  const sb_bench_run_t *run;
+  sb_bench_worker_t *workers;
+  int nworkers;
+  char url[256];
+  char started_at[40];       /* ISO 8601, UTC */
+  double wall_s;
+  int server_pid;
+  int spawned;
+  sb_bench_machine_t machine;
+
+  int sec_from, sec_to;      /* measured window [from, to) in seconds since t0 */
+  sb_hist_t lat;             /* relay-added latency in the window */
+  uint64_t win_pkts_in, win_pkts_out, win_bytes_in, win_bytes_out, win_expected, win_received;
+  double server_cpu_s;       /* in the window */
+  uint64_t server_rss_max_kib, server_hwm_kib;
+  int server_threads;
+  double bench_user_s, bench_sys_s, bench_window_cpu_s;
+
+  sb_bench_tick_t *ticks;    /* per second since t0 */
+  int nticks;
+  sb_bench_step_t *steps;    /* ramp mode */
+  int nsteps;
+  int ramp_best;             /* largest participants within the targets, -1 if none */
+} sb_bench_results_t;
+
+/** Builds the JSON document (parameters, machine, versions, every figure, per stream). */
+json_t *sb_bench_report_json(const sb_bench_results_t *r);
+
+/** Prints the summary table. */
+void sb_bench_report_print(const sb_bench_results_t *r, const json_t *doc);
+
+/** Writes the self-contained HTML report (inline SVG). 0 or -1. */
+int sb_bench_report_html(const char *path, const json_t *doc);
+
+#endif

@@ -1,0 +1,257 @@
+/* libwebsockets client for the JSON signaling protocol. */
+#include "bench/sig.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libwebsockets.h>
+
+#define SB_SIG_MAX_FRAME (256 * 1024) /* the server's limit too (docs/protocol.md) */
+
+struct sb_bench_sig_msg {
+  sb_bench_sig_msg_t *next;
+  size_t len;
+  unsigned char data[]; /* LWS_PRE bytes of room, then the frame */
+};
+
+int sb_bench_url_parse(const char *url, sb_bench_url_t *out) {
+  const char *p, *host, *colon, *slash;
+  char *end;
+  long port = 80;
+  memset(out, 0, sizeof *out);
+  if (strncmp(url, "ws://", 5) != 0)
+    return -1;
+  host = url + 5;
+  slash = strchr(host, '/');
+  p = slash ? slash : host + strlen(host);
+  colon = memchr(host, ':', (size_t)(p - host));
+  if ((colon ? colon : p) == host || (size_t)((colon ? colon : p) - host) >= sizeof out->host)
+    return -1;
+  memcpy(out->host, host, (size_t)((colon ? colon : p) - host));
+  if (colon) {
+    port = strtol(colon + 1, &end, 10);
+    if (end != p || port <= 0 || port > 65535)
+      return -1;
+  }
+  out->port = (int)port;
+  snprintf(out->path, sizeof out->path, "%s", slash ? slash : "/");
+  return strlen(slash ? slash : "/") < sizeof out->path ? 0 : -1;
+}
+
+static void dispatch(sb_bench_sig_t *s) {
+  json_error_t jerr;
+  json_t *msg = json_loadb(s->rx, s->rx_len, 0, &jerr), *id, *ev;
+  s->rx_len = 0;
+  if (!json_is_object(msg)) {
+    json_decref(msg);
+    if (s->cb->on_event)
+      s->cb->on_event(s->user, "bench.bad_frame", NULL);
+    return;
+  }
+  id = json_object_get(msg, "id");
+  ev = json_object_get(msg, "event");
+  if (json_is_string(ev)) {
+    s->cb->on_event(s->user, json_string_value(ev), json_object_get(msg, "data"));
+  } else if (json_is_integer(id)) {
+    json_t *res = json_object_get(msg, "result"), *err = json_object_get(msg, "error");
+    s->cb->on_reply(s->user, (long long)json_integer_value(id), err ? NULL : res, err);
+  } else if (s->cb->on_event) {
+    /* an error with id null answers a frame the server could not read */
+    s->cb->on_event(s->user, "bench.unsolicited", msg);
+  }
+  json_decref(msg);
+}
+
+static int on_receive(sb_bench_sig_t *s, struct lws *wsi, const void *in, size_t len) {
+  if (s->rx_len + len > SB_SIG_MAX_FRAME)
+    return -1;
+  if (s->rx_len + len + 1 > s->rx_cap) {
+    size_t cap = s->rx_cap ? s->rx_cap : 8192;
+    char *p;
+    while (cap < s->rx_len + len + 1)
+      cap *= 2;
+    if (!(p = realloc(s->rx, cap)))
+      return -1;
+    s->rx = p;
+    s->rx_cap = cap;
+  }
+  memcpy(s->rx + s->rx_len, in, len);
+  s->rx_len += len;
+  s->bytes_in += len;
+  if (lws_is_final_fragment(wsi) && lws_remaining_packet_payload(wsi) == 0)
+    dispatch(s);
+  return 0;
+}
+
+static int on_writeable(sb_bench_sig_t *s, struct lws *wsi) {
+  sb_bench_sig_msg_t *m = s->head;
+  if (!m) {
+    if (s->closing) {
+      lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, NULL, 0);
+      return -1;
+    }
+    return 0;
+  }
+  if (lws_write(wsi, m->data + LWS_PRE, m->len, LWS_WRITE_TEXT) < (int)m->len)
+    return -1;
+  s->bytes_out += m->len;
+  s->head = m->next;
+  if (!s->head)
+    s->tail = NULL;
+  free(m);
+  if (s->head || s->closing)
+    lws_callback_on_writable(wsi);
+  return 0;
+}
+
+static void closed(sb_bench_sig_t *s, int code, const char *reason) {
+  int was = s->live;
+  s->live = 0;
+  s->wsi = NULL;
+  s->open = 0;
+  if (was && s->cb->on_close)
+    s->cb->on_close(s->user, code, reason ? reason : "");
+}
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                    size_t len) {
+  sb_bench_sig_t *s = user;
+  switch (reason) {
+  case LWS_CALLBACK_CLIENT_ESTABLISHED:
+    s->open = 1;
+    s->cb->on_open(s->user);
+    if (s->head)
+      lws_callback_on_writable(wsi);
+    return 0;
+  case LWS_CALLBACK_CLIENT_RECEIVE:
+    return on_receive(s, wsi, in, len);
+  case LWS_CALLBACK_CLIENT_WRITEABLE:
+    return on_writeable(s, wsi);
+  case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+    if (len >= 2) {
+      const unsigned char *p = in;
+      s->close_code = p[0] << 8 | p[1];
+      snprintf(s->close_reason, sizeof s->close_reason, "%.*s", (int)(len - 2), (const char *)p + 2);
+    }
+    return 0;
+  case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+    if (s)
+      closed(s, -1, in ? (const char *)in : "connection failed");
+    return 0;
+  case LWS_CALLBACK_CLIENT_CLOSED:
+    if (s)
+      closed(s, s->close_code ? s->close_code : 1006, s->close_reason);
+    return 0;
+  default:
+    return 0;
+  }
+}
+
+static const struct lws_protocols protocols[] = {
+    {"switchboard.v1", callback, 0, 65536, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+struct lws_context *sb_bench_sig_context_create(uv_loop_t *loop) {
+  struct lws_context_creation_info info;
+  void *loops[1] = {loop};
+  memset(&info, 0, sizeof info);
+  info.port = CONTEXT_PORT_NO_LISTEN;
+  info.protocols = protocols;
+  info.options = LWS_SERVER_OPTION_LIBUV;
+  info.foreign_loops = loops;
+  info.timeout_secs = 10;
+  info.connect_timeout_secs = 10;
+  return lws_create_context(&info);
+}
+
+void sb_bench_sig_context_destroy(struct lws_context *ctx) {
+  if (ctx)
+    lws_context_destroy(ctx);
+}
+
+int sb_bench_sig_connect(sb_bench_sig_t *s, struct lws_context *ctx, const sb_bench_url_t *url,
+                         const sb_bench_sig_cb_t *cb, void *user) {
+  struct lws_client_connect_info ci;
+  char hostport[160];
+  memset(s, 0, sizeof *s);
+  s->cb = cb;
+  s->user = user;
+  s->next_id = 1;
+  snprintf(hostport, sizeof hostport, "%s:%d", url->host, url->port);
+  memset(&ci, 0, sizeof ci);
+  ci.context = ctx;
+  ci.address = url->host;
+  ci.port = url->port;
+  ci.path = url->path;
+  ci.host = hostport;
+  ci.origin = hostport;
+  ci.protocol = "switchboard.v1";
+  ci.userdata = s;
+  ci.pwsi = &s->wsi;
+  s->live = 1;
+  if (!lws_client_connect_via_info(&ci) && s->live) {
+    /* failed before any callback: the caller learns it here, not from on_close */
+    s->live = 0;
+    s->wsi = NULL;
+    return -1;
+  }
+  return 0;
+}
+
+long long sb_bench_sig_request(sb_bench_sig_t *s, const char *method, json_t *params) {
+  json_t *msg = json_object();
+  sb_bench_sig_msg_t *m = NULL;
+  char *text = NULL;
+  long long id = s->next_id++;
+  size_t len;
+  if (!params)
+    params = json_object();
+  if (!msg || !params || json_object_set_new(msg, "id", json_integer(id)) < 0 ||
+      json_object_set_new(msg, "method", json_string(method)) < 0 ||
+      json_object_set_new(msg, "params", params) < 0) {
+    json_decref(msg);
+    return -1;
+  }
+  text = json_dumps(msg, JSON_COMPACT);
+  json_decref(msg);
+  if (!text)
+    return -1;
+  len = strlen(text);
+  m = malloc(sizeof *m + LWS_PRE + len);
+  if (!m) {
+    free(text);
+    return -1;
+  }
+  m->next = NULL;
+  m->len = len;
+  memcpy(m->data + LWS_PRE, text, len);
+  free(text);
+  if (s->tail)
+    s->tail->next = m;
+  else
+    s->head = m;
+  s->tail = m;
+  if (s->wsi && s->open)
+    lws_callback_on_writable(s->wsi);
+  return id;
+}
+
+void sb_bench_sig_close(sb_bench_sig_t *s) {
+  s->closing = 1;
+  if (s->wsi && s->open)
+    lws_callback_on_writable(s->wsi);
+}
+
+void sb_bench_sig_free(sb_bench_sig_t *s) {
+  sb_bench_sig_msg_t *m = s->head, *next;
+  for (; m; m = next) {
+    next = m->next;
+    free(m);
+  }
+  s->head = s->tail = NULL;
+  free(s->rx);
+  s->rx = NULL;
+  s->rx_len = s->rx_cap = 0;
+}

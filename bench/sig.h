@@ -1,0 +1,72 @@
+/* The signaling WebSocket of one participant (libwebsockets client on the thread's libuv loop,
+ * subprotocol switchboard.v1, JSON frames with jansson, docs/protocol.md). Requests are queued
+ * and written when the socket is writable; replies and events are handed to callbacks. */
+#ifndef SB_BENCH_SIG_H
+#define SB_BENCH_SIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <uv.h>
+
+struct lws;
+struct lws_context;
+
+typedef struct {
+  char host[128];
+  int port;
+  char path[128];
+} sb_bench_url_t;
+
+/** Splits ws://host:port/path. 0 or -1. */
+int sb_bench_url_parse(const char *url, sb_bench_url_t *out);
+
+typedef struct {
+  void (*on_open)(void *user);
+  /** A reply to request `id`: exactly one of result and error is non-NULL (borrowed). */
+  void (*on_reply)(void *user, long long id, json_t *result, json_t *error);
+  void (*on_event)(void *user, const char *event, json_t *data);
+  /** The connection ended (or never opened: code -1); `reason` may be empty. */
+  void (*on_close)(void *user, int code, const char *reason);
+} sb_bench_sig_cb_t;
+
+typedef struct sb_bench_sig_msg sb_bench_sig_msg_t;
+
+typedef struct {
+  struct lws *wsi;
+  const sb_bench_sig_cb_t *cb;
+  void *user;
+  sb_bench_sig_msg_t *head, *tail;
+  char *rx;
+  size_t rx_len, rx_cap;
+  long long next_id;
+  int live;                 /* between connect and on_close */
+  int open;
+  int closing;
+  int close_code;
+  char close_reason[124];
+  uint64_t bytes_in, bytes_out;
+} sb_bench_sig_t;
+
+/** An lws context bound to `loop` (a foreign libuv loop). NULL on failure. */
+struct lws_context *sb_bench_sig_context_create(uv_loop_t *loop);
+
+/** Starts destroying the context; the loop must keep running until its handles closed. */
+void sb_bench_sig_context_destroy(struct lws_context *ctx);
+
+/** Opens the WebSocket; callbacks run on the loop's thread. 0 or -1 (then on_close is not
+ * called). */
+int sb_bench_sig_connect(sb_bench_sig_t *s, struct lws_context *ctx, const sb_bench_url_t *url,
+                         const sb_bench_sig_cb_t *cb, void *user);
+
+/** Queues {"id", "method", "params"}; `params` is stolen (NULL = {}). Returns the id, or -1. */
+long long sb_bench_sig_request(sb_bench_sig_t *s, const char *method, json_t *params);
+
+/** Closes the connection (normal closure) after the queued frames; on_close follows. */
+void sb_bench_sig_close(sb_bench_sig_t *s);
+
+/** Frees queued frames and buffers (after on_close, or if the connection never opened). */
+void sb_bench_sig_free(sb_bench_sig_t *s);
+
+#endif

@@ -1,0 +1,59 @@
+/* Everything outside the protocol: the token secret, a server started for the run, /proc
+ * figures of a process, this machine and the library versions for the report. */
+#ifndef SB_BENCH_SYSINFO_H
+#define SB_BENCH_SYSINFO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/** Reads a token secret file as the server does (hex digits, trailing whitespace ignored) into
+ * key (cap bytes). Returns the key length, or -1 with a reason in err. */
+int sb_bench_secret_load(const char *path, uint8_t *key, size_t cap, char *err, size_t errlen);
+
+/* A server process the bench started itself (--spawn-server). */
+typedef struct {
+  pid_t pid;
+  int port;
+  char dir[64];          /* temporary directory: secret, database, log */
+  char log[96];
+  char secret[96];
+  int exit_status;       /* after stop: the wait status */
+} sb_bench_server_t;
+
+/** Starts `path serve --http 127.0.0.1:PORT --media-ip 127.0.0.1 --media-port 0 --db DIR/bench.db
+ * --secret-file DIR/secret` on a free port and waits (up to 20 s) for its "listening" line.
+ * Returns 0, or -1 with a reason in err (the log is kept). */
+int sb_bench_server_spawn(sb_bench_server_t *s, const char *path, char *err, size_t errlen);
+
+/** Sends SIGTERM, waits up to 5 s, then SIGKILL. Removes the directory unless keep_files.
+ * Returns 0 if the server exited with status 0 after SIGTERM. */
+int sb_bench_server_stop(sb_bench_server_t *s, int keep_files);
+
+typedef struct {
+  int ok;
+  uint64_t cpu_ns;       /* user + system of all threads */
+  uint64_t rss_kib, hwm_kib;
+  int threads;
+} sb_bench_proc_t;
+
+/** Samples /proc/<pid>: per-thread schedstat (ns) when available, else stat (clock ticks). */
+void sb_bench_proc_sample(pid_t pid, sb_bench_proc_t *out);
+
+/** This process's CPU time (getrusage): user and system seconds. */
+void sb_bench_self_cpu(double *user_s, double *sys_s);
+
+typedef struct {
+  int cores;
+  char cpu_model[128];
+  char kernel[128];
+  char hostname[64];
+} sb_bench_machine_t;
+
+void sb_bench_machine(sb_bench_machine_t *m);
+
+/** "libsrtp2 2.5.0 (openssl-local), OpenSSL 3.0.x, ..." style list as name/version pairs:
+ * calls fn(name, version, arg) for each library. */
+void sb_bench_versions(void (*fn)(const char *name, const char *version, void *arg), void *arg);
+
+#endif
