@@ -96,7 +96,10 @@ static int handshake(const char *profiles, int expect_profile) {
     /* The server's local key is the client's server-write key, and the reverse. */
     ok = k && k->profile == expect_profile && memcmp(k->local_key, m + kl, kl) == 0 &&
          memcmp(k->remote_key, m, kl) == 0 && memcmp(k->remote_key + kl, m + 2 * kl, sl) == 0 &&
-         memcmp(k->local_key + kl, m + 2 * kl + sl, sl) == 0 && sb_srtp_create(k) != NULL;
+         memcmp(k->local_key + kl, m + 2 * kl + sl, sl) == 0;
+    sb_srtp_t *srtp = k ? sb_srtp_create(k) : NULL;
+    ok = ok && srtp != NULL;
+    sb_srtp_destroy(srtp);
   }
   sb_dtls_destroy(d);
   client_free(&c);
