@@ -1,0 +1,420 @@
+/* Client API: every method, its answers and each bad input. Every case starts from the demo seed
+ * (acme: alice, bob; globex: carol, dave; connected; "demo" group mastered by alice; 1:1 room
+ * alice<->carol written $dm) plus initech/erin (not connected) and $local, an acme-only group of
+ * alice (master) and bob. A refused call must leave every table and the effects untouched. */
+#include "model_fixture.h"
+#include "sbtest.h"
+#include "signaling/api_client.h"
+
+#include <stdlib.h>
+
+typedef struct world world_t;
+typedef int (*check_fn)(world_t *w, json_t *result);
+
+typedef struct {
+  const char *who, *method, *params;
+  const char *expect; /* "ok" or an error code */
+  check_fn check;
+  const char *pre_method, *pre_params; /* a call by alice that must succeed first */
+} api_case_t;
+
+struct world {
+  fixture_t f;
+  char dm[SB_ID_MAX + 1], local[SB_ID_MAX + 1];
+};
+
+static int has_event(world_t *w, const char *tenant, const char *user, const char *name) {
+  return fixture_effect(&w->f.fx, SB_EFFECT_EVENT, tenant, user, name) != NULL;
+}
+
+static int check_list(world_t *w, json_t *r) {
+  json_t *rooms = json_object_get(r, "rooms"), *room;
+  size_t i, external = 0;
+  json_array_foreach(rooms, i, room) external += json_is_true(json_object_get(room, "external"));
+  return json_array_size(rooms) == 3 && external == 2;
+}
+
+static int check_get(world_t *w, json_t *r) {
+  json_t *room = json_object_get(r, "room");
+  return json_array_size(json_object_get(room, "members")) == 4 &&
+         json_is_true(json_object_get(room, "master")) &&
+         !strcmp(json_string_value(json_object_get(room, "kind")), "group");
+}
+
+static int check_created(world_t *w, json_t *r) {
+  json_t *room = json_object_get(r, "room");
+  return json_is_true(json_object_get(room, "external")) &&
+         json_array_size(json_object_get(room, "members")) == 3 &&
+         has_event(w, "acme", "bob", "room.member_added") &&
+         has_event(w, "globex", "dave", "room.member_added") &&
+         !has_event(w, "acme", "alice", "room.member_added");
+}
+
+static int check_updated(world_t *w, json_t *r) {
+  json_t *room = json_object_get(r, "room");
+  return !strcmp(json_string_value(json_object_get(room, "name")), "Demo 2") &&
+         has_event(w, "globex", "dave", "room.updated") &&
+         fixture_count(&w->f, "SELECT COUNT(*) AS n FROM rooms WHERE id = 'demo' AND "
+                              "description = 'd' AND name = 'Demo 2'") == 1;
+}
+
+static int check_added(world_t *w, json_t *r) {
+  return has_event(w, "globex", "carol", "room.member_added") &&
+         has_event(w, "acme", "bob", "room.member_added");
+}
+
+static int check_removed(world_t *w, json_t *r) {
+  const sb_effect_t *e = fixture_effect(&w->f.fx, SB_EFFECT_REVOKE, "globex", "dave", "demo");
+  return e && !strcmp(e->reason, "member_removed") &&
+         has_event(w, "globex", "dave", "room.member_removed") &&
+         has_event(w, "globex", "carol", "room.member_removed");
+}
+
+static int check_granted(world_t *w, json_t *r) {
+  return has_event(w, "acme", "bob", "room.member_updated") &&
+         fixture_count(&w->f, "SELECT COUNT(*) AS n FROM room_members WHERE room_id = 'demo' "
+                              "AND is_master = 1") == 2;
+}
+
+static int check_left(world_t *w, json_t *r) {
+  const sb_effect_t *e = fixture_effect(&w->f.fx, SB_EFFECT_REVOKE, "acme", "bob", "demo");
+  return e && !strcmp(e->reason, "left") && has_event(w, "acme", "alice", "room.member_removed");
+}
+
+static int check_contact_added(world_t *w, json_t *r) {
+  json_t *c = json_object_get(r, "contact"), *room = json_object_get(r, "room");
+  return !strcmp(json_string_value(json_object_get(c, "display_name")), "D") &&
+         !strcmp(json_string_value(json_object_get(c, "email")), "d@globex") &&
+         json_is_true(json_object_get(c, "reachable")) &&
+         !strcmp(json_string_value(json_object_get(room, "kind")), "direct") &&
+         !strcmp(json_string_value(json_object_get(c, "room")),
+                 json_string_value(json_object_get(room, "id"))) &&
+         has_event(w, "globex", "dave", "room.member_added");
+}
+
+static int check_contact_again(world_t *w, json_t *r) {
+  return !strcmp(json_string_value(json_object_get(json_object_get(r, "room"), "id")), w->dm) &&
+         !strcmp(json_string_value(json_object_get(json_object_get(r, "contact"), "memo")),
+                 "again") &&
+         w->f.fx.len == 0;
+}
+
+static int check_contact_updated(world_t *w, json_t *r) {
+  json_t *c = json_object_get(r, "contact");
+  return !strcmp(json_string_value(json_object_get(c, "memo")), "new") &&
+         json_is_null(json_object_get(c, "phone")) &&
+         json_is_null(json_object_get(c, "display_name"));
+}
+
+static int check_contact_removed(world_t *w, json_t *r) {
+  return fixture_count(&w->f, "SELECT COUNT(*) AS n FROM contacts") == 0 &&
+         fixture_count(&w->f, "SELECT COUNT(*) AS n FROM rooms WHERE kind = 'direct'") == 1;
+}
+
+static int check_contacts(world_t *w, json_t *r) {
+  json_t *c = json_array_get(json_object_get(r, "contacts"), 0);
+  return json_array_size(json_object_get(r, "contacts")) == 1 &&
+         !strcmp(json_string_value(json_object_get(c, "user")), "carol") &&
+         !strcmp(json_string_value(json_object_get(c, "room")), w->dm);
+}
+
+static int check_blocked(world_t *w, json_t *r) {
+  return fixture_effect(&w->f.fx, SB_EFFECT_MEDIA, NULL, NULL, "demo") != NULL &&
+         fixture_count(&w->f, "SELECT COUNT(*) AS n FROM blocks") == 1;
+}
+
+static int check_blocks(world_t *w, json_t *r) {
+  json_t *b = json_array_get(json_object_get(r, "blocks"), 0);
+  return json_array_size(json_object_get(r, "blocks")) == 1 &&
+         !strcmp(json_string_value(json_object_get(b, "user")), "dave");
+}
+
+static int check_unblocked(world_t *w, json_t *r) {
+  return fixture_count(&w->f, "SELECT COUNT(*) AS n FROM blocks") == 0 &&
+         fixture_effect(&w->f.fx, SB_EFFECT_MEDIA, NULL, NULL, "demo") != NULL;
+}
+
+static int check_notifications(world_t *w, json_t *r) {
+  return json_is_array(json_object_get(r, "notifications"));
+}
+
+#define ALICE "acme/alice"
+static const api_case_t cases[] = {
+    {ALICE, "rooms.list", NULL, "ok", check_list},
+    {ALICE, "rooms.list", "{}", "ok", check_list},
+    {ALICE, "rooms.list", "{\"x\": 1}", "bad_request"},
+    {ALICE, "rooms.list", "[]", "bad_request"},
+    {"acme/ghost", "rooms.list", NULL, "unauthenticated"},
+    {"acme/alice/x", "rooms.list", NULL, "unauthenticated"},
+    {ALICE, "rooms.delete", "{}", "unknown_method"},
+    {ALICE, "", "{}", "unknown_method"},
+
+    {ALICE, "rooms.get", "{\"room\": \"demo\"}", "ok", check_get},
+    {ALICE, "rooms.get", "{}", "bad_request"},
+    {ALICE, "rooms.get", "{\"room\": 5}", "bad_request"},
+    {ALICE, "rooms.get", "{\"room\": \"../etc\"}", "bad_request"},
+    {ALICE, "rooms.get", "{\"room\": \"nope\"}", "not_found"},
+    {"initech/erin", "rooms.get", "{\"room\": \"demo\"}", "not_found"},
+    {"acme/bob", "rooms.get", "{\"room\": \"$dm\"}", "not_found"},
+
+    {ALICE, "rooms.create",
+     "{\"name\": \"x\", \"members\": [{\"user\": \"bob\"}, {\"user\": \"dave\", \"tenant\": "
+     "\"globex\"}]}", "ok", check_created},
+    {ALICE, "rooms.create", "{}", "bad_request"},
+    {ALICE, "rooms.create", "{\"name\": \"\"}", "bad_request"},
+    {ALICE, "rooms.create", "{\"name\": \"x\\u0000y\"}", "bad_request"},
+    {ALICE, "rooms.create", "{\"name\": \"x\", \"photo_url\": \"ftp://a\"}", "bad_request"},
+    {ALICE, "rooms.create", "{\"name\": \"x\", \"members\": \"bob\"}", "bad_request"},
+    {ALICE, "rooms.create", "{\"name\": \"x\", \"members\": [1]}", "bad_request"},
+    {ALICE, "rooms.create", "{\"name\": \"x\", \"members\": [{\"user\": \"bob\", \"x\": 1}]}",
+     "bad_request"},
+    {ALICE, "rooms.create",
+     "{\"name\": \"x\", \"members\": [{\"user\": \"erin\", \"tenant\": \"initech\"}]}",
+     "not_found"},
+    {ALICE, "rooms.create", "{\"name\": \"x\", \"members\": [{\"user\": \"ghost\"}]}",
+     "not_found"},
+    {ALICE, "rooms.create", "{\"name\": \"x\", \"members\": [{\"user\": \"bob\"}, {\"user\": "
+     "\"bob\"}]}", "bad_request"},
+    {ALICE, "rooms.create", "{\"name\": \"x\", \"members\": [{\"user\": \"alice\"}]}",
+     "bad_request"},
+    {ALICE, "rooms.create", "@many", "limit_exceeded"},
+    {ALICE, "rooms.create", "@longname", "bad_request"},
+
+    {ALICE, "rooms.update", "{\"room\": \"demo\", \"name\": \"Demo 2\", \"description\": \"d\"}",
+     "ok", check_updated},
+    {"acme/bob", "rooms.update", "{\"room\": \"demo\", \"name\": \"x\"}", "forbidden"},
+    {ALICE, "rooms.update", "{\"room\": \"demo\"}", "bad_request"},
+    {ALICE, "rooms.update", "{\"room\": \"$dm\", \"name\": \"x\"}", "forbidden"},
+    {ALICE, "rooms.update", "{\"room\": \"demo\", \"name\": 7}", "bad_request"},
+    {"initech/erin", "rooms.update", "{\"room\": \"demo\", \"name\": \"x\"}", "not_found"},
+
+    {ALICE, "rooms.add_member", "{\"room\": \"$local\", \"user\": \"carol\", \"tenant\": "
+     "\"globex\"}", "ok", check_added},
+    {ALICE, "rooms.add_member", "{\"room\": \"demo\", \"user\": \"bob\"}", "conflict"},
+    {"acme/bob", "rooms.add_member", "{\"room\": \"$local\", \"user\": \"carol\", \"tenant\": "
+     "\"globex\"}", "forbidden"},
+    {ALICE, "rooms.add_member", "{\"room\": \"demo\", \"user\": \"erin\", \"tenant\": "
+     "\"initech\"}", "not_found"},
+    {ALICE, "rooms.add_member", "{\"room\": \"demo\"}", "bad_request"},
+    {ALICE, "rooms.add_member", "{\"room\": \"demo\", \"user\": \"bob\", \"tenant\": 5}",
+     "bad_request"},
+    {ALICE, "rooms.add_member", "{\"room\": \"$dm\", \"user\": \"bob\"}", "forbidden"},
+
+    {ALICE, "rooms.remove_member", "{\"room\": \"demo\", \"user\": \"dave\", \"tenant\": "
+     "\"globex\"}", "ok", check_removed},
+    {ALICE, "rooms.remove_member", "{\"room\": \"demo\", \"user\": \"alice\"}", "bad_request"},
+    {ALICE, "rooms.remove_member", "{\"room\": \"demo\", \"user\": \"erin\", \"tenant\": "
+     "\"initech\"}", "not_found"},
+    {"globex/carol", "rooms.remove_member", "{\"room\": \"demo\", \"user\": \"dave\"}",
+     "forbidden"},
+    {ALICE, "rooms.remove_member", "{\"room\": \"demo\", \"user\": \"\"}", "bad_request"},
+
+    {ALICE, "rooms.grant_master", "{\"room\": \"demo\", \"user\": \"bob\"}", "ok", check_granted},
+    {ALICE, "rooms.grant_master", "{\"room\": \"demo\", \"user\": \"alice\"}", "conflict"},
+    {"globex/dave", "rooms.grant_master", "{\"room\": \"demo\", \"user\": \"dave\"}",
+     "forbidden"},
+    {ALICE, "rooms.grant_master", "{\"room\": \"demo\", \"user\": \"ghost\"}", "not_found"},
+
+    {ALICE, "rooms.revoke_master", "{\"room\": \"demo\", \"user\": \"alice\"}", "conflict"},
+    {ALICE, "rooms.revoke_master", "{\"room\": \"demo\", \"user\": \"bob\"}", "conflict"},
+    {"acme/bob", "rooms.revoke_master", "{\"room\": \"demo\", \"user\": \"alice\"}",
+     "forbidden"},
+    {"acme/bob", "rooms.revoke_master", "{\"room\": \"demo\", \"user\": \"alice\"}", "ok", NULL,
+     "rooms.grant_master", "{\"room\": \"demo\", \"user\": \"bob\"}"},
+
+    {"acme/bob", "rooms.leave", "{\"room\": \"demo\"}", "ok", check_left},
+    {ALICE, "rooms.leave", "{\"room\": \"demo\"}", "conflict"},
+    {ALICE, "rooms.leave", "{\"room\": \"nope\"}", "not_found"},
+    {ALICE, "rooms.leave", "{}", "bad_request"},
+    {ALICE, "rooms.leave", "{\"room\": \"demo\", \"force\": true}", "bad_request"},
+
+    {ALICE, "contacts.list", NULL, "ok", check_contacts},
+    {ALICE, "contacts.list", "{\"a\": 1}", "bad_request"},
+
+    {ALICE, "contacts.add", "{\"user\": \"dave\", \"tenant\": \"globex\", \"display_name\": "
+     "\"D\", \"phone\": \"+1 555\", \"email\": \"d@globex\", \"memo\": \"m\"}", "ok",
+     check_contact_added},
+    {ALICE, "contacts.add", "{\"user\": \"carol\", \"tenant\": \"globex\", \"memo\": \"again\"}",
+     "ok", check_contact_again},
+    {ALICE, "contacts.add", "{\"user\": \"alice\"}", "bad_request"},
+    {ALICE, "contacts.add", "{\"user\": \"erin\", \"tenant\": \"initech\"}", "not_found"},
+    {ALICE, "contacts.add", "{\"user\": \"dave\", \"tenant\": \"globex\", \"email\": \"nope\"}",
+     "bad_request"},
+    {ALICE, "contacts.add", "{\"user\": \"dave\", \"tenant\": \"globex\", \"phone\": 5}",
+     "bad_request"},
+    {ALICE, "contacts.add", "{}", "bad_request"},
+
+    {ALICE, "contacts.update", "{\"user\": \"carol\", \"tenant\": \"globex\", \"memo\": \"new\", "
+     "\"phone\": null}", "ok", check_contact_updated},
+    {ALICE, "contacts.update", "{\"user\": \"dave\", \"tenant\": \"globex\", \"memo\": \"x\"}",
+     "not_found"},
+    {ALICE, "contacts.update", "{\"user\": \"carol\", \"tenant\": \"globex\"}", "bad_request"},
+    {ALICE, "contacts.update", "{\"user\": \"ghost\", \"memo\": \"x\"}", "not_found"},
+    {ALICE, "contacts.update", "{\"user\": \"carol\", \"tenant\": \"globex\", \"display_name\": "
+     "\"\"}", "bad_request"},
+
+    {ALICE, "contacts.remove", "{\"user\": \"carol\", \"tenant\": \"globex\"}", "ok",
+     check_contact_removed},
+    {ALICE, "contacts.remove", "{\"user\": \"dave\", \"tenant\": \"globex\"}", "not_found"},
+    {ALICE, "contacts.remove", "{\"tenant\": \"globex\"}", "bad_request"},
+
+    {ALICE, "blocks.list", NULL, "ok", check_blocks, "blocks.add",
+     "{\"user\": \"dave\", \"tenant\": \"globex\"}"},
+    {ALICE, "blocks.list", "{\"x\": true}", "bad_request"},
+    {ALICE, "blocks.add", "{\"user\": \"dave\", \"tenant\": \"globex\"}", "ok", check_blocked},
+    {ALICE, "blocks.add", "{\"user\": \"alice\"}", "bad_request"},
+    {ALICE, "blocks.add", "{\"user\": \"erin\", \"tenant\": \"initech\"}", "not_found"},
+    {ALICE, "blocks.add", "{\"user\": \"dave\", \"tenant\": \"globex\"}", "conflict", NULL,
+     "blocks.add", "{\"user\": \"dave\", \"tenant\": \"globex\"}"},
+    {ALICE, "blocks.remove", "{\"user\": \"dave\", \"tenant\": \"globex\"}", "ok",
+     check_unblocked, "blocks.add", "{\"user\": \"dave\", \"tenant\": \"globex\"}"},
+    {ALICE, "blocks.remove", "{\"user\": \"dave\", \"tenant\": \"globex\"}", "not_found"},
+    {ALICE, "blocks.remove", "{\"user\": [\"dave\"]}", "bad_request"},
+
+    {ALICE, "notifications.list", "{\"pending_only\": true, \"limit\": 10}", "ok",
+     check_notifications},
+    {ALICE, "notifications.list", "{\"limit\": -1}", "bad_request"},
+    {ALICE, "notifications.list", "{\"limit\": \"x\"}", "bad_request"},
+    {ALICE, "notifications.list", "{\"limit\": 0}", "bad_request"},
+    {ALICE, "notifications.list", "{\"pending_only\": 1}", "bad_request"},
+};
+
+static int world_open(world_t *w) {
+  sb_principal_t alice = P("acme", "alice");
+  sb_user_fields_t erin = {.name = "Erin", .is_admin = 1, .external_allowed = 1};
+  sb_room_fields_t rf = {.name = "acme only"};
+  sb_user_ref_t bob = U("acme", "bob");
+  sb_model_err_t err;
+  json_t *out = NULL, *rooms = NULL, *room;
+  size_t i;
+  memset(w, 0, sizeof *w);
+  w->f.now = 5000000;
+  sb_effects_init(&w->f.fx);
+  if (sb_store_open_sqlite(":memory:", &w->f.st, NULL, 0) < 0 ||
+      sb_model_create(w->f.st, &w->f.m) < 0 || sb_model_seed_demo(w->f.m) < 0)
+    return -1;
+  sb_model_set_clock(w->f.m, fixture_clock, &w->f);
+  if (sb_model_tenant_create(w->f.m, operator_principal(), "initech", "Initech", &out, &err) < 0)
+    return -1;
+  json_decref(out);
+  if (sb_model_user_create(w->f.m, operator_principal(), "initech", "erin", &erin, &out, &err) < 0)
+    return -1;
+  json_decref(out);
+  if (sb_model_room_create(w->f.m, &alice, &rf, &bob, 1, &out, &w->f.fx, &err) < 0)
+    return -1;
+  snprintf(w->local, sizeof w->local, "%s", json_string_value(json_object_get(out, "id")));
+  json_decref(out);
+  if (sb_model_rooms_list(w->f.m, &alice, &rooms, &err) < 0)
+    return -1;
+  json_array_foreach(rooms, i, room) {
+    if (!strcmp(json_string_value(json_object_get(room, "kind")), "direct"))
+      snprintf(w->dm, sizeof w->dm, "%s", json_string_value(json_object_get(room, "id")));
+  }
+  json_decref(rooms);
+  sb_effects_clear(&w->f.fx);
+  return w->dm[0] ? 0 : -1;
+}
+
+/* Parses the case's params, replacing $dm and $local, or builds the generated ones. */
+static json_t *case_params(world_t *w, const char *text) {
+  char buf[1024], *p;
+  if (!text)
+    return NULL;
+  if (!strcmp(text, "@many")) {
+    json_t *members = json_array();
+    for (int i = 0; i < SB_MODEL_MAX_MEMBERS; i++)
+      json_array_append_new(members, json_pack("{s:s}", "user", "bob"));
+    return json_pack("{s:s, s:o}", "name", "big", "members", members);
+  }
+  if (!strcmp(text, "@longname")) {
+    char name[130];
+    memset(name, 'n', 129);
+    name[129] = '\0';
+    return json_pack("{s:s}", "name", name);
+  }
+  snprintf(buf, sizeof buf, "%s", text);
+  if ((p = strstr(buf, "$dm")) || (p = strstr(buf, "$local"))) {
+    char rest[1024];
+    const char *id = p[1] == 'd' ? w->dm : w->local;
+    snprintf(rest, sizeof rest, "%s", p + (p[1] == 'd' ? 3 : 6));
+    snprintf(p, sizeof buf - (size_t)(p - buf), "%s%s", id, rest);
+  }
+  return json_loads(buf, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+}
+
+static int run_case(const api_case_t *c) {
+  world_t w;
+  sb_api_error_t err = {0};
+  json_t *params, *result = NULL, *before, *after;
+  char t[80] = "", u[80] = "";
+  int rc, ok = 1;
+  if (world_open(&w) < 0)
+    return 0;
+  sscanf(c->who, "%79[^/]/%79[^\n]", t, u);
+  sb_principal_t who = P(t, u);
+  if (c->pre_method) {
+    sb_principal_t alice = P("acme", "alice");
+    params = case_params(&w, c->pre_params);
+    rc = sb_api_client_call(w.f.m, &alice, c->pre_method, params, &result, &err, &w.f.fx);
+    json_decref(params);
+    json_decref(result);
+    sb_effects_clear(&w.f.fx);
+    if (rc < 0) {
+      fprintf(stderr, "%s %s: set-up %s failed: %s\n", c->method, c->params, c->pre_method,
+              err.message);
+      ok = 0;
+    }
+  }
+  params = case_params(&w, c->params);
+  before = fixture_snapshot(&w.f);
+  rc = sb_api_client_call(w.f.m, &who, c->method, params, &result, &err, &w.f.fx);
+  after = fixture_snapshot(&w.f);
+  if (!strcmp(c->expect, "ok")) {
+    if (rc != 0 || !json_is_object(result) || (c->check && !c->check(&w, result))) {
+      fprintf(stderr, "%s %s %s: rc %d (%s) or result check failed\n", c->who, c->method,
+              c->params ? c->params : "", rc, rc < 0 ? err.message : "");
+      ok = 0;
+    }
+  } else if (rc >= 0 || !err.code || strcmp(err.code, c->expect) != 0 || result != NULL ||
+             !err.message[0] || !json_equal(before, after) || w.f.fx.len != 0) {
+    fprintf(stderr, "%s %s %s: want %s, got rc %d code %s (%s)%s\n", c->who, c->method,
+            c->params ? c->params : "", c->expect, rc, err.code ? err.code : "-", err.message,
+            json_equal(before, after) ? "" : "; state changed");
+    ok = 0;
+  }
+  json_decref(params);
+  json_decref(result);
+  json_decref(before);
+  json_decref(after);
+  fixture_close(&w.f);
+  return ok;
+}
+
+SB_TEST(client_api_table) {
+  int failures = 0;
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    failures += !run_case(&cases[i]);
+  CHECK_EQ(failures, 0);
+}
+
+SB_TEST(every_method_has_a_case) {
+  static const char *const methods[] = {
+      "rooms.list",          "rooms.get",           "rooms.create",     "rooms.update",
+      "rooms.add_member",    "rooms.remove_member", "rooms.grant_master", "rooms.revoke_master",
+      "rooms.leave",         "contacts.list",       "contacts.add",     "contacts.update",
+      "contacts.remove",     "blocks.list",         "blocks.add",       "blocks.remove",
+      "notifications.list"};
+  for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
+    int ok = 0, bad = 0;
+    CHECK(sb_api_client_has(methods[i]));
+    for (size_t j = 0; j < sizeof cases / sizeof cases[0]; j++) {
+      if (strcmp(cases[j].method, methods[i]) != 0)
+        continue;
+      ok += !strcmp(cases[j].expect, "ok");
+      bad += strcmp(cases[j].expect, "ok") != 0;
+    }
+    CHECK(ok > 0 && bad > 0);
+  }
+  CHECK(!sb_api_client_has("call.join"));
+  CHECK(!sb_api_client_has(NULL));
+}
