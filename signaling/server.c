@@ -11,6 +11,7 @@
 #include "signaling/session.h"
 
 #define SB_MAX_HTTP_BODY (64 * 1024)
+#define SB_AUTH_TIMEOUT_S 20
 
 typedef struct {
   sb_session_t *session;
@@ -25,6 +26,8 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
     if (app->stopping)
       return -1;
     pss->session = sb_session_create(app, wsi);
+    /* A connection that does not authenticate in time is closed (cleared by a good auth). */
+    lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, SB_AUTH_TIMEOUT_S);
     return pss->session ? 0 : -1;
   case LWS_CALLBACK_RECEIVE: {
     if (!s)

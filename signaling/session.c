@@ -95,6 +95,10 @@ void sb_session_event(sb_session_t *s, const char *name, json_t *data) {
 
 int sb_session_on_writable(sb_session_t *s) {
   sb_frame_t *f = s->txq;
+  if (!f && s->close_after_flush) {
+    lws_close_reason(s->wsi, (enum lws_close_status)s->close_code, NULL, 0);
+    return -1;
+  }
   if (f) {
     s->txq = f->next;
     if (!s->txq)
@@ -105,14 +109,8 @@ int sb_session_on_writable(sb_session_t *s) {
     if (n < 0)
       return -1;
   }
-  if (s->txq) {
+  if (s->txq || s->close_after_flush)
     lws_callback_on_writable(s->wsi);
-    return 0;
-  }
-  if (s->close_after_flush) {
-    lws_close_reason(s->wsi, (enum lws_close_status)s->close_code, NULL, 0);
-    return -1;
-  }
   return 0;
 }
 
@@ -123,8 +121,6 @@ static int m_auth(sb_session_t *s, json_t *params, json_t **result, sb_rpc_error
   sb_token_claims_t c;
   if (s->authed)
     return sb_rpc_fail(err, "conflict", "already authenticated");
-  s->close_after_flush = 1; /* unless the token is good */
-  s->close_code = 4001;
   if (!token)
     return sb_rpc_fail(err, "unauthenticated", "missing token");
   int rc = sb_token_verify(s->app->secret, s->app->secret_len, token, (int64_t)(sb_wall_ms() / 1000), &c);
@@ -132,8 +128,8 @@ static int m_auth(sb_session_t *s, json_t *params, json_t **result, sb_rpc_error
     sb_info(NULL, "auth refused: %s", sb_token_strerror(rc));
     return sb_rpc_fail(err, "unauthenticated", "%s", sb_token_strerror(rc));
   }
-  s->close_after_flush = 0;
   s->authed = 1;
+  lws_set_timeout(s->wsi, NO_PENDING_TIMEOUT, 0);
   s->who = c;
   snprintf(s->ctx, sizeof s->ctx, "%s/%s", c.tenant, c.user);
   sb_info(s->ctx, "authenticated");
