@@ -101,7 +101,7 @@ function wire(client, room) {
   client.on('participantleft', (p) => {
     renderParticipants(client);
     removeRemoteTile(p.user);
-    if (p.reason !== 'call_ended') setStatus(`${p.user} left “${room}”.`);
+    if (p.reason !== 'call_ended') setStatus(`${p.name} left “${room}”.`);
   });
   client.on('streamadded', ({ user, stream }) => addRemoteTile(client, user, stream));
   client.on('streamremoved', ({ user }) => removeRemoteTile(user));

@@ -12,7 +12,7 @@
 //
 // Events (CustomEvent; the payload is in `event.detail`):
 //   participantjoined {user, tenant, name}     another participant entered the call
-//   participantleft   {user, tenant, reason}   ... and left it
+//   participantleft   {user, tenant, name, reason}  ... and left it
 //   streamadded       {user, stream}           a participant's MediaStream (audio+video grouped by
 //                                              the msid stream id, which is the user id)
 //   streamremoved     {user, stream}           that stream has no tracks left or its user left
@@ -95,7 +95,8 @@ export class SwitchboardClient extends EventTarget {
       this.user = result.user;
       return this.user;
     } catch (err) {
-      // The server closes after a failed auth (4001); make sure we do too.
+      // The server keeps a refused connection open for a retry; this client retries with a new
+      // connect(), so it closes this one.
       if (this.ws === ws) ws.close(1000, 'auth failed');
       throw err;
     }
@@ -345,10 +346,13 @@ export class SwitchboardClient extends EventTarget {
   }
 
   _removeParticipant(p) {
-    if (!this.participants.delete(p.user)) return;
+    const info = this.participants.get(p.user);
+    if (!info) return;
+    this.participants.delete(p.user);
     const stream = this.streams.get(p.user);
     if (stream) this._dropStream(p.user, stream);
-    this._emit('participantleft', { user: p.user, tenant: p.tenant, reason: p.reason });
+    this._emit('participantleft',
+               { user: p.user, tenant: p.tenant, name: info.name, reason: p.reason });
   }
 
   // Local end of a call: close the peer connection and forget its participants and streams.
@@ -361,7 +365,7 @@ export class SwitchboardClient extends EventTarget {
     for (const user of [...this.participants.keys()]) {
       const p = this.participants.get(user);
       this.participants.delete(user);
-      this._emit('participantleft', { user, tenant: p.tenant, reason: 'call_ended' });
+      this._emit('participantleft', { user, tenant: p.tenant, name: p.name, reason: 'call_ended' });
     }
     this.room = null;
     this.callId = null;

@@ -82,7 +82,8 @@ function installFakeServer() {
   const handlers = {
     async auth(ws, { token }) {
       if (token !== 'good-alice') {
-        return { error: ['unauthenticated', 'token signature invalid'], close: true };
+        // docs/protocol.md: the connection stays open and unauthenticated.
+        return { error: ['unauthenticated', 'token signature invalid'] };
       }
       return { user: { id: 'alice', tenant: 'acme', name: 'Alice' } };
     },
@@ -119,7 +120,6 @@ function installFakeServer() {
     const out = await h(ws, msg.params || {});
     if (out.error) {
       server.push(ws, { id: msg.id, error: { code: out.error[0], message: out.error[1] } });
-      if (out.close) later(() => ws.close(4001, 'unauthenticated'));
       return undefined;
     }
     return server.reply(ws, msg.id, out);
@@ -234,6 +234,7 @@ test('a refused token rejects connect() with unauthenticated and creates no peer
     assert.equal(r.code, 'unauthenticated');
     assert.equal(r.pc, null);
     assert.equal(r.protocol, 'switchboard.v1');
+    // The server keeps a refused connection open; the client closes it rather than idle there.
     await waitFor('the disconnected event', () => page.evaluate(
       () => window.__events.find((e) => e.type === 'disconnected')), DEADLINE_MS);
     const join = await page.evaluate(() => window.__client.join('r', null).then(
