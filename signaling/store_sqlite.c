@@ -1,6 +1,6 @@
 /* SQLite backend of the store: one connection, WAL, synchronous=FULL so that a committed change
- * survives SIGKILL and power loss, foreign keys on, a busy timeout for a second process (the
- * admin command) touching the same file. */
+ * survives SIGKILL and power loss, foreign keys on, a busy timeout for another process using the
+ * same file. */
 #include "signaling/migrations.h"
 #include "signaling/store.h"
 
