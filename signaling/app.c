@@ -13,6 +13,7 @@
 #include "common/util.h"
 #include "relay/srtp.h"
 #include "signaling/call.h"
+#include "signaling/model.h"
 #include "signaling/server.h"
 
 void sb_config_defaults(sb_config_t *cfg) {
@@ -91,6 +92,23 @@ int sb_app_load_secret(sb_app_t *app) {
 
 uint64_t sb_app_next_id(sb_app_t *app) { return ++app->next_id; }
 
+/* Storage and the policy model: SQLite by default (brief §8). */
+static int sb_app_open_model(sb_app_t *app) {
+  char err[256] = "";
+  if (sb_store_open_sqlite(app->cfg.db_path, &app->store, err, sizeof err) != 0) {
+    sb_error(NULL, "storage: cannot open %s: %s", app->cfg.db_path, err);
+    return -1;
+  }
+  if (sb_model_create(app->store, &app->model) != 0) {
+    sb_error(NULL, "storage: cannot create the model");
+    return -1;
+  }
+  if (app->cfg.demo && sb_model_seed_demo(app->model) != 0)
+    return -1;
+  sb_info(NULL, "storage: sqlite %s%s", app->cfg.db_path, app->cfg.demo ? " (demo data seeded)" : "");
+  return 0;
+}
+
 int sb_app_start(sb_app_t *app, uv_loop_t *loop) {
   app->loop = loop;
   app->started_ms = sb_now_ms();
@@ -112,6 +130,8 @@ int sb_app_start(sb_app_t *app, uv_loop_t *loop) {
       .on_event = sb_call_on_relay_event,
       .arg = app,
   };
+  if (sb_app_open_model(app) != 0)
+    return -1;
   if (sb_relay_start(&rc, &app->relay) != 0)
     return -1;
   if (sb_server_start(app) != 0)
@@ -135,5 +155,9 @@ void sb_app_stop(sb_app_t *app) {
   app->relay = NULL;
   sb_dtls_ctx_destroy(app->dtls);
   app->dtls = NULL;
+  sb_model_destroy(app->model);
+  app->model = NULL;
+  sb_store_close(app->store);
+  app->store = NULL;
   OPENSSL_cleanse(app->secret, sizeof app->secret);
 }

@@ -14,6 +14,7 @@
 typedef struct sb_session sb_session_t;
 typedef struct sb_call_room sb_call_room_t;
 typedef struct sb_model sb_model_t;
+typedef struct sb_store sb_store_t;
 
 typedef struct {
   char http_host[64];
@@ -36,7 +37,8 @@ typedef struct sb_app {
   struct lws_context *lws;
   sb_relay_t *relay;
   sb_dtls_ctx_t *dtls;
-  sb_model_t *model;      /* NULL when the policy model is not configured */
+  sb_store_t *store;
+  sb_model_t *model;
   uint8_t secret[64];
   size_t secret_len;
   sb_session_t *sessions;

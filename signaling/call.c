@@ -8,6 +8,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "signaling/admission.h"
+#include "signaling/api_client.h"
 
 static int valid_room_id(const char *s) {
   size_t n = s ? strlen(s) : 0;
@@ -213,8 +214,9 @@ int sb_call_m_join(sb_session_t *s, json_t *params, json_t **result, sb_rpc_erro
     return sb_rpc_fail(err, "bad_request", "room must be 1-63 characters of [A-Za-z0-9._-]");
   if (s->participant)
     return sb_rpc_fail(err, "conflict", "already in a call on this connection");
-  if (sb_admission_check(app, &s->who, room_id, why, sizeof why) != 0)
-    return sb_rpc_fail(err, why[0] == '!' ? "not_found" : "forbidden", "%s", why[0] == '!' ? "room not found" : why);
+  const char *denied = sb_admission_check(app, &s->who, room_id, why, sizeof why);
+  if (denied)
+    return sb_rpc_fail(err, denied, "%s", why);
   sb_call_room_t *room = room_get(app, room_id, 1);
   if (!room)
     return sb_rpc_fail(err, "internal", "out of memory");
@@ -256,7 +258,6 @@ int sb_call_m_join(sb_session_t *s, json_t *params, json_t **result, sb_rpc_erro
   *result = json_pack("{s:I, s:s, s:i, s:o}", "call", (json_int_t)p->transport, "sdp", answer,
                       "revision", p->revision, "participants", others);
   sb_info(p->ctx, "joined the call (%d in room)", room->count);
-  sb_admission_audit(app, &s->who, room->id, "admitted", "call.join");
   s->after_reply = after_join;
   rc = 0;
 Exit:
@@ -413,5 +414,42 @@ void sb_call_on_relay_event(sb_event_t *ev, void *arg) {
 
 int sb_call_dispatch_api(sb_session_t *s, const char *method, json_t *params, json_t **result,
                          sb_rpc_error_t *err) {
-  return sb_rpc_fail(err, "unknown_method", "no method %s", method);
+  sb_principal_t who;
+  sb_api_error_t aerr = {0};
+  sb_effects_t fx;
+  memset(&who, 0, sizeof who);
+  snprintf(who.tenant, sizeof who.tenant, "%s", s->who.tenant);
+  snprintf(who.user, sizeof who.user, "%s", s->who.user);
+  sb_effects_init(&fx);
+  int rc = sb_api_client_call(s->app->model, &who, method, params, result, &aerr, &fx);
+  if (rc != 0)
+    sb_rpc_fail(err, aerr.code ? aerr.code : "internal", "%s", aerr.message);
+  /* Effects after the reply is decided: revocations cut media now, events follow the reply. */
+  sb_admission_apply(s->app, &fx);
+  sb_effects_free(&fx);
+  return rc == 0 ? 0 : -1;
+}
+
+/* Blocks changed in `room`: stop or restart media between each pair of its live call. */
+void sb_call_refresh_media(sb_app_t *app, const char *room) {
+  sb_call_room_t *r = room_get(app, room, 0);
+  if (!r)
+    return;
+  for (sb_participant_t *p = r->participants; p; p = p->next) {
+    int changed = 0;
+    for (sb_participant_t *q = r->participants; q; q = q->next) {
+      if (q == p)
+        continue;
+      int want = sb_admission_may_exchange(app, p, q), has = 0;
+      for (int i = 0; i < p->nslots; i++)
+        if (p->slots[i].state == SB_SLOT_ACTIVE && p->slots[i].pub_transport == q->transport)
+          has = 1;
+      if (want && !has)
+        subscribe(p, q), changed = 1;
+      else if (!want && has)
+        changed |= unsubscribe(p, q->transport);
+    }
+    if (changed)
+      renegotiate(p);
+  }
 }

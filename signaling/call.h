@@ -75,6 +75,9 @@ int sb_call_m_leave(sb_session_t *s, json_t *params, json_t **result, sb_rpc_err
 int sb_call_dispatch_api(sb_session_t *s, const char *method, json_t *params, json_t **result,
                          sb_rpc_error_t *err);
 
+/** Re-applies the room's media exclusions (blocks) to its live call. */
+void sb_call_refresh_media(sb_app_t *app, const char *room);
+
 /** Removes p from its call: its transport is closed, the others are told and renegotiated. */
 void sb_call_leave(sb_participant_t *p, const char *reason);
 

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "common/util.h"
+#include "signaling/admission.h"
+#include "signaling/api_admin.h"
 #include "signaling/demo.h"
 #include "signaling/token.h"
 
@@ -18,6 +20,12 @@ static char *error_json(int *status, int code, const char *err, const char *msg)
 
 static char *ok_json(int *status, json_t *j) {
   *status = 200;
+  char *text = json_dumps(j, JSON_COMPACT);
+  json_decref(j);
+  return text;
+}
+
+static char *ok_json_status(json_t *j) {
   char *text = json_dumps(j, JSON_COMPACT);
   json_decref(j);
   return text;
@@ -42,10 +50,48 @@ static char *health(sb_app_t *app, int *status) {
                                    SB_SRTP_BUILD, "workers", workers));
 }
 
+/* The operator (who may create tenants) holds an administrator token of this pseudo-tenant. */
+#define SB_OPERATOR_TENANT "_operator"
+
+static char *admin(sb_app_t *app, const char *method, const char *path, const char *auth,
+                   const char *body, size_t body_len, int *status) {
+  sb_principal_t who;
+  sb_token_claims_t c;
+  const sb_principal_t *caller = NULL;
+  json_t *req = NULL, *resp = NULL;
+  sb_effects_t fx;
+  memset(&who, 0, sizeof who);
+  if (strncmp(auth, "Bearer ", 7) == 0 &&
+      sb_token_verify(app->secret, app->secret_len, auth + 7, (int64_t)(sb_wall_ms() / 1000), &c) == 0) {
+    snprintf(who.tenant, sizeof who.tenant, "%s", c.tenant);
+    snprintf(who.user, sizeof who.user, "%s", c.user);
+    who.operator = c.admin && strcmp(c.tenant, SB_OPERATOR_TENANT) == 0;
+    caller = &who;
+  }
+  if (body && body_len) {
+    json_error_t jerr;
+    req = json_loadb(body, body_len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!req) {
+      *status = 400;
+      resp = sb_api_admin_error("bad_request", "body is not valid JSON");
+      goto Exit;
+    }
+  }
+  sb_effects_init(&fx);
+  sb_api_admin_call(app->model, caller, method, path, req, status, &resp, &fx);
+  sb_admission_apply(app, &fx);
+  sb_effects_free(&fx);
+Exit:
+  json_decref(req);
+  return ok_json_status(resp);
+}
+
 char *sb_http_api_handle(sb_app_t *app, const char *method, const char *path, const char *auth,
                          const char *body, size_t body_len, int *status) {
   if (strcmp(path, "/api/health") == 0 && strcmp(method, "GET") == 0)
     return health(app, status);
+  if (strncmp(path, "/api/admin/", 11) == 0 || strcmp(path, "/api/admin") == 0)
+    return admin(app, method, path, auth, body, body_len, status);
   if (strncmp(path, "/api/demo/", 10) == 0) {
     if (!app->cfg.demo)
       return error_json(status, 404, "not_found", "demo endpoints are off (start with --demo)");

@@ -71,7 +71,7 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
 
 typedef struct {
   char method[8];
-  char path[256];
+  char path[512];
   char *body;
   size_t body_len;
   int body_too_large;
@@ -129,11 +129,30 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
     /* lws passes the URL with or without the mountpoint depending on the method. */
     snprintf(pss->path, sizeof pss->path, "%s%s", strncmp(in, "/api", 4) == 0 ? "" : "/api",
              (const char *)in);
-    if (lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI)) {
-      snprintf(pss->method, sizeof pss->method, "POST");
-      return 0; /* the body follows */
+    {
+      char args[256];
+      if (lws_hdr_copy(wsi, args, sizeof args, WSI_TOKEN_HTTP_URI_ARGS) > 0) {
+        size_t n = strlen(pss->path);
+        snprintf(pss->path + n, sizeof pss->path - n, "?%s", args);
+      }
     }
-    snprintf(pss->method, sizeof pss->method, "GET");
+    {
+      static const struct {
+        enum lws_token_indexes tok;
+        const char *name;
+      } with_body[] = {{WSI_TOKEN_POST_URI, "POST"}, {WSI_TOKEN_PATCH_URI, "PATCH"},
+                       {WSI_TOKEN_PUT_URI, "PUT"}};
+      for (size_t i = 0; i < sizeof with_body / sizeof with_body[0]; i++)
+        if (lws_hdr_total_length(wsi, with_body[i].tok)) {
+          snprintf(pss->method, sizeof pss->method, "%s", with_body[i].name);
+          /* The body follows; a request without one completes at once. */
+          if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) == 0)
+            return http_respond(wsi, pss, app);
+          return 0;
+        }
+    }
+    snprintf(pss->method, sizeof pss->method,
+             lws_hdr_total_length(wsi, WSI_TOKEN_DELETE_URI) ? "DELETE" : "GET");
     return http_respond(wsi, pss, app);
   case LWS_CALLBACK_HTTP_BODY:
     if (pss->body_len + len > SB_MAX_HTTP_BODY) {

@@ -9,6 +9,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "signaling/admission.h"
 #include "signaling/call.h"
 
 /* A client that does not read its frames is cut off rather than buffered without bound. */
@@ -116,6 +117,8 @@ int sb_session_on_writable(sb_session_t *s) {
 
 /* --- methods --- */
 
+static void sb_admission_on_connect_session(sb_session_t *s) { sb_admission_on_connect(s->app, s); }
+
 static int m_auth(sb_session_t *s, json_t *params, json_t **result, sb_rpc_error_t *err) {
   const char *token = json_string_value(json_object_get(params, "token"));
   sb_token_claims_t c;
@@ -133,6 +136,7 @@ static int m_auth(sb_session_t *s, json_t *params, json_t **result, sb_rpc_error
   s->who = c;
   snprintf(s->ctx, sizeof s->ctx, "%s/%s", c.tenant, c.user);
   sb_info(s->ctx, "authenticated");
+  s->after_reply = sb_admission_on_connect_session;
   *result = json_pack("{s:{s:s, s:s, s:s, s:b}}", "user", "id", c.user, "tenant", c.tenant, "name",
                       c.name[0] ? c.name : c.user, "admin", c.admin);
   return 0;
