@@ -29,7 +29,7 @@ typedef int (*sb__admin_fn)(sb_model_t *m, sb__req_t *r, json_t **out, int *stat
  * tenant to be the caller's (the operator may name any). */
 enum { SB__ANY, SB__OPERATOR, SB__TENANT_ADMIN };
 
-static int sb__fail(sb__req_t *r, int status, const char *fmt, const char *arg) {
+static int sb__req_fail(sb__req_t *r, int status, const char *fmt, const char *arg) {
   r->err.status = status;
   snprintf(r->err.message, sizeof r->err.message, fmt, arg);
   return status;
@@ -41,13 +41,13 @@ static int sb__body_only(sb__req_t *r, const char *const *keys) {
   const char *key;
   json_t *v;
   if (!json_is_object(r->body))
-    return sb__fail(r, SB_MODEL_EBADREQ, "%s", "the body must be a JSON object");
+    return sb__req_fail(r, SB_MODEL_EBADREQ, "%s", "the body must be a JSON object");
   json_object_foreach(r->body, key, v) {
     size_t i = 0;
     while (keys[i] && strcmp(keys[i], key) != 0)
       i++;
     if (!keys[i])
-      return sb__fail(r, SB_MODEL_EBADREQ, "unknown field \"%.64s\"", key);
+      return sb__req_fail(r, SB_MODEL_EBADREQ, "unknown field \"%.64s\"", key);
   }
   return 0;
 }
@@ -58,7 +58,7 @@ static int sb__body_str(sb__req_t *r, const char *key, const char **out) {
   if (!v)
     return 0;
   if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v))
-    return sb__fail(r, SB_MODEL_EBADREQ, "field \"%s\" must be a string", key);
+    return sb__req_fail(r, SB_MODEL_EBADREQ, "field \"%s\" must be a string", key);
   *out = json_string_value(v);
   return 0;
 }
@@ -68,7 +68,7 @@ static int sb__body_bool(sb__req_t *r, const char *key, int *out) {
   json_t *v = json_object_get(r->body, key);
   *out = -1;
   if (v && !json_is_boolean(v))
-    return sb__fail(r, SB_MODEL_EBADREQ, "field \"%s\" must be true or false", key);
+    return sb__req_fail(r, SB_MODEL_EBADREQ, "field \"%s\" must be true or false", key);
   if (v)
     *out = json_is_true(v);
   return 0;
@@ -114,14 +114,14 @@ static int sb__audit_filter(sb__req_t *r, sb_audit_filter_t *f, char store[5][SB
     char key[16];
     eq = memchr(p, '=', n);
     if (!eq || sb__decode(p, (size_t)(eq - p), key, sizeof key, 1) < 0)
-      return sb__fail(r, SB_MODEL_EBADREQ, "%s", "malformed query string");
+      return sb__req_fail(r, SB_MODEL_EBADREQ, "%s", "malformed query string");
     for (i = 0; i < 5 && strcmp(keys[i], key) != 0; i++)
       ;
     if (i == 5)
-      return sb__fail(r, SB_MODEL_EBADREQ, "unknown query parameter \"%s\"", key);
+      return sb__req_fail(r, SB_MODEL_EBADREQ, "unknown query parameter \"%s\"", key);
     if (store[i][0] || sb__decode(eq + 1, n - (size_t)(eq + 1 - p), store[i], SB__SEG_MAX, 1) < 0 ||
         !store[i][0])
-      return sb__fail(r, SB_MODEL_EBADREQ, "bad query parameter \"%s\"", key);
+      return sb__req_fail(r, SB_MODEL_EBADREQ, "bad query parameter \"%s\"", key);
     p += n + (amp ? 1 : 0);
   }
   f->user = store[0][0] ? store[0] : NULL;
@@ -134,7 +134,7 @@ static int sb__audit_filter(sb__req_t *r, sb_audit_filter_t *f, char store[5][SB
     errno = 0;
     long long v = strtoll(store[k], &end, 10);
     if (*end || errno || v < 0 || (k == 4 && v > 1000000))
-      return sb__fail(r, SB_MODEL_EBADREQ, "query parameter \"%s\" must be an integer", keys[k]);
+      return sb__req_fail(r, SB_MODEL_EBADREQ, "query parameter \"%s\" must be an integer", keys[k]);
     if (k == 3)
       f->since_ms = v;
     else
@@ -244,7 +244,7 @@ static int sb__connection_set(sb_model_t *m, sb__req_t *r, json_t **out, int all
   json_t *v = NULL;
   int rc;
   if (r->body && !(json_is_object(r->body) && json_object_size(r->body) == 0))
-    return sb__fail(r, SB_MODEL_EBADREQ, "%s", "this request takes no body");
+    return sb__req_fail(r, SB_MODEL_EBADREQ, "%s", "this request takes no body");
   rc = sb_model_connection_set(m, r->who, r->who->tenant, r->args[0], allow, &v, r->fx, &r->err);
   return rc < 0 ? rc : sb__wrap(out, "connection", v);
 }
@@ -318,20 +318,20 @@ static int sb__scope(sb_model_t *m, sb__req_t *r, int scope, int has_tenant) {
   const sb_principal_t *who = r->who;
   int admin;
   if (!who)
-    return sb__fail(r, SB_MODEL_EUNAUTH, "%s", "an administrator token is required");
+    return sb__req_fail(r, SB_MODEL_EUNAUTH, "%s", "an administrator token is required");
   if (who->operator)
     return scope == SB__TENANT_ADMIN
-               ? sb__fail(r, SB_MODEL_EFORBIDDEN, "%s",
+               ? sb__req_fail(r, SB_MODEL_EFORBIDDEN, "%s",
                           "connections are decided by each tenant's administrator")
                : 0;
   if ((admin = sb_model_is_admin(m, who->tenant, who->user)) < 0)
-    return sb__fail(r, SB_MODEL_EINTERNAL, "%s", "storage failure");
+    return sb__req_fail(r, SB_MODEL_EINTERNAL, "%s", "storage failure");
   if (!admin)
-    return sb__fail(r, SB_MODEL_EFORBIDDEN, "%s", "administrators only");
+    return sb__req_fail(r, SB_MODEL_EFORBIDDEN, "%s", "administrators only");
   if (scope == SB__OPERATOR)
-    return sb__fail(r, SB_MODEL_EFORBIDDEN, "%s", "only the operator may do this");
+    return sb__req_fail(r, SB_MODEL_EFORBIDDEN, "%s", "only the operator may do this");
   if (has_tenant && strcmp(r->args[0], who->tenant) != 0)
-    return sb__fail(r, SB_MODEL_EFORBIDDEN, "%s", "administrators act on their own tenant only");
+    return sb__req_fail(r, SB_MODEL_EFORBIDDEN, "%s", "administrators act on their own tenant only");
   return 0;
 }
 
@@ -358,7 +358,7 @@ static int sb__route(sb_model_t *m, sb__req_t *r, const char *method, const char
   size_t n = q ? (size_t)(q - path) : strlen(path);
   int rc;
   if (n >= sizeof clean || (q && strlen(q + 1) >= sizeof r->query))
-    return sb__fail(r, SB_MODEL_EBADREQ, "%s", "path too long");
+    return sb__req_fail(r, SB_MODEL_EBADREQ, "%s", "path too long");
   memcpy(clean, path, n);
   clean[n] = '\0';
   snprintf(r->query, sizeof r->query, "%s", q ? q + 1 : "");
@@ -366,17 +366,17 @@ static int sb__route(sb_model_t *m, sb__req_t *r, const char *method, const char
     if (strcmp(sb__routes[i].method, method) != 0)
       continue;
     if ((rc = sb__match(sb__routes[i].pattern, clean, r)) < 0)
-      return sb__fail(r, SB_MODEL_EBADREQ, "%s", "malformed path");
+      return sb__req_fail(r, SB_MODEL_EBADREQ, "%s", "malformed path");
     if (rc == 0)
       continue;
     if ((rc = sb__scope(m, r, sb__routes[i].scope, strstr(sb__routes[i].pattern, ":tenant") !=
                                                        NULL)) < 0)
       return rc;
     if (q && sb__routes[i].fn != sb__audit_list)
-      return sb__fail(r, SB_MODEL_EBADREQ, "%s", "this request takes no query string");
+      return sb__req_fail(r, SB_MODEL_EBADREQ, "%s", "this request takes no query string");
     return sb__routes[i].fn(m, r, out, status);
   }
-  return sb__fail(r, SB_MODEL_ENOTFOUND, "%s", "no such endpoint");
+  return sb__req_fail(r, SB_MODEL_ENOTFOUND, "%s", "no such endpoint");
 }
 
 int sb_api_admin_call(sb_model_t *m, const sb_principal_t *who, const char *method,
@@ -389,7 +389,7 @@ int sb_api_admin_call(sb_model_t *m, const sb_principal_t *who, const char *meth
   *status = 200;
   rc = sb__route(m, &r, method ? method : "", path ? path : "", &out, status);
   if (rc >= 0 && !out)
-    rc = sb__fail(&r, SB_MODEL_EINTERNAL, "%s", "out of memory");
+    rc = sb__req_fail(&r, SB_MODEL_EINTERNAL, "%s", "out of memory");
   if (rc < 0) {
     json_decref(out);
     sb_effects_truncate(fx, mark);

@@ -51,9 +51,8 @@ int sb_effects_event(sb_effects_t *fx, const char *tenant, const char *user, con
   snprintf(e->user, sizeof e->user, "%s", user);
   snprintf(e->name, sizeof e->name, "%s", name);
   e->data = data;
-  json_int_t id = json_integer_value(json_object_get(data, "id"));
   if (strcmp(name, "notification") == 0)
-    e->notification_id = id;
+    e->notification_id = json_integer_value(json_object_get(data, "id"));
   return 0;
 }
 

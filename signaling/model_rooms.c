@@ -192,8 +192,6 @@ static int sb__room_resolve_members(sb_model_t *m, const sb__user_t *me,
                                     const sb_user_ref_t *refs, size_t n, sb__user_t *users,
                                     sb_model_err_t *err) {
   int rc;
-  if (n + 1 > SB_MODEL_MAX_MEMBERS)
-    return sb__fail(err, SB_MODEL_ELIMIT, "a room has at most %d members", SB_MODEL_MAX_MEMBERS);
   for (size_t i = 0; i < n; i++) {
     if ((rc = sb__user_reachable(m, me, &refs[i], &users[i], err)) < 0)
       return rc;
@@ -207,10 +205,9 @@ static int sb__room_resolve_members(sb_model_t *m, const sb__user_t *me,
   return 0;
 }
 
-static int sb__room_create_tx(sb_model_t *m, const sb__user_t *me, const sb_room_fields_t *f,
-                              const sb__user_t *users, size_t n, json_t **out, sb_effects_t *fx,
-                              sb_model_err_t *err) {
-  sb_principal_t actor = {0};
+static int sb__room_create_tx(sb_model_t *m, const sb_principal_t *who, const sb__user_t *me,
+                              const sb_room_fields_t *f, const sb__user_t *users, size_t n,
+                              json_t **out, sb_effects_t *fx, sb_model_err_t *err) {
   char id[SB_ID_MAX + 1];
   long long now = (long long)sb__now(m);
   int rc;
@@ -230,9 +227,7 @@ static int sb__room_create_tx(sb_model_t *m, const sb__user_t *me, const sb_room
     rc = sb__member_insert(m, id, &users[i], 0, me, SB__NOTIFY_SELF, fx);
   if (rc < 0)
     return sb__dbfail(m, err, rc);
-  snprintf(actor.tenant, sizeof actor.tenant, "%s", me->tenant);
-  snprintf(actor.user, sizeof actor.user, "%s", me->id);
-  if ((rc = sb__audit(m, &(sb__audit_t){.actor = &actor, .tenant = me->tenant, .user = me->id,
+  if ((rc = sb__audit(m, &(sb__audit_t){.actor = who, .tenant = me->tenant, .user = me->id,
                                         .room = id, .action = "room_create"})) < 0 ||
       (rc = sb__room_json(m, id, me, 1, out)) < 0)
     return sb__dbfail(m, err, rc);
@@ -261,7 +256,7 @@ int sb_model_room_create(sb_model_t *m, const sb_principal_t *who, const sb_room
     goto Exit;
   rc = sb__room_resolve_members(m, &me, members, n, users, err);
   if (rc >= 0)
-    rc = sb__room_create_tx(m, &me, f, users, n, out, fx, err);
+    rc = sb__room_create_tx(m, who, &me, f, users, n, out, fx, err);
   rc = sb__finish(m, rc, fx, mark, err);
 Exit:
   free(users);

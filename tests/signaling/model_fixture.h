@@ -67,6 +67,28 @@ static inline int fixture_open(fixture_t *f) {
   return 0;
 }
 
+/* The demo seed (acme: alice admin, bob; globex: carol admin, dave; connected; "demo" room;
+ * alice<->carol 1:1 room) plus initech/erin (admin, permitted, not connected). */
+static inline int fixture_open_demo(fixture_t *f) {
+  sb_user_fields_t erin = {.name = "Erin", .is_admin = 1, .external_allowed = 1};
+  sb_model_err_t err;
+  json_t *out = NULL;
+  memset(f, 0, sizeof *f);
+  f->now = 5000000;
+  sb_effects_init(&f->fx);
+  if (sb_store_open_sqlite(":memory:", &f->st, NULL, 0) < 0 || sb_model_create(f->st, &f->m) < 0 ||
+      sb_model_seed_demo(f->m) < 0)
+    return -1;
+  sb_model_set_clock(f->m, fixture_clock, f);
+  if (sb_model_tenant_create(f->m, operator_principal(), "initech", "Initech", &out, &err) < 0)
+    return -1;
+  json_decref(out);
+  if (sb_model_user_create(f->m, operator_principal(), "initech", "erin", &erin, &out, &err) < 0)
+    return -1;
+  json_decref(out);
+  return 0;
+}
+
 static inline void fixture_close(fixture_t *f) {
   sb_effects_free(&f->fx);
   sb_model_destroy(f->m);

@@ -232,25 +232,7 @@ static const admin_case_t cases[] = {
     {ALICE, "GET", T "/", NULL, 404},
 };
 
-static int world_open(world_t *w) {
-  sb_user_fields_t erin = {.name = "Erin", .is_admin = 1, .external_allowed = 1};
-  sb_model_err_t err;
-  json_t *out = NULL;
-  memset(w, 0, sizeof *w);
-  w->f.now = 5000000;
-  sb_effects_init(&w->f.fx);
-  if (sb_store_open_sqlite(":memory:", &w->f.st, NULL, 0) < 0 ||
-      sb_model_create(w->f.st, &w->f.m) < 0 || sb_model_seed_demo(w->f.m) < 0)
-    return -1;
-  sb_model_set_clock(w->f.m, fixture_clock, &w->f);
-  if (sb_model_tenant_create(w->f.m, operator_principal(), "initech", "Initech", &out, &err) < 0)
-    return -1;
-  json_decref(out);
-  if (sb_model_user_create(w->f.m, operator_principal(), "initech", "erin", &erin, &out, &err) < 0)
-    return -1;
-  json_decref(out);
-  return 0;
-}
+static int world_open(world_t *w) { return fixture_open_demo(&w->f); }
 
 static const char *code_for(int status) {
   switch (status) {

@@ -281,26 +281,14 @@ static const api_case_t cases[] = {
 
 static int world_open(world_t *w) {
   sb_principal_t alice = P("acme", "alice");
-  sb_user_fields_t erin = {.name = "Erin", .is_admin = 1, .external_allowed = 1};
   sb_room_fields_t rf = {.name = "acme only"};
   sb_user_ref_t bob = U("acme", "bob");
   sb_model_err_t err;
   json_t *out = NULL, *rooms = NULL, *room;
   size_t i;
   memset(w, 0, sizeof *w);
-  w->f.now = 5000000;
-  sb_effects_init(&w->f.fx);
-  if (sb_store_open_sqlite(":memory:", &w->f.st, NULL, 0) < 0 ||
-      sb_model_create(w->f.st, &w->f.m) < 0 || sb_model_seed_demo(w->f.m) < 0)
-    return -1;
-  sb_model_set_clock(w->f.m, fixture_clock, &w->f);
-  if (sb_model_tenant_create(w->f.m, operator_principal(), "initech", "Initech", &out, &err) < 0)
-    return -1;
-  json_decref(out);
-  if (sb_model_user_create(w->f.m, operator_principal(), "initech", "erin", &erin, &out, &err) < 0)
-    return -1;
-  json_decref(out);
-  if (sb_model_room_create(w->f.m, &alice, &rf, &bob, 1, &out, &w->f.fx, &err) < 0)
+  if (fixture_open_demo(&w->f) < 0 ||
+      sb_model_room_create(w->f.m, &alice, &rf, &bob, 1, &out, &w->f.fx, &err) < 0)
     return -1;
   snprintf(w->local, sizeof w->local, "%s", json_string_value(json_object_get(out, "id")));
   json_decref(out);
