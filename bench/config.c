@@ -25,6 +25,7 @@ void sb_bench_config_defaults(sb_bench_config_t *c) {
   c->fps = 30;
   c->clip_seconds = 5;
   c->decode_sample = 4;
+  snprintf(c->srtp, sizeof c->srtp, "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80");
   c->threads = 2;
   c->rx_ts = SB_BENCH_RX_KERNEL;
   c->ramp_start = 10;
@@ -47,7 +48,10 @@ void sb_bench_config_usage(const char *prog) {
          "  --server-pid PID       sample this process's CPU and RSS from /proc\n"
          "  --tenant T             tenant of the synthetic users (default bench)\n"
          "  --user-prefix P        user ids are P0001, P0002, ... (default u)\n"
-         "  --room-prefix P        room ids are P-1, P-2, ... (default bench-<random>)\n"
+         "  --room-prefix P        room names are P-1, P-2, ... (default bench-<random>)\n"
+         "  --no-provision         do not create the tenant, users and rooms (admin API with an\n"
+         "                         operator token, then rooms.create / contacts.add); join rooms\n"
+         "                         by name, as servers without the room model allowed\n"
          "Scenario (groups run together):\n"
          "  --calls K              K 1:1 calls\n"
          "  --rooms K --room-size M  K group rooms of M participants, all publishing (M default 8)\n"
@@ -61,6 +65,8 @@ void sb_bench_config_usage(const char *prog) {
          "  --resolution WxH --fps N        VP8 picture (default 640x360, 30)\n"
          "  --clip-seconds N        length of the pre-encoded loop (default 5)\n"
          "  --decode-sample N       receivers that decode their VP8 with libvpx (default 4)\n"
+         "  --srtp both|aes-cm|gcm  DTLS-SRTP profiles offered (default both, GCM first;\n"
+         "                          Chromium offers only aes-cm)\n"
          "Ramp mode (second figure of merit: the largest load within the targets):\n"
          "  --ramp                  run steps of growing load in the group rooms or calls given\n"
          "  --ramp-start N --ramp-step N --ramp-max N --ramp-step-seconds S\n"
@@ -69,7 +75,8 @@ void sb_bench_config_usage(const char *prog) {
          "  --threads N             event-loop threads (default 2)\n"
          "  --rx-timestamp kernel|user  receive time from SO_TIMESTAMPNS (default) or after recvmmsg\n"
          "  --json FILE --html FILE reports   --quiet   --progress / --no-progress\n"
-         "  --log-level L           error, warn, info, debug (default warn)\n",
+         "  --log-level L           error, warn, info, debug (default warn)\n"
+         "  --debug CATS            debug lines: sig (signaling frames), sdp, all\n",
          prog);
 }
 
@@ -111,7 +118,8 @@ enum {
   O_URL = 256, O_SECRET, O_SPAWN, O_PID, O_TENANT, O_UPREFIX, O_RPREFIX, O_CALLS, O_ROOMS,
   O_ROOMSIZE, O_FANOUT, O_FANOUTROOMS, O_AUDIOONLY, O_DURATION, O_RAMPRATE, O_JOINTO, O_VKBPS,
   O_AKBPS, O_RES, O_FPS, O_CLIP, O_DECODE, O_RAMP, O_RSTART, O_RSTEP, O_RMAX, O_RSTEPS, O_TP99,
-  O_TLOSS, O_THREADS, O_RXTS, O_JSON, O_HTML, O_QUIET, O_PROGRESS, O_NOPROGRESS, O_LOG, O_HELP,
+  O_TLOSS, O_SRTP, O_NOPROV, O_THREADS, O_RXTS, O_JSON, O_HTML, O_QUIET, O_PROGRESS, O_NOPROGRESS, O_LOG, O_DEBUG,
+  O_HELP,
 };
 
 static const struct option options[] = {
@@ -126,10 +134,11 @@ static const struct option options[] = {
     {"clip-seconds", 1, 0, O_CLIP}, {"decode-sample", 1, 0, O_DECODE}, {"ramp", 0, 0, O_RAMP},
     {"ramp-start", 1, 0, O_RSTART}, {"ramp-step", 1, 0, O_RSTEP}, {"ramp-max", 1, 0, O_RMAX},
     {"ramp-step-seconds", 1, 0, O_RSTEPS}, {"target-p99-ms", 1, 0, O_TP99},
-    {"target-loss-pct", 1, 0, O_TLOSS}, {"threads", 1, 0, O_THREADS},
+    {"target-loss-pct", 1, 0, O_TLOSS}, {"srtp", 1, 0, O_SRTP}, {"no-provision", 0, 0, O_NOPROV}, {"threads", 1, 0, O_THREADS},
     {"rx-timestamp", 1, 0, O_RXTS}, {"json", 1, 0, O_JSON}, {"html", 1, 0, O_HTML},
     {"quiet", 0, 0, O_QUIET}, {"progress", 0, 0, O_PROGRESS},
-    {"no-progress", 0, 0, O_NOPROGRESS}, {"log-level", 1, 0, O_LOG}, {"help", 0, 0, O_HELP},
+    {"no-progress", 0, 0, O_NOPROGRESS}, {"log-level", 1, 0, O_LOG}, {"debug", 1, 0, O_DEBUG},
+    {"help", 0, 0, O_HELP},
     {0, 0, 0, 0},
 };
 
@@ -149,6 +158,7 @@ static int apply(sb_bench_config_t *c, int opt, const char *a) {
   case O_FANOUT: return parse_int(a, 1, 100000, &c->fanout);
   case O_FANOUTROOMS: return parse_int(a, 1, 1000, &c->fanout_rooms);
   case O_AUDIOONLY: c->audio_only = 1; return 0;
+  case O_NOPROV: c->no_provision = 1; return 0;
   case O_DURATION: return parse_double(a, 0.5, 86400, &c->duration_s);
   case O_RAMPRATE: return parse_double(a, 0.1, 100000, &c->ramp_rate);
   case O_JOINTO: return parse_double(a, 1, 3600, &c->join_timeout_s);
@@ -169,6 +179,16 @@ static int apply(sb_bench_config_t *c, int opt, const char *a) {
   case O_RSTEPS: return parse_double(a, 1, 3600, &c->ramp_step_s);
   case O_TP99: return parse_double(a, 0.001, 10000, &c->target_p99_ms);
   case O_TLOSS: return parse_double(a, 0, 100, &c->target_loss_pct);
+  case O_SRTP:
+    if (strcmp(a, "both") == 0)
+      snprintf(c->srtp, sizeof c->srtp, "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80");
+    else if (strcmp(a, "aes-cm") == 0)
+      snprintf(c->srtp, sizeof c->srtp, "SRTP_AES128_CM_SHA1_80");
+    else if (strcmp(a, "gcm") == 0)
+      snprintf(c->srtp, sizeof c->srtp, "SRTP_AEAD_AES_128_GCM");
+    else
+      return -1;
+    return 0;
   case O_THREADS: return parse_int(a, 1, 64, &c->threads);
   case O_RXTS:
     if (strcmp(a, "kernel") == 0)
@@ -184,6 +204,7 @@ static int apply(sb_bench_config_t *c, int opt, const char *a) {
   case O_PROGRESS: c->progress = 1; return 0;
   case O_NOPROGRESS: c->progress = 0; return 0;
   case O_LOG: return copy_str(c->log_level, sizeof c->log_level, a);
+  case O_DEBUG: return copy_str(c->debug, sizeof c->debug, a);
   case O_HELP: return 1;
   default: return -1;
   }

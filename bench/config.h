@@ -17,6 +17,7 @@ typedef struct {
   char tenant[32];
   char user_prefix[16];
   char room_prefix[48];     /* "" = "bench-<random>" so that runs never share rooms */
+  int no_provision;         /* join rooms by name; create no users or rooms */
 
   /* scenario: these groups are all run at once */
   int calls;                /* 1:1 calls (rooms of 2) */
@@ -37,6 +38,7 @@ typedef struct {
   int width, height, fps;
   int clip_seconds;         /* length of the pre-encoded loop (it starts with a keyframe) */
   int decode_sample;        /* receivers that decode the VP8 they get */
+  char srtp[64];            /* use_srtp profiles offered, OpenSSL names, preferred first */
 
   /* machinery */
   int threads;
@@ -57,6 +59,7 @@ typedef struct {
   int quiet;
   int progress;             /* -1 = when stdout is a TTY */
   char log_level[16];
+  char debug[64];            /* debug categories: sig,sdp,ice,dtls,rtp,rtcp or all */
 } sb_bench_config_t;
 
 /** Fills `c` with the defaults (a small 1:1 run against ws://127.0.0.1:8080/ws). */

@@ -53,7 +53,7 @@ fail:
   return NULL;
 }
 
-int sb_bench_cert_create(sb_bench_cert_t *c) {
+int sb_bench_cert_create(sb_bench_cert_t *c, const char *srtp_profiles) {
   EVP_PKEY *key = NULL;
   X509 *x = NULL;
   int ret = -1;
@@ -64,7 +64,7 @@ int sb_bench_cert_create(sb_bench_cert_t *c) {
   c->ctx = SSL_CTX_new(DTLS_client_method());
   if (!c->ctx || SSL_CTX_use_certificate(c->ctx, x) != 1 || SSL_CTX_use_PrivateKey(c->ctx, key) != 1 ||
       SSL_CTX_set_min_proto_version(c->ctx, DTLS1_2_VERSION) != 1 ||
-      SSL_CTX_set_tlsext_use_srtp(c->ctx, SRTP_PROFILES) != 0) /* 0 means success here */
+      SSL_CTX_set_tlsext_use_srtp(c->ctx, srtp_profiles ? srtp_profiles : SRTP_PROFILES) != 0) /* 0 means success here */
     goto exit;
   SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, verify_cb);
   SSL_CTX_set_options(c->ctx, SSL_OP_NO_QUERY_MTU);

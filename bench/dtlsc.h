@@ -30,8 +30,9 @@ typedef struct {
   char fingerprint[100];   /* "AB:CD:..." (SHA-256) */
 } sb_bench_cert_t;
 
-/** Generates the key and certificate and sets up the context. 0 or -1. */
-int sb_bench_cert_create(sb_bench_cert_t *c);
+/** Generates the key and certificate and sets up the context offering `srtp_profiles` (OpenSSL
+ * names, colon-separated, preferred first; NULL = GCM then AES-CM). 0 or -1. */
+int sb_bench_cert_create(sb_bench_cert_t *c, const char *srtp_profiles);
 /** Frees the context; accepts a zeroed one. */
 void sb_bench_cert_destroy(sb_bench_cert_t *c);
 

@@ -170,7 +170,7 @@ static void object_table(FILE *f, const char *title, const json_t *o) {
   esc(f, title);
   fprintf(f, "</h2><table>\n");
   json_object_foreach((json_t *)o, k, v) {
-    char *text = json_is_string(v) ? NULL : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    char *text = json_is_string(v) ? NULL : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(6));
     fprintf(f, "<tr><th>");
     esc(f, k);
     fprintf(f, "</th><td>");
@@ -200,7 +200,7 @@ static void summary(FILE *f, const json_t *d) {
   row(f, "server CPU (% of one core)", "%.1f", num(d, "server.cpu_pct_of_one_core"));
   row(f, "server RSS max (MiB)", "%.1f", num(d, "server.rss_max_kib") / 1024);
   row(f, "bench CPU in the window (% of one core)", "%.1f", num(d, "bench_cpu.window_cpu_pct_of_one_core"));
-  row(f, "frames decoded / corrupt / missing", "%.0f", num(d, "decode.frames_decoded"));
+  row(f, "frames decoded", "%.0f", num(d, "decode.frames_decoded"));
   row(f, "frames corrupt", "%.0f", num(d, "decode.frames_corrupt"));
   row(f, "frames missing", "%.0f", num(d, "decode.frames_missing"));
   if (get(d, "ramp"))

@@ -12,6 +12,7 @@
 #include "bench/config.h"
 #include "bench/report.h"
 #include "bench/run.h"
+#include "bench/serverapi.h"
 #include "bench/srtpc.h"
 #include "bench/sysinfo.h"
 #include "bench/worker.h"
@@ -64,8 +65,8 @@ int main(int argc, char **argv) {
       fprintf(stderr, "switchboard-bench: %s (see --help)\n", err);
     return i < 0 ? 2 : 0;
   }
-  if (sb_log_configure(cfg.log_level, NULL) < 0) {
-    fprintf(stderr, "switchboard-bench: unknown --log-level %s\n", cfg.log_level);
+  if (sb_log_configure(cfg.log_level, cfg.debug) < 0) {
+    fprintf(stderr, "switchboard-bench: unknown --log-level %s or --debug %s\n", cfg.log_level, cfg.debug);
     return 2;
   }
   signal(SIGPIPE, SIG_IGN);
@@ -99,7 +100,7 @@ int main(int argc, char **argv) {
   }
   run.cfg = &cfg;
   run.clip = &clip;
-  if (sb_bench_url_parse(cfg.url, &run.url) < 0 || sb_bench_cert_create(&run.cert) < 0 ||
+  if (sb_bench_url_parse(cfg.url, &run.url) < 0 || sb_bench_cert_create(&run.cert, cfg.srtp) < 0 ||
       sb_bench_srtp_global_init() < 0) {
     fprintf(stderr, "switchboard-bench: bad --url or crypto set-up failed\n");
     goto exit;
@@ -116,6 +117,16 @@ int main(int argc, char **argv) {
   if (sb_bench_run_prepare(&run, ws, nw, key, (size_t)keylen, err, sizeof err) < 0) {
     fprintf(stderr, "switchboard-bench: %s\n", err);
     goto exit;
+  }
+  if (!cfg.no_provision) {
+    i = sb_bench_provision(&run, key, (size_t)keylen, err, sizeof err);
+    if (i < 0) {
+      fprintf(stderr, "switchboard-bench: provisioning: %s\n", err);
+      goto exit;
+    }
+    run.provision = i == 0;
+    if (i > 0 && !cfg.quiet)
+      printf("switchboard-bench: the server has no administrator API; joining rooms by name\n");
   }
   memset(key, 0, sizeof key);
   res.cfg = &cfg;

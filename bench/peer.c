@@ -99,7 +99,7 @@ void sb_bench_peer_start(sb_bench_peer_t *p, uint64_t now_us) {
   snprintf(l->ip, sizeof l->ip, "127.0.0.1");
   p->rtcp_ssrc = sb_random_u32();
   sb_bench_peer_set_state(p, SB_PEER_CONNECTING);
-  if (sb_bench_sig_connect(&p->sig, p->w->lws, &run->url, &sig_cb, p) < 0)
+  if (sb_bench_sig_connect(&p->sig, p->w->lws, &run->url, &sig_cb, p, p->user) < 0)
     sb_bench_peer_fail(p, "WebSocket connect to %s:%d failed", run->url.host, run->url.port);
 }
 
@@ -144,6 +144,41 @@ static void send_join(sb_bench_peer_t *p) {
   sb_bench_peer_set_state(p, SB_PEER_JOINING);
 }
 
+/* The creator asks for the room; the others wait for its id (sb_bench_peer_tick polls). */
+static void create_room(sb_bench_peer_t *p) {
+  sb_bench_room_t *r = p->room;
+  const sb_bench_run_t *run = p->w->run;
+  json_t *params;
+  sb_bench_peer_set_state(p, SB_PEER_ROOM);
+  if (p->index != r->first)
+    return;
+  if (r->kind == 0) {
+    params = json_pack("{s:s}", "user", run->peers[r->first + 1].user);
+    p->room_id_req = sb_bench_sig_request(&p->sig, "contacts.add", params);
+    return;
+  }
+  json_t *members = json_array();
+  for (int i = r->first + 1; i < r->first + r->count; i++)
+    json_array_append_new(members, json_pack("{s:s}", "user", run->peers[i].user));
+  params = json_pack("{s:s,s:s,s:o}", "name", r->id, "description", "switchboard-bench", "members",
+                     members);
+  p->room_id_req = sb_bench_sig_request(&p->sig, "rooms.create", params);
+}
+
+static void on_room_result(sb_bench_peer_t *p, json_t *result, json_t *error, const char *why) {
+  sb_bench_room_t *r = p->room;
+  const char *id = json_string_value(json_object_get(json_object_get(result, "room"), "id"));
+  if (error || !id || strlen(id) >= sizeof r->server_id) {
+    snprintf(r->error, sizeof r->error, "%s refused (%.200s)",
+             r->kind == 0 ? "contacts.add" : "rooms.create", error ? why : "no room id");
+    atomic_store_explicit(&r->ready, -1, memory_order_release);
+    sb_bench_peer_fail(p, "%s", r->error);
+    return;
+  }
+  snprintf(r->server_id, sizeof r->server_id, "%s", id);
+  atomic_store_explicit(&r->ready, 1, memory_order_release);
+}
+
 static void describe_error(json_t *error, char *out, size_t cap) {
   const char *code = json_string_value(json_object_get(error, "code"));
   const char *msg = json_string_value(json_object_get(error, "message"));
@@ -167,7 +202,7 @@ static void on_join_result(sb_bench_peer_t *p, json_t *result) {
     return;
   }
   if (!p->answer.ice_lite)
-    sb_warn("bench", "%s: answer has no a=ice-lite (protocol.md says it must)", p->user);
+    sb_warn(p->user, "answer has no a=ice-lite (protocol.md says it must)");
   if (p->answer.setup != SB_SETUP_PASSIVE) {
     sb_bench_peer_fail(p, "server answer has a=setup %d, expected passive", p->answer.setup);
     return;
@@ -197,7 +232,12 @@ static void on_reply(void *user, long long id, json_t *result, json_t *error) {
       return;
     }
     p->t_auth_ok = sb_now_us();
-    send_join(p);
+    if (p->w->run->provision)
+      create_room(p);
+    else
+      send_join(p);
+  } else if (id == p->room_id_req && p->state == SB_PEER_ROOM) {
+    on_room_result(p, result, error, why);
   } else if (id == p->join_id) {
     if (error)
       sb_bench_peer_fail(p, "call.join refused (%s)", why);
@@ -207,7 +247,7 @@ static void on_reply(void *user, long long id, json_t *result, json_t *error) {
     sb_bench_sig_close(&p->sig);
   } else if (error) {
     /* call.answer refused: the subscription it carried is lost, which the figures will show */
-    sb_warn("bench", "%s: request %lld refused (%s)", p->user, id, why);
+    sb_warn(p->user, "request %lld refused (%s)", id, why);
     snprintf(p->error, sizeof p->error, "call.answer refused (%s)", why);
   } else {
     p->answers++;
@@ -222,15 +262,17 @@ static void on_offer(sb_bench_peer_t *p, json_t *data) {
   char err[200];
   int n = 0, len;
   p->offers++;
+  if (p->state == SB_PEER_LEAVING || p->state == SB_PEER_DONE || p->state == SB_PEER_FAILED)
+    return; /* an offer crossing our call.leave: answering it would only earn not_found */
   if (!sdp || !json_is_integer(rev)) {
-    sb_warn("bench", "%s: call.offer without sdp or revision", p->user);
+    sb_warn(p->user, "call.offer without sdp or revision");
     return;
   }
   p->local.session_version++;
   len = sb_bench_answer_write(&p->local, &p->answer, sdp, strlen(sdp), w->scratch, w->sdpbuf,
                               w->sdpcap, streams, (int)SB_ARRAY_SIZE(streams), &n, err, sizeof err);
   if (len < 0) {
-    sb_warn("bench", "%s: cannot answer call.offer: %s", p->user, err);
+    sb_warn(p->user, "cannot answer call.offer: %s", err);
     snprintf(p->error, sizeof p->error, "call.offer: %s", err);
     return;
   }
@@ -254,10 +296,10 @@ static void on_event(void *user, const char *event, json_t *data) {
     if (p->state != SB_PEER_LEAVING)
       sb_bench_peer_fail(p, "call.ended by the server (%s)", p->end_reason);
   } else if (strcmp(event, "bench.bad_frame") == 0) {
-    sb_warn("bench", "%s: server sent a frame that is not a JSON object", p->user);
+    sb_warn(p->user, "server sent a frame that is not a JSON object");
   } else if (strcmp(event, "bench.unsolicited") == 0) {
     char *text = json_dumps(data, JSON_COMPACT);
-    sb_warn("bench", "%s: unsolicited frame: %.200s", p->user, text ? text : "?");
+    sb_warn(p->user, "unsolicited frame: %.200s", text ? text : "?");
     free(text);
   }
 }
@@ -283,6 +325,7 @@ void sb_bench_peer_stop(sb_bench_peer_t *p) {
     return;
   case SB_PEER_CONNECTING:
   case SB_PEER_AUTH:
+  case SB_PEER_ROOM:
     sb_bench_peer_set_state(p, SB_PEER_LEAVING);
     sb_bench_peer_close(p);
     return;
@@ -299,8 +342,26 @@ void sb_bench_peer_stop(sb_bench_peer_t *p) {
   }
 }
 
+/* Joins once the room's creator has published its id. */
+static void poll_room(sb_bench_peer_t *p, uint64_t now_us) {
+  sb_bench_room_t *r = p->room;
+  int ready = atomic_load_explicit(&r->ready, memory_order_acquire);
+  if (ready == 0)
+    return;
+  if (ready < 0) {
+    sb_bench_peer_fail(p, "room not created: %s", r->error);
+    return;
+  }
+  snprintf(p->room_id, sizeof p->room_id, "%s", r->server_id);
+  p->t_room_ready = now_us;
+  send_join(p);
+}
+
 void sb_bench_peer_tick(sb_bench_peer_t *p, uint64_t now_us, int sending) {
   switch (p->state) {
+  case SB_PEER_ROOM:
+    poll_room(p, now_us);
+    break;
   case SB_PEER_ICE:
   case SB_PEER_DTLS:
     sb_bench_peer_net_tick(p, now_us);

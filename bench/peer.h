@@ -27,6 +27,7 @@ typedef enum {
   SB_PEER_IDLE = 0,  /* not started yet */
   SB_PEER_CONNECTING,/* WebSocket opening */
   SB_PEER_AUTH,      /* auth sent */
+  SB_PEER_ROOM,      /* creating the room, or waiting for its creator */
   SB_PEER_JOINING,   /* call.join sent */
   SB_PEER_ICE,       /* connectivity checks */
   SB_PEER_DTLS,      /* handshake */
@@ -89,7 +90,7 @@ typedef struct sb_bench_peer {
   struct sb_bench_worker *w;
   struct sb_bench_room *room;
   char user[48];
-  char room_id[64];
+  char room_id[80];
   char *token;
   int publish_audio, publish_video, receive_only;
   int decode;               /* in the decoding sample */
@@ -102,13 +103,13 @@ typedef struct sb_bench_peer {
   char end_reason[48];
 
   /* timing, monotonic µs (0 = not reached) */
-  uint64_t t_start, t_ws_open, t_auth_ok, t_join_sent, t_answer, t_ice_done, t_dtls_done,
+  uint64_t t_start, t_ws_open, t_auth_ok, t_room_ready, t_join_sent, t_answer, t_ice_done, t_dtls_done,
       t_first_rx, t_connected_event;
   _Atomic uint64_t t_media_start; /* first packet sent; read by peers on other threads */
   int late_joiner;          /* somebody in the room was already publishing when it joined */
 
   sb_bench_sig_t sig;
-  long long auth_id, join_id, leave_id;
+  long long auth_id, join_id, leave_id, room_id_req;
   int offers, answers;      /* call.offer events and call.answer replies */
   int offer_revision;
 

@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bench/srtpc.h"
@@ -64,14 +65,15 @@ static json_t *params_json(const sb_bench_results_t *r) {
   char res[32];
   snprintf(res, sizeof res, "%dx%d", c->width, c->height);
   json_t *p = json_pack("{s:s,s:{s:i,s:i,s:i,s:i,s:i,s:b},s:f,s:f,s:f,s:i,s:i,s:s,s:i,s:i,s:i,s:i,"
-                        "s:s,s:s,s:s}",
+                        "s:s,s:s,s:s,s:s}",
                         "url", r->url, "scenario", "calls", c->calls, "rooms", c->rooms, "room_size",
                         c->room_size, "fanout", c->fanout, "fanout_rooms", c->fanout ? c->fanout_rooms : 0,
                         "audio_only", c->audio_only, "duration_s", c->duration_s, "ramp_rate",
                         c->ramp_rate, "join_timeout_s", c->join_timeout_s, "video_kbps", c->video_kbps,
                         "audio_kbps", c->audio_kbps, "resolution", res, "fps", c->fps, "clip_seconds",
                         c->clip_seconds, "decode_sample", c->decode_sample, "threads", c->threads,
-                        "rx_timestamp", c->rx_ts == SB_BENCH_RX_KERNEL ? "kernel" : "user", "tenant",
+                        "rx_timestamp", c->rx_ts == SB_BENCH_RX_KERNEL ? "kernel" : "user", "srtp_offered",
+                        c->srtp, "tenant",
                         c->tenant, "server", r->spawned ? "spawned" : "external");
   if (c->ramp_mode)
     json_object_set_new(p, "ramp", json_pack("{s:i,s:i,s:i,s:f,s:f,s:f}", "start", c->ramp_start,
@@ -91,6 +93,29 @@ static int expected_streams(const sb_bench_run_t *run, const sb_bench_peer_t *p)
       n += o->publish_audio + o->publish_video;
   }
   return n;
+}
+
+/* The participant who publishes a stream, found by the user id in its a=msid. */
+static const sb_bench_peer_t *sender_of(const sb_bench_run_t *run, const sb_bench_peer_t *p,
+                                        const sb_rx_stream_t *rx) {
+  const sb_bench_room_t *room = p->room;
+  for (int i = room->first; i < room->first + room->count; i++)
+    if (strcmp(run->peers[i].user, rx->o.from_user) == 0)
+      return &run->peers[i];
+  return NULL;
+}
+
+/* Join request to first media of a stream, counted from the later of the two join requests
+ * (receiver's and sender's): what a user waits for when joining, or when somebody joins. */
+static uint64_t stream_join_us(const sb_bench_run_t *run, const sb_bench_peer_t *p,
+                               const sb_rx_stream_t *rx) {
+  const sb_bench_peer_t *s = sender_of(run, p, rx);
+  uint64_t from = p->t_join_sent;
+  if (!rx->first_us || !p->t_join_sent)
+    return 0;
+  if (s && s->t_join_sent > from)
+    from = s->t_join_sent;
+  return rx->first_us > from ? rx->first_us - from : 1;
 }
 
 typedef struct {
@@ -125,9 +150,8 @@ static json_t *stream_json(const sb_bench_run_t *run, const sb_bench_peer_t *p,
                       json_real(rx->lat_count ? r3((double)rx->lat_sum_ns / (double)rx->lat_count / 1e3) : 0));
   json_object_set_new(o, "latency_max_us", json_real(r3((double)rx->lat_max_ns / 1e3)));
   json_object_set_new(o, "without_send_time", json_integer((json_int_t)rx->no_time_ext));
-  if (rx->first_us && p->t_join_sent)
-    json_object_set_new(o, "first_packet_after_join_ms",
-                        json_real(r3((double)(rx->first_us - p->t_join_sent) / 1e3)));
+  if (stream_join_us(run, p, rx))
+    json_object_set_new(o, "join_to_first_packet_ms", json_real(r3((double)stream_join_us(run, p, rx) / 1e3)));
   t->streams++;
   t->pkts += st->received;
   t->expected += exp;
@@ -163,8 +187,8 @@ static json_t *stream_json(const sb_bench_run_t *run, const sb_bench_peer_t *p,
 }
 
 static const char *state_name(sb_peer_state_t s) {
-  static const char *n[] = {"idle", "connecting", "auth", "joining", "ice", "dtls", "media", "leaving",
-                            "done", "failed"};
+  static const char *n[] = {"idle", "connecting", "auth", "room", "joining", "ice", "dtls", "media",
+                            "leaving", "done", "failed"};
   return (unsigned)s < sizeof n / sizeof n[0] ? n[s] : "?";
 }
 
@@ -177,9 +201,10 @@ static void add_time(sb_hist_t *h, uint64_t from, uint64_t to) {
 static void peers_json(const sb_bench_results_t *r, json_t *doc) {
   const sb_bench_run_t *run = r->run;
   json_t *streams = json_array(), *errors = json_array(), *reasons = json_object(), *parts;
+  json_t *profiles = json_object();
   sb_hist_t join, answer, ice, dtls;
   totals_t t;
-  int started = 0, media = 0, failed = 0, exp_streams = 0;
+  int started = 0, media = 0, failed = 0, exp_streams = 0, late = 0;
   uint64_t srtp_fail = 0, unknown = 0, drops = 0, stun_fail = 0, plis_recv = 0, nacks = 0;
   memset(&t, 0, sizeof t);
   sb_hist_reset(&join);
@@ -192,6 +217,10 @@ static void peers_json(const sb_bench_results_t *r, json_t *doc) {
       continue;
     started++;
     media += p->t_dtls_done != 0;
+    if (p->t_dtls_done) {
+      const char *pn = sb_bench_srtp_profile_name(p->srtp.profile);
+      json_object_set_new(profiles, pn, json_integer(json_integer_value(json_object_get(profiles, pn)) + 1));
+    }
     if (p->state == SB_PEER_FAILED || (p->error[0] && !p->t_dtls_done)) {
       failed++;
       if (json_array_size(errors) < 50)
@@ -200,8 +229,15 @@ static void peers_json(const sb_bench_results_t *r, json_t *doc) {
       json_int_t n = json_integer_value(json_object_get(reasons, p->error));
       json_object_set_new(reasons, p->error, json_integer(n + 1));
     }
-    if (p->late_joiner)
-      add_time(&join, p->t_join_sent, p->t_first_rx);
+    uint64_t first = 0;
+    for (int k = 0; k < p->nrx; k++) {
+      uint64_t j = stream_join_us(run, p, &p->rx[k]);
+      if (j && (!first || j < first))
+        first = j;
+    }
+    if (first)
+      sb_hist_add(&join, first * 1000u);
+    late += p->late_joiner;
     add_time(&answer, p->t_join_sent, p->t_answer);
     add_time(&ice, p->t_join_sent, p->t_ice_done);
     add_time(&dtls, p->t_join_sent, p->t_dtls_done);
@@ -216,10 +252,12 @@ static void peers_json(const sb_bench_results_t *r, json_t *doc) {
     for (int k = 0; k < p->nrx; k++)
       json_array_append_new(streams, stream_json(run, p, &p->rx[k], &t));
   }
-  parts = json_pack("{s:i,s:i,s:i,s:i,s:o,s:o}", "planned", run->npeers, "started", started,
-                    "reached_media", media, "failed", failed, "errors", errors, "error_counts", reasons);
+  parts = json_pack("{s:i,s:i,s:i,s:i,s:o,s:o,s:o}", "planned", run->npeers, "started", started,
+                    "reached_media", media, "failed", failed, "errors", errors, "error_counts", reasons,
+                    "srtp_profiles", profiles);
   json_object_set_new(doc, "participants", parts);
   json_object_set_new(doc, "join_ms", hist_json(&join, 1e6));
+  json_object_set_new(json_object_get(doc, "join_ms"), "late_joiners", json_integer(late));
   json_object_set_new(doc, "setup_ms", json_pack("{s:o,s:o,s:o}", "answer", hist_json(&answer, 1e6),
                                                  "ice", hist_json(&ice, 1e6), "dtls", hist_json(&dtls, 1e6)));
   json_object_set_new(
@@ -290,9 +328,24 @@ static void server_json(const sb_bench_results_t *r, json_t *doc) {
     if (r->win_pkts_in)
       json_object_set_new(s, "cpu_us_per_forwarded_packet",
                           json_real(r3(r->server_cpu_s * 1e6 / (double)r->win_pkts_in)));
-    if (streams)
-      json_object_set_new(s, "rss_kib_per_subscribed_stream",
-                          json_real(r3((double)r->server_rss_max_kib / (double)streams)));
+    json_object_set_new(s, "rss_start_kib", json_integer((json_int_t)r->server_rss_start_kib));
+    /* growth over the run per stream: the baseline of an idle server is not per-stream cost */
+    if (streams && r->server_rss_max_kib > r->server_rss_start_kib)
+      json_object_set_new(s, "rss_growth_kib_per_subscribed_stream",
+                          json_real(r3((double)(r->server_rss_max_kib - r->server_rss_start_kib) /
+                                       (double)streams)));
+  }
+  if (r->health_ok) {
+    const sb_bench_health_t *h = &r->health_end;
+    json_object_set_new(s, "counters", json_pack("{s:I,s:I,s:I,s:f,s:I,s:I,s:I,s:I,s:i}",
+        "window_rx_packets", (json_int_t)r->srv_rx, "window_tx_packets", (json_int_t)r->srv_tx,
+        "window_rtp_forwarded", (json_int_t)r->srv_forwarded, "forwarded_pps",
+        r3((double)r->srv_forwarded / secs), "drop_not_admitted", (json_int_t)h->drop_not_admitted,
+        "drop_srtp", (json_int_t)h->drop_srtp, "drop_unknown_source", (json_int_t)h->drop_unknown_source,
+        "drop_malformed", (json_int_t)h->drop_malformed, "workers", h->workers));
+    if (r->server_pid > 0 && r->server_cpu_s >= 0 && r->srv_forwarded)
+      json_object_set_new(s, "cpu_us_per_forwarded_packet_server_count",
+                          json_real(r3(r->server_cpu_s * 1e6 / (double)r->srv_forwarded)));
   }
   json_object_set_new(doc, "server", s);
 }
@@ -384,7 +437,7 @@ void sb_bench_report_print(const sb_bench_results_t *r, const json_t *d) {
   printf("  relay latency    p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f us  (%.0f samples)\n",
          num(d, "latency_us.p50"), num(d, "latency_us.p90"), num(d, "latency_us.p99"),
          num(d, "latency_us.p999"), num(d, "latency_us.max"), num(d, "latency_us.count"));
-  printf("  join to media    p50 %.1f  p90 %.1f  p99 %.1f  max %.1f ms  (%.0f late joiners)\n",
+  printf("  join to media    p50 %.1f  p90 %.1f  p99 %.1f  max %.1f ms  (%.0f participants)\n",
          num(d, "join_ms.p50"), num(d, "join_ms.p90"), num(d, "join_ms.p99"), num(d, "join_ms.max"),
          num(d, "join_ms.count"));
   printf("  setup (join->DTLS) p50 %.1f  p99 %.1f ms\n", num(d, "setup_ms.dtls.p50"), num(d, "setup_ms.dtls.p99"));
@@ -404,9 +457,14 @@ void sb_bench_report_print(const sb_bench_results_t *r, const json_t *d) {
            num(d, "server.rss_max_kib") / 1024, num(d, "server.cpu_us_per_forwarded_packet"));
   else
     printf("  server           no figures (give --server-pid or --spawn-server)\n");
-  printf("  bench            %.1f%% of a core in the window (%d threads), SRTP %s\n",
-         num(d, "bench_cpu.window_cpu_pct_of_one_core"), r->nworkers,
-         json_string_value(json_object_get(json_object_get(d, "versions"), "libsrtp2_build")));
+  {
+    char *prof = json_dumps(json_object_get(json_object_get(d, "participants"), "srtp_profiles"), JSON_COMPACT);
+    printf("  bench            %.1f%% of a core in the window (%d threads); libsrtp2 %s; SRTP %s\n",
+           num(d, "bench_cpu.window_cpu_pct_of_one_core"), r->nworkers,
+           json_string_value(json_object_get(json_object_get(d, "versions"), "libsrtp2_build")),
+           prof ? prof : "?");
+    free(prof);
+  }
   if (r->nsteps)
     printf("  ramp             largest load within p99 < %.1f ms and loss < %.2f%%: %d participants\n",
            r->cfg->target_p99_ms, r->cfg->target_loss_pct, r->ramp_best);

@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "bench/hist.h"
+#include "bench/serverapi.h"
 #include "bench/sysinfo.h"
 #include "bench/worker.h"
 
@@ -46,9 +47,12 @@ typedef struct {
   sb_hist_t lat;             /* relay-added latency in the window */
   uint64_t win_pkts_in, win_pkts_out, win_bytes_in, win_bytes_out, win_expected, win_received;
   double server_cpu_s;       /* in the window */
-  uint64_t server_rss_max_kib, server_hwm_kib;
+  uint64_t server_rss_max_kib, server_hwm_kib, server_rss_start_kib;
   int server_threads;
   double bench_user_s, bench_sys_s, bench_window_cpu_s;
+  int health_ok;             /* the server's own counters over the window (/api/health) */
+  uint64_t srv_rx, srv_tx, srv_forwarded;
+  sb_bench_health_t health_end; /* the last reading: drops since the server started */
 
   sb_bench_tick_t *ticks;    /* per second since t0 */
   int nticks;

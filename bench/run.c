@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/serverapi.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "signaling/token.h"
@@ -96,6 +97,11 @@ int sb_bench_run_prepare(sb_bench_run_t *run, sb_bench_worker_t *workers, int nw
   int max = cfg->ramp_mode ? cfg->ramp_max : sb_bench_config_participants(cfg);
   char prefix[48];
   sb_token_claims_t claims;
+  if (!cfg->no_provision && (cfg->room_size > 256 || cfg->fanout > 255 ||
+                             (cfg->ramp_mode && cfg->fanout && cfg->ramp_max > 256))) {
+    snprintf(err, errlen, "rooms hold at most 256 members (docs/api.md rooms.add_member)");
+    return -1;
+  }
   if (cfg->room_prefix[0])
     snprintf(prefix, sizeof prefix, "%s", cfg->room_prefix);
   else
@@ -152,6 +158,7 @@ typedef struct {
   uint64_t *srv_cpu_ns;   /* at the start of each second; 0 = no sample */
   uint64_t *srv_rss_kib;
   double *self_cpu_s;
+  sb_bench_health_t *health; /* relay counters from /api/health */
   int last;               /* last second sampled */
 } samples_t;
 
@@ -161,16 +168,18 @@ static int samples_init(samples_t *s, int cap) {
   s->srv_cpu_ns = calloc((size_t)cap, sizeof *s->srv_cpu_ns);
   s->srv_rss_kib = calloc((size_t)cap, sizeof *s->srv_rss_kib);
   s->self_cpu_s = calloc((size_t)cap, sizeof *s->self_cpu_s);
-  return s->srv_cpu_ns && s->srv_rss_kib && s->self_cpu_s ? 0 : -1;
+  s->health = calloc((size_t)cap, sizeof *s->health);
+  return s->srv_cpu_ns && s->srv_rss_kib && s->self_cpu_s && s->health ? 0 : -1;
 }
 
 static void samples_free(samples_t *s) {
   free(s->srv_cpu_ns);
   free(s->srv_rss_kib);
   free(s->self_cpu_s);
+  free(s->health);
 }
 
-static void sample(samples_t *s, int sec, int pid, sb_bench_results_t *res) {
+static void sample(samples_t *s, int sec, int pid, const sb_bench_url_t *url, sb_bench_results_t *res) {
   sb_bench_proc_t pr;
   double u, sy;
   if (sec >= s->cap || sec <= s->last)
@@ -180,6 +189,8 @@ static void sample(samples_t *s, int sec, int pid, sb_bench_results_t *res) {
   if (pr.ok) {
     s->srv_cpu_ns[sec] = pr.cpu_ns ? pr.cpu_ns : 1;
     s->srv_rss_kib[sec] = pr.rss_kib;
+    if (!res->server_rss_start_kib)
+      res->server_rss_start_kib = pr.rss_kib;
     if (pr.rss_kib > res->server_rss_max_kib)
       res->server_rss_max_kib = pr.rss_kib;
     res->server_hwm_kib = pr.hwm_kib;
@@ -187,6 +198,7 @@ static void sample(samples_t *s, int sec, int pid, sb_bench_results_t *res) {
   }
   sb_bench_self_cpu(&u, &sy);
   s->self_cpu_s[sec] = u + sy;
+  sb_bench_health(url, &s->health[sec]);
 }
 
 /* ---- window figures from the workers' seconds ------------------------------------------------ */
@@ -416,6 +428,19 @@ static void finish_window(ctl_t *c) {
   r->win_expected = w.expected;
   r->win_received = w.received;
   r->server_cpu_s = server_cpu_s(&c->smp, r->sec_from, r->sec_to);
+  if (r->sec_to < c->smp.cap && r->sec_from >= 0 && c->smp.health[r->sec_from].ok &&
+      c->smp.health[r->sec_to].ok) {
+    const sb_bench_health_t *a = &c->smp.health[r->sec_from], *b = &c->smp.health[r->sec_to];
+    r->health_ok = 1;
+    r->srv_rx = b->rx_packets - a->rx_packets;
+    r->srv_tx = b->tx_packets - a->tx_packets;
+    r->srv_forwarded = b->rtp_forwarded - a->rtp_forwarded;
+  }
+  for (int s = c->smp.last; s >= 0; s--)
+    if (c->smp.health[s].ok) {
+      r->health_end = c->smp.health[s];
+      break;
+    }
   if (r->sec_to < c->smp.cap && r->sec_from >= 0 && c->smp.self_cpu_s[r->sec_to] > 0)
     r->bench_window_cpu_s = c->smp.self_cpu_s[r->sec_to] - c->smp.self_cpu_s[r->sec_from];
 }
@@ -437,7 +462,7 @@ int sb_bench_run_execute(sb_bench_run_t *run, sb_bench_worker_t *ws, int nw, int
   if (samples_init(&c.smp, cap) < 0 || (cfg->ramp_mode && !(res->steps = calloc(1000, sizeof *res->steps))))
     return -1;
   run->t0_us = sb_now_us();
-  sample(&c.smp, 0, server_pid, res);
+  sample(&c.smp, 0, server_pid, &run->url, res);
   atomic_store(&run->sending, 1);
   if (cfg->ramp_mode) {
     start_step(&c, 0, cfg->ramp_start > run->npeers ? run->npeers : cfg->ramp_start, run->t0_us);
@@ -462,7 +487,7 @@ int sb_bench_run_execute(sb_bench_run_t *run, sb_bench_worker_t *ws, int nw, int
     sec = (int)((now - run->t0_us) / 1000000u);
     if (sec >= cap - 2)
       break;
-    sample(&c.smp, sec, server_pid, res);
+    sample(&c.smp, sec, server_pid, &run->url, res);
     control_step(&c, now);
     if (c.progress)
       progress_line(&c, now);
@@ -475,7 +500,7 @@ int sb_bench_run_execute(sb_bench_run_t *run, sb_bench_worker_t *ws, int nw, int
   for (k = 0; k < nw; k++)
     sb_bench_worker_join(&ws[k]);
   now = sb_now_us();
-  sample(&c.smp, (int)((now - run->t0_us) / 1000000u), server_pid, res);
+  sample(&c.smp, (int)((now - run->t0_us) / 1000000u), server_pid, &run->url, res);
   res->wall_s = (double)(now - run->t0_us) / 1e6;
   sb_bench_self_cpu(&res->bench_user_s, &res->bench_sys_s);
   finish_window(&c);

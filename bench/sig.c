@@ -7,6 +7,8 @@
 
 #include <libwebsockets.h>
 
+#include "common/log.h"
+
 #define SB_SIG_MAX_FRAME (256 * 1024) /* the server's limit too (docs/protocol.md) */
 
 struct sb_bench_sig_msg {
@@ -41,6 +43,7 @@ int sb_bench_url_parse(const char *url, sb_bench_url_t *out) {
 
 static void dispatch(sb_bench_sig_t *s) {
   json_error_t jerr;
+  sb_debug(SB_DBG_SIG, s->name, "<- %.*s", (int)s->rx_len, s->rx);
   json_t *msg = json_loadb(s->rx, s->rx_len, 0, &jerr), *id, *ev;
   s->rx_len = 0;
   if (!json_is_object(msg)) {
@@ -153,7 +156,7 @@ static const struct lws_protocols protocols[] = {
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
-struct lws_context *sb_bench_sig_context_create(uv_loop_t *loop) {
+int sb_bench_sig_context_create(uv_loop_t *loop, struct lws_context **pctx) {
   struct lws_context_creation_info info;
   void *loops[1] = {loop};
   memset(&info, 0, sizeof info);
@@ -163,21 +166,24 @@ struct lws_context *sb_bench_sig_context_create(uv_loop_t *loop) {
   info.foreign_loops = loops;
   info.timeout_secs = 10;
   info.connect_timeout_secs = 10;
-  return lws_create_context(&info);
+  info.pcontext = pctx;
+  *pctx = lws_create_context(&info);
+  return *pctx ? 0 : -1;
 }
 
-void sb_bench_sig_context_destroy(struct lws_context *ctx) {
-  if (ctx)
-    lws_context_destroy(ctx);
+void sb_bench_sig_context_destroy(struct lws_context **pctx) {
+  if (*pctx)
+    lws_context_destroy(*pctx);
 }
 
 int sb_bench_sig_connect(sb_bench_sig_t *s, struct lws_context *ctx, const sb_bench_url_t *url,
-                         const sb_bench_sig_cb_t *cb, void *user) {
+                         const sb_bench_sig_cb_t *cb, void *user, const char *name) {
   struct lws_client_connect_info ci;
   char hostport[160];
   memset(s, 0, sizeof *s);
   s->cb = cb;
   s->user = user;
+  s->name = name;
   s->next_id = 1;
   snprintf(hostport, sizeof hostport, "%s:%d", url->host, url->port);
   memset(&ci, 0, sizeof ci);
@@ -219,6 +225,7 @@ long long sb_bench_sig_request(sb_bench_sig_t *s, const char *method, json_t *pa
   if (!text)
     return -1;
   len = strlen(text);
+  sb_debug(SB_DBG_SIG, s->name, "-> %s", text);
   m = malloc(sizeof *m + LWS_PRE + len);
   if (!m) {
     free(text);

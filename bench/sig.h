@@ -37,6 +37,7 @@ typedef struct {
   struct lws *wsi;
   const sb_bench_sig_cb_t *cb;
   void *user;
+  const char *name;         /* for debug lines: the participant's user id */
   sb_bench_sig_msg_t *head, *tail;
   char *rx;
   size_t rx_len, rx_cap;
@@ -49,16 +50,18 @@ typedef struct {
   uint64_t bytes_in, bytes_out;
 } sb_bench_sig_t;
 
-/** An lws context bound to `loop` (a foreign libuv loop). NULL on failure. */
-struct lws_context *sb_bench_sig_context_create(uv_loop_t *loop);
+/** Creates an lws context bound to `loop` (a foreign libuv loop) into *pctx, which lws sets
+ * to NULL once the context is entirely gone. 0 or -1. */
+int sb_bench_sig_context_create(uv_loop_t *loop, struct lws_context **pctx);
 
-/** Starts destroying the context; the loop must keep running until its handles closed. */
-void sb_bench_sig_context_destroy(struct lws_context *ctx);
+/** Destroys the context: call it while the loop still runs (it closes the connections and
+ * handles), and once more after uv_run returned, which completes it if *pctx is still set. */
+void sb_bench_sig_context_destroy(struct lws_context **pctx);
 
 /** Opens the WebSocket; callbacks run on the loop's thread. 0 or -1 (then on_close is not
  * called). */
 int sb_bench_sig_connect(sb_bench_sig_t *s, struct lws_context *ctx, const sb_bench_url_t *url,
-                         const sb_bench_sig_cb_t *cb, void *user);
+                         const sb_bench_sig_cb_t *cb, void *user, const char *name);
 
 /** Queues {"id", "method", "params"}; `params` is stolen (NULL = {}). Returns the id, or -1. */
 long long sb_bench_sig_request(sb_bench_sig_t *s, const char *method, json_t *params);

@@ -126,8 +126,7 @@ static void begin_teardown(sb_bench_worker_t *w) {
   uv_timer_stop(&w->tick);
   uv_close((uv_handle_t *)&w->tick, NULL);
   /* lws closes its connections and handles; the loop ends when they are gone */
-  sb_bench_sig_context_destroy(w->lws);
-  w->lws = NULL;
+  sb_bench_sig_context_destroy(&w->lws);
 }
 
 static void tick_cb(uv_timer_t *t) {
@@ -163,14 +162,16 @@ static void tick_cb(uv_timer_t *t) {
 static void thread_main(void *arg) {
   sb_bench_worker_t *w = arg;
   struct timespec cpu;
-  w->lws = sb_bench_sig_context_create(&w->loop);
-  if (!w->lws) {
+  if (sb_bench_sig_context_create(&w->loop, &w->lws) < 0) {
     sb_error("bench", "worker %d: cannot create the libwebsockets context", w->id);
     for (int i = 0; i < w->npeers; i++)
       sb_bench_peer_fail(w->peers[i], "no libwebsockets context");
   }
   w->cur_sec = (int)((sb_now_us() - w->run->t0_us) / 1000000u);
   uv_timer_start(&w->tick, tick_cb, 1, 1);
+  uv_run(&w->loop, UV_RUN_DEFAULT);
+  /* a foreign loop's context is freed by a second destroy once its handles are closed */
+  sb_bench_sig_context_destroy(&w->lws);
   uv_run(&w->loop, UV_RUN_DEFAULT);
   publish_second(w); /* the partial last second */
   if (uv_loop_close(&w->loop) != 0)

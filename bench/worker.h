@@ -25,9 +25,14 @@ struct lws_context;
 
 /* A room of the scenario: its participants are run.peers[first .. first+count). */
 typedef struct sb_bench_room {
-  char id[64];
+  char id[64];              /* the bench's label, and the room joined when not provisioning */
   int kind;                 /* 0 call, 1 group room, 2 fan-out */
   int first, count;
+  /* with provisioning, the first participant creates the room (rooms.create, or contacts.add
+   * for a 1:1 call) and publishes the server's id here for the others */
+  char server_id[80];
+  _Atomic int ready;        /* 0 not yet, 1 server_id is set, -1 creation failed */
+  char error[240];
 } sb_bench_room_t;
 
 /* What all threads share: parameters, media, certificate, participants. */
@@ -41,6 +46,7 @@ typedef struct {
   sb_bench_room_t *rooms;
   int nrooms;
   uint64_t t0_us;           /* start of the run (monotonic) */
+  int provision;            /* rooms are created through the client API before joining */
   _Atomic int active;       /* peers with index < active may start (ramp mode raises it) */
   _Atomic int sending;      /* publishers send media while set */
   _Atomic int stopping;     /* participants leave */

@@ -1,0 +1,200 @@
+/* The participant's SDP: offer, reading the server's answer, answering server offers. Checked by
+ * parsing what we write with relay/sdp.c, as the server does. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench/offer.h"
+#include "sbtest.h"
+
+static sb_sdp_t *scratch, *parsed;
+static char text[65536], text2[65536];
+
+static void setup(void) {
+  if (!scratch) {
+    scratch = calloc(1, sizeof *scratch);
+    parsed = calloc(1, sizeof *parsed);
+  }
+}
+
+static void local(sb_bench_local_t *l) {
+  memset(l, 0, sizeof *l);
+  strcpy(l->user, "u0001");
+  strcpy(l->cname, "cname0001");
+  strcpy(l->ufrag, "ufrg");
+  strcpy(l->pwd, "p4ssw0rdp4ssw0rdp4ssw0rd");
+  l->fingerprint = "AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99";
+  l->audio = l->video = 1;
+  l->audio_ssrc = 1111;
+  l->video_ssrc = 2222;
+  strcpy(l->ip, "127.0.0.1");
+  l->port = 50000;
+  l->session_id = 77;
+  l->session_version = 1;
+}
+
+SB_TEST(offer_parses_back_with_what_the_relay_needs) {
+  sb_bench_local_t l;
+  char err[200];
+  int len;
+  setup();
+  local(&l);
+  len = sb_bench_offer_write(&l, scratch, text, sizeof text);
+  CHECK(len > 0);
+  CHECK_EQ(sb_sdp_parse(text, (size_t)len, parsed, err, sizeof err), 0);
+  CHECK_EQ(parsed->nmedia, 2);
+  CHECK_EQ(parsed->nbundle, 2);
+  CHECK_STR(parsed->ice_ufrag, "ufrg");
+  CHECK_EQ(parsed->setup, SB_SETUP_ACTPASS);
+  for (int i = 0; i < 2; i++) {
+    const sb_sdp_media_t *m = &parsed->media[i];
+    CHECK_EQ(m->dir, SB_DIR_SENDONLY);
+    CHECK(m->rtcp_mux);
+    CHECK_EQ(sb_sdp_find_ext(m, SB_EXT_SEND_TIME), SB_BENCH_EXT_ID_SEND_TIME);
+    CHECK_EQ(sb_sdp_find_ext(m, SB_EXT_MID), SB_BENCH_EXT_ID_MID);
+    CHECK_EQ(m->nssrcs, 1);
+    CHECK_EQ(m->ncands, 1);
+    CHECK_EQ(m->cands[0].port, 50000);
+  }
+  CHECK_EQ(parsed->media[0].kind, SB_MEDIA_AUDIO);
+  CHECK(sb_sdp_find_codec(&parsed->media[0], "opus", 48000) != NULL);
+  CHECK_EQ(parsed->media[0].ssrcs[0].ssrc, 1111);
+  CHECK_STR(parsed->media[0].ssrcs[0].cname, "cname0001");
+  CHECK_STR(parsed->media[0].msid, "u0001 u0001-audio");
+  CHECK(sb_sdp_find_codec(&parsed->media[1], "VP8", 90000) != NULL);
+  CHECK_EQ(parsed->media[1].ssrcs[0].ssrc, 2222);
+}
+
+SB_TEST(offer_receive_only_and_audio_only) {
+  sb_bench_local_t l;
+  char err[200];
+  int len;
+  setup();
+  local(&l);
+  l.receive_only = 1;
+  len = sb_bench_offer_write(&l, scratch, text, sizeof text);
+  CHECK_EQ(sb_sdp_parse(text, (size_t)len, parsed, err, sizeof err), 0);
+  CHECK_EQ(parsed->nmedia, 2);
+  CHECK_EQ(parsed->media[0].dir, SB_DIR_RECVONLY);
+  CHECK_EQ(parsed->media[0].nssrcs, 0);
+  local(&l);
+  l.video = 0;
+  len = sb_bench_offer_write(&l, scratch, text, sizeof text);
+  CHECK_EQ(sb_sdp_parse(text, (size_t)len, parsed, err, sizeof err), 0);
+  CHECK_EQ(parsed->nmedia, 1);
+  CHECK_EQ(sb_bench_offer_write(&l, scratch, text, 100), -1);
+}
+
+/* The server's side, written with the same writer the relay uses. */
+static int server_answer(char *out, size_t cap, int with_time_ext) {
+  sb_bench_local_t l;
+  char err[200];
+  int len;
+  local(&l);
+  len = sb_bench_offer_write(&l, scratch, out, cap);
+  if (sb_sdp_parse(out, (size_t)len, parsed, err, sizeof err) < 0)
+    return -1;
+  parsed->ice_lite = 1;
+  strcpy(parsed->ice_ufrag, "SRVU");
+  strcpy(parsed->ice_pwd, "serverpasswordserverpass");
+  strcpy(parsed->fingerprint, "11:22");
+  parsed->setup = SB_SETUP_PASSIVE;
+  for (int i = 0; i < parsed->nmedia; i++) {
+    sb_sdp_media_t *m = &parsed->media[i];
+    m->dir = SB_DIR_RECVONLY;
+    m->nssrcs = 0;
+    m->ice_ufrag[0] = m->ice_pwd[0] = m->fingerprint[0] = '\0';
+    m->setup = -1;
+    strcpy(m->cands[0].ip, "127.0.0.1");
+    m->cands[0].port = 40000;
+    if (!with_time_ext)
+      m->nexts = 1;
+  }
+  return sb_sdp_write(parsed, out, cap);
+}
+
+SB_TEST(answer_gives_credentials_candidate_and_ids) {
+  sb_bench_answer_t a;
+  char err[200];
+  int len;
+  setup();
+  len = server_answer(text, sizeof text, 1);
+  CHECK(len > 0);
+  CHECK_EQ(sb_bench_answer_read(text, (size_t)len, scratch, &a, err, sizeof err), 0);
+  CHECK_STR(a.ufrag, "SRVU");
+  CHECK_STR(a.pwd, "serverpasswordserverpass");
+  CHECK_STR(a.fingerprint, "11:22");
+  CHECK_EQ(a.ice_lite, 1);
+  CHECK_EQ(a.setup, SB_SETUP_PASSIVE);
+  CHECK_STR(a.ip, "127.0.0.1");
+  CHECK_EQ(a.port, 40000);
+  CHECK_EQ(a.audio_pt, SB_BENCH_PT_OPUS);
+  CHECK_EQ(a.video_pt, SB_BENCH_PT_VP8);
+  CHECK_EQ(a.audio_time_ext, SB_BENCH_EXT_ID_SEND_TIME);
+  CHECK_STR(a.audio_mid, "0");
+  CHECK_STR(a.video_mid, "1");
+  len = server_answer(text, sizeof text, 0);
+  CHECK_EQ(sb_bench_answer_read(text, (size_t)len, scratch, &a, err, sizeof err), 0);
+  CHECK_EQ(a.video_time_ext, 0);
+  CHECK_EQ(sb_bench_answer_read("v=0\r\n", 5, scratch, &a, err, sizeof err), -1);
+}
+
+/* A server offer: our two m-lines plus another participant's audio and video, and a removed one. */
+static int server_offer(char *out, size_t cap) {
+  const char *extra = "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=mid:2\r\n"
+                      "a=extmap:14 " SB_EXT_SEND_TIME "\r\na=sendonly\r\na=msid:u0002 u0002-audio\r\n"
+                      "a=rtcp-mux\r\na=rtpmap:111 opus/48000/2\r\na=ssrc:3333 cname:x\r\n"
+                      "m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\na=mid:3\r\n"
+                      "a=extmap:14 " SB_EXT_SEND_TIME "\r\na=sendonly\r\na=msid:u0002 u0002-video\r\n"
+                      "a=rtcp-mux\r\na=rtpmap:96 VP8/90000\r\na=ssrc:4444 cname:x\r\n"
+                      "m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\na=mid:4\r\na=inactive\r\n"
+                      "a=rtcp-mux\r\na=rtpmap:96 VP8/90000\r\na=ssrc:5555 cname:y\r\n";
+  int len = server_answer(out, cap, 1);
+  char *b = strstr(out, "a=group:BUNDLE 0 1");
+  if (len < 0 || !b)
+    return -1;
+  /* extend the bundle group and append the new m-lines */
+  memmove(b + 24, b + 18, strlen(b + 18) + 1);
+  memcpy(b + 18, " 2 3 4", 6);
+  strcat(out, extra);
+  return (int)strlen(out);
+}
+
+SB_TEST(answer_to_server_offer_subscribes) {
+  sb_bench_local_t l;
+  sb_bench_answer_t a;
+  sb_bench_offered_t st[8];
+  char err[200];
+  int len, n = 0;
+  setup();
+  local(&l);
+  len = server_answer(text, sizeof text, 1);
+  CHECK_EQ(sb_bench_answer_read(text, (size_t)len, scratch, &a, err, sizeof err), 0);
+  len = server_offer(text, sizeof text);
+  CHECK(len > 0);
+  len = sb_bench_answer_write(&l, &a, text, (size_t)len, scratch, text2, sizeof text2, st, 8, &n, err,
+                              sizeof err);
+  CHECK(len > 0);
+  CHECK_EQ(n, 3);
+  CHECK_EQ(st[0].ssrc, 3333);
+  CHECK_STR(st[0].from_user, "u0002");
+  CHECK_EQ(st[0].kind, SB_MEDIA_AUDIO);
+  CHECK_EQ(st[0].active, 1);
+  CHECK_EQ(st[0].time_ext, 14);
+  CHECK_EQ(st[0].clock, 48000);
+  CHECK_EQ(st[1].ssrc, 4444);
+  CHECK_EQ(st[2].active, 0);
+  CHECK_EQ(sb_sdp_parse(text2, (size_t)len, parsed, err, sizeof err), 0);
+  CHECK_EQ(parsed->nmedia, 5);
+  CHECK_EQ(parsed->setup, SB_SETUP_ACTIVE);
+  CHECK_EQ(parsed->ice_lite, 0);
+  CHECK_STR(parsed->ice_ufrag, "ufrg");
+  CHECK_EQ(parsed->media[0].dir, SB_DIR_SENDONLY);
+  CHECK_EQ(parsed->media[0].ssrcs[0].ssrc, 1111);
+  CHECK_EQ(parsed->media[2].dir, SB_DIR_RECVONLY);
+  CHECK_EQ(parsed->media[2].nssrcs, 0);
+  CHECK_EQ(sb_sdp_find_ext(&parsed->media[3], SB_EXT_SEND_TIME), 14);
+  CHECK_EQ(parsed->media[4].dir, SB_DIR_INACTIVE);
+  CHECK_EQ(sb_bench_answer_write(&l, &a, "garbage", 7, scratch, text2, sizeof text2, st, 8, &n, err,
+                                 sizeof err),
+           -1);
+}

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Smoke test of switchboard-bench against a real server: two 1:1 calls and one room of four for
+# three seconds, inside a network namespace of our own (only lo), then checks of the JSON report:
+# everybody reached media, packets on every stream, percentiles in order, frames decoded and none
+# corrupt, join time present. Performance figures are printed, never asserted.
+set -euo pipefail
+
+SRC=${SB_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+BUILD=${SB_BUILD_DIR:-$SRC/build}
+# shellcheck source=../lib/netns.sh
+source "$SRC/tests/lib/netns.sh"
+
+for bin in "$BUILD/switchboard" "$BUILD/switchboard-bench"; do
+  [ -x "$bin" ] || { echo "missing $bin (build first)"; exit 1; }
+done
+
+sb_netns_create
+work=$(mktemp -d /tmp/sb-bench-smoke.XXXXXX)
+sb_on_cleanup "rm -rf '$work'"
+
+# the server's token secret: 32 random bytes as hex
+od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$work/secret"
+echo >>"$work/secret"
+
+sb_netns_start server "$work/server.log" "$BUILD/switchboard" serve --http 127.0.0.1:18080 \
+  --media-ip 127.0.0.1 --media-port 0 --db "$work/db.sqlite3" --secret-file "$work/secret"
+if ! sb_wait_for_line "$work/server.log" 'Switchboard listening' 30 server; then
+  cat "$work/server.log"
+  exit 1
+fi
+
+rc=0
+sb_netns_exec "$BUILD/switchboard-bench" --url ws://127.0.0.1:18080/ws --secret-file "$work/secret" \
+  --server-pid "${SB_PID[server]}" --calls 2 --rooms 1 --room-size 4 --duration 3 --threads 2 \
+  --json "$work/bench.json" --html "$work/bench.html" --no-progress || rc=$?
+if [ "$rc" != 0 ]; then
+  echo "switchboard-bench exited with $rc; server log:"
+  tail -50 "$work/server.log"
+  exit 1
+fi
+
+python3 - "$work/bench.json" "$work/bench.html" <<'PY'
+import json, sys
+
+doc = json.load(open(sys.argv[1]))
+fails = []
+
+def check(cond, what):
+    if not cond:
+        fails.append(what)
+
+parts = doc["participants"]
+check(parts["planned"] == 8 and parts["reached_media"] == 8 and parts["failed"] == 0,
+      f"participants: {parts['reached_media']}/{parts['planned']} reached media, errors {parts['error_counts']}")
+
+streams = doc["streams"]
+tot = doc["totals"]
+# 2 calls x 2 participants x 2 streams + a room of 4 x 3 others x 2 streams
+check(len(streams) == 32 and tot["streams_expected"] == 32, f"{len(streams)} streams, expected 32")
+for s in streams:
+    check(s["packets"] > 0, f"no packets on {s['kind']} {s['sender']} -> {s['receiver']}")
+    check(s["without_send_time"] == 0, f"{s['without_send_time']} packets without send time on "
+          f"{s['sender']} -> {s['receiver']}")
+
+lat = doc["latency_us"]
+order = [lat.get(k) for k in ("min", "p50", "p90", "p99", "p999", "max")]
+check(lat["count"] > 0 and None not in order and order == sorted(order),
+      f"latency percentiles missing or out of order: {order}")
+check(len(lat["cdf"]) > 2 and lat["cdf"][-1][1] == 1.0, "latency CDF incomplete")
+
+dec = doc["decode"]
+check(dec["receivers"] > 0 and dec["frames_decoded"] > 0, f"nothing decoded: {dec}")
+check(dec["frames_corrupt"] == 0 and dec["undecodable_payloads"] == 0, f"decode errors: {dec}")
+
+join = doc["join_ms"]
+check(join["count"] > 0 and join.get("p50", 0) > 0, f"no join time: {join}")
+check(doc["server"].get("cpu_seconds") is not None, "no server CPU figure")
+check(tot["srtp_failures"] == 0 and tot["unknown_ssrc_packets"] == 0,
+      f"SRTP failures {tot['srtp_failures']}, unknown SSRC {tot['unknown_ssrc_packets']}")
+
+html = open(sys.argv[2]).read()
+check("<svg" in html and "http://" not in html.replace("http://www.w3.org/2000/svg", ""),
+      "HTML report missing charts or not self-contained")
+
+print(f"bench smoke: {parts['reached_media']} participants, {len(streams)} streams, "
+      f"{tot['packets_received']} packets, loss {tot['loss_pct']}%, latency p50 {lat['p50']} us "
+      f"p99 {lat['p99']} us, join p50 {join.get('p50')} ms, {dec['frames_decoded']} frames decoded")
+for f in fails:
+    print("FAIL:", f)
+sys.exit(1 if fails else 0)
+PY
