@@ -23,6 +23,9 @@ sb_consumer_t *sb_consumer_create(sb_transport_t *sub, const sb_cmd_t *cmd) {
   c->kind = p->spec.kind;
   c->ssrc = cmd->u.consumer.ssrc;
   c->pt = cmd->u.consumer.pt;
+  c->rtx_ssrc = cmd->u.consumer.rtx_ssrc;
+  c->rtx_pt = cmd->u.consumer.rtx_pt;
+  c->rtx_seq = (uint16_t)sb_random_u32();
   snprintf(c->mid, sizeof c->mid, "%s", cmd->u.consumer.mid);
   c->midlen = (uint8_t)strlen(c->mid);
   c->paused = cmd->u.consumer.paused;
@@ -77,13 +80,24 @@ static size_t write_extensions(sb_consumer_t *c, const sb_rtp_packet_t *pkt, uin
   return n > 0 ? (size_t)n : 0;
 }
 
-void sb_consumer_forward(sb_consumer_t *c, const sb_rtp_packet_t *pkt, uint64_t now_ms) {
+/* Tests only: a fixed share of first transmissions is dropped to exercise loss recovery. */
+static int test_drop(sb_worker_t *w) {
+  if (!w->test_drop_percent)
+    return 0;
+  w->drop_rng = w->drop_rng * 1664525u + 1013904223u;
+  if ((w->drop_rng >> 16) % 100 >= (uint32_t)w->test_drop_percent)
+    return 0;
+  w->stats.test_dropped++;
+  return 1;
+}
+
+void sb_consumer_forward(sb_consumer_t *c, const sb_rtp_packet_t *pkt, uint64_t now_ms, int retransmission) {
   sb_transport_t *sub = c->transport;
   sb_worker_t *w = sub->worker;
   if (c->paused || !sb_transport_can_forward(sub) || pkt->payload_len == 0)
     return;
   if (!c->synced) {
-    if (!can_start(c, pkt, now_ms))
+    if (retransmission || !can_start(c, pkt, now_ms))
       return;
     c->seq_delta = (uint16_t)(c->last_seq + 1 - pkt->seq);
     c->ts_delta = c->last_ts + 1 - pkt->ts;
@@ -91,24 +105,51 @@ void sb_consumer_forward(sb_consumer_t *c, const sb_rtp_packet_t *pkt, uint64_t 
   }
   uint16_t seq = (uint16_t)(pkt->seq + c->seq_delta);
   uint32_t ts = pkt->ts + c->ts_delta;
+  int as_rtx = retransmission && c->rtx_ssrc;
   uint8_t *out = sb_worker_slot(w);
   size_t cap = SB_PKT_BUF - SB_SRTP_MAX_TRAILER;
   size_t ext = write_extensions(c, pkt, out + 12, cap - 12);
-  if (12 + ext + pkt->payload_len > cap) {
+  size_t body = 12 + ext + (as_rtx ? 2 : 0);
+  if (body + pkt->payload_len > cap) {
     w->stats.drop_malformed++;
     return;
   }
-  sb_rtp_write_fixed(out, pkt->marker, c->pt, seq, ts, c->ssrc, ext > 0);
-  memcpy(out + 12 + ext, pkt->payload, pkt->payload_len);
-  int len = (int)(12 + ext + pkt->payload_len);
+  if (as_rtx) {
+    sb_rtp_write_fixed(out, pkt->marker, c->rtx_pt, c->rtx_seq++, ts, c->rtx_ssrc, ext > 0);
+    sb_wr16(out + 12 + ext, seq); /* RFC 4588 §4: the original sequence number first */
+  } else {
+    sb_rtp_write_fixed(out, pkt->marker, c->pt, seq, ts, c->ssrc, ext > 0);
+  }
+  memcpy(out + body, pkt->payload, pkt->payload_len);
+  int len = (int)(body + pkt->payload_len);
   if (sb_srtp_protect(sub->srtp, out, &len) != 0) {
     w->stats.drop_srtp++;
     return;
   }
-  if (sb_seq_lt(c->last_seq, seq))
+  if (!retransmission && sb_seq_lt(c->last_seq, seq))
     c->last_seq = seq, c->last_ts = ts;
   c->packets++;
   c->bytes += pkt->payload_len;
-  w->stats.rtp_forwarded++;
+  if (retransmission)
+    w->stats.rtp_retransmitted++;
+  else
+    w->stats.rtp_forwarded++;
+  if (!retransmission && test_drop(w))
+    return;
   sb_worker_commit(w, (size_t)len, &sub->addr, sub->addrlen);
+}
+
+void sb_consumer_on_nack(sb_consumer_t *c, uint16_t seq, uint64_t now_ms) {
+  const uint8_t *data;
+  sb_rtp_packet_t pkt;
+  sb_producer_t *p = c->producer;
+  c->transport->worker->stats.nack_received++;
+  if (!p || !p->rtx || !c->synced)
+    return;
+  int len = sb_rtx_buffer_get(p->rtx, (uint16_t)(seq - c->seq_delta), now_ms, &data);
+  if (len <= 0)
+    return;
+  /* The stored copy is parsed where it lies; forwarding copies it into a send slot. */
+  if (sb_rtp_parse((uint8_t *)data, (size_t)len, &pkt) == 0)
+    sb_consumer_forward(c, &pkt, now_ms, 1);
 }

@@ -13,7 +13,10 @@ struct sb_consumer {
   uint32_t producer_id;
   sb_kind_t kind;
   uint32_t ssrc;
+  uint32_t rtx_ssrc;         /* 0: retransmit on the media stream itself */
   uint8_t pt;
+  uint8_t rtx_pt;
+  uint16_t rtx_seq;
   char mid[32];
   uint8_t midlen;
   int paused;
@@ -30,7 +33,10 @@ void sb_consumer_destroy(sb_consumer_t *c);
 /** Starts forwarding (after the subscriber applied the description that carries it) and asks
  * the publisher for a keyframe. */
 void sb_consumer_resume(sb_consumer_t *c, uint64_t now_ms);
-/** Rewrites and sends one packet of its producer to the subscriber. */
-void sb_consumer_forward(sb_consumer_t *c, const sb_rtp_packet_t *pkt, uint64_t now_ms);
+/** Rewrites and sends one packet of its producer to the subscriber; `retransmission` sends it
+ * on the RTX stream when one was negotiated (and never drops it on purpose in tests). */
+void sb_consumer_forward(sb_consumer_t *c, const sb_rtp_packet_t *pkt, uint64_t now_ms, int retransmission);
+/** The subscriber lost `seq` (its sequence space): resend it from the producer's buffer. */
+void sb_consumer_on_nack(sb_consumer_t *c, uint16_t seq, uint64_t now_ms);
 
 #endif

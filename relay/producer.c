@@ -15,6 +15,16 @@ sb_producer_t *sb_producer_create(sb_transport_t *t, const sb_producer_spec_t *s
   p->transport = t;
   p->spec = *spec;
   p->ssrc = spec->ssrc;
+  if (spec->kind == SB_KIND_VIDEO) {
+    sb_rtx_buffer_config_t rc = {.slots = SB_RTX_SLOTS, .slot_size = SB_RTX_SLOT_SIZE, .max_age_ms = 1000};
+    p->nack = malloc(sizeof *p->nack);
+    p->rtx = sb_rtx_buffer_create(&rc);
+    if (!p->nack || !p->rtx) {
+      sb_producer_destroy(p);
+      return NULL;
+    }
+    sb_nack_gen_init(p->nack, NULL);
+  }
   return p;
 }
 
@@ -24,6 +34,8 @@ void sb_producer_destroy(sb_producer_t *p) {
   for (int i = 0; i < p->nconsumers; i++)
     p->consumers[i]->producer = NULL;
   free(p->consumers);
+  free(p->nack);
+  sb_rtx_buffer_destroy(p->rtx);
   free(p);
 }
 
@@ -95,8 +107,50 @@ void sb_producer_on_rtp(sb_producer_t *p, sb_rtp_packet_t *pkt, uint64_t now_ms)
   p->bytes += pkt->payload_len;
   update_seq(&p->rx, pkt->seq);
   update_jitter(&p->rx, pkt->ts, now_ms, p->spec.clock ? p->spec.clock : 90000);
+  if (p->nack) {
+    sb_nack_event_t ev = sb_nack_gen_received(p->nack, pkt->seq, now_ms);
+    if (ev == SB_NACK_LATE)
+      return; /* a duplicate (both the original and its retransmission arrived) */
+    sb_rtx_buffer_put(p->rtx, pkt->seq, pkt->data, pkt->len, now_ms);
+  }
   for (int i = 0; i < p->nconsumers; i++)
-    sb_consumer_forward(p->consumers[i], pkt, now_ms);
+    sb_consumer_forward(p->consumers[i], pkt, now_ms, 0);
+}
+
+void sb_producer_on_rtx(sb_producer_t *p, sb_rtp_packet_t *pkt, uint64_t now_ms) {
+  if (pkt->payload_len < 2 || !p->nack)
+    return;
+  /* RFC 4588 §4: the payload starts with the original sequence number. Move the header over
+   * it and restore the original SSRC, payload type and sequence number in place. */
+  uint16_t osn = sb_rd16(pkt->payload);
+  memmove(pkt->data + 2, pkt->data, pkt->header_len);
+  uint8_t *d = pkt->data + 2;
+  d[1] = (uint8_t)((d[1] & 0x80) | (p->spec.pt & 0x7f));
+  sb_wr16(d + 2, osn);
+  sb_wr32(d + 8, p->ssrc);
+  sb_rtp_packet_t orig;
+  if (sb_rtp_parse(d, pkt->len - 2, &orig) != 0)
+    return;
+  p->transport->worker->stats.rtx_recovered++;
+  sb_producer_on_rtp(p, &orig, now_ms);
+}
+
+int sb_producer_send_nacks(sb_producer_t *p, uint64_t now_ms) {
+  uint16_t seqs[64];
+  if (!p->nack || p->ssrc == 0)
+    return 0;
+  if (sb_nack_gen_take_keyframe_request(p->nack))
+    sb_producer_request_keyframe(p, now_ms);
+  int n = sb_nack_gen_poll(p->nack, now_ms, seqs, 64);
+  if (n <= 0)
+    return 0;
+  uint8_t buf[512 + SB_SRTP_MAX_TRAILER];
+  int len = sb_rtcp_build_nack(buf, 512, p->transport->rtcp_ssrc, p->ssrc, seqs, n);
+  if (len > 0) {
+    sb_transport_send_rtcp(p->transport, buf, (size_t)len);
+    p->transport->worker->stats.nack_sent += (uint64_t)n;
+  }
+  return n;
 }
 
 void sb_producer_on_sr(sb_producer_t *p, const sb_rtcp_sr_t *sr, uint64_t now_ms) {

@@ -3,11 +3,16 @@
 #ifndef SB_PRODUCER_H
 #define SB_PRODUCER_H
 
-#include "relay/rtp.h"
+#include "relay/nack.h"
 #include "relay/rtcp.h"
+#include "relay/rtp.h"
+#include "relay/rtx_buffer.h"
 #include "relay/transport.h"
 
 #define SB_PLI_INTERVAL_MS 1000
+/* About one second of 2.5 Mbit/s video; browsers' packets stay under 1200 bytes. */
+#define SB_RTX_SLOTS 512
+#define SB_RTX_SLOT_SIZE 1400
 
 typedef struct {
   uint16_t max_seq;
@@ -32,6 +37,8 @@ struct sb_producer {
   uint64_t packets, bytes;
   uint64_t last_pli_ms;
   int pli_pending;          /* a keyframe was asked for but rate limiting held it back */
+  sb_nack_gen_t *nack;      /* video only: losses seen from the publisher */
+  sb_rtx_buffer_t *rtx;     /* video only: recent packets, shared by all consumers */
 };
 
 sb_producer_t *sb_producer_create(sb_transport_t *t, const sb_producer_spec_t *spec);
@@ -43,6 +50,10 @@ void sb_producer_detach(sb_producer_t *p, sb_consumer_t *c);
 
 /** Handles one unprotected RTP packet: statistics, then fan-out to consumers. */
 void sb_producer_on_rtp(sb_producer_t *p, sb_rtp_packet_t *pkt, uint64_t now_ms);
+/** Handles an RTX packet (RFC 4588) of this producer: restores the original and handles it. */
+void sb_producer_on_rtx(sb_producer_t *p, sb_rtp_packet_t *pkt, uint64_t now_ms);
+/** Sends the NACKs that are due to the publisher; returns how many sequence numbers. */
+int sb_producer_send_nacks(sb_producer_t *p, uint64_t now_ms);
 void sb_producer_on_sr(sb_producer_t *p, const sb_rtcp_sr_t *sr, uint64_t now_ms);
 /** Asks the publisher for a keyframe (PLI), at most once per SB_PLI_INTERVAL_MS. */
 void sb_producer_request_keyframe(sb_producer_t *p, uint64_t now_ms);

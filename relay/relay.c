@@ -98,6 +98,8 @@ int sb_relay_start(const sb_relay_config_t *cfg, sb_relay_t **out) {
     w->relay = r;
     w->dtls = cfg->dtls;
     w->fd = -1;
+    w->test_drop_percent = cfg->test_drop_percent;
+    w->drop_rng = 0x9e3779b9u + (uint32_t)i;
     r->workers[i] = w;
     int fd = open_socket(cfg->bind_ip, cfg->port_base ? cfg->port_base + i : 0, &w->port);
     if (fd < 0) {

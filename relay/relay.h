@@ -71,7 +71,9 @@ typedef struct {
       uint64_t producer_transport;
       uint32_t producer_id;
       uint32_t ssrc;      /* what the subscriber sees */
+      uint32_t rtx_ssrc;  /* RFC 4588 retransmission stream, 0 if not negotiated */
       uint8_t pt;
+      uint8_t rtx_pt;
       char mid[32];
       int paused;
     } consumer;
@@ -101,6 +103,7 @@ typedef struct {
   sb_dtls_ctx_t *dtls;
   uv_loop_t *events_loop; /* events are delivered on this loop */
   void (*on_event)(sb_event_t *ev, void *arg); /* owns ev: free() it */
+  int test_drop_percent;  /* tests only: drop this share of RTP sent to subscribers */
   void *arg;
 } sb_relay_config_t;
 
@@ -129,6 +132,11 @@ typedef struct {
   uint64_t drop_malformed;
   uint64_t drop_send;           /* the socket refused a send */
   uint64_t stun_ok, stun_bad;
+  uint64_t nack_sent;           /* sequence numbers asked of publishers */
+  uint64_t nack_received;       /* sequence numbers asked by subscribers */
+  uint64_t rtp_retransmitted;   /* answered from a retransmission buffer */
+  uint64_t rtx_recovered;       /* RTX packets from publishers turned back into media */
+  uint64_t test_dropped;        /* dropped on purpose by --test-drop-percent */
   uint64_t transports;
 } sb_worker_stats_t;
 

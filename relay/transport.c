@@ -181,6 +181,11 @@ void sb_transport_on_rtp(sb_transport_t *t, uint8_t *data, size_t len) {
     w->stats.drop_malformed++;
     return;
   }
+  for (int i = 0; i < t->nproducers; i++)
+    if (t->producers[i]->spec.rtx_ssrc && t->producers[i]->spec.rtx_ssrc == pkt.ssrc) {
+      sb_producer_on_rtx(t->producers[i], &pkt, w->now_ms);
+      return;
+    }
   sb_producer_t *p = producer_for(t, &pkt);
   if (!p) {
     w->stats.drop_malformed++;
@@ -191,10 +196,26 @@ void sb_transport_on_rtp(sb_transport_t *t, uint8_t *data, size_t len) {
   sb_producer_on_rtp(p, &pkt, w->now_ms);
 }
 
+typedef struct {
+  sb_consumer_t *c;
+  uint64_t now_ms;
+} nack_ctx_t;
+
+static void on_nack_seq(uint16_t seq, void *arg) {
+  nack_ctx_t *n = arg;
+  sb_consumer_on_nack(n->c, seq, n->now_ms);
+}
+
 static void on_feedback(sb_transport_t *t, const sb_rtcp_item_t *it) {
   uint32_t sender, media;
   if (sb_rtcp_fb_ssrcs(it, &sender, &media) != 0)
     return;
+  if (it->pt == SB_RTCP_RTPFB && it->count == 1) {
+    nack_ctx_t n = {sb_transport_consumer_by_ssrc(t, media), t->worker->now_ms};
+    if (n.c)
+      sb_rtcp_nack_foreach(it, on_nack_seq, &n);
+    return;
+  }
   int keyframe = (it->pt == SB_RTCP_PSFB && (it->count == 1 || it->count == 4));
   if (it->pt == SB_RTCP_PSFB && it->count == 4) {
     uint32_t ssrcs[4];
@@ -273,6 +294,9 @@ const char *sb_transport_tick(sb_transport_t *t, uint64_t now_ms) {
     return "consent_expired";
   if (t->state == SB_TRANSPORT_ICE)
     sb_dtls_tick(t->dtls);
+  if (sb_transport_can_forward(t))
+    for (int i = 0; i < t->nproducers; i++)
+      sb_producer_send_nacks(t->producers[i], now_ms);
   if (t->state == SB_TRANSPORT_CONNECTED && now_ms - t->last_rr_ms >= SB_RR_INTERVAL_MS) {
     t->last_rr_ms = now_ms;
     send_receiver_reports(t, now_ms);

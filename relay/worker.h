@@ -48,6 +48,8 @@ typedef struct sb_worker {
   sb_batch_t rx;
   sb_batch_t tx;
   sb_worker_stats_t stats;
+  int test_drop_percent;
+  uint32_t drop_rng;
   int stopping;
 } sb_worker_t;
 

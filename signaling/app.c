@@ -128,6 +128,7 @@ int sb_app_start(sb_app_t *app, uv_loop_t *loop) {
       .dtls = app->dtls,
       .events_loop = loop,
       .on_event = sb_call_on_relay_event,
+      .test_drop_percent = app->cfg.test_drop_percent,
       .arg = app,
   };
   if (sb_app_open_model(app) != 0)

@@ -29,6 +29,7 @@ typedef struct {
   int demo;
   int max_participants;   /* per room */
   int max_video_publishers;
+  int test_drop_percent;  /* tests only: loss injected toward subscribers */
 } sb_config_t;
 
 typedef struct sb_app {

@@ -120,6 +120,7 @@ static void subscribe(sb_participant_t *sub, sb_participant_t *pub) {
     s->pub_transport = pub->transport;
     s->producer_id = pub->pubs[i].producer_id;
     s->ssrc = sb_random_u32();
+    s->rtx_ssrc = s->kind == SB_KIND_VIDEO && sub->rtx_pt ? sb_random_u32() : 0;
     snprintf(s->stream, sizeof s->stream, "%s", pub->user);
     snprintf(s->track, sizeof s->track, "%s-%s", pub->user, s->kind == SB_KIND_AUDIO ? "audio" : "video");
     sb_cmd_t *cmd = sb_cmd_new(SB_CMD_CONSUMER_ADD, sub->transport);
@@ -130,6 +131,8 @@ static void subscribe(sb_participant_t *sub, sb_participant_t *pub) {
     cmd->u.consumer.producer_id = s->producer_id;
     cmd->u.consumer.ssrc = s->ssrc;
     cmd->u.consumer.pt = s->kind == SB_KIND_AUDIO ? sub->opus_pt : sub->vp8_pt;
+    cmd->u.consumer.rtx_ssrc = s->rtx_ssrc;
+    cmd->u.consumer.rtx_pt = s->rtx_ssrc ? sub->rtx_pt : 0;
     snprintf(cmd->u.consumer.mid, sizeof cmd->u.consumer.mid, "%s", s->mid);
     cmd->u.consumer.paused = 1; /* resumed once the subscriber has applied the offer */
     sb_relay_send(app->relay, sub->worker, cmd);

@@ -21,6 +21,7 @@ typedef struct {
   uint64_t pub_transport;
   uint32_t producer_id;
   uint32_t ssrc;
+  uint32_t rtx_ssrc;      /* 0 without RTX */
   char stream[64];        /* msid stream id = the publisher's user id */
   char track[96];
 } sb_slot_t;
@@ -47,7 +48,7 @@ struct sb_participant {
   int nown;
   sb_pub_t pubs[SB_MAX_PRODUCERS];
   int npubs;
-  uint8_t opus_pt, vp8_pt;
+  uint8_t opus_pt, vp8_pt, rtx_pt;
   sb_ext_ids_t ext;
   sb_slot_t *slots;
   int nslots, capslots;

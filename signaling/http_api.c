@@ -36,14 +36,23 @@ static char *health(sb_app_t *app, int *status) {
   for (int i = 0; i < sb_relay_workers(app->relay); i++) {
     sb_worker_stats_t st;
     sb_relay_stats(app->relay, i, &st);
-    json_array_append_new(
-        workers, json_pack("{s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "worker", i, "port",
-                           sb_relay_port(app->relay, i), "transports", (json_int_t)st.transports,
-                           "rx_packets", (json_int_t)st.rx_packets, "tx_packets", (json_int_t)st.tx_packets,
-                           "rtp_forwarded", (json_int_t)st.rtp_forwarded, "drop_not_admitted",
-                           (json_int_t)st.drop_not_admitted, "drop_srtp", (json_int_t)st.drop_srtp,
-                           "drop_unknown_source", (json_int_t)st.drop_unknown_source, "drop_malformed",
-                           (json_int_t)st.drop_malformed));
+    json_t *o = json_pack("{s:i, s:i}", "worker", i, "port", sb_relay_port(app->relay, i));
+    const struct {
+      const char *name;
+      uint64_t v;
+    } counters[] = {
+        {"transports", st.transports},         {"rx_packets", st.rx_packets},
+        {"tx_packets", st.tx_packets},         {"rtp_forwarded", st.rtp_forwarded},
+        {"rtp_retransmitted", st.rtp_retransmitted}, {"nack_sent", st.nack_sent},
+        {"nack_received", st.nack_received},   {"rtx_recovered", st.rtx_recovered},
+        {"drop_not_admitted", st.drop_not_admitted}, {"drop_srtp", st.drop_srtp},
+        {"drop_unknown_source", st.drop_unknown_source}, {"drop_malformed", st.drop_malformed},
+        {"drop_send", st.drop_send},           {"stun_ok", st.stun_ok},
+        {"stun_bad", st.stun_bad},             {"test_dropped", st.test_dropped},
+    };
+    for (size_t k = 0; k < SB_ARRAY_SIZE(counters); k++)
+      json_object_set_new(o, counters[k].name, json_integer((json_int_t)counters[k].v));
+    json_array_append_new(workers, o);
   }
   return ok_json(status, json_pack("{s:s, s:I, s:s, s:o}", "status", "ok", "uptime_ms",
                                    (json_int_t)(sb_now_ms() - app->started_ms), "srtp_build",

@@ -50,6 +50,7 @@ static void usage_serve(FILE *out) {
           "                         (development only: anyone can get a demo user's token)\n"
           "  --log-level LEVEL      error, warn, info (default) or debug\n"
           "  --debug CATS           debug categories: ice,dtls,rtp,rtcp,sig,sdp or all\n"
+          "  --test-drop-percent N  tests only: drop N%% of the RTP sent to subscribers\n"
           "  -h, --help             this text\n");
 }
 
@@ -132,6 +133,7 @@ static int cmd_serve(int argc, char **argv) {
       {"secret-file", required_argument, 0, 's'}, {"web-dir", required_argument, 0, 'W'},
       {"max-participants", required_argument, 0, 'M'}, {"demo", no_argument, 0, 'D'},
       {"log-level", required_argument, 0, 'l'},   {"debug", required_argument, 0, 'g'},
+      {"test-drop-percent", required_argument, 0, 'X'},
       {"help", no_argument, 0, 'h'},              {0, 0, 0, 0}};
   sb_app_t app;
   memset(&app, 0, sizeof app);
@@ -164,6 +166,10 @@ static int cmd_serve(int argc, char **argv) {
         return bad_flag("serve", "--max-participants takes 2-1000");
       break;
     case 'D': c->demo = 1; break;
+    case 'X':
+      if (parse_int(optarg, 0, 50, &c->test_drop_percent) != 0)
+        return bad_flag("serve", "--test-drop-percent takes 0-50");
+      break;
     case 'l': level = optarg; break;
     case 'g': cats = optarg; break;
     case 'h': usage_serve(stdout); return 0;

@@ -69,6 +69,14 @@ static int answer_codec(sb_participant_t *p, const sb_sdp_media_t *in, sb_sdp_me
     if (p->vp8_pt && p->vp8_pt != c->pt)
       return -1;
     p->vp8_pt = c->pt;
+    const sb_sdp_codec_t *rtx = sb_sdp_find_rtx(in, c->pt);
+    if (rtx) { /* RFC 4588 retransmissions, both ways */
+      out->codecs[1] = *rtx;
+      out->codecs[1].nfb = 0;
+      out->ncodecs = 2;
+      p->rtx_pt = rtx->pt;
+      return 0;
+    }
   } else {
     return -1;
   }
@@ -122,6 +130,10 @@ static int answer_media(sb_app_t *app, sb_participant_t *p, const sb_sdp_media_t
     ps->id = (uint32_t)n;
     ps->kind = in->kind == SB_MEDIA_AUDIO ? SB_KIND_AUDIO : SB_KIND_VIDEO;
     ps->ssrc = primary_ssrc(in);
+    if (out->ncodecs > 1 && in->fid[0] == ps->ssrc) {
+      ps->rtx_ssrc = in->fid[1];
+      ps->rtx_pt = out->codecs[1].pt;
+    }
     ps->pt = out->codecs[0].pt;
     ps->clock = out->codecs[0].clock;
     snprintf(ps->mid, sizeof ps->mid, "%s", in->mid);
@@ -205,10 +217,16 @@ static void slot_media(sb_app_t *app, sb_participant_t *p, const sb_slot_t *s, s
   m->dir = s->state == SB_SLOT_ACTIVE ? SB_DIR_SENDONLY : SB_DIR_INACTIVE;
   if (s->state == SB_SLOT_ACTIVE) {
     snprintf(m->msid, sizeof m->msid, "%.63s %.63s", s->stream, s->track);
-    m->nssrcs = 1;
-    m->ssrcs[0].ssrc = s->ssrc;
-    snprintf(m->ssrcs[0].cname, sizeof m->ssrcs[0].cname, "%s", s->stream);
-    snprintf(m->ssrcs[0].msid, sizeof m->ssrcs[0].msid, "%.63s %.63s", s->stream, s->track);
+    m->nssrcs = s->rtx_ssrc ? 2 : 1;
+    for (int i = 0; i < m->nssrcs; i++) {
+      m->ssrcs[i].ssrc = i ? s->rtx_ssrc : s->ssrc;
+      snprintf(m->ssrcs[i].cname, sizeof m->ssrcs[i].cname, "%s", s->stream);
+      snprintf(m->ssrcs[i].msid, sizeof m->ssrcs[i].msid, "%.63s %.63s", s->stream, s->track);
+    }
+    if (s->rtx_ssrc) {
+      m->fid[0] = s->ssrc;
+      m->fid[1] = s->rtx_ssrc;
+    }
   }
 }
 
