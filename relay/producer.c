@@ -107,6 +107,8 @@ void sb_producer_on_rtp(sb_producer_t *p, sb_rtp_packet_t *pkt, uint64_t now_ms)
   p->bytes += pkt->payload_len;
   update_seq(&p->rx, pkt->seq);
   update_jitter(&p->rx, pkt->ts, now_ms, p->spec.clock ? p->spec.clock : 90000);
+  if (p->paused)
+    return;
   if (p->nack) {
     sb_nack_event_t ev = sb_nack_gen_received(p->nack, pkt->seq, now_ms);
     if (ev == SB_NACK_LATE)

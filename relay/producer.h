@@ -37,6 +37,7 @@ struct sb_producer {
   uint64_t packets, bytes;
   uint64_t last_pli_ms;
   int pli_pending;          /* a keyframe was asked for but rate limiting held it back */
+  int paused;               /* muted by its owner: nothing is forwarded */
   sb_nack_gen_t *nack;      /* video only: losses seen from the publisher */
   sb_rtx_buffer_t *rtx;     /* video only: recent packets, shared by all consumers */
 };

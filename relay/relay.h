@@ -40,6 +40,7 @@ typedef enum {
   SB_CMD_CONSUMER_ADD,
   SB_CMD_CONSUMER_RESUME,
   SB_CMD_CONSUMER_REMOVE,
+  SB_CMD_PRODUCER_PAUSE,
   SB_CMD_SHUTDOWN,
 } sb_cmd_type_t;
 
@@ -66,6 +67,10 @@ typedef struct {
       int admitted;
       char reason[48];
     } admit;
+    struct {
+      uint32_t producer_id;
+      int paused;
+    } pause;
     struct {
       uint64_t consumer;
       uint64_t producer_transport;

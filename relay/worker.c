@@ -8,6 +8,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "relay/consumer.h"
+#include "relay/producer.h"
 #include "relay/router.h"
 #include "relay/transport.h"
 
@@ -333,6 +334,14 @@ static void on_command(sb_msg_t *msg, void *arg) {
   case SB_CMD_CONSUMER_RESUME:
   case SB_CMD_CONSUMER_REMOVE:
     cmd_consumer(w, cmd);
+    break;
+  case SB_CMD_PRODUCER_PAUSE:
+    if ((t = sb_worker_find_transport(w, cmd->transport)) && cmd->u.pause.producer_id < (uint32_t)t->nproducers) {
+      sb_producer_t *p = t->producers[cmd->u.pause.producer_id];
+      p->paused = cmd->u.pause.paused;
+      if (!p->paused) /* subscribers' decoders restart from a keyframe */
+        sb_producer_request_keyframe(p, w->now_ms);
+    }
     break;
   case SB_CMD_SHUTDOWN:
     w->stopping = 1;

@@ -204,6 +204,25 @@ static sb_participant_t *participant_new(sb_session_t *s, sb_call_room_t *room) 
 
 static void after_join(sb_session_t *s);
 
+static int publishes_video(const sb_sdp_t *offer) {
+  for (int i = 0; i < offer->nmedia; i++)
+    if (offer->media[i].kind == SB_MEDIA_VIDEO && offer->media[i].port &&
+        (offer->media[i].dir == SB_DIR_SENDONLY || offer->media[i].dir == SB_DIR_SENDRECV))
+      return 1;
+  return 0;
+}
+
+static int video_publishers(const sb_call_room_t *room) {
+  int n = 0;
+  for (const sb_participant_t *q = room->participants; q; q = q->next)
+    for (int i = 0; i < q->npubs; i++)
+      if (q->pubs[i].kind == SB_KIND_VIDEO) {
+        n++;
+        break;
+      }
+  return n;
+}
+
 int sb_call_m_join(sb_session_t *s, json_t *params, json_t **result, sb_rpc_error_t *err) {
   sb_app_t *app = s->app;
   const char *room_id = json_string_value(json_object_get(params, "room"));
@@ -233,6 +252,11 @@ int sb_call_m_join(sb_session_t *s, json_t *params, json_t **result, sb_rpc_erro
   }
   if (parse_sdp(params, &offer, err) != 0)
     goto Exit;
+  if (publishes_video(offer) && video_publishers(room) >= app->cfg.max_video_publishers) {
+    sb_rpc_fail(err, "limit_exceeded", "the call has %d video publishers, the limit; join without video",
+                app->cfg.max_video_publishers);
+    goto Exit;
+  }
   p = participant_new(s, room);
   create = sb_cmd_new(SB_CMD_TRANSPORT_CREATE, p ? p->transport : 0);
   if (!p || !create) {
@@ -345,6 +369,38 @@ int sb_call_m_candidate(sb_session_t *s, json_t *params, json_t **result, sb_rpc
   if (c[0] && strncmp(c, "candidate:", 10) != 0 && strncmp(c, "a=candidate:", 12) != 0)
     return sb_rpc_fail(err, "bad_request", "not an ICE candidate line");
   /* ICE-lite: the peer's address is learned from its checks; the candidate is not needed. */
+  *result = json_object();
+  return 0;
+}
+
+int sb_call_m_mute(sb_session_t *s, json_t *params, json_t **result, sb_rpc_error_t *err) {
+  sb_participant_t *p = s->participant;
+  const char *kind = json_string_value(json_object_get(params, "kind"));
+  json_t *muted = json_object_get(params, "muted");
+  if (!p)
+    return sb_rpc_fail(err, "not_found", "not in a call");
+  if (!kind || (strcmp(kind, "audio") && strcmp(kind, "video")) || !json_is_boolean(muted))
+    return sb_rpc_fail(err, "bad_request", "params: {kind: \"audio\"|\"video\", muted: boolean}");
+  sb_kind_t k = strcmp(kind, "audio") == 0 ? SB_KIND_AUDIO : SB_KIND_VIDEO;
+  int found = 0;
+  for (int i = 0; i < p->npubs; i++) {
+    if (p->pubs[i].kind != k)
+      continue;
+    sb_cmd_t *cmd = sb_cmd_new(SB_CMD_PRODUCER_PAUSE, p->transport);
+    if (cmd) {
+      cmd->u.pause.producer_id = p->pubs[i].producer_id;
+      cmd->u.pause.paused = json_is_true(muted);
+      sb_relay_send(s->app->relay, p->worker, cmd);
+    }
+    found = 1;
+  }
+  if (!found)
+    return sb_rpc_fail(err, "not_found", "you publish no %s track", kind);
+  for (sb_participant_t *q = p->room->participants; q; q = q->next)
+    if (q != p)
+      sb_session_event(q->session, "call.track_muted",
+                       json_pack("{s:s, s:s, s:s, s:s, s:b}", "room", p->room->id, "user", p->user, "tenant",
+                                 p->tenant, "kind", kind, "muted", json_is_true(muted)));
   *result = json_object();
   return 0;
 }

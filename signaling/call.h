@@ -70,6 +70,7 @@ struct sb_call_room {
 int sb_call_m_join(sb_session_t *s, json_t *params, json_t **result, sb_rpc_error_t *err);
 int sb_call_m_answer(sb_session_t *s, json_t *params, json_t **result, sb_rpc_error_t *err);
 int sb_call_m_candidate(sb_session_t *s, json_t *params, json_t **result, sb_rpc_error_t *err);
+int sb_call_m_mute(sb_session_t *s, json_t *params, json_t **result, sb_rpc_error_t *err);
 int sb_call_m_leave(sb_session_t *s, json_t *params, json_t **result, sb_rpc_error_t *err);
 
 /** Methods outside calls (rooms, contacts, blocks, ...), answered by the model when present. */

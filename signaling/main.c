@@ -46,6 +46,7 @@ static void usage_serve(FILE *out) {
           "                         (default switchboard.secret)\n"
           "  --web-dir DIR          static files for / (default: the source tree's web/)\n"
           "  --max-participants N   per call (default 100)\n"
+          "  --max-video-publishers N  participants sending video per call (default 25)\n"
           "  --demo                 seed demo tenants and users and enable /api/demo/*\n"
           "                         (development only: anyone can get a demo user's token)\n"
           "  --log-level LEVEL      error, warn, info (default) or debug\n"
@@ -134,6 +135,7 @@ static int cmd_serve(int argc, char **argv) {
       {"max-participants", required_argument, 0, 'M'}, {"demo", no_argument, 0, 'D'},
       {"log-level", required_argument, 0, 'l'},   {"debug", required_argument, 0, 'g'},
       {"test-drop-percent", required_argument, 0, 'X'},
+      {"max-video-publishers", required_argument, 0, 'V'},
       {"help", no_argument, 0, 'h'},              {0, 0, 0, 0}};
   sb_app_t app;
   memset(&app, 0, sizeof app);
@@ -166,6 +168,10 @@ static int cmd_serve(int argc, char **argv) {
         return bad_flag("serve", "--max-participants takes 2-1000");
       break;
     case 'D': c->demo = 1; break;
+    case 'V':
+      if (parse_int(optarg, 1, 1000, &c->max_video_publishers) != 0)
+        return bad_flag("serve", "--max-video-publishers takes 1-1000");
+      break;
     case 'X':
       if (parse_int(optarg, 0, 50, &c->test_drop_percent) != 0)
         return bad_flag("serve", "--test-drop-percent takes 0-50");

@@ -160,6 +160,7 @@ static const sb_method_t methods[] = {
     {"call.answer", sb_call_m_answer, 1},
     {"call.candidate", sb_call_m_candidate, 1},
     {"call.leave", sb_call_m_leave, 1},
+    {"call.mute", sb_call_m_mute, 1},
 };
 
 static void reply(sb_session_t *s, json_t *id, json_t *result, const sb_rpc_error_t *err) {
