@@ -109,6 +109,11 @@ void sb_producer_on_rtp(sb_producer_t *p, sb_rtp_packet_t *pkt, uint64_t now_ms)
   update_jitter(&p->rx, pkt->ts, now_ms, p->spec.clock ? p->spec.clock : 90000);
   if (p->paused)
     return;
+  if (p->spec.kind == SB_KIND_AUDIO && p->transport->ext.audio_level) {
+    const uint8_t *val;
+    if (sb_rtp_find_ext(pkt, p->transport->ext.audio_level, &val) >= 1)
+      sb_level_update(&p->level, val[0] & 0x7f, now_ms);
+  }
   if (p->nack) {
     sb_nack_event_t ev = sb_nack_gen_received(p->nack, pkt->seq, now_ms);
     if (ev == SB_NACK_LATE)

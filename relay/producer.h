@@ -7,6 +7,7 @@
 #include "relay/rtcp.h"
 #include "relay/rtp.h"
 #include "relay/rtx_buffer.h"
+#include "relay/speaker.h"
 #include "relay/transport.h"
 
 #define SB_PLI_INTERVAL_MS 1000
@@ -38,6 +39,7 @@ struct sb_producer {
   uint64_t last_pli_ms;
   int pli_pending;          /* a keyframe was asked for but rate limiting held it back */
   int paused;               /* muted by its owner: nothing is forwarded */
+  sb_level_t level;         /* audio only: RFC 6464 loudness for active speaker detection */
   sb_nack_gen_t *nack;      /* video only: losses seen from the publisher */
   sb_rtx_buffer_t *rtx;     /* video only: recent packets, shared by all consumers */
 };

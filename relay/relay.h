@@ -88,6 +88,7 @@ typedef struct {
 typedef enum {
   SB_EV_TRANSPORT_CONNECTED = 1, /* ICE and DTLS up, SRTP keyed */
   SB_EV_TRANSPORT_CLOSED,        /* the worker closed it (reason) or confirms a close command */
+  SB_EV_ACTIVE_SPEAKER,          /* `transport`'s audio is now the loudest of its room */
 } sb_event_type_t;
 
 typedef struct {

@@ -3,13 +3,18 @@
 #ifndef SB_ROUTER_H
 #define SB_ROUTER_H
 
+#include "relay/speaker.h"
 #include "relay/worker.h"
+
+#define SB_SPEAKER_INTERVAL_MS 200
 
 struct sb_router {
   char room[SB_ID_LEN];
   sb_worker_t *worker;
   sb_transport_t *transports; /* linked by next_in_router */
   int ntransports;
+  sb_speaker_t speaker;
+  uint64_t last_speaker_ms;
   sb_router_t *next;
 };
 
@@ -18,5 +23,7 @@ void sb_router_add(sb_router_t *r, sb_transport_t *t);
 /** Unlinks t; returns the number of transports left. */
 int sb_router_remove(sb_router_t *r, sb_transport_t *t);
 void sb_router_destroy(sb_router_t *r);
+/** Picks the room's active speaker; returns its transport id when it changed, else 0. */
+uint64_t sb_router_tick(sb_router_t *r, uint64_t now_ms);
 
 #endif

@@ -365,6 +365,11 @@ static void on_tick(uv_timer_t *h) {
       close_transport(w, t, why);
     t = next;
   }
+  for (sb_router_t *r = w->routers; r; r = r->next) {
+    uint64_t speaker = sb_router_tick(r, w->now_ms);
+    if (speaker)
+      sb_worker_emit(w, SB_EV_ACTIVE_SPEAKER, speaker, NULL, NULL);
+  }
   sb_worker_flush(w);
 }
 

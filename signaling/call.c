@@ -464,6 +464,9 @@ void sb_call_on_relay_event(sb_event_t *ev, void *arg) {
             ev->srtp_profile);
     sb_session_event(p->session, "call.connected",
                      json_pack("{s:s, s:s}", "room", p->room->id, "srtp", ev->srtp_profile));
+  } else if (p && ev->hdr.type == SB_EV_ACTIVE_SPEAKER) {
+    for (sb_participant_t *q = p->room->participants; q; q = q->next)
+      sb_session_event(q->session, "call.active_speaker", participant_json(p));
   } else if (p && ev->hdr.type == SB_EV_TRANSPORT_CLOSED) {
     /* The worker closed it on its own (timeout, DTLS failure): end the call for the client. */
     sb_call_end(p, ev->reason[0] ? ev->reason : "closed");
