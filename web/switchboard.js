@@ -80,7 +80,8 @@ export class SwitchboardClient extends EventTarget {
   /** Opens the WebSocket and authenticates; resolves with the user {id, tenant, name}. */
   async connect(url, token) {
     if (this.ws) throw new SwitchboardError('state', 'already connected');
-    const ws = new WebSocket(url || SwitchboardClient.defaultUrl(), SUBPROTOCOL);
+    url = url || SwitchboardClient.defaultUrl();
+    const ws = new WebSocket(url, SUBPROTOCOL);
     this.ws = ws;
     ws.addEventListener('message', (ev) => this._onMessage(ev.data));
     ws.addEventListener('close', (ev) => this._onClose(ev));

@@ -77,15 +77,20 @@ function callReady(s) {
 // Runs in the page before its scripts: records the first decoded video frame (epoch ms) and
 // every RTCPeerConnection created, so a test can check what the page did.
 function instrumentPage() {
-  window.__sb = { pcs: [], joinClickedAt: null, firstFrameAt: null };
+  window.__sb = { pcs: [], joinClickedAt: null, connectedAt: null, firstFrameAt: null };
+  const now = () => performance.timeOrigin + performance.now();
   const Native = window.RTCPeerConnection;
   window.RTCPeerConnection = class extends Native {
     constructor(...args) {
       super(...args);
       window.__sb.pcs.push(this);
+      this.addEventListener('connectionstatechange', () => {
+        if (this.connectionState === 'connected' && !window.__sb.connectedAt) {
+          window.__sb.connectedAt = now();
+        }
+      });
     }
   };
-  const now = () => performance.timeOrigin + performance.now();
   document.addEventListener('submit', () => { window.__sb.joinClickedAt = now(); }, true);
   const poll = async () => {
     const pc = window.sbDemo?.client?.pc;
@@ -207,8 +212,9 @@ test('two browsers hold an Opus+VP8 call through the relay', { timeout: 150000 }
     assert.ok(a.firstFrameAt, 'alice recorded a first frame');
     const bobMs = Math.round(b.firstFrameAt - b.joinClickedAt);
     const aliceMs = Math.round(a.firstFrameAt - b.joinClickedAt);
-    log(`METRIC join_to_first_frame_ms: bob (joined second) ${bobMs}; ` +
-        `alice (already in the room) ${aliceMs} after bob's join`);
+    const bobIce = Math.round(b.connectedAt - b.joinClickedAt);
+    log(`METRIC join_to_first_frame_ms: bob (joined second) ${bobMs} (ICE+DTLS connected after ` +
+        `${bobIce}); alice (already in the room) ${aliceMs} after bob's join`);
     assert.ok(bobMs > 0 && aliceMs > 0);
   });
 

@@ -9,4 +9,4 @@ tmp=$(mktemp -d /tmp/sb-client.XXXXXX)
 sb_netns_create
 sb_on_cleanup "rm -rf '$tmp'"
 sb_netns_exec env SB_TIMEOUT_SCALE="$scale" SB_CHROMIUM="$chromium_bin" HOME="$tmp" \
-  node --test --test-reporter=spec "$browser_dir/client.test.mjs"
+  timeout -k 5 160 node --test --test-reporter=spec "$browser_dir/client.test.mjs"
