@@ -161,7 +161,8 @@ int sb_model_block_remove(sb_model_t *m, const sb_principal_t *who, const sb_use
 int sb_model_notifications_list(sb_model_t *m, const sb_principal_t *who, int pending_only,
                                 int limit, json_t **out, sb_model_err_t *err);
 /** For a session that just connected: the user's undelivered notifications, oldest first, now
- * marked delivered. *out: array of event data objects for "notification" events. */
+ * marked delivered. *out: array of event data objects for "notification" events (NULL on
+ * failure). Returns the count or < 0. */
 int sb_model_notifications_take(sb_model_t *m, const char *tenant, const char *user,
                                 json_t **out);
 /** Marks one notification delivered (after its event reached a session). */

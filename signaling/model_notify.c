@@ -85,11 +85,16 @@ int sb_model_notifications_take(sb_model_t *m, const char *tenant, const char *u
   json_t *rows = NULL, *row;
   size_t i;
   int rc;
-  *out = json_array();
-  if ((rc = sb__user_load(m, tenant, user, &u)) <= 0)
-    return rc < 0 ? SB_MODEL_EINTERNAL : 0;
-  if ((rc = sb_store_begin(m->st)) < 0)
+  *out = NULL;
+  if (!sb_model_valid_id(tenant) || !sb_model_valid_id(user))
+    return SB_MODEL_EBADREQ;
+  if ((rc = sb__user_load(m, tenant, user, &u)) < 0)
     return SB_MODEL_EINTERNAL;
+  if (rc == 0) /* an unknown user has nothing pending */
+    return (*out = json_array()) ? 0 : SB_MODEL_EINTERNAL;
+  if (sb_store_begin(m->st) < 0)
+    return SB_MODEL_EINTERNAL;
+  *out = json_array();
   rc = sb_store_exec(m->st, &rows,
                      "SELECT id, kind, data, created_ms FROM notifications WHERE uid = ? AND "
                      "delivered_ms IS NULL ORDER BY id", "l", u.uid);
@@ -103,7 +108,8 @@ int sb_model_notifications_take(sb_model_t *m, const char *tenant, const char *u
   json_array_foreach(rows, i, row) json_array_append_new(*out, sb__notification_from_row(row, 0));
   json_decref(rows);
   if (rc < 0) {
-    json_array_clear(*out);
+    json_decref(*out);
+    *out = NULL;
     return SB_MODEL_EINTERNAL;
   }
   return (int)json_array_size(*out);

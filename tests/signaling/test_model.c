@@ -248,7 +248,13 @@ SB_TEST(usable_connection_notifies_permitted_users_of_both_tenants) {
             "connection_usable");
   json_decref(out);
   CHECK_EQ(sb_model_notifications_take(f.m, "globex", "dave", &out), 0);
+  CHECK_EQ(json_array_size(out), 0);
   json_decref(out);
+  CHECK_EQ(sb_model_notifications_take(f.m, "globex", "ghost", &out), 0);
+  CHECK(json_is_array(out));
+  json_decref(out);
+  CHECK_EQ(sb_model_notifications_take(f.m, "globex", "bad id", &out), SB_MODEL_EBADREQ);
+  CHECK(out == NULL);
   CHECK_EQ(sb_model_notifications_list(f.m, &bob, 0, 50, &out, &err), 0);
   CHECK_EQ(json_array_size(out), 0);
   json_decref(out);
