@@ -4,8 +4,22 @@ import { SwitchboardClient } from './switchboard.js';
 const $ = (id) => document.getElementById(id);
 
 // Exposed for tests and debugging in the console (sbDemo.client.pc.getStats(), ...).
-const demo = { client: null, localStream: null, lastError: null, users: [] };
+const demo = { client: null, localStream: null, lastError: null, users: [], muted: new Map() };
 window.sbDemo = demo;
+
+// Why a call ended (call.ended reasons of docs/protocol.md, and the client's own).
+const ENDED = {
+  consent_expired: 'the media connection was lost',
+  setup_timeout: 'the media connection could not be set up',
+  dtls_failed: 'the secure media connection failed',
+  member_removed: 'you were removed from the room',
+  permission_withdrawn: 'your administrator withdrew the permission',
+  connection_revoked: 'the connection between the companies was revoked',
+  blocked: 'a participant blocked you',
+  server_shutdown: 'the server is shutting down',
+  negotiation_failed: 'the media negotiation failed',
+  disconnected: 'the connection to the server was lost',
+};
 
 function setStatus(text, isError = false) {
   const el = $('status');
@@ -15,7 +29,8 @@ function setStatus(text, isError = false) {
 
 function setInCall(inCall) {
   for (const id of ['user', 'room', 'token', 'join']) $(id).disabled = inCall;
-  $('hangup').disabled = !inCall;
+  for (const id of ['hangup', 'mute-audio', 'mute-video']) $(id).disabled = !inCall;
+  if (!inCall) for (const id of ['mute-audio', 'mute-video']) $(id).setAttribute('aria-pressed', 'false');
 }
 
 async function loadUsers() {
@@ -87,6 +102,20 @@ function addRemoteTile(client, user, stream) {
   $('videos').append(fig);
 }
 
+function tileOf(user) {
+  return [...$('videos').querySelectorAll('figure[data-user]')].find((f) => f.dataset.user === user);
+}
+
+// Caption: the name, plus what the participant has paused.
+function updateCaption(client, user) {
+  const fig = tileOf(user);
+  if (!fig) return;
+  const muted = demo.muted.get(user) || {};
+  const notes = [muted.audio && 'muted', muted.video && 'camera off'].filter(Boolean);
+  fig.querySelector('figcaption').textContent =
+    displayName(client, user) + (notes.length ? ` (${notes.join(', ')})` : '');
+}
+
 function removeRemoteTile(user) {
   for (const fig of $('videos').querySelectorAll('figure[data-user]')) {
     if (fig.dataset.user === user) fig.remove();
@@ -103,7 +132,19 @@ function wire(client, room) {
     removeRemoteTile(p.user);
     if (p.reason !== 'call_ended') setStatus(`${p.name} left “${room}”.`);
   });
-  client.on('streamadded', ({ user, stream }) => addRemoteTile(client, user, stream));
+  client.on('streamadded', ({ user, stream }) => {
+    addRemoteTile(client, user, stream);
+    updateCaption(client, user);
+  });
+  client.on('trackmuted', ({ user, kind, muted }) => {
+    demo.muted.set(user, { ...demo.muted.get(user), [kind]: muted });
+    updateCaption(client, user);
+  });
+  client.on('activespeaker', ({ user }) => {
+    for (const fig of $('videos').querySelectorAll('figure')) fig.classList.remove('speaking');
+    const fig = user === client.user?.id ? $('local-tile') : tileOf(user);
+    fig?.classList.add('speaking');
+  });
   client.on('streamremoved', ({ user }) => removeRemoteTile(user));
   client.on('connected', () => setStatus(`Connected to “${room}”.`));
   client.on('peerstate', ({ state }) => {
@@ -114,7 +155,9 @@ function wire(client, room) {
     setStatus(`Problem: ${error.message}`, true);
   });
   client.on('ended', ({ reason }) => {
-    if (reason !== 'left') setStatus(`Call ended: ${reason}.`, reason !== 'server_shutdown');
+    if (reason !== 'left') {
+      setStatus(`Call ended: ${ENDED[reason] || reason}.`, reason !== 'server_shutdown');
+    }
     cleanUp();
   });
 }
@@ -128,6 +171,8 @@ function cleanUp() {
     demo.localStream = null;
   }
   $('local-video').srcObject = null;
+  $('local-tile').classList.remove('speaking');
+  demo.muted.clear();
   $('local-caption').textContent = 'You';
   for (const fig of $('videos').querySelectorAll('figure[data-user]')) fig.remove();
   $('participants').replaceChildren();
@@ -182,6 +227,23 @@ async function hangUp() {
   setStatus('You left the call.');
 }
 
+async function toggleMute(kind, button) {
+  const client = demo.client;
+  if (!client) return;
+  const muted = button.getAttribute('aria-pressed') !== 'true';
+  button.disabled = true;
+  try {
+    await client.mute(kind, muted);
+    button.setAttribute('aria-pressed', String(muted));
+  } catch (err) {
+    setStatus(`Could not ${muted ? 'pause' : 'resume'} ${kind}: ${err.message}`, true);
+  } finally {
+    button.disabled = demo.client !== client;
+  }
+}
+
 $('join-form').addEventListener('submit', join);
+$('mute-audio').addEventListener('click', (ev) => toggleMute('audio', ev.currentTarget));
+$('mute-video').addEventListener('click', (ev) => toggleMute('video', ev.currentTarget));
 $('hangup').addEventListener('click', hangUp);
 loadUsers();

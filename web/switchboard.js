@@ -17,11 +17,13 @@
 //                                              the msid stream id, which is the user id)
 //   streamremoved     {user, stream}           that stream has no tracks left or its user left
 //   connected         {room}                   ICE and DTLS are up on the server side
-//   ended             {room, reason}           the call is over: a server reason (consent_expired,
-//                                              dtls_failed, revoked, server_shutdown), 'left' after
-//                                              leave(), or 'disconnected' if the socket closed
+//   ended             {room, reason}           the call is over: a server reason of call.ended
+//                                              (docs/protocol.md), 'left' after leave(), or
+//                                              'disconnected' if the socket closed
 //   disconnected      {code, reason}           the WebSocket closed
 //   peerstate         {state}                  RTCPeerConnection.connectionState changed
+//   activespeaker     {user, tenant, name}     the loudest participant (debounced by the server)
+//   trackmuted        {user, tenant, kind, muted}  a participant paused or resumed a track
 //   event             {event, data}            every server event, including ones not listed here
 //   error             {error}                  a SwitchboardError not tied to a request
 //
@@ -192,6 +194,18 @@ export class SwitchboardClient extends EventTarget {
     if (this.ws && this.ws.readyState <= WebSocket.OPEN) this.ws.close(1000, 'bye');
   }
 
+  /**
+   * Mutes or unmutes our own `kind` ('audio' or 'video') for everyone: the relay stops forwarding
+   * it (call.mute, no renegotiation) and the local track is disabled so nothing is encoded.
+   */
+  async mute(kind, muted) {
+    if (!this.pc) throw new SwitchboardError('state', 'not in a call');
+    await this.request('call.mute', { kind, muted: Boolean(muted) });
+    for (const t of this.pc.getTransceivers()) {
+      if (t.sender.track?.kind === kind) t.sender.track.enabled = !muted;
+    }
+  }
+
   /** Stats of the current call's peer connection (RTCStatsReport), or null outside a call. */
   getStats() {
     return this.pc ? this.pc.getStats() : Promise.resolve(null);
@@ -251,6 +265,13 @@ export class SwitchboardClient extends EventTarget {
         break;
       case 'call.connected':
         this._emit('connected', { room: data.room });
+        break;
+      case 'call.active_speaker':
+        this._emit('activespeaker', { user: data.user, tenant: data.tenant, name: data.name });
+        break;
+      case 'call.track_muted':
+        this._emit('trackmuted',
+                   { user: data.user, tenant: data.tenant, kind: data.kind, muted: data.muted });
         break;
       case 'call.ended':
         if (this.pc) {

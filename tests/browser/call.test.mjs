@@ -249,6 +249,22 @@ test('two browsers hold an Opus+VP8 call through the relay', { timeout: 150000 }
     }
   });
 
+  await t.test('pausing the camera shows on the other page; resuming brings frames back', async () => {
+    const caption = bob.locator('#videos figure[data-user="alice"] figcaption');
+    await alice.click('#mute-video');
+    await waitFor('bob to see alice\'s camera off', async () => /camera off/.test(await caption
+      .textContent()), 10000 * SCALE, () => 'caption without "camera off"');
+    assert.equal(await alice.getAttribute('#mute-video', 'aria-pressed'), 'true');
+    await alice.click('#mute-video');
+    await waitFor('bob to see alice\'s camera on', async () => !/camera off/.test(await caption
+      .textContent()), 10000 * SCALE, () => 'caption still "camera off"');
+    const before = (await bob.evaluate(pageStats)).video.framesDecoded;
+    await waitFor('30 new frames from alice after resuming', async () => {
+      const s = await stats();
+      return s.bob.video.framesDecoded >= before + 30;
+    }, CALL_DEADLINE_MS, show);
+  });
+
   await t.test('hanging up removes the participant on the other page', async () => {
     await alice.click('#hangup');
     await bob.locator('#videos figure[data-user="alice"]').waitFor({ state: 'detached',
