@@ -114,8 +114,10 @@ int sb_store_commit(sb_store_t *st) {
   } else {
     snprintf(sql, sizeof sql, "RELEASE SAVEPOINT sb_sp%d", st->tx_depth - 1);
     rc = st->ops->exec(st, sql, NULL, 0, NULL);
-    if (rc < 0)
+    if (rc < 0) {
+      sb_store_rollback(st); /* the level ends either way, so the depth stays true */
       return rc;
+    }
   }
   st->tx_depth--;
   return 0;
