@@ -2,7 +2,8 @@
 # Browser test driver: starts `switchboard serve --demo` and headless Chromium (via node and
 # playwright-core) inside a network namespace of its own, and runs call.test.mjs there: two demo
 # users hold an Opus+VP8 call through the relay; a forged token is refused.
-# Environment (set by ctest): SB_BUILD_DIR (the tree whose switchboard to test), SB_SOURCE_DIR.
+# Environment (set by ctest): SB_BUILD_DIR (the tree whose switchboard to test), SB_SOURCE_DIR;
+# SB_KEEP_LOGS=1 keeps the server log.
 set -euo pipefail
 
 . "$(dirname "$0")/common.sh"
@@ -13,13 +14,18 @@ port=8080   # free by construction: the namespace is ours alone
 
 tmp=$(mktemp -d /tmp/sb-browser.XXXXXX)
 server_log=$tmp/server.log
+# On failure the server log's tail is printed; SB_KEEP_LOGS=1 keeps the whole directory.
 dump_logs() {
   local rc=$1
   if [ "$rc" != 0 ] && [ -f "$server_log" ]; then
     echo "----- server log (last 80 lines of $server_log) -----" >&2
     tail -n 80 "$server_log" >&2
   fi
-  rm -rf "$tmp"
+  if [ -n "${SB_KEEP_LOGS:-}" ]; then
+    sb_log "logs kept in $tmp"
+  else
+    rm -rf "$tmp"
+  fi
 }
 
 sb_netns_create
