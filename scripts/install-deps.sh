@@ -3,7 +3,7 @@
 #
 # Usage: scripts/install-deps.sh [--test]
 #   --test  also install what the tests need: Chromium, Node.js + npm (if node is missing),
-#           clang (fuzz builds), and the browser test's npm packages
+#           clang with libFuzzer (fuzz builds), and the browser tests' npm packages
 # Then builds libsrtp2 with OpenSSL into /opt/switchboard (scripts/build-libsrtp.sh); if that
 # fails the build falls back to Debian's libsrtp2 and this script still succeeds.
 set -euo pipefail
@@ -36,8 +36,9 @@ pkgs=(build-essential cmake pkg-config libuv1-dev libnice-dev libsrtp2-dev libss
       libvpx-dev libwebsockets-dev libwebsockets-evlib-uv libjansson-dev libjwt-dev libsqlite3-dev
       dpkg-dev iproute2 ca-certificates)
 if [ "$with_tests" = 1 ]; then
-  # procps: ps/pgrep-free diagnostics in test logs; fonts keep headless Chromium quiet.
-  pkgs+=(chromium clang procps fonts-dejavu-core)
+  # libclang-rt-dev holds libFuzzer's runtime (only recommended by clang, and we install
+  # without recommends); fonts give headless Chromium something to render text with.
+  pkgs+=(chromium clang libclang-rt-dev fonts-dejavu-core)
   command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
   command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 fi
