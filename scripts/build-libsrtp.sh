@@ -85,7 +85,16 @@ add_deb_src() {
     signed=$(awk 'BEGIN{RS=""} NR==1' "$src" | sed -n 's/^Signed-By:[[:space:]]*//p' | head -n1)
   fi
   if [ -z "${uris:-}" ] || [ -z "${suites:-}" ]; then
-    echo "build-libsrtp: no deb-src entry and no URIs/Suites in $src to derive one from" >&2
+    # One-line format (older images): mirror the archive's `deb` lines as `deb-src`.
+    local list=/etc/apt/sources.list
+    if grep -qsE '^[[:space:]]*deb[[:space:]]' "$list"; then
+      log "adding /etc/apt/sources.list.d/switchboard-src.list (deb-src of $list)"
+      grep -E '^[[:space:]]*deb[[:space:]]' "$list" | grep -v -- '-security' |
+        sed -E 's/^[[:space:]]*deb[[:space:]]/deb-src /' >/etc/apt/sources.list.d/switchboard-src.list
+      apt-get update
+      return
+    fi
+    echo "build-libsrtp: no deb-src entry and no Debian archive in $src or $list to derive one from" >&2
     return 1
   fi
   log "adding $dst (deb-src of $uris $suites)"
