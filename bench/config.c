@@ -45,6 +45,8 @@ void sb_bench_config_usage(const char *prog) {
          "  --url URL              signaling WebSocket (default ws://127.0.0.1:8080/ws)\n"
          "  --secret-file FILE     HS256 secret used to mint the participants' tokens\n"
          "  --spawn-server PATH    start PATH serve ... on a free loopback port for this run\n"
+         "  --server-arg ARG       one more argument for the spawned server (repeat it), e.g.\n"
+         "                         --server-arg=--max-participants=200\n"
          "  --server-pid PID       sample this process's CPU and RSS from /proc\n"
          "  --tenant T             tenant of the synthetic users (default bench)\n"
          "  --user-prefix P        user ids are P0001, P0002, ... (default u)\n"
@@ -118,7 +120,7 @@ enum {
   O_URL = 256, O_SECRET, O_SPAWN, O_PID, O_TENANT, O_UPREFIX, O_RPREFIX, O_CALLS, O_ROOMS,
   O_ROOMSIZE, O_FANOUT, O_FANOUTROOMS, O_AUDIOONLY, O_DURATION, O_RAMPRATE, O_JOINTO, O_VKBPS,
   O_AKBPS, O_RES, O_FPS, O_CLIP, O_DECODE, O_RAMP, O_RSTART, O_RSTEP, O_RMAX, O_RSTEPS, O_TP99,
-  O_TLOSS, O_SRTP, O_NOPROV, O_THREADS, O_RXTS, O_JSON, O_HTML, O_QUIET, O_PROGRESS, O_NOPROGRESS, O_LOG, O_DEBUG,
+  O_TLOSS, O_SRTP, O_NOPROV, O_SRVARG, O_THREADS, O_RXTS, O_JSON, O_HTML, O_QUIET, O_PROGRESS, O_NOPROGRESS, O_LOG, O_DEBUG,
   O_HELP,
 };
 
@@ -134,7 +136,8 @@ static const struct option options[] = {
     {"clip-seconds", 1, 0, O_CLIP}, {"decode-sample", 1, 0, O_DECODE}, {"ramp", 0, 0, O_RAMP},
     {"ramp-start", 1, 0, O_RSTART}, {"ramp-step", 1, 0, O_RSTEP}, {"ramp-max", 1, 0, O_RMAX},
     {"ramp-step-seconds", 1, 0, O_RSTEPS}, {"target-p99-ms", 1, 0, O_TP99},
-    {"target-loss-pct", 1, 0, O_TLOSS}, {"srtp", 1, 0, O_SRTP}, {"no-provision", 0, 0, O_NOPROV}, {"threads", 1, 0, O_THREADS},
+    {"target-loss-pct", 1, 0, O_TLOSS}, {"srtp", 1, 0, O_SRTP}, {"no-provision", 0, 0, O_NOPROV},
+    {"server-arg", 1, 0, O_SRVARG}, {"threads", 1, 0, O_THREADS},
     {"rx-timestamp", 1, 0, O_RXTS}, {"json", 1, 0, O_JSON}, {"html", 1, 0, O_HTML},
     {"quiet", 0, 0, O_QUIET}, {"progress", 0, 0, O_PROGRESS},
     {"no-progress", 0, 0, O_NOPROGRESS}, {"log-level", 1, 0, O_LOG}, {"debug", 1, 0, O_DEBUG},
@@ -159,6 +162,10 @@ static int apply(sb_bench_config_t *c, int opt, const char *a) {
   case O_FANOUTROOMS: return parse_int(a, 1, 1000, &c->fanout_rooms);
   case O_AUDIOONLY: c->audio_only = 1; return 0;
   case O_NOPROV: c->no_provision = 1; return 0;
+  case O_SRVARG:
+    if (c->nserver_args >= 16)
+      return -1;
+    return copy_str(c->server_args[c->nserver_args++], sizeof c->server_args[0], a);
   case O_DURATION: return parse_double(a, 0.5, 86400, &c->duration_s);
   case O_RAMPRATE: return parse_double(a, 0.1, 100000, &c->ramp_rate);
   case O_JOINTO: return parse_double(a, 1, 3600, &c->join_timeout_s);

@@ -14,6 +14,8 @@ typedef struct {
   char secret_file[256];
   char spawn_server[256];   /* path of a switchboard binary to start, "" = none */
   int server_pid;           /* 0 = unknown: no server CPU/RSS figures */
+  char server_args[16][96]; /* extra arguments of a spawned server (--server-arg) */
+  int nserver_args;
   char tenant[32];
   char user_prefix[16];
   char room_prefix[48];     /* "" = "bench-<random>" so that runs never share rooms */

@@ -248,7 +248,8 @@ static void on_reply(void *user, long long id, json_t *result, json_t *error) {
   } else if (error) {
     /* call.answer refused: the subscription it carried is lost, which the figures will show */
     sb_warn(p->user, "request %lld refused (%s)", id, why);
-    snprintf(p->error, sizeof p->error, "call.answer refused (%s)", why);
+    if (!p->answers_refused++)
+      snprintf(p->refusal, sizeof p->refusal, "call.answer refused (%.160s)", why);
   } else {
     p->answers++;
   }

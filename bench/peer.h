@@ -111,6 +111,8 @@ typedef struct sb_bench_peer {
   sb_bench_sig_t sig;
   long long auth_id, join_id, leave_id, room_id_req;
   int offers, answers;      /* call.offer events and call.answer replies */
+  int answers_refused;      /* call.answer errors: subscriptions the server did not take */
+  char refusal[200];        /* the first of them */
   int offer_revision;
 
   sb_bench_local_t local;

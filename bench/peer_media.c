@@ -136,10 +136,9 @@ static void run_stream(sb_bench_peer_t *p, sb_tx_stream_t *t, uint64_t now_us, i
   if (!t->enabled)
     return;
   if (now_us > t->next_us + MAX_LATE_US) {
-    /* the loop stalled: skip the frames instead of sending a burst */
-    uint64_t behind = (now_us - t->next_us) / t->period_us;
-    t->next_us += behind * t->period_us;
-    t->frames += (uint32_t)behind;
+    /* the loop stalled: resume from now instead of sending a burst; the RTP timestamps stay
+     * contiguous so that receivers do not count frames that were never sent as missing */
+    t->next_us = now_us;
     p->w->late_ticks++;
   }
   while (t->next_us <= now_us) {

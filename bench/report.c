@@ -75,6 +75,12 @@ static json_t *params_json(const sb_bench_results_t *r) {
                         "rx_timestamp", c->rx_ts == SB_BENCH_RX_KERNEL ? "kernel" : "user", "srtp_offered",
                         c->srtp, "tenant",
                         c->tenant, "server", r->spawned ? "spawned" : "external");
+  if (r->spawned) {
+    json_t *args = json_array();
+    for (int i = 0; i < c->nserver_args; i++)
+      json_array_append_new(args, json_string(c->server_args[i]));
+    json_object_set_new(p, "server_args", args);
+  }
   if (c->ramp_mode)
     json_object_set_new(p, "ramp", json_pack("{s:i,s:i,s:i,s:f,s:f,s:f}", "start", c->ramp_start,
                                              "step", c->ramp_step, "max", c->ramp_max, "step_s",
@@ -197,11 +203,40 @@ static void add_time(sb_hist_t *h, uint64_t from, uint64_t to) {
     sb_hist_add(h, (to - from) * 1000u);
 }
 
+static void totals_json(json_t *doc, const totals_t *tp, int exp_streams, uint64_t srtp_fail,
+                        uint64_t unknown, uint64_t drops, uint64_t stun_fail, uint64_t plis_recv,
+                        uint64_t nacks) {
+  totals_t t = *tp;
+  json_object_set_new(
+      doc, "totals",
+      json_pack("{s:I,s:I,s:I,s:f,s:I,s:I,s:I,s:f,s:f,s:I,s:i,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+                "packets_received", (json_int_t)t.pkts, "expected", (json_int_t)t.expected, "lost",
+                (json_int_t)t.lost, "loss_pct",
+                t.expected ? r3(100.0 * (double)t.lost / (double)t.expected) : 0.0, "duplicates",
+                (json_int_t)t.dups, "reordered", (json_int_t)t.reordered, "too_old", (json_int_t)t.too_old,
+                "jitter_ms_mean", t.streams ? r3(t.jitter_sum / (double)t.streams) : 0.0,
+                "jitter_ms_max", r3(t.jitter_max), "streams", (json_int_t)t.streams,
+                "streams_expected", exp_streams, "streams_without_packets", (json_int_t)t.silent,
+                "packets_without_send_time", (json_int_t)t.no_time, "unknown_ssrc_packets",
+                (json_int_t)unknown, "srtp_failures", (json_int_t)srtp_fail, "send_drops",
+                (json_int_t)drops, "stun_failures", (json_int_t)stun_fail,
+                "keyframe_requests_received", (json_int_t)plis_recv, "nacks_received", (json_int_t)nacks));
+  json_object_set_new(
+      doc, "decode",
+      json_pack("{s:i,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "receivers", t.decoders, "streams",
+                (json_int_t)t.dec_streams, "frames_decoded", (json_int_t)t.decoded, "frames_corrupt",
+                (json_int_t)t.corrupt, "frames_missing", (json_int_t)t.missing,
+                "frames_skipped_waiting_keyframe", (json_int_t)t.skipped, "frames_incomplete",
+                (json_int_t)t.incomplete, "undecodable_payloads", (json_int_t)t.undecodable, "pli_sent",
+                (json_int_t)t.plis));
+}
+
 /* Participants, join/setup times, streams and totals. */
 static void peers_json(const sb_bench_results_t *r, json_t *doc) {
   const sb_bench_run_t *run = r->run;
   json_t *streams = json_array(), *errors = json_array(), *reasons = json_object(), *parts;
-  json_t *profiles = json_object();
+  json_t *profiles = json_object(), *refusals = json_array();
+  int nrefused = 0;
   sb_hist_t join, answer, ice, dtls;
   totals_t t;
   int started = 0, media = 0, failed = 0, exp_streams = 0, late = 0;
@@ -243,6 +278,10 @@ static void peers_json(const sb_bench_results_t *r, json_t *doc) {
     add_time(&dtls, p->t_join_sent, p->t_dtls_done);
     exp_streams += expected_streams(run, p);
     t.decoders += p->decode;
+    nrefused += p->answers_refused;
+    if (p->answers_refused && json_array_size(refusals) < 50)
+      json_array_append_new(refusals, json_pack("{s:s,s:i,s:s}", "user", p->user, "count",
+                                                p->answers_refused, "first", p->refusal));
     srtp_fail += p->srtp_auth_fail + p->srtp_other_fail;
     unknown += p->unknown_ssrc;
     drops += p->send_drops;
@@ -252,36 +291,15 @@ static void peers_json(const sb_bench_results_t *r, json_t *doc) {
     for (int k = 0; k < p->nrx; k++)
       json_array_append_new(streams, stream_json(run, p, &p->rx[k], &t));
   }
-  parts = json_pack("{s:i,s:i,s:i,s:i,s:o,s:o,s:o}", "planned", run->npeers, "started", started,
-                    "reached_media", media, "failed", failed, "errors", errors, "error_counts", reasons,
-                    "srtp_profiles", profiles);
+  parts = json_pack("{s:i,s:i,s:i,s:i,s:o,s:o,s:o,s:i,s:o}", "planned", run->npeers, "started",
+                    started, "reached_media", media, "failed", failed, "errors", errors, "error_counts",
+                    reasons, "srtp_profiles", profiles, "answers_refused", nrefused, "refusals", refusals);
   json_object_set_new(doc, "participants", parts);
   json_object_set_new(doc, "join_ms", hist_json(&join, 1e6));
   json_object_set_new(json_object_get(doc, "join_ms"), "late_joiners", json_integer(late));
   json_object_set_new(doc, "setup_ms", json_pack("{s:o,s:o,s:o}", "answer", hist_json(&answer, 1e6),
                                                  "ice", hist_json(&ice, 1e6), "dtls", hist_json(&dtls, 1e6)));
-  json_object_set_new(
-      doc, "totals",
-      json_pack("{s:I,s:I,s:I,s:f,s:I,s:I,s:I,s:f,s:f,s:I,s:i,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
-                "packets_received", (json_int_t)t.pkts, "expected", (json_int_t)t.expected, "lost",
-                (json_int_t)t.lost, "loss_pct",
-                t.expected ? r3(100.0 * (double)t.lost / (double)t.expected) : 0.0, "duplicates",
-                (json_int_t)t.dups, "reordered", (json_int_t)t.reordered, "too_old", (json_int_t)t.too_old,
-                "jitter_ms_mean", t.streams ? r3(t.jitter_sum / (double)t.streams) : 0.0,
-                "jitter_ms_max", r3(t.jitter_max), "streams", (json_int_t)t.streams,
-                "streams_expected", exp_streams, "streams_without_packets", (json_int_t)t.silent,
-                "packets_without_send_time", (json_int_t)t.no_time, "unknown_ssrc_packets",
-                (json_int_t)unknown, "srtp_failures", (json_int_t)srtp_fail, "send_drops",
-                (json_int_t)drops, "stun_failures", (json_int_t)stun_fail,
-                "keyframe_requests_received", (json_int_t)plis_recv, "nacks_received", (json_int_t)nacks));
-  json_object_set_new(
-      doc, "decode",
-      json_pack("{s:i,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "receivers", t.decoders, "streams",
-                (json_int_t)t.dec_streams, "frames_decoded", (json_int_t)t.decoded, "frames_corrupt",
-                (json_int_t)t.corrupt, "frames_missing", (json_int_t)t.missing,
-                "frames_skipped_waiting_keyframe", (json_int_t)t.skipped, "frames_incomplete",
-                (json_int_t)t.incomplete, "undecodable_payloads", (json_int_t)t.undecodable, "pli_sent",
-                (json_int_t)t.plis));
+  totals_json(doc, &t, exp_streams, srtp_fail, unknown, drops, stun_fail, plis_recv, nacks);
   json_object_set_new(doc, "streams", streams);
 }
 
@@ -430,8 +448,9 @@ static double num(const json_t *doc, const char *path) {
 
 void sb_bench_report_print(const sb_bench_results_t *r, const json_t *d) {
   printf("\nswitchboard-bench: %s, %d cores (%s)\n", r->started_at, r->machine.cores, r->machine.cpu_model);
-  printf("  participants     %4.0f planned, %.0f reached media, %.0f failed\n", num(d, "participants.planned"),
-         num(d, "participants.reached_media"), num(d, "participants.failed"));
+  printf("  participants     %4.0f planned, %.0f reached media, %.0f failed, %.0f call.answer refused\n",
+         num(d, "participants.planned"), num(d, "participants.reached_media"), num(d, "participants.failed"),
+         num(d, "participants.answers_refused"));
   printf("  window           %.0f s (seconds %d..%d after start)\n", num(d, "window.seconds"), r->sec_from,
          r->sec_to);
   printf("  relay latency    p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f us  (%.0f samples)\n",

@@ -109,8 +109,10 @@ static int log_has_line(const char *log, const char *needle) {
   return found;
 }
 
-static pid_t start_child(const sb_bench_server_t *s, const char *path) {
+static pid_t start_child(const sb_bench_server_t *s, const char *path, char (*extra)[96], int nextra) {
   char http[32], db[96];
+  char *argv[32];
+  int n = 0;
   pid_t pid;
   snprintf(http, sizeof http, "127.0.0.1:%d", s->port);
   snprintf(db, sizeof db, "%s/bench.db", s->dir);
@@ -123,15 +125,22 @@ static pid_t start_child(const sb_bench_server_t *s, const char *path) {
       close(fd);
     }
     /* --media-port 0: a free port, so that runs and other servers never collide */
-    execl(path, path, "serve", "--http", http, "--media-ip", "127.0.0.1", "--media-port", "0",
-          "--db", db, "--secret-file", s->secret, (char *)NULL);
+    const char *fixed[] = {path, "serve", "--http", http, "--media-ip", "127.0.0.1", "--media-port", "0",
+                           "--db", db, "--secret-file", s->secret};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+      argv[n++] = (char *)fixed[i];
+    for (int i = 0; i < nextra && n < 31; i++)
+      argv[n++] = extra[i];
+    argv[n] = NULL;
+    execv(path, argv);
     fprintf(stderr, "exec %s: %s\n", path, strerror(errno));
     _exit(127);
   }
   return pid;
 }
 
-int sb_bench_server_spawn(sb_bench_server_t *s, const char *path, char *err, size_t errlen) {
+int sb_bench_server_spawn(sb_bench_server_t *s, const char *path, char (*extra)[96], int nextra,
+                          char *err, size_t errlen) {
   struct timespec pause = {0, 20 * 1000 * 1000};
   int status;
   memset(s, 0, sizeof *s);
@@ -146,7 +155,7 @@ int sb_bench_server_spawn(sb_bench_server_t *s, const char *path, char *err, siz
     snprintf(err, errlen, "cannot prepare %s", s->dir);
     return -1;
   }
-  s->pid = start_child(s, path);
+  s->pid = start_child(s, path, extra, nextra);
   if (s->pid < 0) {
     snprintf(err, errlen, "fork: %s", strerror(errno));
     return -1;

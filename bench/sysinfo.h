@@ -23,8 +23,9 @@ typedef struct {
 
 /** Starts `path serve --http 127.0.0.1:PORT --media-ip 127.0.0.1 --media-port 0 --db DIR/bench.db
  * --secret-file DIR/secret` on a free port and waits (up to 20 s) for its "listening" line.
- * Returns 0, or -1 with a reason in err (the log is kept). */
-int sb_bench_server_spawn(sb_bench_server_t *s, const char *path, char *err, size_t errlen);
+ * and `extra` arguments after these. Returns 0, or -1 with a reason in err (the log is kept). */
+int sb_bench_server_spawn(sb_bench_server_t *s, const char *path, char (*extra)[96], int nextra,
+                          char *err, size_t errlen);
 
 /** Sends SIGTERM, waits up to 5 s, then SIGKILL. Removes the directory unless keep_files.
  * Returns 0 if the server exited with status 0 after SIGTERM. */

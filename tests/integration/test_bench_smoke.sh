@@ -52,6 +52,8 @@ def check(cond, what):
 parts = doc["participants"]
 check(parts["planned"] == 8 and parts["reached_media"] == 8 and parts["failed"] == 0,
       f"participants: {parts['reached_media']}/{parts['planned']} reached media, errors {parts['error_counts']}")
+check(parts["answers_refused"] == 0,
+      f"the server refused {parts['answers_refused']} call.answer: {parts['refusals'][:3]}")
 
 streams = doc["streams"]
 tot = doc["totals"]
