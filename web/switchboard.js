@@ -85,8 +85,9 @@ export class SwitchboardClient extends EventTarget {
     url = url || SwitchboardClient.defaultUrl();
     const ws = new WebSocket(url, SUBPROTOCOL);
     this.ws = ws;
-    ws.addEventListener('message', (ev) => this._onMessage(ev.data));
-    ws.addEventListener('close', (ev) => this._onClose(ev));
+    // A socket given up (failed auth) may report its close after a new connect(): ignore it.
+    ws.addEventListener('message', (ev) => { if (this.ws === ws) this._onMessage(ev.data); });
+    ws.addEventListener('close', (ev) => { if (this.ws === ws) this._onClose(ev); });
     await new Promise((resolve, reject) => {
       const fail = () => reject(new SwitchboardError('disconnected', `cannot open ${url}`));
       ws.addEventListener('open', () => { ws.removeEventListener('close', fail); resolve(); },
@@ -99,8 +100,11 @@ export class SwitchboardClient extends EventTarget {
       return this.user;
     } catch (err) {
       // The server keeps a refused connection open for a retry; this client retries with a new
-      // connect(), so it closes this one.
-      if (this.ws === ws) ws.close(1000, 'auth failed');
+      // connect(), so it drops this one at once (connect() may be called again right away).
+      if (this.ws === ws) {
+        this._onClose({ code: 1000, reason: 'auth failed' });
+        ws.close(1000, 'auth failed');
+      }
       throw err;
     }
   }

@@ -240,8 +240,12 @@ test('a refused token rejects connect() with unauthenticated and creates no peer
     const join = await page.evaluate(() => window.__client.join('r', null).then(
       () => 'joined', (e) => e.code));
     assert.equal(join, 'disconnected', 'join after a refused auth fails locally');
+    const retry = await page.evaluate(() => window.__client.connect('ws://localhost:8080/ws',
+                                                                    'good-alice'));
+    assert.equal(retry.id, 'alice', 'connect() again right away with a good token');
     const sent = await page.evaluate(() => window.__server.frames.map((f) => f.method));
-    assert.deepEqual(sent.filter(Boolean), ['auth'], 'nothing but auth was sent');
+    assert.deepEqual(sent.filter(Boolean), ['auth', 'auth'], 'nothing but auth was sent');
+    await page.evaluate(() => window.__client.close());
   });
 
 test('join, server re-offers, msid grouping, removal, errors and call.ended', LIMIT, async () => {
