@@ -10,16 +10,19 @@
 sb_consumer_t *sb_consumer_create(sb_transport_t *sub, const sb_cmd_t *cmd) {
   sb_worker_t *w = sub->worker;
   sb_transport_t *pub = sb_worker_find_transport(w, cmd->u.consumer.producer_transport);
-  if (!pub || cmd->u.consumer.producer_id >= (uint32_t)pub->nproducers)
+  uint32_t first = cmd->u.consumer.producer_id;
+  int nlayers = cmd->u.consumer.nlayers > 1 ? cmd->u.consumer.nlayers : 1;
+  if (!pub || nlayers > SB_SIMULCAST_MAX_LAYERS || first + (uint32_t)nlayers > (uint32_t)pub->nproducers)
     return NULL;
-  sb_producer_t *p = pub->producers[cmd->u.consumer.producer_id];
+  sb_producer_t *p = pub->producers[first];
   sb_consumer_t *c = calloc(1, sizeof *c);
   if (!c)
     return NULL;
   c->id = cmd->u.consumer.consumer;
   c->transport = sub;
+  c->producer = p;
   c->producer_transport = pub->id;
-  c->producer_id = cmd->u.consumer.producer_id;
+  c->producer_id = first;
   c->kind = p->spec.kind;
   c->ssrc = cmd->u.consumer.ssrc;
   c->pt = cmd->u.consumer.pt;
@@ -32,25 +35,60 @@ sb_consumer_t *sb_consumer_create(sb_transport_t *sub, const sb_cmd_t *cmd) {
   /* Random initial sequence number and timestamp (RFC 3550 §5.1). */
   c->last_seq = (uint16_t)sb_random_u32();
   c->last_ts = sb_random_u32();
-  if (sb_producer_attach(p, c) != 0) {
-    free(c);
-    return NULL;
+  if (nlayers > 1) {
+    c->nlayers = nlayers;
+    sb_simulcast_chooser_init(&c->chooser, NULL);
+    sb_simulcast_switch_init(&c->sw);
+    sb_simulcast_switch_set_target(&c->sw, 0); /* start small: a quick first frame */
+    sb_seq_rewriter_init(&c->rw, 90000, c->last_seq, c->last_ts);
+    sb_vp8_munger_init(&c->munger);
+  }
+  for (int i = 0; i < nlayers; i++) {
+    if (sb_producer_attach(pub->producers[first + (uint32_t)i], c) != 0) {
+      sb_consumer_destroy(c);
+      return NULL;
+    }
+    if (c->nlayers)
+      c->layers[i] = pub->producers[first + (uint32_t)i];
   }
   return c;
+}
+
+void sb_consumer_forget(sb_consumer_t *c, const sb_producer_t *p) {
+  if (c->producer == p)
+    c->producer = NULL;
+  for (int i = 0; i < c->nlayers; i++)
+    if (c->layers[i] == p)
+      c->layers[i] = NULL;
 }
 
 void sb_consumer_destroy(sb_consumer_t *c) {
   if (!c)
     return;
-  if (c->producer)
+  if (c->nlayers) {
+    for (int i = 0; i < c->nlayers; i++)
+      if (c->layers[i])
+        sb_producer_detach(c->layers[i], c);
+  } else if (c->producer) {
     sb_producer_detach(c->producer, c);
+  }
   free(c);
+}
+
+void sb_consumer_request_keyframe(sb_consumer_t *c, uint64_t now_ms) {
+  sb_producer_t *p = c->producer;
+  if (c->nlayers) {
+    int l = c->sw.current >= 0 ? c->sw.current : c->sw.target;
+    p = l >= 0 && l < c->nlayers ? c->layers[l] : NULL;
+  }
+  if (p)
+    sb_producer_request_keyframe(p, now_ms);
 }
 
 void sb_consumer_resume(sb_consumer_t *c, uint64_t now_ms) {
   c->paused = 0;
-  if (c->producer && c->kind == SB_KIND_VIDEO)
-    sb_producer_request_keyframe(c->producer, now_ms);
+  if (c->kind == SB_KIND_VIDEO)
+    sb_consumer_request_keyframe(c, now_ms);
 }
 
 /* Video starts at a keyframe, so the subscriber's decoder never sees a delta frame first. */
@@ -60,7 +98,7 @@ static int can_start(sb_consumer_t *c, const sb_rtp_packet_t *pkt, uint64_t now_
   sb_vp8_desc_t d;
   if (sb_vp8_parse(pkt->payload, pkt->payload_len, &d) >= 0 && d.is_keyframe)
     return 1;
-  sb_producer_request_keyframe(c->producer, now_ms);
+  sb_consumer_request_keyframe(c, now_ms);
   return 0;
 }
 
@@ -91,20 +129,28 @@ static int test_drop(sb_worker_t *w) {
   return 1;
 }
 
-void sb_consumer_forward(sb_consumer_t *c, const sb_rtp_packet_t *pkt, uint64_t now_ms, int retransmission) {
+void sb_consumer_forward(sb_consumer_t *c, const sb_producer_t *from, const sb_rtp_packet_t *pkt,
+                         uint64_t now_ms, int retransmission) {
   sb_transport_t *sub = c->transport;
   sb_worker_t *w = sub->worker;
+  uint16_t seq;
+  uint32_t ts;
   if (c->paused || !sb_transport_can_forward(sub) || pkt->payload_len == 0)
     return;
-  if (!c->synced) {
-    if (retransmission || !can_start(c, pkt, now_ms))
+  if (c->nlayers) {
+    if (sb_consumer_simulcast_map(c, from, pkt, retransmission, now_ms, &seq, &ts) != 0)
       return;
-    c->seq_delta = (uint16_t)(c->last_seq + 1 - pkt->seq);
-    c->ts_delta = c->last_ts + 1 - pkt->ts;
-    c->synced = 1;
+  } else {
+    if (!c->synced) {
+      if (retransmission || !can_start(c, pkt, now_ms))
+        return;
+      c->seq_delta = (uint16_t)(c->last_seq + 1 - pkt->seq);
+      c->ts_delta = c->last_ts + 1 - pkt->ts;
+      c->synced = 1;
+    }
+    seq = (uint16_t)(pkt->seq + c->seq_delta);
+    ts = pkt->ts + c->ts_delta;
   }
-  uint16_t seq = (uint16_t)(pkt->seq + c->seq_delta);
-  uint32_t ts = pkt->ts + c->ts_delta;
   int as_rtx = retransmission && c->rtx_ssrc;
   uint8_t *out = sb_worker_slot(w);
   size_t cap = SB_PKT_BUF - SB_SRTP_MAX_TRAILER;
@@ -121,6 +167,13 @@ void sb_consumer_forward(sb_consumer_t *c, const sb_rtp_packet_t *pkt, uint64_t 
     sb_rtp_write_fixed(out, pkt->marker, c->pt, seq, ts, c->ssrc, ext > 0);
   }
   memcpy(out + body, pkt->payload, pkt->payload_len);
+  if (c->nlayers) {
+    /* Picture ids continue across layer switches; the copy is rewritten, not the shared packet. */
+    sb_vp8_desc_t d;
+    if (sb_vp8_parse(out + body, pkt->payload_len, &d) >= 0 &&
+        !sb_vp8_munger_process(&c->munger, from->spec.layer, out + body, &d))
+      return;
+  }
   int len = (int)(body + pkt->payload_len);
   if (sb_srtp_protect(sub->srtp, out, &len) != 0) {
     w->stats.drop_srtp++;
@@ -143,13 +196,18 @@ void sb_consumer_on_nack(sb_consumer_t *c, uint16_t seq, uint64_t now_ms) {
   const uint8_t *data;
   sb_rtp_packet_t pkt;
   sb_producer_t *p = c->producer;
+  uint16_t in_seq = (uint16_t)(seq - c->seq_delta);
   c->transport->worker->stats.nack_received++;
-  if (!p || !p->rtx || !c->synced)
+  if (c->nlayers)
+    p = sb_consumer_simulcast_unmap(c, seq, &in_seq);
+  else if (!c->synced)
     return;
-  int len = sb_rtx_buffer_get(p->rtx, (uint16_t)(seq - c->seq_delta), now_ms, &data);
+  if (!p || !p->rtx)
+    return;
+  int len = sb_rtx_buffer_get(p->rtx, in_seq, now_ms, &data);
   if (len <= 0)
     return;
   /* The stored copy is parsed where it lies; forwarding copies it into a send slot. */
   if (sb_rtp_parse((uint8_t *)data, (size_t)len, &pkt) == 0)
-    sb_consumer_forward(c, &pkt, now_ms, 1);
+    sb_consumer_forward(c, p, &pkt, now_ms, 1);
 }

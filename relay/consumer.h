@@ -1,14 +1,20 @@
 /* A consumer is a subscriber's copy of a producer: its own SSRC, payload type, mid, sequence
- * and timestamp space. It is owned by the subscriber's transport. */
+ * and timestamp space. It is owned by the subscriber's transport. A simulcast consumer listens
+ * to every layer of a track and forwards one, switching at keyframes. */
 #ifndef SB_CONSUMER_H
 #define SB_CONSUMER_H
 
+#include "codec/simulcast.h"
+#include "codec/vp8_munger.h"
 #include "relay/producer.h"
+#include "relay/seq_rewriter.h"
+
+#define SB_CHOOSE_INTERVAL_MS 500
 
 struct sb_consumer {
   uint64_t id;
   sb_transport_t *transport; /* the subscriber, owner */
-  sb_producer_t *producer;   /* NULL once the producer is gone */
+  sb_producer_t *producer;   /* the first (or only) layer; NULL once the producer is gone */
   uint64_t producer_transport;
   uint32_t producer_id;
   sb_kind_t kind;
@@ -21,22 +27,45 @@ struct sb_consumer {
   uint8_t midlen;
   int paused;
   int synced;                /* output mapping established (video: at a keyframe) */
-  uint16_t seq_delta;        /* out = in + delta */
+  uint16_t seq_delta;        /* out = in + delta (single-layer consumers) */
   uint32_t ts_delta;
   uint16_t last_seq;
   uint32_t last_ts;
   uint64_t packets, bytes;
+
+  /* simulcast */
+  int nlayers;               /* 0 or 1: no simulcast */
+  sb_producer_t *layers[SB_SIMULCAST_MAX_LAYERS];
+  sb_simulcast_chooser_t chooser;
+  sb_simulcast_switch_t sw;
+  sb_seq_rewriter_t rw;
+  sb_vp8_munger_t munger;
+  uint64_t last_choose_ms;
 };
 
 sb_consumer_t *sb_consumer_create(sb_transport_t *sub, const sb_cmd_t *cmd);
 void sb_consumer_destroy(sb_consumer_t *c);
+/** The producer `p` is going away: forget it. */
+void sb_consumer_forget(sb_consumer_t *c, const sb_producer_t *p);
 /** Starts forwarding (after the subscriber applied the description that carries it) and asks
  * the publisher for a keyframe. */
 void sb_consumer_resume(sb_consumer_t *c, uint64_t now_ms);
-/** Rewrites and sends one packet of its producer to the subscriber; `retransmission` sends it
+/** Rewrites and sends one packet of producer `from` to the subscriber; `retransmission` sends it
  * on the RTX stream when one was negotiated (and never drops it on purpose in tests). */
-void sb_consumer_forward(sb_consumer_t *c, const sb_rtp_packet_t *pkt, uint64_t now_ms, int retransmission);
+void sb_consumer_forward(sb_consumer_t *c, const sb_producer_t *from, const sb_rtp_packet_t *pkt,
+                         uint64_t now_ms, int retransmission);
 /** The subscriber lost `seq` (its sequence space): resend it from the producer's buffer. */
 void sb_consumer_on_nack(sb_consumer_t *c, uint16_t seq, uint64_t now_ms);
+/** The subscriber asked for a keyframe: ask the layer it receives (or will receive). */
+void sb_consumer_request_keyframe(sb_consumer_t *c, uint64_t now_ms);
+
+/* consumer_simulcast.c */
+/** Re-chooses the layer from the layers' sizes and rates and the subscriber's preference. */
+void sb_consumer_choose_layer(sb_consumer_t *c, uint64_t now_ms);
+/** Decides whether a simulcast packet goes out and with which seq/timestamp: 0 or -1 (drop). */
+int sb_consumer_simulcast_map(sb_consumer_t *c, const sb_producer_t *from, const sb_rtp_packet_t *pkt,
+                              int retransmission, uint64_t now_ms, uint16_t *seq, uint32_t *ts);
+/** The layer and its input seq behind an output seq, for NACKs; NULL if unknown. */
+sb_producer_t *sb_consumer_simulcast_unmap(sb_consumer_t *c, uint16_t out_seq, uint16_t *in_seq);
 
 #endif

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec/vp8.h"
 #include "relay/consumer.h"
 
 #define SB_MAX_DROPOUT 3000
@@ -32,7 +33,7 @@ void sb_producer_destroy(sb_producer_t *p) {
   if (!p)
     return;
   for (int i = 0; i < p->nconsumers; i++)
-    p->consumers[i]->producer = NULL;
+    sb_consumer_forget(p->consumers[i], p);
   free(p->consumers);
   free(p->nack);
   sb_rtx_buffer_destroy(p->rtx);
@@ -49,7 +50,6 @@ int sb_producer_attach(sb_producer_t *p, sb_consumer_t *c) {
     p->capconsumers = cap;
   }
   p->consumers[p->nconsumers++] = c;
-  c->producer = p;
   return 0;
 }
 
@@ -59,7 +59,7 @@ void sb_producer_detach(sb_producer_t *p, sb_consumer_t *c) {
       p->consumers[i] = p->consumers[--p->nconsumers];
       break;
     }
-  c->producer = NULL;
+  sb_consumer_forget(c, p);
 }
 
 /* RFC 3550 A.1: sequence number tracking with wrap-around cycles. */
@@ -109,6 +109,13 @@ void sb_producer_on_rtp(sb_producer_t *p, sb_rtp_packet_t *pkt, uint64_t now_ms)
   update_jitter(&p->rx, pkt->ts, now_ms, p->spec.clock ? p->spec.clock : 90000);
   if (p->paused)
     return;
+  p->last_packet_ms = now_ms;
+  p->rate_bytes += pkt->len;
+  if (now_ms - p->rate_start_ms >= 1000) {
+    p->bitrate_bps = (uint32_t)(p->rate_bytes * 8000 / (now_ms - p->rate_start_ms + 1));
+    p->rate_bytes = 0;
+    p->rate_start_ms = now_ms;
+  }
   if (p->spec.kind == SB_KIND_AUDIO && p->transport->ext.audio_level) {
     const uint8_t *val;
     if (sb_rtp_find_ext(pkt, p->transport->ext.audio_level, &val) >= 1)
@@ -120,8 +127,13 @@ void sb_producer_on_rtp(sb_producer_t *p, sb_rtp_packet_t *pkt, uint64_t now_ms)
       return; /* a duplicate (both the original and its retransmission arrived) */
     sb_rtx_buffer_put(p->rtx, pkt->seq, pkt->data, pkt->len, now_ms);
   }
+  if (p->spec.kind == SB_KIND_VIDEO) {
+    sb_vp8_desc_t d;
+    if (sb_vp8_parse(pkt->payload, pkt->payload_len, &d) >= 0 && d.is_keyframe && d.width)
+      p->width = d.width, p->height = d.height;
+  }
   for (int i = 0; i < p->nconsumers; i++)
-    sb_consumer_forward(p->consumers[i], pkt, now_ms, 0);
+    sb_consumer_forward(p->consumers[i], p, pkt, now_ms, 0);
 }
 
 void sb_producer_on_rtx(sb_producer_t *p, sb_rtp_packet_t *pkt, uint64_t now_ms) {

@@ -40,6 +40,10 @@ struct sb_producer {
   int pli_pending;          /* a keyframe was asked for but rate limiting held it back */
   int paused;               /* muted by its owner: nothing is forwarded */
   sb_level_t level;         /* audio only: RFC 6464 loudness for active speaker detection */
+  uint16_t width, height;   /* video: size of the last keyframe */
+  uint64_t last_packet_ms;
+  uint64_t rate_bytes, rate_start_ms; /* bitrate measurement window */
+  uint32_t bitrate_bps;
   sb_nack_gen_t *nack;      /* video only: losses seen from the publisher */
   sb_rtx_buffer_t *rtx;     /* video only: recent packets, shared by all consumers */
 };

@@ -31,6 +31,8 @@ typedef struct {
   uint8_t pt, rtx_pt;
   uint32_t clock;
   char mid[32];
+  char rid[16];           /* simulcast layer's RTP stream id, "" without simulcast */
+  uint8_t layer;          /* simulcast layer index, 0 = lowest */
 } sb_producer_spec_t;
 
 typedef enum {
@@ -41,6 +43,7 @@ typedef enum {
   SB_CMD_CONSUMER_RESUME,
   SB_CMD_CONSUMER_REMOVE,
   SB_CMD_PRODUCER_PAUSE,
+  SB_CMD_TRANSPORT_PREFER,
   SB_CMD_SHUTDOWN,
 } sb_cmd_type_t;
 
@@ -72,9 +75,13 @@ typedef struct {
       int paused;
     } pause;
     struct {
+      uint16_t max_width, max_height; /* 0 = no limit */
+    } prefer;
+    struct {
       uint64_t consumer;
       uint64_t producer_transport;
       uint32_t producer_id;
+      uint8_t nlayers;    /* simulcast: producers producer_id .. +nlayers-1 are its layers */
       uint32_t ssrc;      /* what the subscriber sees */
       uint32_t rtx_ssrc;  /* RFC 4588 retransmission stream, 0 if not negotiated */
       uint8_t pt;

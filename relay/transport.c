@@ -11,6 +11,7 @@
 #include "relay/router.h"
 
 #define SB_RR_INTERVAL_MS 1000
+#define SB_TWCC_INTERVAL_MS 100
 
 static void dtls_send(void *arg, const uint8_t *data, size_t len) {
   sb_transport_t *t = arg;
@@ -31,6 +32,12 @@ sb_transport_t *sb_transport_create(sb_worker_t *w, const sb_cmd_t *cmd) {
   t->ext = cmd->u.create.ext;
   t->rtcp_ssrc = sb_random_u32();
   t->created_ms = t->last_consent_ms = w->now_ms;
+  if (t->ext.twcc) {
+    t->twcc = malloc(sizeof *t->twcc);
+    if (!t->twcc)
+      goto Fail;
+    sb_twcc_init(t->twcc);
+  }
   t->dtls = sb_dtls_create(w->dtls, cmd->u.create.fp_alg, cmd->u.create.fp, dtls_send, t);
   if (!t->dtls) {
     sb_warn(t->ctx, "transport: unusable fingerprint (%s)", cmd->u.create.fp_alg);
@@ -55,6 +62,7 @@ Fail:
   for (int i = 0; i < t->nproducers; i++)
     sb_producer_destroy(t->producers[i]);
   sb_dtls_destroy(t->dtls);
+  free(t->twcc);
   free(t);
   return NULL;
 }
@@ -73,6 +81,7 @@ void sb_transport_destroy(sb_transport_t *t, const char *reason) {
     sb_router_remove(t->router, t);
   sb_dtls_destroy(t->dtls);
   sb_srtp_destroy(t->srtp);
+  free(t->twcc);
   sb_info(t->ctx, "transport %llu closed: %s", (unsigned long long)t->id, reason);
   sb_worker_emit(w, SB_EV_TRANSPORT_CLOSED, t->id, reason, NULL);
   free(t);
@@ -138,30 +147,57 @@ void sb_transport_on_dtls(sb_transport_t *t, const uint8_t *data, size_t len) {
                    sb_srtp_profile_name(keys->profile));
     /* Subscribers that were resumed before the transport came up need a keyframe now. */
     for (int i = 0; i < t->nconsumers; i++)
-      if (!t->consumers[i]->paused && t->consumers[i]->producer)
-        sb_producer_request_keyframe(t->consumers[i]->producer, t->worker->now_ms);
+      if (!t->consumers[i]->paused)
+        sb_consumer_request_keyframe(t->consumers[i], t->worker->now_ms);
   }
+}
+
+static int ext_is(const sb_rtp_packet_t *pkt, uint8_t id, const char *want) {
+  const uint8_t *val;
+  int n = id ? sb_rtp_find_ext(pkt, id, &val) : -1;
+  return n > 0 && (size_t)n == strlen(want) && memcmp(val, want, (size_t)n) == 0;
+}
+
+/* Unknown SSRC: bind it through the mid and rid extensions (RFC 8843 §9.2, RFC 8852) to a
+ * producer (or a simulcast layer's RTX stream) that has none yet. */
+static sb_producer_t *bind_ssrc(sb_transport_t *t, const sb_rtp_packet_t *pkt) {
+  for (int i = 0; i < t->nproducers; i++) {
+    sb_producer_t *p = t->producers[i];
+    int mid_ok = !t->ext.mid || !sb_rtp_find_ext(pkt, t->ext.mid, &(const uint8_t *){0}) ||
+                 ext_is(pkt, t->ext.mid, p->spec.mid);
+    if (!mid_ok)
+      continue;
+    if (p->spec.rid[0]) {
+      if (p->ssrc == 0 && pkt->pt == p->spec.pt && ext_is(pkt, t->ext.rid, p->spec.rid)) {
+        p->ssrc = pkt->ssrc;
+        sb_info(t->ctx, "rtp: mid %s rid %s bound to ssrc %u", p->spec.mid, p->spec.rid, pkt->ssrc);
+        return p;
+      }
+      if (p->spec.rtx_ssrc == 0 && p->spec.rtx_pt && pkt->pt == p->spec.rtx_pt &&
+          ext_is(pkt, t->ext.rrid, p->spec.rid)) {
+        p->spec.rtx_ssrc = pkt->ssrc;
+        return NULL; /* the caller retries as RTX */
+      }
+    } else if (p->ssrc == 0 && pkt->pt == p->spec.pt && t->ext.mid && ext_is(pkt, t->ext.mid, p->spec.mid)) {
+      p->ssrc = pkt->ssrc;
+      sb_info(t->ctx, "rtp: mid %s bound to ssrc %u", p->spec.mid, pkt->ssrc);
+      return p;
+    }
+  }
+  return NULL;
 }
 
 static sb_producer_t *producer_for(sb_transport_t *t, const sb_rtp_packet_t *pkt) {
   for (int i = 0; i < t->nproducers; i++)
     if (t->producers[i]->ssrc == pkt->ssrc)
       return t->producers[i];
-  /* Unknown SSRC: bind it through the mid extension (RFC 8843 §9.2) to a producer that has
-   * none yet. */
-  const uint8_t *val;
-  int n;
-  if (!t->ext.mid || (n = sb_rtp_find_ext(pkt, t->ext.mid, &val)) <= 0)
-    return NULL;
-  for (int i = 0; i < t->nproducers; i++) {
-    sb_producer_t *p = t->producers[i];
-    if (p->ssrc == 0 && (size_t)n == strlen(p->spec.mid) && memcmp(val, p->spec.mid, (size_t)n) == 0 &&
-        pkt->pt == p->spec.pt) {
-      p->ssrc = pkt->ssrc;
-      sb_info(t->ctx, "rtp: mid %s bound to ssrc %u", p->spec.mid, pkt->ssrc);
-      return p;
-    }
-  }
+  return bind_ssrc(t, pkt);
+}
+
+static sb_producer_t *rtx_producer_for(sb_transport_t *t, uint32_t ssrc) {
+  for (int i = 0; i < t->nproducers; i++)
+    if (t->producers[i]->spec.rtx_ssrc && t->producers[i]->spec.rtx_ssrc == ssrc)
+      return t->producers[i];
   return NULL;
 }
 
@@ -181,12 +217,21 @@ void sb_transport_on_rtp(sb_transport_t *t, uint8_t *data, size_t len) {
     w->stats.drop_malformed++;
     return;
   }
-  for (int i = 0; i < t->nproducers; i++)
-    if (t->producers[i]->spec.rtx_ssrc && t->producers[i]->spec.rtx_ssrc == pkt.ssrc) {
-      sb_producer_on_rtx(t->producers[i], &pkt, w->now_ms);
-      return;
-    }
-  sb_producer_t *p = producer_for(t, &pkt);
+  if (t->twcc) {
+    const uint8_t *val;
+    if (sb_rtp_find_ext(&pkt, t->ext.twcc, &val) == 2)
+      sb_twcc_on_packet(t->twcc, sb_rd16(val), sb_now_us());
+  }
+  sb_producer_t *p = rtx_producer_for(t, pkt.ssrc);
+  if (p) {
+    sb_producer_on_rtx(p, &pkt, w->now_ms);
+    return;
+  }
+  p = producer_for(t, &pkt);
+  if (!p && (p = rtx_producer_for(t, pkt.ssrc))) {
+    sb_producer_on_rtx(p, &pkt, w->now_ms);
+    return;
+  }
   if (!p) {
     w->stats.drop_malformed++;
     if (sb_ratelimit_ok(&t->log_rl, w->now_ms, 3))
@@ -226,8 +271,8 @@ static void on_feedback(sb_transport_t *t, const sb_rtcp_item_t *it) {
   if (!keyframe)
     return;
   sb_consumer_t *c = sb_transport_consumer_by_ssrc(t, media);
-  if (c && c->producer)
-    sb_producer_request_keyframe(c->producer, t->worker->now_ms);
+  if (c)
+    sb_consumer_request_keyframe(c, t->worker->now_ms);
 }
 
 void sb_transport_on_rtcp(sb_transport_t *t, uint8_t *data, size_t len) {
@@ -297,6 +342,15 @@ const char *sb_transport_tick(sb_transport_t *t, uint64_t now_ms) {
   if (sb_transport_can_forward(t))
     for (int i = 0; i < t->nproducers; i++)
       sb_producer_send_nacks(t->producers[i], now_ms);
+  for (int i = 0; i < t->nconsumers; i++)
+    sb_consumer_choose_layer(t->consumers[i], now_ms);
+  if (t->twcc && sb_transport_can_forward(t) && now_ms - t->last_twcc_ms >= SB_TWCC_INTERVAL_MS) {
+    uint8_t buf[2600 + SB_SRTP_MAX_TRAILER];
+    t->last_twcc_ms = now_ms;
+    int len = sb_twcc_build(t->twcc, buf, 2600, t->rtcp_ssrc, t->nproducers ? t->producers[0]->ssrc : 0);
+    if (len > 0)
+      sb_transport_send_rtcp(t, buf, (size_t)len);
+  }
   if (t->state == SB_TRANSPORT_CONNECTED && now_ms - t->last_rr_ms >= SB_RR_INTERVAL_MS) {
     t->last_rr_ms = now_ms;
     send_receiver_reports(t, now_ms);

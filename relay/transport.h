@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "relay/dtls.h"
 #include "relay/srtp.h"
+#include "relay/twcc.h"
 #include "relay/worker.h"
 
 typedef struct sb_producer sb_producer_t;
@@ -49,7 +50,9 @@ struct sb_transport {
   sb_consumer_t **consumers;
   int nconsumers, capconsumers;
 
-  uint64_t created_ms, last_consent_ms, last_rr_ms;
+  uint16_t max_width, max_height; /* the subscriber's size preference for simulcast */
+  sb_twcc_t *twcc;              /* transport-cc feedback to the publisher, if negotiated */
+  uint64_t created_ms, last_consent_ms, last_rr_ms, last_twcc_ms;
   sb_ratelimit_t log_rl;
 
   sb_transport_t *next_in_worker, *next_in_router, *next_by_ufrag, *next_by_addr;

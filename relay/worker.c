@@ -343,6 +343,14 @@ static void on_command(sb_msg_t *msg, void *arg) {
         sb_producer_request_keyframe(p, w->now_ms);
     }
     break;
+  case SB_CMD_TRANSPORT_PREFER:
+    if ((t = sb_worker_find_transport(w, cmd->transport))) {
+      t->max_width = cmd->u.prefer.max_width;
+      t->max_height = cmd->u.prefer.max_height;
+      for (int i = 0; i < t->nconsumers; i++)
+        t->consumers[i]->last_choose_ms = 0; /* choose again at the next tick */
+    }
+    break;
   case SB_CMD_SHUTDOWN:
     w->stopping = 1;
     while (w->transports)

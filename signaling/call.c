@@ -129,6 +129,7 @@ static void subscribe(sb_participant_t *sub, sb_participant_t *pub) {
     cmd->u.consumer.consumer = s->consumer;
     cmd->u.consumer.producer_transport = pub->transport;
     cmd->u.consumer.producer_id = s->producer_id;
+    cmd->u.consumer.nlayers = pub->pubs[i].nlayers;
     cmd->u.consumer.ssrc = s->ssrc;
     cmd->u.consumer.pt = s->kind == SB_KIND_AUDIO ? sub->opus_pt : sub->vp8_pt;
     cmd->u.consumer.rtx_ssrc = s->rtx_ssrc;
@@ -386,11 +387,13 @@ int sb_call_m_mute(sb_session_t *s, json_t *params, json_t **result, sb_rpc_erro
   for (int i = 0; i < p->npubs; i++) {
     if (p->pubs[i].kind != k)
       continue;
-    sb_cmd_t *cmd = sb_cmd_new(SB_CMD_PRODUCER_PAUSE, p->transport);
-    if (cmd) {
-      cmd->u.pause.producer_id = p->pubs[i].producer_id;
-      cmd->u.pause.paused = json_is_true(muted);
-      sb_relay_send(s->app->relay, p->worker, cmd);
+    for (int l = 0; l < (p->pubs[i].nlayers ? p->pubs[i].nlayers : 1); l++) {
+      sb_cmd_t *cmd = sb_cmd_new(SB_CMD_PRODUCER_PAUSE, p->transport);
+      if (cmd) {
+        cmd->u.pause.producer_id = p->pubs[i].producer_id + (uint32_t)l;
+        cmd->u.pause.paused = json_is_true(muted);
+        sb_relay_send(s->app->relay, p->worker, cmd);
+      }
     }
     found = 1;
   }
@@ -401,6 +404,24 @@ int sb_call_m_mute(sb_session_t *s, json_t *params, json_t **result, sb_rpc_erro
       sb_session_event(q->session, "call.track_muted",
                        json_pack("{s:s, s:s, s:s, s:s, s:b}", "room", p->room->id, "user", p->user, "tenant",
                                  p->tenant, "kind", kind, "muted", json_is_true(muted)));
+  *result = json_object();
+  return 0;
+}
+
+int sb_call_m_prefer(sb_session_t *s, json_t *params, json_t **result, sb_rpc_error_t *err) {
+  sb_participant_t *p = s->participant;
+  json_t *w = json_object_get(params, "max_width"), *h = json_object_get(params, "max_height");
+  if (!p)
+    return sb_rpc_fail(err, "not_found", "not in a call");
+  if (!json_is_integer(w) || !json_is_integer(h) || json_integer_value(w) < 0 ||
+      json_integer_value(w) > 16384 || json_integer_value(h) < 0 || json_integer_value(h) > 16384)
+    return sb_rpc_fail(err, "bad_request", "params: {max_width: 0-16384, max_height: 0-16384} (0: any)");
+  sb_cmd_t *cmd = sb_cmd_new(SB_CMD_TRANSPORT_PREFER, p->transport);
+  if (!cmd)
+    return sb_rpc_fail(err, "internal", "out of memory");
+  cmd->u.prefer.max_width = (uint16_t)json_integer_value(w);
+  cmd->u.prefer.max_height = (uint16_t)json_integer_value(h);
+  sb_relay_send(s->app->relay, p->worker, cmd);
   *result = json_object();
   return 0;
 }

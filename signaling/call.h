@@ -30,8 +30,11 @@ typedef struct {
 typedef struct {
   char mid[32];
   sb_kind_t kind;
-  uint32_t producer_id;
+  uint32_t producer_id;   /* the first layer's */
+  uint8_t nlayers;        /* simulcast layers, 0 without simulcast */
 } sb_pub_t;
+
+#define SB_SIMULCAST_LAYERS 3
 
 struct sb_participant {
   sb_session_t *session;
@@ -71,6 +74,7 @@ int sb_call_m_join(sb_session_t *s, json_t *params, json_t **result, sb_rpc_erro
 int sb_call_m_answer(sb_session_t *s, json_t *params, json_t **result, sb_rpc_error_t *err);
 int sb_call_m_candidate(sb_session_t *s, json_t *params, json_t **result, sb_rpc_error_t *err);
 int sb_call_m_mute(sb_session_t *s, json_t *params, json_t **result, sb_rpc_error_t *err);
+int sb_call_m_prefer(sb_session_t *s, json_t *params, json_t **result, sb_rpc_error_t *err);
 int sb_call_m_leave(sb_session_t *s, json_t *params, json_t **result, sb_rpc_error_t *err);
 
 /** Methods outside calls (rooms, contacts, blocks, ...), answered by the model when present. */

@@ -9,7 +9,8 @@
 #define SB_SDP_TEXT_MAX (256 * 1024)
 
 /* Header extensions the relay uses; anything else offered is left out of the answer. */
-static const char *const accepted_exts[] = {SB_EXT_MID, SB_EXT_AUDIO_LEVEL, SB_EXT_SEND_TIME};
+static const char *const accepted_exts[] = {SB_EXT_MID,       SB_EXT_AUDIO_LEVEL, SB_EXT_SEND_TIME,
+                                            SB_EXT_TWCC,      SB_EXT_RID,         SB_EXT_RRID};
 
 static void add_candidate(sb_app_t *app, sb_participant_t *p, sb_sdp_media_t *m) {
   sb_sdp_candidate_t *c = &m->cands[0];
@@ -55,17 +56,18 @@ static void copy_fb(const sb_sdp_codec_t *in, sb_sdp_codec_t *out, const char *c
 
 /* Chooses the codec for one of the client's m-lines; returns 0 or -1 (m-line rejected). */
 static int answer_codec(sb_participant_t *p, const sb_sdp_media_t *in, sb_sdp_media_t *out) {
-  static const char *const video_fb[] = {"nack", "nack pli", "ccm fir"};
+  static const char *const video_fb[] = {"nack", "nack pli", "ccm fir", "transport-cc"};
+  static const char *const audio_fb[] = {"transport-cc"};
   const sb_sdp_codec_t *c;
   if (in->kind == SB_MEDIA_AUDIO && (c = sb_sdp_find_codec(in, "opus", 48000))) {
     out->codecs[0] = *c;
-    out->codecs[0].nfb = 0;
+    copy_fb(c, &out->codecs[0], audio_fb, 1);
     if (p->opus_pt && p->opus_pt != c->pt)
       return -1; /* one payload type per codec on a bundled transport */
     p->opus_pt = c->pt;
   } else if (in->kind == SB_MEDIA_VIDEO && (c = sb_sdp_find_codec(in, "VP8", 90000))) {
     out->codecs[0] = *c;
-    copy_fb(c, &out->codecs[0], video_fb, 3);
+    copy_fb(c, &out->codecs[0], video_fb, 4);
     if (p->vp8_pt && p->vp8_pt != c->pt)
       return -1;
     p->vp8_pt = c->pt;
@@ -100,6 +102,12 @@ static void set_ext_ids(sb_participant_t *p, const sb_sdp_media_t *m) {
     p->ext.audio_level = id;
   if ((id = sb_sdp_find_ext(m, SB_EXT_SEND_TIME)))
     p->ext.send_time = id;
+  if ((id = sb_sdp_find_ext(m, SB_EXT_TWCC)))
+    p->ext.twcc = id;
+  if ((id = sb_sdp_find_ext(m, SB_EXT_RID)))
+    p->ext.rid = id;
+  if ((id = sb_sdp_find_ext(m, SB_EXT_RRID)))
+    p->ext.rrid = id;
 }
 
 static int answer_media(sb_app_t *app, sb_participant_t *p, const sb_sdp_media_t *in,
@@ -122,26 +130,48 @@ static int answer_media(sb_app_t *app, sb_participant_t *p, const sb_sdp_media_t
   add_candidate(app, p, out);
   int publishes = in->dir == SB_DIR_SENDONLY || in->dir == SB_DIR_SENDRECV;
   out->dir = publishes ? SB_DIR_RECVONLY : SB_DIR_INACTIVE;
-  if (publishes) {
-    int n = create->u.create.nproducers;
-    if (n >= SB_MAX_PRODUCERS)
-      return -1;
+  if (!publishes)
+    return 0;
+  /* Simulcast (RFC 8853): one producer per send rid, in a=simulcast order, lowest layer first. */
+  int nlayers = 0;
+  const char *rids[SB_SIMULCAST_LAYERS];
+  if (in->kind == SB_MEDIA_VIDEO && in->simulcast)
+    for (int i = 0; i < in->nrids && nlayers < SB_SIMULCAST_LAYERS; i++)
+      if (in->rids[i].dir == SB_DIR_SENDONLY) {
+        rids[nlayers++] = in->rids[i].id;
+        out->rids[out->nrids] = in->rids[i];
+        out->rids[out->nrids++].dir = SB_DIR_RECVONLY;
+      }
+  out->simulcast = nlayers > 1;
+  if (nlayers < 2)
+    nlayers = 1;
+  if (create->u.create.nproducers + nlayers > SB_MAX_PRODUCERS || p->npubs >= SB_MAX_PRODUCERS)
+    return -1;
+  sb_pub_t *pub = &p->pubs[p->npubs++];
+  snprintf(pub->mid, sizeof pub->mid, "%s", in->mid);
+  pub->kind = in->kind == SB_MEDIA_AUDIO ? SB_KIND_AUDIO : SB_KIND_VIDEO;
+  pub->producer_id = (uint32_t)create->u.create.nproducers;
+  pub->nlayers = out->simulcast ? (uint8_t)nlayers : 0;
+  for (int l = 0; l < nlayers; l++) {
+    int n = create->u.create.nproducers++;
     sb_producer_spec_t *ps = &create->u.create.producers[n];
     ps->id = (uint32_t)n;
-    ps->kind = in->kind == SB_MEDIA_AUDIO ? SB_KIND_AUDIO : SB_KIND_VIDEO;
+    ps->kind = pub->kind;
+    ps->pt = out->codecs[0].pt;
+    ps->clock = out->codecs[0].clock;
+    snprintf(ps->mid, sizeof ps->mid, "%s", in->mid);
+    if (out->simulcast) {
+      /* SSRCs are learned from the rid extension (browsers send no a=ssrc with rids). */
+      snprintf(ps->rid, sizeof ps->rid, "%s", rids[l]);
+      ps->layer = (uint8_t)l;
+      ps->rtx_pt = out->ncodecs > 1 ? out->codecs[1].pt : 0;
+      continue;
+    }
     ps->ssrc = primary_ssrc(in);
     if (out->ncodecs > 1 && in->fid[0] == ps->ssrc) {
       ps->rtx_ssrc = in->fid[1];
       ps->rtx_pt = out->codecs[1].pt;
     }
-    ps->pt = out->codecs[0].pt;
-    ps->clock = out->codecs[0].clock;
-    snprintf(ps->mid, sizeof ps->mid, "%s", in->mid);
-    create->u.create.nproducers++;
-    sb_pub_t *pub = &p->pubs[p->npubs++];
-    snprintf(pub->mid, sizeof pub->mid, "%s", in->mid);
-    pub->kind = ps->kind;
-    pub->producer_id = ps->id;
   }
   return 0;
 }

@@ -1,0 +1,52 @@
+/* The simulcast half of a consumer: layer choice, keyframe-aligned switching, and continuous
+ * sequence numbers, timestamps and VP8 picture ids across switches (codec/simulcast.c,
+ * relay/seq_rewriter.c, codec/vp8_munger.c do the work; this file wires them). */
+#include <stdint.h>
+
+#include "codec/vp8.h"
+#include "common/util.h"
+#include "relay/consumer.h"
+
+void sb_consumer_choose_layer(sb_consumer_t *c, uint64_t now_ms) {
+  sb_simulcast_layer_t layers[SB_SIMULCAST_MAX_LAYERS];
+  if (c->nlayers < 2 || now_ms - c->last_choose_ms < SB_CHOOSE_INTERVAL_MS)
+    return;
+  c->last_choose_ms = now_ms;
+  for (int i = 0; i < c->nlayers; i++) {
+    const sb_producer_t *p = c->layers[i];
+    layers[i].active = p && p->last_packet_ms && now_ms - p->last_packet_ms < 1000;
+    layers[i].bitrate_bps = p ? p->bitrate_bps : 0;
+    layers[i].width = p ? p->width : 0;
+    layers[i].height = p ? p->height : 0;
+  }
+  /* No subscriber-side estimate yet: the size preference alone picks the layer. */
+  int target = sb_simulcast_choose(&c->chooser, layers, c->nlayers, UINT64_MAX / 2,
+                                   c->transport->max_width, c->transport->max_height, now_ms);
+  if (target != c->sw.target)
+    sb_simulcast_switch_set_target(&c->sw, target);
+}
+
+int sb_consumer_simulcast_map(sb_consumer_t *c, const sb_producer_t *from, const sb_rtp_packet_t *pkt,
+                              int retransmission, uint64_t now_ms, uint16_t *seq, uint32_t *ts) {
+  if (!retransmission) {
+    sb_vp8_desc_t d;
+    int key = sb_vp8_parse(pkt->payload, pkt->payload_len, &d) >= 0 && d.is_keyframe;
+    int r = sb_simulcast_switch_packet(&c->sw, from->spec.layer, key, now_ms);
+    if ((r & SB_SWITCH_REQUEST_KEYFRAME) && c->sw.target >= 0 && c->sw.target < c->nlayers &&
+        c->layers[c->sw.target])
+      sb_producer_request_keyframe(c->layers[c->sw.target], now_ms);
+    if (!(r & SB_SWITCH_FORWARD))
+      return -1;
+  }
+  return sb_seq_rewriter_rewrite(&c->rw, from->ssrc, pkt->seq, pkt->ts, now_ms * 1000, seq, ts) < 0 ? -1 : 0;
+}
+
+sb_producer_t *sb_consumer_simulcast_unmap(sb_consumer_t *c, uint16_t out_seq, uint16_t *in_seq) {
+  uint32_t ssrc;
+  if (sb_seq_rewriter_unmap(&c->rw, out_seq, &ssrc, in_seq, NULL) != 0)
+    return NULL;
+  for (int i = 0; i < c->nlayers; i++)
+    if (c->layers[i] && c->layers[i]->ssrc == ssrc)
+      return c->layers[i];
+  return NULL;
+}
