@@ -9,6 +9,7 @@
 #include "common/util.h"
 #include "signaling/admission.h"
 #include "signaling/api_client.h"
+#include "signaling/model.h"
 
 static int valid_room_id(const char *s) {
   size_t n = s ? strlen(s) : 0;
@@ -490,7 +491,9 @@ void sb_call_on_relay_event(sb_event_t *ev, void *arg) {
       sb_session_event(q->session, "call.active_speaker", participant_json(p));
   } else if (p && ev->hdr.type == SB_EV_TRANSPORT_CLOSED) {
     /* The worker closed it on its own (timeout, DTLS failure): end the call for the client. */
-    sb_call_end(p, ev->reason[0] ? ev->reason : "closed");
+    const char *why = ev->reason[0] ? ev->reason : "closed";
+    sb_model_audit_revocation(app->model, p->tenant, p->user, p->room->id, why);
+    sb_call_end(p, why);
   }
   free(ev);
 }
