@@ -148,7 +148,8 @@ typedef struct {
   uint64_t nack_sent;           /* sequence numbers asked of publishers */
   uint64_t nack_received;       /* sequence numbers asked by subscribers */
   uint64_t rtp_retransmitted;   /* answered from a retransmission buffer */
-  uint64_t rtx_recovered;       /* RTX packets from publishers turned back into media */
+  uint64_t rtx_recovered;       /* RTX packets from publishers turned back into media (browsers
+                                   also send RTX on their own as bandwidth probes) */
   uint64_t test_dropped;        /* dropped on purpose by --test-drop-percent */
   uint64_t transports;
 } sb_worker_stats_t;
