@@ -66,7 +66,7 @@ void sb_bench_config_usage(const char *prog) {
          "  --video-kbps N --audio-kbps N   bitrates (default 500, 32)\n"
          "  --resolution WxH --fps N        VP8 picture (default 640x360, 30)\n"
          "  --clip-seconds N        length of the pre-encoded loop (default 5)\n"
-         "  --decode-sample N       receivers that decode their VP8 with libvpx (default 4)\n"
+         "  --decode-sample N       N receivers decode one incoming VP8 stream each (default 4)\n"
          "  --srtp both|aes-cm|gcm  DTLS-SRTP profiles offered (default both, GCM first;\n"
          "                          Chromium offers only aes-cm)\n"
          "Ramp mode (second figure of merit: the largest load within the targets):\n"

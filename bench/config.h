@@ -39,7 +39,7 @@ typedef struct {
   int audio_kbps;
   int width, height, fps;
   int clip_seconds;         /* length of the pre-encoded loop (it starts with a keyframe) */
-  int decode_sample;        /* receivers that decode the VP8 they get */
+  int decode_sample;        /* receivers that decode (one VP8 stream each) */
   char srtp[64];            /* use_srtp profiles offered, OpenSSL names, preferred first */
 
   /* machinery */

@@ -94,6 +94,7 @@ typedef struct sb_bench_peer {
   char *token;
   int publish_audio, publish_video, receive_only;
   int decode;               /* in the decoding sample */
+  int decoding;             /* has its decoder (on the first video stream it receives) */
   int expect_streams;       /* streams it should receive */
   uint64_t start_at_us;     /* planned start (ramp) */
 

@@ -219,9 +219,11 @@ void sb_bench_peer_add_streams(sb_bench_peer_t *p, const sb_bench_offered_t *st,
     memset(rx, 0, sizeof *rx);
     rx->o = st[i];
     sb_rxstats_init(&rx->st, st[i].clock ? st[i].clock : (st[i].kind == SB_MEDIA_AUDIO ? 48000 : 90000));
-    if (p->decode && st[i].kind == SB_MEDIA_VIDEO) {
+    if (p->decode && !p->decoding && st[i].kind == SB_MEDIA_VIDEO) {
+      /* one decoded stream per sampled receiver keeps the bench's cost bounded */
       rx->dec = sb_vp8_decoder_create();
       rx->dec_need_key = 1;
+      p->decoding = rx->dec != NULL;
     }
     p->rx_ssrcs[p->nrx++] = st[i].ssrc;
   }

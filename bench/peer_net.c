@@ -211,7 +211,8 @@ static uint64_t ts_ns(const struct timespec *t) {
 }
 
 /* The kernel stamps arrivals with CLOCK_REALTIME; senders stamp CLOCK_MONOTONIC. */
-static uint64_t kernel_rx_ns(struct msghdr *m, int64_t rt_minus_mono, uint64_t fallback) {
+static uint64_t kernel_rx_ns(sb_bench_worker_t *w, struct msghdr *m, int64_t rt_minus_mono,
+                             uint64_t fallback) {
   struct cmsghdr *c;
   for (c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c))
     if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
@@ -219,6 +220,7 @@ static uint64_t kernel_rx_ns(struct msghdr *m, int64_t rt_minus_mono, uint64_t f
       memcpy(&t, CMSG_DATA(c), sizeof t);
       return (uint64_t)((int64_t)ts_ns(&t) - rt_minus_mono);
     }
+  w->rx_ts_fallback++;
   return fallback;
 }
 
@@ -231,17 +233,9 @@ static void on_readable(uv_poll_t *h, int status, int events) {
   if (status < 0)
     return;
   for (;;) {
-    for (i = 0; i < SB_BATCH; i++) {
-      w->in_iov[i].iov_base = w->in_buf[i];
-      w->in_iov[i].iov_len = SB_PKT_BUF;
-      memset(&w->in_msgs[i].msg_hdr, 0, sizeof w->in_msgs[i].msg_hdr);
-      w->in_msgs[i].msg_hdr.msg_iov = &w->in_iov[i];
-      w->in_msgs[i].msg_hdr.msg_iovlen = 1;
-      if (kernel) {
-        w->in_msgs[i].msg_hdr.msg_control = w->in_ctl[i];
-        w->in_msgs[i].msg_hdr.msg_controllen = sizeof w->in_ctl[i];
-      }
-    }
+    /* recvmmsg shrinks msg_controllen to what it wrote; the rest was set up once per worker */
+    for (i = 0; kernel && i < SB_BATCH; i++)
+      w->in_msgs[i].msg_hdr.msg_controllen = sizeof w->in_ctl[i];
     n = recvmmsg(p->fd, w->in_msgs, SB_BATCH, MSG_DONTWAIT, NULL);
     if (n <= 0)
       return;
@@ -250,7 +244,7 @@ static void on_readable(uv_poll_t *h, int status, int events) {
     uint64_t now_ns = ts_ns(&mono), now_us = now_ns / 1000;
     int64_t off = (int64_t)ts_ns(&rt) - (int64_t)now_ns;
     for (i = 0; i < n && p->poll_active; i++) {
-      uint64_t rx_ns = kernel ? kernel_rx_ns(&w->in_msgs[i].msg_hdr, off, now_ns) : now_ns;
+      uint64_t rx_ns = kernel ? kernel_rx_ns(w, &w->in_msgs[i].msg_hdr, off, now_ns) : now_ns;
       dispatch(p, w->in_buf[i], w->in_msgs[i].msg_len, rx_ns, now_us);
     }
     if (n < SB_BATCH || !p->poll_active)

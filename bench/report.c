@@ -370,18 +370,27 @@ static void server_json(const sb_bench_results_t *r, json_t *doc) {
 
 static json_t *bench_cpu_json(const sb_bench_results_t *r) {
   double secs = r->sec_to - r->sec_from;
-  json_t *threads = json_array();
-  uint64_t late = 0;
+  json_t *threads = json_array(), *o;
+  uint64_t late = 0, fallback = 0;
+  static sb_hist_t delay;
+  sb_hist_reset(&delay);
   for (int k = 0; k < r->nworkers; k++) {
     json_array_append_new(threads, json_real(r3(r->workers[k].cpu_s)));
     late += r->workers[k].late_ticks;
+    fallback += r->workers[k].rx_ts_fallback;
+    sb_hist_merge(&delay, &r->workers[k].tick_delay);
   }
-  return json_pack("{s:f,s:f,s:f,s:f,s:f,s:i,s:o,s:I}", "user_s", r3(r->bench_user_s), "sys_s",
+  o = json_pack("{s:f,s:f,s:f,s:f,s:f,s:i,s:o,s:I}", "user_s", r3(r->bench_user_s), "sys_s",
                    r3(r->bench_sys_s), "cpu_pct_of_one_core_whole_run",
                    r3(100 * (r->bench_user_s + r->bench_sys_s) / (r->wall_s > 0 ? r->wall_s : 1)),
                    "window_cpu_s", r3(r->bench_window_cpu_s), "window_cpu_pct_of_one_core",
                    r3(secs > 0 ? 100 * r->bench_window_cpu_s / secs : 0), "threads", r->nworkers,
                    "thread_cpu_s", threads, "late_ticks", (json_int_t)late);
+  /* how late the bench's own 1 ms timer fired: scheduling noise of the machine that the latency
+   * figures share (a busy machine delays the relay's threads just as much) */
+  json_object_set_new(o, "tick_delay_us", hist_json(&delay, 1e3));
+  json_object_set_new(o, "rx_without_kernel_timestamp", json_integer((json_int_t)fallback));
+  return o;
 }
 
 json_t *sb_bench_report_json(const sb_bench_results_t *r) {
@@ -424,8 +433,10 @@ json_t *sb_bench_report_json(const sb_bench_results_t *r) {
                                              r3(s->loss_pct), "in_pps", r3(s->in_pps),
                                              "server_us_per_pkt", r3(s->server_us_per_pkt), "ok", s->ok));
     }
-    json_object_set_new(doc, "ramp", json_pack("{s:o,s:i}", "steps", steps, "best_participants",
-                                               r->ramp_best));
+    const sb_bench_step_t *last = &r->steps[r->nsteps - 1];
+    json_object_set_new(doc, "ramp", json_pack("{s:o,s:i,s:s}", "steps", steps, "best_participants",
+                                               r->ramp_best, "stopped_by",
+                                               last->ok ? "ramp_max" : "target_missed"));
   }
   json_object_set_new(doc, "targets",
                       json_pack("{s:f,s:f,s:f,s:f,s:f}", "cpu_us_per_forwarded_packet", TARGET_US_PER_PKT,
@@ -484,6 +495,9 @@ void sb_bench_report_print(const sb_bench_results_t *r, const json_t *d) {
            prof ? prof : "?");
     free(prof);
   }
+  printf("  machine noise    the bench's 1 ms timer ran late by p50 %.0f, p99 %.0f, max %.0f us\n",
+         num(d, "bench_cpu.tick_delay_us.p50"), num(d, "bench_cpu.tick_delay_us.p99"),
+         num(d, "bench_cpu.tick_delay_us.max"));
   if (r->nsteps)
     printf("  ramp             largest load within p99 < %.1f ms and loss < %.2f%%: %d participants\n",
            r->cfg->target_p99_ms, r->cfg->target_loss_pct, r->ramp_best);

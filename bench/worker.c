@@ -27,6 +27,14 @@ int sb_bench_worker_init(sb_bench_worker_t *w, int id, sb_bench_run_t *run, int 
   w->secs = calloc((size_t)secs_cap, sizeof *w->secs);
   if (!w->scratch || !w->sdpbuf || !w->out_buf || !w->in_buf || !w->in_ctl || !w->secs)
     return -1;
+  for (int i = 0; i < SB_BATCH; i++) {
+    w->in_iov[i].iov_base = w->in_buf[i];
+    w->in_iov[i].iov_len = SB_PKT_BUF;
+    w->in_msgs[i].msg_hdr.msg_iov = &w->in_iov[i];
+    w->in_msgs[i].msg_hdr.msg_iovlen = 1;
+    w->in_msgs[i].msg_hdr.msg_control = w->in_ctl[i];
+    w->in_msgs[i].msg_hdr.msg_controllen = sizeof w->in_ctl[i];
+  }
   if (uv_loop_init(&w->loop) < 0)
     return -1;
   uv_timer_init(&w->loop, &w->tick);
@@ -136,6 +144,9 @@ static void tick_cb(uv_timer_t *t) {
   int stopping = atomic_load(&run->stopping), sending = atomic_load(&run->sending);
   int active = atomic_load_explicit(&run->active, memory_order_acquire), all_done = 1;
   w->ticks++;
+  if (w->last_tick_us && now > w->last_tick_us + 1000)
+    sb_hist_add(&w->tick_delay, (now - w->last_tick_us - 1000) * 1000);
+  w->last_tick_us = now;
   while (w->cur_sec < (int)((now - run->t0_us) / 1000000u))
     publish_second(w);
   for (int i = 0; i < w->npeers; i++) {

@@ -103,6 +103,9 @@ typedef struct sb_bench_worker {
 
   double cpu_s;             /* thread CPU time at the end */
   uint64_t ticks, late_ticks;
+  uint64_t last_tick_us;
+  sb_hist_t tick_delay;     /* how late the 1 ms tick ran: this machine's scheduling noise */
+  uint64_t rx_ts_fallback;  /* packets without a kernel timestamp (user time taken instead) */
 } sb_bench_worker_t;
 
 /** Prepares a worker (loop, buffers, lws context); peers are assigned by the caller. 0 or -1. */
