@@ -296,12 +296,16 @@ static void decode(sb_bench_peer_t *p, sb_rx_stream_t *rx, const sb_rtp_packet_t
     rx->undecodable++;
     return;
   }
-  if (d.start && d.partition == 0)
+  if (d.start && d.partition == 0) {
     decode_frame_start(p, rx, &d, gap, now_us);
-  else if (!rx->dec_in_frame)
+  } else if (!rx->dec_in_frame) {
+    /* the middle of a frame whose first packet never came: that frame is lost, and the
+     * pictures after it may refer to it */
+    rx->dec_need_key = 1;
     return;
-  else if (gap)
+  } else if (gap) {
     rx->dec_broken = 1;
+  }
   if (rx->dec_skip) {
     if (pk->marker) {
       rx->frames_skipped++;

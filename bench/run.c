@@ -269,20 +269,18 @@ static int count(sb_bench_worker_t *ws, int nw, int which) {
   return n;
 }
 
+/* The last complete second: rates, loss and latency, on one rewritten line. */
 static void progress_line(ctl_t *c, uint64_t now) {
-  uint64_t in = 0, out = 0, exp = 0, rec = 0;
-  double t = (double)(now - c->run->t0_us) / 1e6;
   static const char *phase[] = {"joining", "settling", "measuring", "done"};
-  for (int k = 0; k < c->nw; k++) {
-    in += atomic_load(&c->ws[k].pkts_in);
-    out += atomic_load(&c->ws[k].pkts_out);
-    exp += atomic_load(&c->ws[k].expected);
-    rec += atomic_load(&c->ws[k].received);
-  }
-  printf("\r[%6.1fs] %-9s media %d/%d failed %d | out %.0f pps in %.0f pps | loss %.3f%%   ", t,
-         phase[c->phase], count(c->ws, c->nw, 0), atomic_load(&c->run->active),
-         count(c->ws, c->nw, 1), t > 0 ? (double)out / t : 0, t > 0 ? (double)in / t : 0,
-         loss_pct(exp, rec));
+  static window_t w;
+  int sec = (int)((now - c->run->t0_us) / 1000000u);
+  window_sum(c->ws, c->nw, sec - 1, sec, &w);
+  printf("\r[%6.1fs] %-9s media %d/%d failed %d | out %5llu pps in %6llu pps | loss %.3f%% | "
+         "p50 %.0f p99 %.0f us   ",
+         (double)(now - c->run->t0_us) / 1e6, phase[c->phase], count(c->ws, c->nw, 0),
+         atomic_load(&c->run->active), count(c->ws, c->nw, 1), (unsigned long long)w.pkts_out,
+         (unsigned long long)w.pkts_in, loss_pct(w.expected, w.received),
+         (double)sb_hist_quantile(&w.lat, 0.5) / 1e3, (double)sb_hist_quantile(&w.lat, 0.99) / 1e3);
   fflush(stdout);
 }
 

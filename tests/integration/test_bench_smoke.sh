@@ -2,7 +2,9 @@
 # Smoke test of switchboard-bench against a real server: two 1:1 calls and one room of four for
 # three seconds, inside a network namespace of our own (only lo), then checks of the JSON report:
 # everybody reached media, packets on every stream, percentiles in order, frames decoded and none
-# corrupt, join time present. Performance figures are printed, never asserted.
+# corrupt, join time present. A second short run has the server drop 5% of what it forwards
+# (--test-drop-percent): the bench must report that loss and still no corrupt frame.
+# Performance figures are printed, never asserted.
 set -euo pipefail
 
 SRC=${SB_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -90,4 +92,19 @@ print(f"bench smoke: {parts['reached_media']} participants, {len(streams)} strea
 for f in fails:
     print("FAIL:", f)
 sys.exit(1 if fails else 0)
+PY
+
+# Known loss: the bench's loss figures and its decoding check under 5% drops by the relay.
+sb_netns_exec "$BUILD/switchboard-bench" --spawn-server "$BUILD/switchboard" \
+  --server-arg=--test-drop-percent=5 --calls 2 --duration 3 --json "$work/loss.json" --no-progress \
+  --quiet
+python3 - "$work/loss.json" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+loss, dec = doc["totals"]["loss_pct"], doc["decode"]
+print(f"bench loss run: loss {loss}% (server drops 5%), decode {dec}")
+ok = 2.0 <= loss <= 9.0 and dec["frames_corrupt"] == 0 and dec["frames_decoded"] > 0
+if not ok:
+    print("FAIL: loss not seen as ~5%, or frames decoded corrupt")
+sys.exit(0 if ok else 1)
 PY
