@@ -76,10 +76,14 @@ static void renegotiate(sb_participant_t *p) {
   }
   p->revision++;
   p->offer_pending = 1;
+  p->offered_mlines = p->nown + p->nslots;
   p->dirty = 0;
-  for (int i = 0; i < p->nslots; i++)
+  for (int i = 0; i < p->nslots; i++) {
     if (p->slots[i].state == SB_SLOT_REMOVED && p->slots[i].removed_rev == 0)
       p->slots[i].removed_rev = p->revision;
+    if (p->slots[i].state == SB_SLOT_ACTIVE && p->slots[i].offered_rev == 0)
+      p->slots[i].offered_rev = p->revision;
+  }
   sb_session_event(p->session, "call.offer", json_pack("{s:i, s:s}", "revision", p->revision, "sdp", sdp));
   free(sdp);
 }
@@ -344,7 +348,8 @@ int sb_call_m_answer(sb_session_t *s, json_t *params, json_t **result, sb_rpc_er
   p->offer_pending = 0;
   for (int i = 0; i < p->nslots; i++) {
     sb_slot_t *sl = &p->slots[i];
-    if (sl->state == SB_SLOT_ACTIVE && !sl->resumed) {
+    /* Only what the answered offer carried: tracks added since wait for the next offer. */
+    if (sl->state == SB_SLOT_ACTIVE && !sl->resumed && sl->offered_rev && sl->offered_rev <= p->revision) {
       sb_cmd_t *cmd = sb_cmd_new(SB_CMD_CONSUMER_RESUME, p->transport);
       if (cmd) {
         cmd->u.consumer.consumer = sl->consumer;

@@ -16,7 +16,7 @@ typedef struct {
   sb_slot_state_t state;
   int removed_rev;        /* the revision whose offer first showed it inactive */
   int resumed;
-  int added_rev;
+  int offered_rev;        /* the revision whose offer first carried this assignment, 0 = none yet */
   uint64_t consumer;
   uint64_t pub_transport;
   uint32_t producer_id;
@@ -57,6 +57,7 @@ struct sb_participant {
   int nslots, capslots;
   int revision;           /* of the last offer or answer */
   int offer_pending;
+  int offered_mlines;     /* m-lines in the outstanding offer */
   int dirty;              /* another offer is needed once the pending one is answered */
   uint64_t join_ms;
   sb_participant_t *next;

@@ -294,11 +294,13 @@ char *sb_negotiate_offer(sb_app_t *app, sb_participant_t *p) {
 }
 
 int sb_negotiate_check_answer(const sb_participant_t *p, const sb_sdp_t *answer, char *err, size_t errlen) {
-  if (answer->nmedia != p->nown + p->nslots) {
-    snprintf(err, errlen, "answer has %d m-lines, the offer had %d", answer->nmedia, p->nown + p->nslots);
+  /* Compared with the offer being answered, not with the slots now: tracks may have been added
+   * since that offer went out (they follow in the next one). */
+  if (answer->nmedia != p->offered_mlines) {
+    snprintf(err, errlen, "answer has %d m-lines, the offer had %d", answer->nmedia, p->offered_mlines);
     return -1;
   }
-  for (int i = 0; i < p->nslots; i++) {
+  for (int i = 0; i < p->offered_mlines - p->nown; i++) {
     const sb_sdp_media_t *m = &answer->media[p->nown + i];
     if (strcmp(m->mid, p->slots[i].mid) != 0) {
       snprintf(err, errlen, "m-line %d has mid %s, expected %s", p->nown + i, m->mid, p->slots[i].mid);
