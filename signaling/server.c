@@ -129,12 +129,13 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
     /* lws passes the URL with or without the mountpoint depending on the method. */
     snprintf(pss->path, sizeof pss->path, "%s%s", strncmp(in, "/api", 4) == 0 ? "" : "/api",
              (const char *)in);
-    {
-      char args[256];
-      if (lws_hdr_copy(wsi, args, sizeof args, WSI_TOKEN_HTTP_URI_ARGS) > 0) {
-        size_t n = strlen(pss->path);
-        snprintf(pss->path + n, sizeof pss->path - n, "?%s", args);
-      }
+    /* The query string comes as one header fragment per parameter. */
+    for (int i = 0;; i++) {
+      char arg[256];
+      if (lws_hdr_copy_fragment(wsi, arg, sizeof arg, WSI_TOKEN_HTTP_URI_ARGS, i) <= 0)
+        break;
+      size_t n = strlen(pss->path);
+      snprintf(pss->path + n, sizeof pss->path - n, "%c%s", i ? '&' : '?', arg);
     }
     {
       static const struct {
@@ -155,6 +156,8 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
              lws_hdr_total_length(wsi, WSI_TOKEN_DELETE_URI) ? "DELETE" : "GET");
     return http_respond(wsi, pss, app);
   case LWS_CALLBACK_HTTP_BODY:
+    if (len == 0 || !in)
+      return 0;
     if (pss->body_len + len > SB_MAX_HTTP_BODY) {
       pss->body_too_large = 1;
       return 0;
