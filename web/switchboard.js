@@ -180,9 +180,13 @@ export class SwitchboardClient extends EventTarget {
   async leave() {
     if (!this.pc) return;
     const room = this.room;
+    // Tell the server first, so the others hear "left" rather than the DTLS close that
+    // closing the peer connection would cause.
+    const told = this.ws?.readyState === WebSocket.OPEN
+      ? this.request('call.leave', {}).catch(() => {}) : Promise.resolve();
     this._teardown();
     try {
-      if (this.ws?.readyState === WebSocket.OPEN) await this.request('call.leave', {});
+      await told;
     } finally {
       this._emit('ended', { room, reason: 'left' });
     }
@@ -396,5 +400,8 @@ export class SwitchboardClient extends EventTarget {
     this.room = null;
     this.callId = null;
     this.revision = 0;
+    // A closed peer connection never settles a pending setRemoteDescription: start a new
+    // chain so that the next call's offers are not queued behind it.
+    this._sdpChain = Promise.resolve();
   }
 }
