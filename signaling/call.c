@@ -109,12 +109,14 @@ static sb_slot_t *slot_alloc(sb_participant_t *p, sb_kind_t kind) {
 }
 
 /* Subscribes `sub` to every track `pub` publishes. */
-static void subscribe(sb_participant_t *sub, sb_participant_t *pub) {
+/* Returns how many tracks were added (0: no new offer is needed). */
+static int subscribe(sb_participant_t *sub, sb_participant_t *pub) {
+  int added = 0;
   sb_app_t *app = sub->session->app;
   for (int i = 0; i < pub->npubs; i++) {
     sb_slot_t *s = slot_alloc(sub, pub->pubs[i].kind);
     if (!s)
-      return;
+      return added;
     char mid[32];
     snprintf(mid, sizeof mid, "%s", s->mid);
     memset(s, 0, sizeof *s);
@@ -130,7 +132,7 @@ static void subscribe(sb_participant_t *sub, sb_participant_t *pub) {
     snprintf(s->track, sizeof s->track, "%s-%s", pub->user, s->kind == SB_KIND_AUDIO ? "audio" : "video");
     sb_cmd_t *cmd = sb_cmd_new(SB_CMD_CONSUMER_ADD, sub->transport);
     if (!cmd)
-      return;
+      return added;
     cmd->u.consumer.consumer = s->consumer;
     cmd->u.consumer.producer_transport = pub->transport;
     cmd->u.consumer.producer_id = s->producer_id;
@@ -142,7 +144,9 @@ static void subscribe(sb_participant_t *sub, sb_participant_t *pub) {
     snprintf(cmd->u.consumer.mid, sizeof cmd->u.consumer.mid, "%s", s->mid);
     cmd->u.consumer.paused = 1; /* resumed once the subscriber has applied the offer */
     sb_relay_send(app->relay, sub->worker, cmd);
+    added++;
   }
+  return added;
 }
 
 /* Removes sub's slots that carry pub's tracks. */
@@ -316,10 +320,9 @@ static void after_join(sb_session_t *s) {
       continue;
     sb_session_event(q->session, "call.participant_joined", participant_json(p));
     if (sb_admission_may_exchange(p->session->app, p, q)) {
-      subscribe(q, p);
-      subscribe(p, q);
-      renegotiate(q);
-      changed = 1;
+      if (subscribe(q, p))
+        renegotiate(q); /* a participant who publishes nothing changes nothing for q */
+      changed += subscribe(p, q);
     }
   }
   if (changed)
@@ -536,7 +539,7 @@ void sb_call_refresh_media(sb_app_t *app, const char *room) {
         if (p->slots[i].state == SB_SLOT_ACTIVE && p->slots[i].pub_transport == q->transport)
           has = 1;
       if (want && !has)
-        subscribe(p, q), changed = 1;
+        changed |= subscribe(p, q) > 0;
       else if (!want && has)
         changed |= unsubscribe(p, q->transport);
     }

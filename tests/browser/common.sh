@@ -27,3 +27,64 @@ if [ ! -d "$browser_dir/node_modules/playwright-core" ]; then
       (cd "$browser_dir" && npm ci --no-audit --no-fund >&2)
   ) 9>/tmp/switchboard-browser-npm.lock
 fi
+
+# sb_browser_run TEST.mjs [SERVER_ARGS...]: the body of every driver that needs a server. Starts
+# `switchboard serve --demo` (fresh database and secret, SERVER_ARGS appended) and the node test
+# inside a network namespace of its own, then checks that the server survived, stops on TERM and
+# left no sanitizer report. Extra environment for node: the SB_TEST_ENV array. On failure the
+# server log's tail is printed; SB_KEEP_LOGS=1 keeps the whole directory. Exits with the result.
+sb_browser_run() {
+  local test_file=$1; shift
+  local bin=$build/switchboard port=8080 # free by construction: the namespace is ours alone
+  [ -x "$bin" ] || { sb_log "no server binary at $bin"; exit 1; }
+  sb_tmp=$(mktemp -d "/tmp/sb-${test_file%%.*}.XXXXXX")
+  sb_server_log=$sb_tmp/server.log
+  sb_netns_create
+  sb_on_cleanup 'sb__browser_cleanup $rc'
+  sb_netns_start server "$sb_server_log" "$bin" serve --demo --http "127.0.0.1:$port" \
+    --media-ip 127.0.0.1 --db "$sb_tmp/db" --secret-file "$sb_tmp/secret" "$@"
+  sb_wait_for_line "$sb_server_log" "Switchboard listening on http://127\.0\.0\.1:$port/" \
+    $((20 * scale)) server
+  [ "$(cat "/proc/${SB_PID[server]}/comm" 2>/dev/null)" = switchboard ] ||
+    { sb_log "pid ${SB_PID[server]} is not the server"; exit 1; }
+  # Bounded below ctest's 240 s (counting the start above) so that this script, not ctest's
+  # SIGKILL, ends the run and the trap removes the namespace.
+  local rc=0
+  sb_netns_exec env SB_URL="http://127.0.0.1:$port/" SB_SERVER_PID="${SB_PID[server]}" \
+    SB_SERVER_LOG="$sb_server_log" SB_TIMEOUT_SCALE="$scale" SB_CHROMIUM="$chromium_bin" \
+    HOME="$sb_tmp" "${SB_TEST_ENV[@]}" \
+    timeout -k 5 $((220 - SECONDS)) node --test --test-reporter=spec "$browser_dir/$test_file" || rc=$?
+  # The server must survive the test and stop cleanly: TERM ends it (0, or 143 if it does not
+  # catch TERM) without sanitizer reports.
+  if ! sb_alive server; then
+    sb_log "the server died during the test"
+    rc=1
+  fi
+  local stop_rc=0
+  sb_stop server 10 || stop_rc=$?
+  if [ "$stop_rc" != 0 ] && [ "$stop_rc" != 143 ]; then
+    sb_log "server exited with status $stop_rc after TERM"
+    rc=1
+  fi
+  if grep -Eq 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$sb_server_log"; then
+    sb_log "sanitizer report in the server log"
+    rc=1
+  fi
+  sb_log "$test_file $([ "$rc" = 0 ] && echo passed || echo FAILED)"
+  exit "$rc"
+}
+
+SB_TEST_ENV=()
+
+sb__browser_cleanup() {
+  local rc=$1
+  if [ "$rc" != 0 ] && [ -f "$sb_server_log" ]; then
+    echo "----- server log (last 80 lines of $sb_server_log) -----" >&2
+    tail -n 80 "$sb_server_log" >&2
+  fi
+  if [ -n "${SB_KEEP_LOGS:-}" ]; then
+    sb_log "logs kept in $sb_tmp"
+  else
+    rm -rf "$sb_tmp"
+  fi
+}

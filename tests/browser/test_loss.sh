@@ -1,59 +1,8 @@
 #!/usr/bin/env bash
-# Browser test driver of loss recovery: starts `switchboard serve --demo --test-drop-percent 5`
-# and headless Chromium (via node and playwright-core) inside a network namespace of its own, and
-# runs loss.test.mjs there: a call whose video survives the loss through NACK and RTX.
-# Environment (set by ctest): SB_BUILD_DIR (the tree whose switchboard to test), SB_SOURCE_DIR.
+# Loss recovery: with the relay dropping 5% of what it sends to subscribers, video keeps decoding
+# through NACK and RTX (subscriber nackCount, relay retransmission counters).
 set -euo pipefail
-
 . "$(dirname "$0")/common.sh"
-
-bin=$build/switchboard
-port=8080   # free by construction: the namespace is ours alone
-drop=${SB_DROP_PERCENT:-5}   # percent of first transmissions to subscribers the relay drops
-[ -x "$bin" ] || { sb_log "no server binary at $bin"; exit 1; }
-
-tmp=$(mktemp -d /tmp/sb-loss.XXXXXX)
-server_log=$tmp/server.log
-dump_logs() {
-  local rc=$1
-  if [ "$rc" != 0 ] && [ -f "$server_log" ]; then
-    echo "----- server log (last 80 lines of $server_log) -----" >&2
-    tail -n 80 "$server_log" >&2
-  fi
-  rm -rf "$tmp"
-}
-
-sb_netns_create
-sb_on_cleanup 'dump_logs $rc'
-
-sb_netns_start server "$server_log" "$bin" serve --demo --http "127.0.0.1:$port" \
-  --media-ip 127.0.0.1 --db "$tmp/db" --secret-file "$tmp/secret" --test-drop-percent "$drop"
-sb_wait_for_line "$server_log" "Switchboard listening on http://127\.0\.0\.1:$port/" $((20 * scale)) server
-[ "$(cat "/proc/${SB_PID[server]}/comm" 2>/dev/null)" = switchboard ] ||
-  { sb_log "pid ${SB_PID[server]} is not the server"; exit 1; }
-
-# Bounded below ctest's 240 s so that this script, not ctest's SIGKILL, ends the run and the
-# trap removes the namespace.
-rc=0
-sb_netns_exec env SB_URL="http://127.0.0.1:$port/" SB_DROP_PERCENT="$drop" SB_TIMEOUT_SCALE="$scale" \
-  SB_CHROMIUM="$chromium_bin" HOME="$tmp" \
-  timeout -k 5 160 node --test --test-reporter=spec "$browser_dir/loss.test.mjs" || rc=$?
-
-# The server must survive the test and stop cleanly: TERM ends it (0, or 143 if it does not
-# catch TERM) without sanitizer reports.
-if ! sb_alive server; then
-  sb_log "the server died during the test"
-  rc=1
-fi
-src_rc=0
-sb_stop server 10 || src_rc=$?
-if [ "$src_rc" != 0 ] && [ "$src_rc" != 143 ]; then
-  sb_log "server exited with status $src_rc after TERM"
-  rc=1
-fi
-if grep -Eq 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$server_log"; then
-  sb_log "sanitizer report in the server log"
-  rc=1
-fi
-sb_log "loss test $([ "$rc" = 0 ] && echo passed || echo FAILED)"
-exit "$rc"
+drop=${SB_DROP_PERCENT:-5} # percent of first transmissions to subscribers the relay drops
+SB_TEST_ENV=(SB_DROP_PERCENT="$drop")
+sb_browser_run loss.test.mjs --test-drop-percent "$drop"
