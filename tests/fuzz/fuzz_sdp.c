@@ -1,8 +1,8 @@
-/* libFuzzer target for the SDP parser and writer (relay/sdp.c depends on libc only).
+/* libFuzzer target for the SDP parser and writer (relay/sdp.c and sdp_write.c depend on libc only).
  *
  * Build and run from the repository root:
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I. \
- *       tests/fuzz/fuzz_sdp.c relay/sdp.c -o build-fuzz/fuzz_sdp
+ *       tests/fuzz/fuzz_sdp.c relay/sdp.c relay/sdp_write.c -o build-fuzz/fuzz_sdp
  *   mkdir -p build-fuzz/corpus-sdp
  *   build-fuzz/fuzz_sdp -max_total_time=30 -max_len=300000 -timeout=5 \
  *       build-fuzz/corpus-sdp tests/fuzz/corpus/sdp
