@@ -8,6 +8,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "signaling/admin_cli.h"
 #include "signaling/app.h"
 #include "signaling/call.h"
 #include "signaling/server.h"
@@ -24,6 +25,7 @@ static void usage_main(FILE *out) {
           "Commands:\n"
           "  serve     run the server (HTTP/WebSocket signaling and the UDP media relay)\n"
           "  token     mint an access token (JWT, HS256) for development and tests\n"
+          "  admin     call the administrator API of a running server\n"
           "  version   print the version and build details\n"
           "\n"
           "Run 'switchboard <command> --help' for the options of a command.\n");
@@ -271,6 +273,8 @@ int main(int argc, char **argv) {
     return cmd_serve(argc - 1, argv + 1);
   if (strcmp(cmd, "token") == 0)
     return cmd_token(argc - 1, argv + 1);
+  if (strcmp(cmd, "admin") == 0)
+    return sb_admin_cli_main(argc - 1, argv + 1);
   fprintf(stderr, "switchboard: unknown command '%s'\n", cmd);
   usage_main(stderr);
   return SB_EXIT_USAGE;
