@@ -306,9 +306,12 @@ async function signIn(ev) {
   const session = new SwitchboardClient();
   try {
     const token = await demoToken(user);
+    // Listening before connect(): pending notifications follow the auth reply at once.
+    session.on('event', ({ event, data }) => {
+      if (!demo.session || demo.session === session) onServerEvent(event, data);
+    });
     const me = await session.connect(SwitchboardClient.defaultUrl(), token);
     Object.assign(demo, { session, me, token, selected: null });
-    session.on('event', ({ event, data }) => onServerEvent(event, data));
     session.on('disconnected', () => {
       if (demo.session === session) signOut('The connection to the server was lost.', true);
     });
