@@ -129,6 +129,21 @@ static int test_drop(sb_worker_t *w) {
   return 1;
 }
 
+/* Single-layer mapping: a fixed offset set at the first (key)frame. 0 or -1 (not yet). */
+static int map_single(sb_consumer_t *c, const sb_rtp_packet_t *pkt, uint64_t now_ms, int retransmission,
+                      uint16_t *seq, uint32_t *ts) {
+  if (!c->synced) {
+    if (retransmission || !can_start(c, pkt, now_ms))
+      return -1;
+    c->seq_delta = (uint16_t)(c->last_seq + 1 - pkt->seq);
+    c->ts_delta = c->last_ts + 1 - pkt->ts;
+    c->synced = 1;
+  }
+  *seq = (uint16_t)(pkt->seq + c->seq_delta);
+  *ts = pkt->ts + c->ts_delta;
+  return 0;
+}
+
 void sb_consumer_forward(sb_consumer_t *c, const sb_producer_t *from, const sb_rtp_packet_t *pkt,
                          uint64_t now_ms, int retransmission) {
   sb_transport_t *sub = c->transport;
@@ -137,20 +152,6 @@ void sb_consumer_forward(sb_consumer_t *c, const sb_producer_t *from, const sb_r
   uint32_t ts;
   if (c->paused || !sb_transport_can_forward(sub) || pkt->payload_len == 0)
     return;
-  if (c->nlayers) {
-    if (sb_consumer_simulcast_map(c, from, pkt, retransmission, now_ms, &seq, &ts) != 0)
-      return;
-  } else {
-    if (!c->synced) {
-      if (retransmission || !can_start(c, pkt, now_ms))
-        return;
-      c->seq_delta = (uint16_t)(c->last_seq + 1 - pkt->seq);
-      c->ts_delta = c->last_ts + 1 - pkt->ts;
-      c->synced = 1;
-    }
-    seq = (uint16_t)(pkt->seq + c->seq_delta);
-    ts = pkt->ts + c->ts_delta;
-  }
   int as_rtx = retransmission && c->rtx_ssrc;
   uint8_t *out = sb_worker_slot(w);
   size_t cap = SB_PKT_BUF - SB_SRTP_MAX_TRAILER;
@@ -160,19 +161,19 @@ void sb_consumer_forward(sb_consumer_t *c, const sb_producer_t *from, const sb_r
     w->stats.drop_malformed++;
     return;
   }
+  /* The payload goes into the slot first: a simulcast consumer rewrites its copy (picture ids)
+   * and may still drop it, before a sequence number is spent on it. */
+  memcpy(out + body, pkt->payload, pkt->payload_len);
+  int mapped = c->nlayers
+                   ? sb_consumer_simulcast_map(c, from, pkt, retransmission, now_ms, out + body, &seq, &ts)
+                   : map_single(c, pkt, now_ms, retransmission, &seq, &ts);
+  if (mapped != 0)
+    return; /* the slot is not committed: it is reused by the next packet */
   if (as_rtx) {
     sb_rtp_write_fixed(out, pkt->marker, c->rtx_pt, c->rtx_seq++, ts, c->rtx_ssrc, ext > 0);
     sb_wr16(out + 12 + ext, seq); /* RFC 4588 §4: the original sequence number first */
   } else {
     sb_rtp_write_fixed(out, pkt->marker, c->pt, seq, ts, c->ssrc, ext > 0);
-  }
-  memcpy(out + body, pkt->payload, pkt->payload_len);
-  if (c->nlayers) {
-    /* Picture ids continue across layer switches; the copy is rewritten, not the shared packet. */
-    sb_vp8_desc_t d;
-    if (sb_vp8_parse(out + body, pkt->payload_len, &d) >= 0 &&
-        !sb_vp8_munger_process(&c->munger, from->spec.layer, out + body, &d))
-      return;
   }
   int len = (int)(body + pkt->payload_len);
   if (sb_srtp_protect(sub->srtp, out, &len) != 0) {

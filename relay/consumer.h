@@ -62,9 +62,11 @@ void sb_consumer_request_keyframe(sb_consumer_t *c, uint64_t now_ms);
 /* consumer_simulcast.c */
 /** Re-chooses the layer from the layers' sizes and rates and the subscriber's preference. */
 void sb_consumer_choose_layer(sb_consumer_t *c, uint64_t now_ms);
-/** Decides whether a simulcast packet goes out and with which seq/timestamp: 0 or -1 (drop). */
+/** Decides whether a simulcast packet goes out, rewrites the VP8 descriptor of its copy
+ * `payload` and gives its seq/timestamp: 0, or -1 to drop it. */
 int sb_consumer_simulcast_map(sb_consumer_t *c, const sb_producer_t *from, const sb_rtp_packet_t *pkt,
-                              int retransmission, uint64_t now_ms, uint16_t *seq, uint32_t *ts);
+                              int retransmission, uint64_t now_ms, uint8_t *payload, uint16_t *seq,
+                              uint32_t *ts);
 /** The layer and its input seq behind an output seq, for NACKs; NULL if unknown. */
 sb_producer_t *sb_consumer_simulcast_unmap(sb_consumer_t *c, uint16_t out_seq, uint16_t *in_seq);
 

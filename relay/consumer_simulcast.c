@@ -4,6 +4,7 @@
 #include <stdint.h>
 
 #include "codec/vp8.h"
+#include "common/log.h"
 #include "common/util.h"
 #include "relay/consumer.h"
 
@@ -19,25 +20,35 @@ void sb_consumer_choose_layer(sb_consumer_t *c, uint64_t now_ms) {
     layers[i].width = p ? p->width : 0;
     layers[i].height = p ? p->height : 0;
   }
-  /* No subscriber-side estimate yet: the size preference alone picks the layer. */
-  int target = sb_simulcast_choose(&c->chooser, layers, c->nlayers, UINT64_MAX / 2,
+  /* The subscriber's estimate and size preference pick the layer; under the lowest layer's
+   * rate the chooser pauses video (audio goes on). */
+  int target = sb_simulcast_choose(&c->chooser, layers, c->nlayers, sb_bwe_estimate(&c->transport->bwe, now_ms),
                                    c->transport->max_width, c->transport->max_height, now_ms);
-  if (target != c->sw.target)
+  if (target != c->sw.target) {
+    sb_info(c->transport->ctx, "simulcast: mid %s layer %d -> %d (estimate %llu bps, max %ux%u)", c->mid,
+            c->sw.target, target, (unsigned long long)sb_bwe_estimate(&c->transport->bwe, now_ms),
+            c->transport->max_width, c->transport->max_height);
     sb_simulcast_switch_set_target(&c->sw, target);
+  }
 }
 
 int sb_consumer_simulcast_map(sb_consumer_t *c, const sb_producer_t *from, const sb_rtp_packet_t *pkt,
-                              int retransmission, uint64_t now_ms, uint16_t *seq, uint32_t *ts) {
+                              int retransmission, uint64_t now_ms, uint8_t *payload, uint16_t *seq,
+                              uint32_t *ts) {
+  sb_vp8_desc_t d;
+  int parsed = sb_vp8_parse(payload, pkt->payload_len, &d) >= 0;
   if (!retransmission) {
-    sb_vp8_desc_t d;
-    int key = sb_vp8_parse(pkt->payload, pkt->payload_len, &d) >= 0 && d.is_keyframe;
-    int r = sb_simulcast_switch_packet(&c->sw, from->spec.layer, key, now_ms);
+    int r = sb_simulcast_switch_packet(&c->sw, from->spec.layer, parsed && d.is_keyframe, now_ms);
     if ((r & SB_SWITCH_REQUEST_KEYFRAME) && c->sw.target >= 0 && c->sw.target < c->nlayers &&
         c->layers[c->sw.target])
       sb_producer_request_keyframe(c->layers[c->sw.target], now_ms);
     if (!(r & SB_SWITCH_FORWARD))
       return -1;
   }
+  /* Picture ids continue across switches; a picture from before the switch is dropped here,
+   * before it takes an output sequence number (a gap would read as loss to the subscriber). */
+  if (parsed && !sb_vp8_munger_process(&c->munger, from->spec.layer, payload, &d))
+    return -1;
   return sb_seq_rewriter_rewrite(&c->rw, from->ssrc, pkt->seq, pkt->ts, now_ms * 1000, seq, ts) < 0 ? -1 : 0;
 }
 

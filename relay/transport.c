@@ -31,6 +31,7 @@ sb_transport_t *sb_transport_create(sb_worker_t *w, const sb_cmd_t *cmd) {
   t->admitted = cmd->u.create.admitted;
   t->ext = cmd->u.create.ext;
   t->rtcp_ssrc = sb_random_u32();
+  sb_bwe_init(&t->bwe);
   t->created_ms = t->last_consent_ms = w->now_ms;
   if (t->ext.twcc) {
     t->twcc = malloc(sizeof *t->twcc);
@@ -275,6 +276,25 @@ static void on_feedback(sb_transport_t *t, const sb_rtcp_item_t *it) {
     sb_consumer_request_keyframe(c, t->worker->now_ms);
 }
 
+/* Loss the subscriber reports for what the relay sends it: the worst stream counts. */
+static void on_report_blocks(sb_transport_t *t, const sb_rtcp_item_t *item) {
+  sb_rtcp_report_block_t rb;
+  int worst = -1;
+  for (int i = 0; i < item->count && sb_rtcp_report_block(item, i, &rb) == 0; i++)
+    if (sb_transport_consumer_by_ssrc(t, rb.ssrc) && rb.fraction_lost > worst)
+      worst = rb.fraction_lost;
+  if (worst >= 0)
+    sb_bwe_on_loss(&t->bwe, (uint8_t)worst, t->worker->now_ms);
+}
+
+static void on_remb(sb_transport_t *t, const sb_rtcp_item_t *item) {
+  uint64_t bps;
+  uint32_t ssrcs[8];
+  int n = 0;
+  if (sb_rtcp_parse_remb(item, &bps, ssrcs, &n, 8) == 0)
+    sb_bwe_on_remb(&t->bwe, bps, t->worker->now_ms);
+}
+
 void sb_transport_on_rtcp(sb_transport_t *t, uint8_t *data, size_t len) {
   sb_worker_t *w = t->worker;
   int n = (int)len;
@@ -297,6 +317,11 @@ void sb_transport_on_rtcp(sb_transport_t *t, uint8_t *data, size_t len) {
         for (int i = 0; i < t->nproducers; i++)
           if (t->producers[i]->ssrc == sr.ssrc)
             sb_producer_on_sr(t->producers[i], &sr, w->now_ms);
+      on_report_blocks(t, &item);
+    } else if (item.pt == SB_RTCP_RR) {
+      on_report_blocks(t, &item);
+    } else if (item.pt == SB_RTCP_PSFB && item.count == 15) {
+      on_remb(t, &item);
     } else if (item.pt == SB_RTCP_PSFB || item.pt == SB_RTCP_RTPFB) {
       on_feedback(t, &item);
     }

@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 
 #include "common/log.h"
+#include "relay/bwe.h"
 #include "relay/dtls.h"
 #include "relay/srtp.h"
 #include "relay/twcc.h"
@@ -51,6 +52,7 @@ struct sb_transport {
   int nconsumers, capconsumers;
 
   uint16_t max_width, max_height; /* the subscriber's size preference for simulcast */
+  sb_bwe_t bwe;                   /* what the subscriber can take, from its RTCP */
   sb_twcc_t *twcc;              /* transport-cc feedback to the publisher, if negotiated */
   uint64_t created_ms, last_consent_ms, last_rr_ms, last_twcc_ms;
   sb_ratelimit_t log_rl;
