@@ -164,9 +164,9 @@ static int ext_is(const sb_rtp_packet_t *pkt, uint8_t id, const char *want) {
 static sb_producer_t *bind_ssrc(sb_transport_t *t, const sb_rtp_packet_t *pkt) {
   for (int i = 0; i < t->nproducers; i++) {
     sb_producer_t *p = t->producers[i];
-    int mid_ok = !t->ext.mid || !sb_rtp_find_ext(pkt, t->ext.mid, &(const uint8_t *){0}) ||
-                 ext_is(pkt, t->ext.mid, p->spec.mid);
-    if (!mid_ok)
+    const uint8_t *mid;
+    /* A packet that names its mid must name this producer's; one without may still match by rid. */
+    if (t->ext.mid && sb_rtp_find_ext(pkt, t->ext.mid, &mid) > 0 && !ext_is(pkt, t->ext.mid, p->spec.mid))
       continue;
     if (p->spec.rid[0]) {
       if (p->ssrc == 0 && pkt->pt == p->spec.pt && ext_is(pkt, t->ext.rid, p->spec.rid)) {
