@@ -97,6 +97,8 @@ Exit:
 
 char *sb_http_api_handle(sb_app_t *app, const char *method, const char *path, const char *auth,
                          const char *body, size_t body_len, int *status) {
+  if (app->stopping)
+    return error_json(status, 503, "unavailable", "the server is shutting down");
   if (strcmp(path, "/api/health") == 0 && strcmp(method, "GET") == 0)
     return health(app, status);
   if (strncmp(path, "/api/admin/", 11) == 0 || strcmp(path, "/api/admin") == 0)

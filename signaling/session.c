@@ -205,7 +205,9 @@ void sb_session_on_frame(sb_session_t *s, const char *data, size_t len) {
     if (strcmp(methods[i].name, method) == 0)
       m = &methods[i];
   int rc;
-  if (!m && s->authed)
+  if (s->app->stopping) /* nothing new is started or changed while the server drains */
+    rc = sb_rpc_fail(&err, "unavailable", "the server is shutting down");
+  else if (!m && s->authed)
     rc = sb_call_dispatch_api(s, method, params, &result, &err);
   else if (!m)
     rc = sb_rpc_fail(&err, "unauthenticated", "authenticate first");
