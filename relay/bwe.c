@@ -1,12 +1,9 @@
 #include "relay/bwe.h"
 
-#define SB_BWE_REMB_TTL_MS 5000
 #define SB_BWE_INCREASE_INTERVAL_MS 200
 
 void sb_bwe_init(sb_bwe_t *b) {
   b->estimate_bps = SB_BWE_START_BPS;
-  b->remb_bps = 0;
-  b->remb_ms = 0;
   b->last_update_ms = 0;
 }
 
@@ -26,14 +23,4 @@ void sb_bwe_on_loss(sb_bwe_t *b, uint8_t fraction_lost, uint64_t now_ms) {
   b->last_update_ms = now_ms;
 }
 
-void sb_bwe_on_remb(sb_bwe_t *b, uint64_t bps, uint64_t now_ms) {
-  b->remb_bps = bps;
-  b->remb_ms = now_ms;
-}
-
-uint64_t sb_bwe_estimate(const sb_bwe_t *b, uint64_t now_ms) {
-  uint64_t e = b->estimate_bps;
-  if (b->remb_bps && now_ms - b->remb_ms < SB_BWE_REMB_TTL_MS && b->remb_bps < e)
-    e = b->remb_bps;
-  return e;
-}
+uint64_t sb_bwe_estimate(const sb_bwe_t *b, uint64_t now_ms) { return b->estimate_bps; }

@@ -1,6 +1,7 @@
-/* A subscriber's bandwidth estimate, from what it reports back: the loss in its receiver reports
- * (the loss-based half of GCC, draft-ietf-rmcat-gcc §6) and REMB when it sends one. It drives
- * the simulcast layer choice. No I/O; calls take `now`. */
+/* A subscriber's bandwidth estimate from the loss in its receiver reports (the loss-based half of
+ * GCC, draft-ietf-rmcat-gcc §6). It drives the simulcast layer choice. REMB is not used: the relay
+ * does not negotiate goog-remb, and Chromium's REMB without abs-send-time starts low and only
+ * ramps with traffic, which would pin subscribers to the lowest layer. No I/O; calls take `now`. */
 #ifndef SB_BWE_H
 #define SB_BWE_H
 
@@ -12,8 +13,6 @@
 
 typedef struct {
   uint64_t estimate_bps;
-  uint64_t remb_bps;        /* the last REMB, 0 if none */
-  uint64_t remb_ms;
   uint64_t last_update_ms;
 } sb_bwe_t;
 
@@ -22,8 +21,6 @@ void sb_bwe_init(sb_bwe_t *b);
  * 2% the estimate grows 8% (at most once per 200 ms), over 10% it shrinks by half the loss, in
  * between it holds. */
 void sb_bwe_on_loss(sb_bwe_t *b, uint8_t fraction_lost, uint64_t now_ms);
-/** A REMB caps the estimate for 5 s. */
-void sb_bwe_on_remb(sb_bwe_t *b, uint64_t bps, uint64_t now_ms);
 /** The estimate now. */
 uint64_t sb_bwe_estimate(const sb_bwe_t *b, uint64_t now_ms);
 

@@ -283,16 +283,12 @@ static void on_report_blocks(sb_transport_t *t, const sb_rtcp_item_t *item) {
   for (int i = 0; i < item->count && sb_rtcp_report_block(item, i, &rb) == 0; i++)
     if (sb_transport_consumer_by_ssrc(t, rb.ssrc) && rb.fraction_lost > worst)
       worst = rb.fraction_lost;
-  if (worst >= 0)
+  if (worst >= 0) {
+    if (worst > 26 && sb_ratelimit_ok(&t->log_rl, t->worker->now_ms, 5))
+      sb_info(t->ctx, "rtcp: subscriber reports %d/256 lost (estimate %llu bps)", worst,
+              (unsigned long long)sb_bwe_estimate(&t->bwe, t->worker->now_ms));
     sb_bwe_on_loss(&t->bwe, (uint8_t)worst, t->worker->now_ms);
-}
-
-static void on_remb(sb_transport_t *t, const sb_rtcp_item_t *item) {
-  uint64_t bps;
-  uint32_t ssrcs[8];
-  int n = 0;
-  if (sb_rtcp_parse_remb(item, &bps, ssrcs, &n, 8) == 0)
-    sb_bwe_on_remb(&t->bwe, bps, t->worker->now_ms);
+  }
 }
 
 void sb_transport_on_rtcp(sb_transport_t *t, uint8_t *data, size_t len) {
@@ -320,8 +316,6 @@ void sb_transport_on_rtcp(sb_transport_t *t, uint8_t *data, size_t len) {
       on_report_blocks(t, &item);
     } else if (item.pt == SB_RTCP_RR) {
       on_report_blocks(t, &item);
-    } else if (item.pt == SB_RTCP_PSFB && item.count == 15) {
-      on_remb(t, &item);
     } else if (item.pt == SB_RTCP_PSFB || item.pt == SB_RTCP_RTPFB) {
       on_feedback(t, &item);
     }

@@ -23,14 +23,3 @@ SB_TEST(moderate_loss_holds_heavy_loss_shrinks) {
     sb_bwe_on_loss(&b, 255, 3000 + 1000u * i);
   CHECK_EQ(sb_bwe_estimate(&b, 200000), SB_BWE_MIN_BPS); /* floor */
 }
-
-SB_TEST(remb_caps_while_fresh) {
-  sb_bwe_t b;
-  sb_bwe_init(&b);
-  sb_bwe_on_remb(&b, 400000, 1000);
-  CHECK_EQ(sb_bwe_estimate(&b, 1000), 400000);
-  CHECK_EQ(sb_bwe_estimate(&b, 5999), 400000);
-  CHECK_EQ(sb_bwe_estimate(&b, 6000), 3000000); /* expired */
-  sb_bwe_on_remb(&b, 9000000, 7000);            /* above the loss estimate: no cap */
-  CHECK_EQ(sb_bwe_estimate(&b, 7000), 3000000);
-}
