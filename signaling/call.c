@@ -318,6 +318,8 @@ static void after_join(sb_session_t *s) {
   for (sb_participant_t *q = p->room->participants; q; q = q->next) {
     if (q == p)
       continue;
+    if (q->transport == p->room->speaker) /* the newcomer learns who speaks now */
+      sb_session_event(p->session, "call.active_speaker", participant_json(q));
     sb_session_event(q->session, "call.participant_joined", participant_json(p));
     if (sb_admission_may_exchange(p->session->app, p, q)) {
       if (subscribe(q, p))
@@ -495,6 +497,7 @@ void sb_call_on_relay_event(sb_event_t *ev, void *arg) {
     sb_session_event(p->session, "call.connected",
                      json_pack("{s:s, s:s}", "room", p->room->id, "srtp", ev->srtp_profile));
   } else if (p && ev->hdr.type == SB_EV_ACTIVE_SPEAKER) {
+    p->room->speaker = p->transport;
     for (sb_participant_t *q = p->room->participants; q; q = q->next)
       sb_session_event(q->session, "call.active_speaker", participant_json(p));
   } else if (p && ev->hdr.type == SB_EV_TRANSPORT_CLOSED) {

@@ -66,6 +66,7 @@ struct sb_participant {
 struct sb_call_room {
   char id[SB_ID_LEN];
   int worker;
+  uint64_t speaker;       /* transport of the active speaker, 0 if none yet */
   sb_participant_t *participants;
   int count;
   sb_call_room_t *next;

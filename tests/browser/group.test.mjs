@@ -292,6 +292,23 @@ step('three pages in one room each decode the other two', async () => {
   for (const u of ['alice', 'bob', 'carol']) await tilesPlay(u, ['alice', 'bob', 'carol']);
 });
 
+step('the active speaker is announced to every participant', async () => {
+  // Every fake microphone plays a tone, so the audio levels (RFC 6464) say someone speaks: each
+  // page must hear call.active_speaker naming a participant of the call.
+  let seen = {};
+  await waitFor('call.active_speaker on every page', async () => {
+    for (const u of ['alice', 'bob', 'carol']) {
+      seen[u] = await pages[u].evaluate(() => window.__sb.frames
+        .filter((f) => f.event === 'call.active_speaker').map((f) => f.data.user));
+    }
+    return Object.values(seen).every((users) => users.length > 0);
+  }, 20000 * SCALE, () => JSON.stringify(seen));
+  for (const [u, users] of Object.entries(seen)) {
+    for (const who of users) assert.ok(['alice', 'bob', 'carol'].includes(who), `${u} was told ${who} speaks`);
+  }
+  log(`active speaker events: ${JSON.stringify(seen)}`);
+});
+
 step('carol hangs up: alice and bob keep decoding each other and no longer show carol', async () => {
   const before3 = await views(['alice', 'bob']);
   carolMidsAtAlice = before3.alice.mlines.filter((m) => m.user === 'carol').map((m) => m.mid);
