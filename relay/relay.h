@@ -38,7 +38,6 @@ typedef struct {
 typedef enum {
   SB_CMD_TRANSPORT_CREATE = 1,
   SB_CMD_TRANSPORT_CLOSE,
-  SB_CMD_ADMIT,
   SB_CMD_CONSUMER_ADD,
   SB_CMD_CONSUMER_RESUME,
   SB_CMD_CONSUMER_REMOVE,
@@ -66,10 +65,6 @@ typedef struct {
     struct {
       char reason[48];
     } close;
-    struct {
-      int admitted;
-      char reason[48];
-    } admit;
     struct {
       uint32_t producer_id;
       int paused;

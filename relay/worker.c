@@ -323,13 +323,6 @@ static void on_command(sb_msg_t *msg, void *arg) {
     if ((t = sb_worker_find_transport(w, cmd->transport)))
       close_transport(w, t, cmd->u.close.reason);
     break;
-  case SB_CMD_ADMIT:
-    if ((t = sb_worker_find_transport(w, cmd->transport))) {
-      t->admitted = cmd->u.admit.admitted;
-      if (!t->admitted)
-        close_transport(w, t, cmd->u.admit.reason);
-    }
-    break;
   case SB_CMD_CONSUMER_ADD:
   case SB_CMD_CONSUMER_RESUME:
   case SB_CMD_CONSUMER_REMOVE:
