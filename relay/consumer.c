@@ -92,11 +92,8 @@ void sb_consumer_resume(sb_consumer_t *c, uint64_t now_ms) {
 }
 
 /* Video starts at a keyframe, so the subscriber's decoder never sees a delta frame first. */
-static int can_start(sb_consumer_t *c, const sb_rtp_packet_t *pkt, uint64_t now_ms) {
-  if (c->kind != SB_KIND_VIDEO)
-    return 1;
-  sb_vp8_desc_t d;
-  if (sb_vp8_parse(pkt->payload, pkt->payload_len, &d) >= 0 && d.is_keyframe)
+static int can_start(sb_consumer_t *c, const sb_vp8_desc_t *vp8, uint64_t now_ms) {
+  if (c->kind != SB_KIND_VIDEO || (vp8 && vp8->is_keyframe))
     return 1;
   sb_consumer_request_keyframe(c, now_ms);
   return 0;
@@ -130,10 +127,10 @@ static int test_drop(sb_worker_t *w) {
 }
 
 /* Single-layer mapping: a fixed offset set at the first (key)frame. 0 or -1 (not yet). */
-static int map_single(sb_consumer_t *c, const sb_rtp_packet_t *pkt, uint64_t now_ms, int retransmission,
-                      uint16_t *seq, uint32_t *ts) {
+static int map_single(sb_consumer_t *c, const sb_rtp_packet_t *pkt, const sb_vp8_desc_t *vp8,
+                      uint64_t now_ms, int retransmission, uint16_t *seq, uint32_t *ts) {
   if (!c->synced) {
-    if (retransmission || !can_start(c, pkt, now_ms))
+    if (retransmission || !can_start(c, vp8, now_ms))
       return -1;
     c->seq_delta = (uint16_t)(c->last_seq + 1 - pkt->seq);
     c->ts_delta = c->last_ts + 1 - pkt->ts;
@@ -145,7 +142,7 @@ static int map_single(sb_consumer_t *c, const sb_rtp_packet_t *pkt, uint64_t now
 }
 
 void sb_consumer_forward(sb_consumer_t *c, const sb_producer_t *from, const sb_rtp_packet_t *pkt,
-                         uint64_t now_ms, int retransmission) {
+                         const sb_vp8_desc_t *vp8, uint64_t now_ms, int retransmission) {
   sb_transport_t *sub = c->transport;
   sb_worker_t *w = sub->worker;
   uint16_t seq;
@@ -165,8 +162,8 @@ void sb_consumer_forward(sb_consumer_t *c, const sb_producer_t *from, const sb_r
    * and may still drop it, before a sequence number is spent on it. */
   memcpy(out + body, pkt->payload, pkt->payload_len);
   int mapped = c->nlayers
-                   ? sb_consumer_simulcast_map(c, from, pkt, retransmission, now_ms, out + body, &seq, &ts)
-                   : map_single(c, pkt, now_ms, retransmission, &seq, &ts);
+                   ? sb_consumer_simulcast_map(c, from, pkt, vp8, retransmission, now_ms, out + body, &seq, &ts)
+                   : map_single(c, pkt, vp8, now_ms, retransmission, &seq, &ts);
   if (mapped != 0)
     return; /* the slot is not committed: it is reused by the next packet */
   if (as_rtx) {
@@ -209,6 +206,8 @@ void sb_consumer_on_nack(sb_consumer_t *c, uint16_t seq, uint64_t now_ms) {
   if (len <= 0)
     return;
   /* The stored copy is parsed where it lies; forwarding copies it into a send slot. */
-  if (sb_rtp_parse((uint8_t *)data, (size_t)len, &pkt) == 0)
-    sb_consumer_forward(c, p, &pkt, now_ms, 1);
+  if (sb_rtp_parse((uint8_t *)data, (size_t)len, &pkt) == 0) {
+    sb_vp8_desc_t d;
+    sb_consumer_forward(c, p, &pkt, sb_producer_parse_vp8(p, &pkt, &d), now_ms, 1);
+  }
 }

@@ -50,10 +50,11 @@ void sb_consumer_forget(sb_consumer_t *c, const sb_producer_t *p);
 /** Starts forwarding (after the subscriber applied the description that carries it) and asks
  * the publisher for a keyframe. */
 void sb_consumer_resume(sb_consumer_t *c, uint64_t now_ms);
-/** Rewrites and sends one packet of producer `from` to the subscriber; `retransmission` sends it
+/** Rewrites and sends one packet of producer `from` to the subscriber (`vp8`: its parsed VP8
+ * descriptor, NULL for audio); `retransmission` sends it
  * on the RTX stream when one was negotiated (and never drops it on purpose in tests). */
 void sb_consumer_forward(sb_consumer_t *c, const sb_producer_t *from, const sb_rtp_packet_t *pkt,
-                         uint64_t now_ms, int retransmission);
+                         const sb_vp8_desc_t *vp8, uint64_t now_ms, int retransmission);
 /** The subscriber lost `seq` (its sequence space): resend it from the producer's buffer. */
 void sb_consumer_on_nack(sb_consumer_t *c, uint16_t seq, uint64_t now_ms);
 /** The subscriber asked for a keyframe: ask the layer it receives (or will receive). */
@@ -63,10 +64,11 @@ void sb_consumer_request_keyframe(sb_consumer_t *c, uint64_t now_ms);
 /** Re-chooses the layer from the layers' sizes and rates and the subscriber's preference. */
 void sb_consumer_choose_layer(sb_consumer_t *c, uint64_t now_ms);
 /** Decides whether a simulcast packet goes out, rewrites the VP8 descriptor of its copy
- * `payload` and gives its seq/timestamp: 0, or -1 to drop it. */
+ * `payload` (same layout as the packet `vp8` describes) and gives its seq/timestamp: 0, or -1 to
+ * drop it. */
 int sb_consumer_simulcast_map(sb_consumer_t *c, const sb_producer_t *from, const sb_rtp_packet_t *pkt,
-                              int retransmission, uint64_t now_ms, uint8_t *payload, uint16_t *seq,
-                              uint32_t *ts);
+                              const sb_vp8_desc_t *vp8, int retransmission, uint64_t now_ms,
+                              uint8_t *payload, uint16_t *seq, uint32_t *ts);
 /** The layer and its input seq behind an output seq, for NACKs; NULL if unknown. */
 sb_producer_t *sb_consumer_simulcast_unmap(sb_consumer_t *c, uint16_t out_seq, uint16_t *in_seq);
 

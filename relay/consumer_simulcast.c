@@ -33,12 +33,10 @@ void sb_consumer_choose_layer(sb_consumer_t *c, uint64_t now_ms) {
 }
 
 int sb_consumer_simulcast_map(sb_consumer_t *c, const sb_producer_t *from, const sb_rtp_packet_t *pkt,
-                              int retransmission, uint64_t now_ms, uint8_t *payload, uint16_t *seq,
-                              uint32_t *ts) {
-  sb_vp8_desc_t d;
-  int parsed = sb_vp8_parse(payload, pkt->payload_len, &d) >= 0;
+                              const sb_vp8_desc_t *vp8, int retransmission, uint64_t now_ms,
+                              uint8_t *payload, uint16_t *seq, uint32_t *ts) {
   if (!retransmission) {
-    int r = sb_simulcast_switch_packet(&c->sw, from->spec.layer, parsed && d.is_keyframe, now_ms);
+    int r = sb_simulcast_switch_packet(&c->sw, from->spec.layer, vp8 && vp8->is_keyframe, now_ms);
     if ((r & SB_SWITCH_REQUEST_KEYFRAME) && c->sw.target >= 0 && c->sw.target < c->nlayers &&
         c->layers[c->sw.target])
       sb_producer_request_keyframe(c->layers[c->sw.target], now_ms);
@@ -47,7 +45,7 @@ int sb_consumer_simulcast_map(sb_consumer_t *c, const sb_producer_t *from, const
   }
   /* Picture ids continue across switches; a picture from before the switch is dropped here,
    * before it takes an output sequence number (a gap would read as loss to the subscriber). */
-  if (parsed && !sb_vp8_munger_process(&c->munger, from->spec.layer, payload, &d))
+  if (vp8 && !sb_vp8_munger_process(&c->munger, from->spec.layer, payload, vp8))
     return -1;
   return sb_seq_rewriter_rewrite(&c->rw, from->ssrc, pkt->seq, pkt->ts, now_ms * 1000, seq, ts) < 0 ? -1 : 0;
 }

@@ -127,13 +127,21 @@ void sb_producer_on_rtp(sb_producer_t *p, sb_rtp_packet_t *pkt, uint64_t now_ms)
       return; /* a duplicate (both the original and its retransmission arrived) */
     sb_rtx_buffer_put(p->rtx, pkt->seq, pkt->data, pkt->len, now_ms);
   }
-  if (p->spec.kind == SB_KIND_VIDEO) {
-    sb_vp8_desc_t d;
-    if (sb_vp8_parse(pkt->payload, pkt->payload_len, &d) >= 0 && d.is_keyframe && d.width)
-      p->width = d.width, p->height = d.height;
-  }
+  /* The VP8 descriptor is parsed once here for every consumer (keyframe gating, layer
+   * switching, picture id rewriting). */
+  sb_vp8_desc_t d;
+  const sb_vp8_desc_t *vp8 = sb_producer_parse_vp8(p, pkt, &d);
+  if (vp8 && vp8->is_keyframe && vp8->width)
+    p->width = vp8->width, p->height = vp8->height;
   for (int i = 0; i < p->nconsumers; i++)
-    sb_consumer_forward(p->consumers[i], p, pkt, now_ms, 0);
+    sb_consumer_forward(p->consumers[i], p, pkt, vp8, now_ms, 0);
+}
+
+const sb_vp8_desc_t *sb_producer_parse_vp8(const sb_producer_t *p, const sb_rtp_packet_t *pkt,
+                                           sb_vp8_desc_t *d) {
+  if (p->spec.kind != SB_KIND_VIDEO || sb_vp8_parse(pkt->payload, pkt->payload_len, d) < 0)
+    return NULL;
+  return d;
 }
 
 void sb_producer_on_rtx(sb_producer_t *p, sb_rtp_packet_t *pkt, uint64_t now_ms) {

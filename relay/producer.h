@@ -3,6 +3,7 @@
 #ifndef SB_PRODUCER_H
 #define SB_PRODUCER_H
 
+#include "codec/vp8.h"
 #include "relay/nack.h"
 #include "relay/rtcp.h"
 #include "relay/rtp.h"
@@ -57,6 +58,10 @@ void sb_producer_detach(sb_producer_t *p, sb_consumer_t *c);
 
 /** Handles one unprotected RTP packet: statistics, then fan-out to consumers. */
 void sb_producer_on_rtp(sb_producer_t *p, sb_rtp_packet_t *pkt, uint64_t now_ms);
+/** Parses the VP8 descriptor of a video packet into `d`; returns d, or NULL (audio, or a
+ * payload that is not valid VP8). */
+const sb_vp8_desc_t *sb_producer_parse_vp8(const sb_producer_t *p, const sb_rtp_packet_t *pkt,
+                                           sb_vp8_desc_t *d);
 /** Handles an RTX packet (RFC 4588) of this producer: restores the original and handles it. */
 void sb_producer_on_rtx(sb_producer_t *p, sb_rtp_packet_t *pkt, uint64_t now_ms);
 /** Sends the NACKs that are due to the publisher; returns how many sequence numbers. */
