@@ -143,14 +143,7 @@ int sb_app_start(sb_app_t *app, uv_loop_t *loop) {
 void sb_app_stop(sb_app_t *app) {
   app->stopping = 1;
   /* End every call first so clients hear why, then close the server and the relay. */
-  for (sb_call_room_t *r = app->rooms; r;) {
-    sb_call_room_t *next = r->next;
-    while (r->participants && r->count > 1)
-      sb_call_end(r->participants, "server_shutdown");
-    if (r->participants)
-      sb_call_end(r->participants, "server_shutdown"); /* frees r */
-    r = next;
-  }
+  sb_call_end_all(app, "server_shutdown");
   sb_server_stop(app);
   sb_relay_stop(app->relay);
   app->relay = NULL;

@@ -479,6 +479,16 @@ void sb_call_end(sb_participant_t *p, const char *reason) {
   sb_session_event(s, "call.ended", data);
 }
 
+void sb_call_end_all(sb_app_t *app, const char *reason) {
+  for (sb_call_room_t *r = app->rooms; r;) {
+    sb_call_room_t *next = r->next;
+    int n = r->count;
+    for (int i = 0; i < n; i++)
+      sb_call_end(r->participants, reason); /* the last one frees r */
+    r = next;
+  }
+}
+
 static sb_participant_t *by_transport(sb_app_t *app, uint64_t id) {
   for (sb_call_room_t *r = app->rooms; r; r = r->next)
     for (sb_participant_t *p = r->participants; p; p = p->next)

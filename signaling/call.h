@@ -92,6 +92,9 @@ void sb_call_leave(sb_participant_t *p, const char *reason);
 /** Ends p's call from the server side: the client gets call.ended with `reason`. */
 void sb_call_end(sb_participant_t *p, const char *reason);
 
+/** Ends every call (each room is freed with its last participant). */
+void sb_call_end_all(sb_app_t *app, const char *reason);
+
 /** Handles an event from a relay worker (owns ev). */
 void sb_call_on_relay_event(sb_event_t *ev, void *arg);
 

@@ -117,13 +117,7 @@ static void on_signal(uv_signal_t *h, int signum) {
   sb_info(NULL, "signal %d: shutting down", signum);
   app->stopping = 1;
   /* End the calls now so clients are told why; give the WebSocket frames a moment to leave. */
-  for (sb_call_room_t *r = app->rooms; r;) {
-    sb_call_room_t *next = r->next;
-    int n = r->count;
-    for (int i = 0; i < n; i++)
-      sb_call_end(r->participants, "server_shutdown");
-    r = next;
-  }
+  sb_call_end_all(app, "server_shutdown");
   uv_timer_init(app->loop, &drain_timer);
   uv_timer_start(&drain_timer, finish_stop, 200, 0);
 }
