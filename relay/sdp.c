@@ -304,10 +304,12 @@ static int attr_fmtp(parse_ctx_t *c, char *v, int arg) {
   return 0;
 }
 
+/* Group SSRCs are checked against the a=ssrc lines when the media section ends (finish_media):
+ * Chromium writes the groups first, Firefox last. */
 static int attr_ssrc_group(parse_ctx_t *c, char *v, int arg) {
   sb_sdp_media_t *m = c->m;
   char *sem = next_tok(&v);
-  uint32_t ssrcs[SB_SDP_MAX_SSRC];
+  uint32_t ssrcs[SB_SDP_MAX_SIM + 1];
   int n = 0;
   if (!sem)
     return fail(c, "malformed a=ssrc-group");
@@ -315,18 +317,34 @@ static int attr_ssrc_group(parse_ctx_t *c, char *v, int arg) {
     uint64_t s;
     if (parse_field(c, t, UINT32_MAX, "SSRC", &s) < 0)
       return -1;
-    if (n < SB_SDP_MAX_SSRC)
-      ssrcs[n++] = (uint32_t)s;
+    if (n < SB_SDP_MAX_SIM + 1)
+      ssrcs[n] = (uint32_t)s;
+    n++;
   }
-  if (strcmp(sem, "FID") == 0) {
+  int fid = strcmp(sem, "FID") == 0, sim = strcmp(sem, "SIM") == 0;
+  for (int i = 0; (fid || sim) && i < n && i < SB_SDP_MAX_SIM + 1; i++)
+    for (int k = 0; k < i; k++)
+      if (ssrcs[k] == ssrcs[i])
+        return fail(c, "a=ssrc-group:%s names SSRC %u twice", sem, ssrcs[i]);
+  if (fid) {
     if (n != 2)
       return fail(c, "a=ssrc-group:FID needs two SSRCs");
-    if (m->fid[0] == 0) { /* with SSRC simulcast there is one FID per layer: keep the first */
+    if (m->nfids == 0) { /* fid stays the first pair, as older callers read it */
       m->fid[0] = ssrcs[0];
       m->fid[1] = ssrcs[1];
     }
-  } else if (strcmp(sem, "SIM") == 0 && m->nsim == 0) {
-    for (int i = 0; i < n && i < 3; i++)
+    if (m->nfids < SB_SDP_MAX_FID) {
+      m->fids[m->nfids][0] = ssrcs[0];
+      m->fids[m->nfids++][1] = ssrcs[1];
+    }
+  } else if (sim) {
+    /* Refused rather than cut short: forwarding a subset of the layers would pick an arbitrary
+     * one, and two groups would leave the layer order ambiguous. */
+    if (n < 1 || n > SB_SDP_MAX_SIM)
+      return fail(c, "a=ssrc-group:SIM needs 1..%d SSRCs, not %d", SB_SDP_MAX_SIM, n);
+    if (m->nsim)
+      return fail(c, "more than one a=ssrc-group:SIM in a media section");
+    for (int i = 0; i < n; i++)
       m->sim[m->nsim++] = ssrcs[i];
   }
   return 0;
@@ -494,16 +512,48 @@ static int parse_origin(parse_ctx_t *c, char *v) {
   return 0;
 }
 
-/* Puts the simulcast layers in a=simulcast order and drops rids it does not name. */
-static void finish_media(parse_ctx_t *c) {
+static int has_ssrc_line(const sb_sdp_media_t *m, uint32_t ssrc) {
+  for (int i = 0; i < m->nssrcs; i++)
+    if (m->ssrcs[i].ssrc == ssrc)
+      return 1;
+  return 0;
+}
+
+/* RFC 5576: the SSRCs of a group are those of the section's a=ssrc lines. One without would
+ * give a producer nobody described (an SSRC past the a=ssrc limit counts as missing too). */
+static int check_ssrc_groups(parse_ctx_t *c) {
+  const sb_sdp_media_t *m = c->m;
+  uint32_t missing = 0;
+  const char *group = NULL;
+  for (int i = 0; i < m->nsim && !group; i++)
+    if (!has_ssrc_line(m, m->sim[i]))
+      missing = m->sim[i], group = "SIM";
+  for (int i = 0; i < m->nfids && !group; i++)
+    for (int k = 0; k < 2 && !group; k++)
+      if (!has_ssrc_line(m, m->fids[i][k]))
+        missing = m->fids[i][k], group = "FID";
+  if (!group)
+    return 0;
+  c->lineno = 0; /* the section has ended: name it instead of a line */
+  return fail(c, "m-line %d (mid \"%.31s\"): a=ssrc-group:%s SSRC %u has no a=ssrc line",
+              c->sdp->nmedia - 1, m->mid, group, missing);
+}
+
+/* Ends a media section: checks its SSRC groups, puts the simulcast layers in a=simulcast order
+ * and drops rids it does not name. */
+static int finish_media(parse_ctx_t *c) {
   sb_sdp_media_t *m = c->m;
-  if (!m || !m->simulcast) {
-    c->nsim_rids = 0;
-    return;
-  }
+  int nsim_rids = c->nsim_rids;
+  c->nsim_rids = 0;
+  if (!m)
+    return 0;
+  if (check_ssrc_groups(c) < 0)
+    return -1;
+  if (!m->simulcast)
+    return 0;
   sb_sdp_rid_t rids[SB_SDP_MAX_RID];
   int n = 0;
-  for (int i = 0; i < c->nsim_rids; i++) {
+  for (int i = 0; i < nsim_rids; i++) {
     int j = find_rid(m->rids[0].id, sizeof m->rids[0], m->nrids, c->sim_rids[i]);
     if (j >= 0)
       rids[n++] = m->rids[j];
@@ -511,12 +561,13 @@ static void finish_media(parse_ctx_t *c) {
   memset(m->rids, 0, sizeof m->rids);
   memcpy(m->rids, rids, (size_t)n * sizeof rids[0]);
   m->nrids = (uint8_t)n;
-  c->nsim_rids = 0;
+  return 0;
 }
 
 static int parse_media_line(parse_ctx_t *c, char *v) {
   sb_sdp_t *sdp = c->sdp;
-  finish_media(c);
+  if (finish_media(c) < 0)
+    return -1;
   if (sdp->nmedia >= SB_SDP_MAX_MEDIA)
     return fail(c, "more than %d m-lines", SB_SDP_MAX_MEDIA);
   sb_sdp_media_t *m = c->m = &sdp->media[sdp->nmedia++];
@@ -642,7 +693,8 @@ int sb_sdp_parse(const char *text, size_t len, sb_sdp_t *out, char *err, size_t 
     if (parse_line(&c, line, &seen_v, &seen_o) < 0)
       return -1;
   }
-  finish_media(&c);
+  if (finish_media(&c) < 0)
+    return -1;
   return finish_session(&c, seen_v, seen_o);
 }
 

@@ -15,6 +15,8 @@
 #define SB_SDP_MAX_FB 8
 #define SB_SDP_MAX_EXT 16
 #define SB_SDP_MAX_SSRC 8
+#define SB_SDP_MAX_FID (SB_SDP_MAX_SSRC / 2)
+#define SB_SDP_MAX_SIM 3
 #define SB_SDP_MAX_RID 4
 #define SB_SDP_MAX_CAND 8
 
@@ -76,9 +78,16 @@ typedef struct {
   sb_sdp_ext_t exts[SB_SDP_MAX_EXT];
   uint8_t nssrcs;
   sb_sdp_ssrc_t ssrcs[SB_SDP_MAX_SSRC];
-  uint32_t fid[2];        /* a=ssrc-group:FID media rtx, 0 if absent */
-  uint8_t nsim;           /* a=ssrc-group:SIM ssrcs, low to high */
-  uint32_t sim[3];
+  /* SSRC groups (RFC 5576). Every SSRC a group names must have an a=ssrc line in the same
+   * section and a group must not repeat an SSRC, else sb_sdp_parse fails; a SIM group must name
+   * 1..3 SSRCs, and a second SIM group in one section is an error. FID groups past
+   * SB_SDP_MAX_FID are ignored, like SSRCs past SB_SDP_MAX_SSRC. The writer writes fid and sim
+   * only (what the server's own descriptions carry), not fids[1..]. */
+  uint32_t fid[2];        /* the first a=ssrc-group:FID: media rtx, 0 if absent */
+  uint8_t nfids;          /* every FID group in order (legacy SSRC simulcast: one per layer) */
+  uint32_t fids[SB_SDP_MAX_FID][2];
+  uint8_t nsim;           /* a=ssrc-group:SIM ssrcs, low to high (Chromium lists the lowest first) */
+  uint32_t sim[SB_SDP_MAX_SIM];
   uint8_t nrids;
   sb_sdp_rid_t rids[SB_SDP_MAX_RID];
   int simulcast;          /* a=simulcast present */

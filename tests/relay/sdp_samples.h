@@ -4,6 +4,9 @@
 #ifndef SB_TEST_SDP_SAMPLES_H
 #define SB_TEST_SDP_SAMPLES_H
 
+#include <stdio.h>
+#include <string.h>
+
 /* Chromium 120 offer with max-bundle: microphone (sendonly), camera with three simulcast rids,
  * and a screen share without simulcast (SSRC + RTX FID group). Gathering completed, so m-line 0
  * carries candidates (one TCP, which a UDP relay ignores). The video m-lines list 25 payload
@@ -365,5 +368,48 @@
   "a=inactive\r\n"                                                                                 \
   "a=mid:2\r\n"                                                                                    \
   "a=rtpmap:96 VP8/90000\r\n"
+
+/* Chromium 120 camera offer munged the way Jitsi does for legacy SSRC simulcast: the page adds two
+ * layers (SSRC + RTX each) to the sendonly video m-line, one a=ssrc-group:FID per layer and
+ * a=ssrc-group:SIM lowest first. Chromium's own FID group and a=ssrc lines come first, the
+ * munged lines after them; the session part and the audio m-line are SDP_CHROME_OFFER's. */
+#define SDP_CHROME_SIM_VIDEO(mid)                                                                  \
+  SDP_CHROME_VIDEO_HEAD(mid)                                                                       \
+  "a=sendonly\r\n"                                                                                 \
+  "a=msid:5c1d9a2e-4f6b-4c1e-9b8a-2f0d6e7c3a11 7a6c2d1e-0b9f-4e3a-a5d8-6c4b2f1e9d07\r\n"           \
+  SDP_CHROME_VIDEO_CODECS                                                                          \
+  "a=ssrc-group:FID 1111111111 2111111111\r\n"                                                     \
+  "a=ssrc:1111111111 cname:k4Jb8QzYv2Lw9XcT\r\n"                                                   \
+  "a=ssrc:1111111111 msid:5c1d9a2e-4f6b-4c1e-9b8a-2f0d6e7c3a11 "                                   \
+  "7a6c2d1e-0b9f-4e3a-a5d8-6c4b2f1e9d07\r\n"                                                       \
+  "a=ssrc:2111111111 cname:k4Jb8QzYv2Lw9XcT\r\n"                                                   \
+  "a=ssrc:2111111111 msid:5c1d9a2e-4f6b-4c1e-9b8a-2f0d6e7c3a11 "                                   \
+  "7a6c2d1e-0b9f-4e3a-a5d8-6c4b2f1e9d07\r\n"                                                       \
+  "a=ssrc:1222222222 cname:k4Jb8QzYv2Lw9XcT\r\n"                                                   \
+  "a=ssrc:1222222222 msid:5c1d9a2e-4f6b-4c1e-9b8a-2f0d6e7c3a11 "                                   \
+  "7a6c2d1e-0b9f-4e3a-a5d8-6c4b2f1e9d07\r\n"                                                       \
+  "a=ssrc:2222222222 cname:k4Jb8QzYv2Lw9XcT\r\n"                                                   \
+  "a=ssrc:2222222222 msid:5c1d9a2e-4f6b-4c1e-9b8a-2f0d6e7c3a11 "                                   \
+  "7a6c2d1e-0b9f-4e3a-a5d8-6c4b2f1e9d07\r\n"                                                       \
+  "a=ssrc:1333333333 cname:k4Jb8QzYv2Lw9XcT\r\n"                                                   \
+  "a=ssrc:1333333333 msid:5c1d9a2e-4f6b-4c1e-9b8a-2f0d6e7c3a11 "                                   \
+  "7a6c2d1e-0b9f-4e3a-a5d8-6c4b2f1e9d07\r\n"                                                       \
+  "a=ssrc:2333333333 cname:k4Jb8QzYv2Lw9XcT\r\n"                                                   \
+  "a=ssrc:2333333333 msid:5c1d9a2e-4f6b-4c1e-9b8a-2f0d6e7c3a11 "                                   \
+  "7a6c2d1e-0b9f-4e3a-a5d8-6c4b2f1e9d07\r\n"                                                       \
+  "a=ssrc-group:FID 1222222222 2222222222\r\n"                                                     \
+  "a=ssrc-group:FID 1333333333 2333333333\r\n"                                                     \
+  "a=ssrc-group:SIM 1111111111 1222222222 1333333333\r\n"
+
+/* SDP_CHROME_OFFER with its rid camera (mid 1) replaced by SDP_CHROME_SIM_VIDEO("1"): audio,
+ * the SSRC-simulcast camera and the screen share. Writes into buf; returns its length or -1. */
+static inline int sdp_chrome_sim_offer(char *buf, size_t cap) {
+  const char *offer = SDP_CHROME_OFFER, *cam = strstr(offer, "m=video");
+  const char *screen = cam ? strstr(cam + 1, "m=video") : NULL;
+  if (!screen)
+    return -1;
+  int n = snprintf(buf, cap, "%.*s%s%s", (int)(cam - offer), offer, SDP_CHROME_SIM_VIDEO("1"), screen);
+  return n < 0 || (size_t)n >= cap ? -1 : n;
+}
 
 #endif
