@@ -94,6 +94,83 @@ static uint32_t primary_ssrc(const sb_sdp_media_t *m) {
   return m->nssrcs ? m->ssrcs[0].ssrc : 0;
 }
 
+/* The RTX SSRC paired with `ssrc` by an a=ssrc-group:FID, 0 if none. */
+static uint32_t rtx_ssrc_of(const sb_sdp_media_t *m, uint32_t ssrc) {
+  for (int i = 0; i < m->nfids; i++)
+    if (m->fids[i][0] == ssrc)
+      return m->fids[i][1];
+  return 0;
+}
+
+/* A published track's layers, lowest first; one entry without simulcast. */
+typedef struct {
+  int n;
+  const char *rids[SB_SIMULCAST_LAYERS];  /* rid simulcast; NULL otherwise */
+  uint32_t ssrcs[SB_SIMULCAST_LAYERS];    /* signalled SSRCs; 0 = learned from mid/rid */
+} layers_t;
+
+/* Simulcast (RFC 8853): one layer per send rid, in a=simulcast order; the answer echoes the
+ * rids as recv with a=simulcast. Otherwise legacy SSRC simulcast (a=ssrc-group:SIM, as Chromium
+ * sends when its offer is munged): one layer per SIM SSRC in group order, which Chromium writes
+ * lowest first; the answer stays plain recvonly. rids win when both are present. */
+static void choose_layers(const sb_sdp_media_t *in, sb_sdp_media_t *out, layers_t *ly) {
+  memset(ly, 0, sizeof *ly);
+  if (in->kind == SB_MEDIA_VIDEO && in->simulcast)
+    for (int i = 0; i < in->nrids && ly->n < SB_SIMULCAST_LAYERS; i++)
+      if (in->rids[i].dir == SB_DIR_SENDONLY) {
+        ly->rids[ly->n++] = in->rids[i].id;
+        out->rids[out->nrids] = in->rids[i];
+        out->rids[out->nrids++].dir = SB_DIR_RECVONLY;
+      }
+  out->simulcast = ly->n > 1;
+  if (out->simulcast)
+    return;
+  memset(ly, 0, sizeof *ly); /* a single send rid is no simulcast: its SSRC is signalled */
+  if (in->kind == SB_MEDIA_VIDEO && in->nsim >= 2) {
+    out->nrids = 0;
+    memset(out->rids, 0, sizeof out->rids);
+    ly->n = in->nsim < SB_SIMULCAST_LAYERS ? in->nsim : SB_SIMULCAST_LAYERS;
+    for (int l = 0; l < ly->n; l++)
+      ly->ssrcs[l] = in->sim[l];
+    return;
+  }
+  ly->n = 1;
+  ly->ssrcs[0] = primary_ssrc(in);
+}
+
+/* Adds the track's producers (one per layer) to the create command and records the track. */
+static int add_pub(sb_participant_t *p, const sb_sdp_media_t *in, const sb_sdp_media_t *out,
+                   sb_cmd_t *create, const layers_t *ly) {
+  if (create->u.create.nproducers + ly->n > SB_MAX_PRODUCERS || p->npubs >= SB_MAX_PRODUCERS)
+    return -1;
+  sb_pub_t *pub = &p->pubs[p->npubs++];
+  snprintf(pub->mid, sizeof pub->mid, "%s", in->mid);
+  pub->kind = in->kind == SB_MEDIA_AUDIO ? SB_KIND_AUDIO : SB_KIND_VIDEO;
+  pub->producer_id = (uint32_t)create->u.create.nproducers;
+  pub->nlayers = ly->n > 1 ? (uint8_t)ly->n : 0;
+  uint8_t rtx_pt = out->ncodecs > 1 ? out->codecs[1].pt : 0;
+  for (int l = 0; l < ly->n; l++) {
+    int n = create->u.create.nproducers++;
+    sb_producer_spec_t *ps = &create->u.create.producers[n];
+    ps->id = (uint32_t)n;
+    ps->kind = pub->kind;
+    ps->pt = out->codecs[0].pt;
+    ps->clock = out->codecs[0].clock;
+    snprintf(ps->mid, sizeof ps->mid, "%s", in->mid);
+    ps->layer = ly->n > 1 ? (uint8_t)l : 0;
+    if (ly->rids[l]) {
+      /* SSRCs are learned from the rid extension (browsers send no a=ssrc with rids). */
+      snprintf(ps->rid, sizeof ps->rid, "%s", ly->rids[l]);
+      ps->rtx_pt = rtx_pt;
+      continue;
+    }
+    ps->ssrc = ly->ssrcs[l]; /* 0: learned from the mid extension */
+    ps->rtx_ssrc = rtx_pt && ps->ssrc ? rtx_ssrc_of(in, ps->ssrc) : 0;
+    ps->rtx_pt = ps->rtx_ssrc || !ps->ssrc ? rtx_pt : 0;
+  }
+  return 0;
+}
+
 static void set_ext_ids(sb_participant_t *p, const sb_sdp_media_t *m) {
   uint8_t id;
   if ((id = sb_sdp_find_ext(m, SB_EXT_MID)))
@@ -132,48 +209,9 @@ static int answer_media(sb_app_t *app, sb_participant_t *p, const sb_sdp_media_t
   out->dir = publishes ? SB_DIR_RECVONLY : SB_DIR_INACTIVE;
   if (!publishes)
     return 0;
-  /* Simulcast (RFC 8853): one producer per send rid, in a=simulcast order, lowest layer first. */
-  int nlayers = 0;
-  const char *rids[SB_SIMULCAST_LAYERS];
-  if (in->kind == SB_MEDIA_VIDEO && in->simulcast)
-    for (int i = 0; i < in->nrids && nlayers < SB_SIMULCAST_LAYERS; i++)
-      if (in->rids[i].dir == SB_DIR_SENDONLY) {
-        rids[nlayers++] = in->rids[i].id;
-        out->rids[out->nrids] = in->rids[i];
-        out->rids[out->nrids++].dir = SB_DIR_RECVONLY;
-      }
-  out->simulcast = nlayers > 1;
-  if (nlayers < 2)
-    nlayers = 1;
-  if (create->u.create.nproducers + nlayers > SB_MAX_PRODUCERS || p->npubs >= SB_MAX_PRODUCERS)
-    return -1;
-  sb_pub_t *pub = &p->pubs[p->npubs++];
-  snprintf(pub->mid, sizeof pub->mid, "%s", in->mid);
-  pub->kind = in->kind == SB_MEDIA_AUDIO ? SB_KIND_AUDIO : SB_KIND_VIDEO;
-  pub->producer_id = (uint32_t)create->u.create.nproducers;
-  pub->nlayers = out->simulcast ? (uint8_t)nlayers : 0;
-  for (int l = 0; l < nlayers; l++) {
-    int n = create->u.create.nproducers++;
-    sb_producer_spec_t *ps = &create->u.create.producers[n];
-    ps->id = (uint32_t)n;
-    ps->kind = pub->kind;
-    ps->pt = out->codecs[0].pt;
-    ps->clock = out->codecs[0].clock;
-    snprintf(ps->mid, sizeof ps->mid, "%s", in->mid);
-    if (out->simulcast) {
-      /* SSRCs are learned from the rid extension (browsers send no a=ssrc with rids). */
-      snprintf(ps->rid, sizeof ps->rid, "%s", rids[l]);
-      ps->layer = (uint8_t)l;
-      ps->rtx_pt = out->ncodecs > 1 ? out->codecs[1].pt : 0;
-      continue;
-    }
-    ps->ssrc = primary_ssrc(in);
-    if (out->ncodecs > 1 && in->fid[0] == ps->ssrc) {
-      ps->rtx_ssrc = in->fid[1];
-      ps->rtx_pt = out->codecs[1].pt;
-    }
-  }
-  return 0;
+  layers_t ly;
+  choose_layers(in, out, &ly);
+  return add_pub(p, in, out, create, &ly);
 }
 
 char *sb_negotiate_answer(sb_app_t *app, sb_participant_t *p, const sb_sdp_t *offer,

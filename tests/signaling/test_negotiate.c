@@ -1,0 +1,232 @@
+/* The server's answer to a client's first offer (signaling/negotiate.c): which producers the
+ * relay is told to create for each published track, and what the answer says. Simulcast comes
+ * in two forms: rids (RFC 8853) and legacy SSRC groups (a=ssrc-group:SIM with one FID group per
+ * layer, as a munged Chromium offer has). A real relay (one worker on loopback) and DTLS
+ * context stand behind the app, as negotiate reads the relay's port and the fingerprint. */
+#include "relay/sdp_samples.h"
+#include "sbtest.h"
+#include "signaling/app.h"
+#include "signaling/call.h"
+
+#include <stdlib.h>
+
+typedef struct {
+  sb_participant_t p;
+  sb_cmd_t create;
+  sb_sdp_t answer;    /* parsed back from the answer text */
+  char text[64 * 1024];
+  char err[256];
+} result_t;
+
+static result_t R;
+static sb_sdp_t offer;
+static char buf[64 * 1024];
+
+static void free_event(sb_event_t *ev, void *arg) {
+  (void)arg;
+  free(ev);
+}
+
+/* Answers `offer_text` with a fresh relay and participant; R holds the outcome. Returns what
+ * sb_negotiate_answer returned (0 with the answer parsed back into R.answer, or -1). */
+static int negotiate(const char *offer_text) {
+  int rc = -1;
+  uv_loop_t loop;
+  sb_app_t app;
+  sb_cmd_t *create = sb_cmd_new(SB_CMD_TRANSPORT_CREATE, 1);
+  char *text = NULL;
+  memset(&R, 0, sizeof R);
+  memset(&app, 0, sizeof app);
+  uv_loop_init(&loop);
+  app.dtls = sb_dtls_ctx_create();
+  sb_relay_config_t cfg = {.bind_ip = "127.0.0.1", .announce_ip = "127.0.0.1", .workers = 1,
+                           .dtls = app.dtls, .events_loop = &loop, .on_event = free_event};
+  if (!create || !app.dtls || sb_relay_start(&cfg, &app.relay) != 0) {
+    snprintf(R.err, sizeof R.err, "set-up failed");
+    goto Exit;
+  }
+  if (sb_sdp_parse(offer_text, strlen(offer_text), &offer, R.err, sizeof R.err) != 0)
+    goto Exit;
+  snprintf(R.p.ufrag, sizeof R.p.ufrag, "ufrag");
+  snprintf(R.p.pwd, sizeof R.p.pwd, "0123456789abcdefghijklmn");
+  text = sb_negotiate_answer(&app, &R.p, &offer, create, R.err, sizeof R.err);
+  R.create = *create;
+  if (!text)
+    goto Exit;
+  snprintf(R.text, sizeof R.text, "%s", text);
+  rc = sb_sdp_parse(R.text, strlen(R.text), &R.answer, R.err, sizeof R.err);
+Exit:
+  if (rc != 0)
+    fprintf(stderr, "  negotiate: %s\n", R.err);
+  free(text);
+  free(R.p.own);
+  R.p.own = NULL;
+  free(create);
+  sb_relay_stop(app.relay);
+  uv_run(&loop, UV_RUN_DEFAULT); /* the relay's event queue closes */
+  uv_loop_close(&loop);
+  sb_dtls_ctx_destroy(app.dtls);
+  return rc;
+}
+
+static const sb_producer_spec_t *producer(int i) {
+  return &R.create.u.create.producers[i];
+}
+
+/* The m-line of the answer text with mid `mid`, up to the next m-line, copied into buf. */
+static const char *answer_mline(const char *mid) {
+  char want[48];
+  snprintf(want, sizeof want, "a=mid:%s\r\n", mid);
+  const char *at = strstr(R.text, want), *start = at, *end;
+  while (start && start > R.text && strncmp(start, "\r\nm=", 4) != 0)
+    start--;
+  end = at ? strstr(at, "\r\nm=") : NULL;
+  snprintf(buf, sizeof buf, "%.*s", at ? (int)((end ? end : at + strlen(at)) - start) : 0, start);
+  return buf;
+}
+
+SB_TEST(ssrc_simulcast_offer_creates_one_producer_per_layer) {
+  CHECK(sdp_chrome_sim_offer(buf, sizeof buf) > 0);
+  static char sim_offer[64 * 1024];
+  memcpy(sim_offer, buf, sizeof sim_offer);
+  CHECK_EQ(negotiate(sim_offer), 0);
+  /* audio, the camera's three layers, the screen share */
+  CHECK_EQ(R.create.u.create.nproducers, 5);
+  CHECK_EQ(R.p.npubs, 3);
+  CHECK_STR(R.p.pubs[1].mid, "1");
+  CHECK_EQ(R.p.pubs[1].kind, SB_KIND_VIDEO);
+  CHECK_EQ(R.p.pubs[1].producer_id, 1);
+  CHECK_EQ(R.p.pubs[1].nlayers, 3);
+  static const uint32_t ssrc[3] = {1111111111u, 1222222222u, 1333333333u};
+  static const uint32_t rtx[3] = {2111111111u, 2222222222u, 2333333333u};
+  for (int l = 0; l < 3; l++) {
+    const sb_producer_spec_t *ps = producer(1 + l);
+    CHECK_EQ(ps->id, 1 + l);
+    CHECK_EQ(ps->kind, SB_KIND_VIDEO);
+    CHECK_STR(ps->mid, "1");
+    CHECK_STR(ps->rid, "");
+    CHECK_EQ(ps->layer, l); /* group order: lowest first */
+    CHECK_EQ(ps->ssrc, ssrc[l]);
+    CHECK_EQ(ps->rtx_ssrc, rtx[l]);
+    CHECK_EQ(ps->pt, 96);
+    CHECK_EQ(ps->rtx_pt, 97);
+  }
+  /* The answer's camera m-line is plain recvonly: no simulcast, rids or SSRCs echoed. */
+  CHECK_EQ(R.answer.media[1].dir, SB_DIR_RECVONLY);
+  CHECK_EQ(R.answer.media[1].simulcast, 0);
+  CHECK_EQ(R.answer.media[1].nrids, 0);
+  CHECK_EQ(R.answer.media[1].nssrcs, 0);
+  const char *cam = answer_mline("1");
+  CHECK(strstr(cam, "m=video ") != NULL);
+  CHECK(strstr(cam, "a=recvonly\r\n") != NULL);
+  CHECK(strstr(cam, "a=simulcast") == NULL);
+  CHECK(strstr(cam, "a=rid") == NULL);
+  CHECK(strstr(cam, "a=ssrc") == NULL);
+  /* The screen share beside it stays one producer on its SSRC and RTX. */
+  CHECK_EQ(R.p.pubs[2].nlayers, 0);
+  CHECK_EQ(R.p.pubs[2].producer_id, 4);
+  CHECK_EQ(producer(4)->ssrc, 1414213562u);
+  CHECK_EQ(producer(4)->rtx_ssrc, 1732050807u);
+  CHECK_EQ(producer(4)->layer, 0);
+}
+
+SB_TEST(rid_simulcast_offer_is_unchanged) {
+  CHECK_EQ(negotiate(SDP_CHROME_OFFER), 0);
+  CHECK_EQ(R.create.u.create.nproducers, 5);
+  CHECK_EQ(R.p.pubs[1].nlayers, 3);
+  static const char *rids[3] = {"q", "h", "f"};
+  for (int l = 0; l < 3; l++) {
+    CHECK_STR(producer(1 + l)->rid, rids[l]);
+    CHECK_EQ(producer(1 + l)->layer, l);
+    CHECK_EQ(producer(1 + l)->ssrc, 0); /* learned from the rid extension */
+    CHECK_EQ(producer(1 + l)->rtx_ssrc, 0);
+    CHECK_EQ(producer(1 + l)->rtx_pt, 97);
+  }
+  CHECK(strstr(answer_mline("1"), "a=simulcast:recv q;h;f\r\n") != NULL);
+}
+
+/* SDP_CHROME_OFFER's camera with a SIM group and its a=ssrc lines added beside the rids. */
+static const char *offer_with_rids_and_sim(void) {
+  static char text[64 * 1024];
+  const char *o = SDP_CHROME_OFFER, *at = strstr(o, "a=simulcast:send q;h;f\r\n");
+  if (!at)
+    return "";
+  snprintf(text, sizeof text, "%.*sa=ssrc-group:SIM 10 20 30\r\na=ssrc:10 cname:c\r\n"
+           "a=ssrc:20 cname:c\r\na=ssrc:30 cname:c\r\n%s", (int)(at - o), o, at);
+  return text;
+}
+
+SB_TEST(rids_win_over_a_sim_group) {
+  CHECK_EQ(negotiate(offer_with_rids_and_sim()), 0);
+  CHECK_EQ(offer.media[1].nsim, 3);
+  CHECK_EQ(R.p.pubs[1].nlayers, 3);
+  CHECK_STR(producer(1)->rid, "q");
+  CHECK_EQ(producer(1)->ssrc, 0);
+  CHECK_STR(producer(3)->rid, "f");
+  CHECK(strstr(answer_mline("1"), "a=simulcast:recv q;h;f\r\n") != NULL);
+}
+
+/* A minimal offer: one sendonly VP8 m-line with `codecs` (rtpmap lines) and `ssrcs`. */
+static const char *video_offer(const char *pts, const char *codecs, const char *ssrcs) {
+  static char text[8192];
+  snprintf(text, sizeof text,
+           "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n"
+           "m=video 9 UDP/TLS/RTP/SAVPF %s\r\na=ice-ufrag:abcd\r\na=ice-pwd:0123456789abcdefghijkl\r\n"
+           "a=fingerprint:sha-256 AA:BB:CC\r\na=setup:actpass\r\na=mid:0\r\na=sendonly\r\n"
+           "a=rtcp-mux\r\n%s%s",
+           pts, codecs, ssrcs);
+  return text;
+}
+
+#define VP8_RTX "a=rtpmap:96 VP8/90000\r\na=rtpmap:97 rtx/90000\r\na=fmtp:97 apt=96\r\n"
+#define TWO_LAYERS "a=ssrc-group:SIM 10 20\r\na=ssrc:10 cname:c\r\na=ssrc:20 cname:c\r\n"
+
+SB_TEST(sim_without_rtx_negotiated) {
+  CHECK_EQ(negotiate(video_offer("96", "a=rtpmap:96 VP8/90000\r\n", TWO_LAYERS)), 0);
+  CHECK_EQ(R.create.u.create.nproducers, 2);
+  CHECK_EQ(R.p.pubs[0].nlayers, 2);
+  CHECK_EQ(producer(0)->ssrc, 10);
+  CHECK_EQ(producer(1)->ssrc, 20);
+  CHECK_EQ(producer(1)->layer, 1);
+  CHECK_EQ(producer(0)->rtx_ssrc, 0);
+  CHECK_EQ(producer(0)->rtx_pt, 0);
+}
+
+SB_TEST(sim_layer_without_fid_has_no_rtx) {
+  CHECK_EQ(negotiate(video_offer("96 97", VP8_RTX,
+                                 TWO_LAYERS "a=ssrc-group:FID 20 21\r\na=ssrc:21 cname:c\r\n")),
+           0);
+  CHECK_EQ(producer(0)->ssrc, 10);
+  CHECK_EQ(producer(0)->rtx_ssrc, 0);
+  CHECK_EQ(producer(0)->rtx_pt, 0);
+  CHECK_EQ(producer(1)->ssrc, 20);
+  CHECK_EQ(producer(1)->rtx_ssrc, 21); /* matched by SSRC, not by position */
+  CHECK_EQ(producer(1)->rtx_pt, 97);
+}
+
+SB_TEST(single_sim_ssrc_is_no_simulcast) {
+  CHECK_EQ(negotiate(video_offer("96 97", VP8_RTX,
+                                 "a=ssrc-group:SIM 10\r\na=ssrc-group:FID 10 11\r\n"
+                                 "a=ssrc:10 cname:c\r\na=ssrc:11 cname:c\r\n")),
+           0);
+  CHECK_EQ(R.create.u.create.nproducers, 1);
+  CHECK_EQ(R.p.pubs[0].nlayers, 0);
+  CHECK_EQ(producer(0)->ssrc, 10);
+  CHECK_EQ(producer(0)->rtx_ssrc, 11);
+}
+
+SB_TEST(too_many_layers_in_all_is_refused) {
+  /* Three SSRC-simulcast cameras need nine producers, one more than a transport holds. */
+  static char text[32 * 1024];
+  int n = snprintf(text, sizeof text, "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+                   "a=ice-ufrag:abcd\r\na=ice-pwd:0123456789abcdefghijkl\r\n"
+                   "a=fingerprint:sha-256 AA:BB:CC\r\n");
+  for (int i = 0; i < 3; i++)
+    n += snprintf(text + n, sizeof text - (size_t)n,
+                  "m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:%d\r\na=sendonly\r\na=rtpmap:96 VP8/90000\r\n"
+                  "a=ssrc-group:SIM 1 2 3\r\na=ssrc:1 cname:c\r\na=ssrc:2 cname:c\r\na=ssrc:3 cname:c\r\n",
+                  i);
+  CHECK(n < (int)sizeof text);
+  CHECK_EQ(negotiate(text), -1);
+  CHECK(strstr(R.err, "more than 8 published tracks") != NULL);
+}
