@@ -30,6 +30,17 @@ static unsigned allowed_layers(const sb_simulcast_layer_t *layers, int n, unsign
   return mask;
 }
 
+uint32_t sb_simulcast_wanted_bps(const sb_simulcast_layer_t *layers, int n, unsigned max_w,
+                                 unsigned max_h) {
+  if (!layers || n <= 0 || n > SB_SIMULCAST_MAX_LAYERS)
+    return 0;
+  unsigned mask = allowed_layers(layers, n, max_w, max_h);
+  for (int i = n - 1; i >= 0; i--)
+    if (mask & (1u << i))
+      return layers[i].bitrate_bps;
+  return 0;
+}
+
 /* Highest allowed layer below `below` whose bitrate the estimate covers; -1 if none. */
 static int highest_affordable(const sb_simulcast_layer_t *layers, unsigned mask, int below,
                               uint64_t estimate_bps) {

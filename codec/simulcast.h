@@ -46,6 +46,11 @@ void sb_simulcast_chooser_init(sb_simulcast_chooser_t *c, const sb_simulcast_con
 int sb_simulcast_choose(sb_simulcast_chooser_t *c, const sb_simulcast_layer_t *layers, int n,
                         uint64_t estimate_bps, unsigned max_w, unsigned max_h, uint64_t now_ms);
 
+/** The bitrate of the layer the subscriber would get with unlimited bandwidth: the highest
+ * active layer that fits max_w x max_h (else the smallest active one); 0 if none is active. */
+uint32_t sb_simulcast_wanted_bps(const sb_simulcast_layer_t *layers, int n, unsigned max_w,
+                                 unsigned max_h);
+
 /* What to do with one packet (flags of sb_simulcast_switch_packet). */
 enum {
   SB_SWITCH_FORWARD = 1,          /* forward this packet to the subscriber */

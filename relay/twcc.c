@@ -103,3 +103,84 @@ int sb_twcc_build(sb_twcc_t *t, uint8_t *out, size_t cap, uint32_t sender_ssrc, 
   sb_wr16(p + 2, (uint16_t)(len / 4 - 1));
   return (int)len;
 }
+
+/* Expands a status vector chunk into up to `left` symbols; returns how many, or -1. */
+static int chunk_symbols(uint16_t chunk, uint8_t *sym, int left) {
+  int n = 0;
+  if (!(chunk & 0x4000)) { /* status vector, 14 one-bit symbols */
+    for (; n < 14 && n < left; n++)
+      sym[n] = (uint8_t)((chunk >> (13 - n)) & 1);
+  } else { /* status vector, 7 two-bit symbols */
+    for (; n < 7 && n < left; n++) {
+      sym[n] = (uint8_t)((chunk >> (2 * (6 - n))) & 3);
+      if (sym[n] == 3)
+        return -1;
+    }
+  }
+  return n;
+}
+
+/* Reads the receive delta of one received packet at *off into *at; 0 or -1 (truncated). */
+static int read_delta(const uint8_t *pkt, size_t len, size_t *off, uint8_t sym, int64_t *at) {
+  if (sym == SYM_SMALL) {
+    if (*off + 1 > len)
+      return -1;
+    *at += (int64_t)pkt[(*off)++] * SB_TWCC_DELTA_US;
+    return 0;
+  }
+  if (*off + 2 > len)
+    return -1;
+  *at += (int64_t)(int16_t)sb_rd16(pkt + *off) * SB_TWCC_DELTA_US;
+  *off += 2;
+  return 0;
+}
+
+int sb_twcc_parse(const uint8_t *pkt, size_t len, sb_twcc_fb_header_t *hdr, sb_twcc_status_fn fn,
+                  void *arg) {
+  uint8_t sym[14];
+  if (len < 20 || (pkt[0] & 0x1f) != 15 || pkt[1] != 205)
+    return -1;
+  hdr->base_seq = sb_rd16(pkt + 12);
+  hdr->count = sb_rd16(pkt + 14);
+  hdr->ref_time = sb_rd24(pkt + 16);
+  hdr->fb_count = pkt[19];
+  /* Two passes over the chunks: the first finds where the deltas start. */
+  size_t off = 20;
+  for (int have = 0; have < hdr->count; off += 2) {
+    if (off + 2 > len)
+      return -1;
+    uint16_t chunk = sb_rd16(pkt + off);
+    int n = (chunk & 0x8000) ? ((chunk & 0x4000) ? 7 : 14) : (chunk & 0x1fff);
+    if (n == 0)
+      return -1;
+    have += n;
+  }
+  size_t doff = off;
+  int64_t at = (int64_t)hdr->ref_time * SB_TWCC_REF_US;
+  int i = 0;
+  for (off = 20; i < hdr->count; off += 2) {
+    uint16_t chunk = sb_rd16(pkt + off);
+    if (!(chunk & 0x8000)) { /* a run may be long: its symbols are not expanded */
+      uint8_t s = (uint8_t)((chunk >> 13) & 3);
+      if (s == 3)
+        return -1;
+      for (int k = 0; k < (chunk & 0x1fff) && i < hdr->count; k++, i++) {
+        if (s != SYM_LOST && read_delta(pkt, len, &doff, s, &at) < 0)
+          return -1;
+        if (fn)
+          fn(arg, (uint16_t)(hdr->base_seq + i), s != SYM_LOST, s != SYM_LOST ? at : 0);
+      }
+      continue;
+    }
+    int n = chunk_symbols(chunk, sym, hdr->count - i);
+    if (n < 0)
+      return -1;
+    for (int k = 0; k < n; k++, i++) {
+      if (sym[k] != SYM_LOST && read_delta(pkt, len, &doff, sym[k], &at) < 0)
+        return -1;
+      if (fn)
+        fn(arg, (uint16_t)(hdr->base_seq + i), sym[k] != SYM_LOST, sym[k] != SYM_LOST ? at : 0);
+    }
+  }
+  return hdr->count;
+}

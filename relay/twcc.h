@@ -28,4 +28,24 @@ void sb_twcc_on_packet(sb_twcc_t *t, uint16_t seq, uint64_t arrival_us);
  * its length, 0 when there is nothing to report, or -1 if `cap` is too small. */
 int sb_twcc_build(sb_twcc_t *t, uint8_t *out, size_t cap, uint32_t sender_ssrc, uint32_t media_ssrc);
 
+/* Reading the feedback a subscriber sends for what the relay sent it. */
+typedef struct {
+  uint16_t base_seq;
+  uint16_t count;                 /* packet statuses in this feedback */
+  uint32_t ref_time;              /* 24 bits, in units of 64 ms, sender's clock */
+  uint8_t fb_count;
+} sb_twcc_fb_header_t;
+
+/** Called for each packet status in sequence order: `arrival_us` is the arrival time in the
+ * feedback sender's clock, ref_time * 64 ms plus the deltas so far (meaningful only when
+ * `received`). */
+typedef void (*sb_twcc_status_fn)(void *arg, uint16_t seq, int received, int64_t arrival_us);
+
+/** Parses one transport-cc feedback packet (the whole RTCP RTPFB FMT 15 packet, `len` bytes):
+ * fills `hdr` and calls `fn` (unless NULL: validation only) for every status (run-length and both status-vector chunk kinds).
+ * Returns the number of statuses, or -1 if the packet is malformed (truncated chunks or deltas,
+ * the reserved symbol, wrong type); on -1 `fn` may have been called for a prefix. */
+int sb_twcc_parse(const uint8_t *pkt, size_t len, sb_twcc_fb_header_t *hdr, sb_twcc_status_fn fn,
+                  void *arg);
+
 #endif

@@ -246,3 +246,17 @@ SB_TEST(end_to_end_with_real_layers) {
   for (int l = 0; l < 3; l++)
     sb_enc_stream_free(&st[l]);
 }
+
+SB_TEST(wanted_rate_is_the_layer_that_fits_the_size) {
+  sb_simulcast_layer_t l[3];
+  memcpy(l, three, sizeof l);
+  CHECK_EQ(sb_simulcast_wanted_bps(l, 3, 0, 0), l[2].bitrate_bps);
+  CHECK_EQ(sb_simulcast_wanted_bps(l, 3, 640, 360), l[1].bitrate_bps);
+  CHECK_EQ(sb_simulcast_wanted_bps(l, 3, 100, 50), l[0].bitrate_bps); /* the smallest at least */
+  l[2].active = 0;
+  CHECK_EQ(sb_simulcast_wanted_bps(l, 3, 0, 0), l[1].bitrate_bps);
+  l[0].active = l[1].active = 0;
+  CHECK_EQ(sb_simulcast_wanted_bps(l, 3, 0, 0), 0);
+  CHECK_EQ(sb_simulcast_wanted_bps(NULL, 3, 0, 0), 0);
+  CHECK_EQ(sb_simulcast_wanted_bps(l, 4, 0, 0), 0);
+}
