@@ -99,18 +99,28 @@ static int can_start(sb_consumer_t *c, const sb_vp8_desc_t *vp8, uint64_t now_ms
   return 0;
 }
 
-static size_t write_extensions(sb_consumer_t *c, const sb_rtp_packet_t *pkt, uint8_t *out, size_t cap) {
-  const sb_ext_ids_t *in = &c->producer->transport->ext, *ox = &c->transport->ext;
+/* Writes the subscriber's header extensions; *twcc_at gets the offset (from `out`) of the
+ * transport-wide sequence number, filled in once the packet is sure to go, or 0. */
+static size_t write_extensions(sb_consumer_t *c, const sb_rtp_packet_t *pkt, uint8_t *out, size_t cap,
+                               size_t *twcc_at) {
+  const sb_ext_ids_t *in = pkt ? &c->producer->transport->ext : NULL, *ox = &c->transport->ext;
+  static const uint8_t zero[2];
   sb_rtp_ext_writer_t wr;
   const uint8_t *val;
   int n;
   sb_rtp_ext_init(&wr, out, cap);
+  *twcc_at = 0;
   if (ox->mid && c->midlen)
     sb_rtp_ext_add(&wr, ox->mid, c->mid, c->midlen);
+  if (ox->twcc && c->transport->bwe.sent && sb_rtp_ext_add(&wr, ox->twcc, zero, 2) == 0)
+    *twcc_at = 4 + wr.len - 2; /* after the 4-byte block header */
+  if (!pkt)
+    goto Done;
   if (ox->audio_level && in->audio_level && (n = sb_rtp_find_ext(pkt, in->audio_level, &val)) > 0)
     sb_rtp_ext_add(&wr, ox->audio_level, val, (size_t)n);
   if (ox->send_time && in->send_time && (n = sb_rtp_find_ext(pkt, in->send_time, &val)) > 0)
     sb_rtp_ext_add(&wr, ox->send_time, val, (size_t)n);
+Done:
   n = sb_rtp_ext_finish(&wr);
   return n > 0 ? (size_t)n : 0;
 }
@@ -142,17 +152,19 @@ static int map_single(sb_consumer_t *c, const sb_rtp_packet_t *pkt, const sb_vp8
 }
 
 void sb_consumer_forward(sb_consumer_t *c, const sb_producer_t *from, const sb_rtp_packet_t *pkt,
-                         const sb_vp8_desc_t *vp8, uint64_t now_ms, int retransmission) {
+                         const sb_vp8_desc_t *vp8, uint64_t now_ms, int why) {
   sb_transport_t *sub = c->transport;
   sb_worker_t *w = sub->worker;
   uint16_t seq;
   uint32_t ts;
+  size_t twcc_at;
+  int retransmission = why != SB_FWD_MEDIA;
   if (c->paused || !sb_transport_can_forward(sub) || pkt->payload_len == 0)
     return;
   int as_rtx = retransmission && c->rtx_ssrc;
   uint8_t *out = sb_worker_slot(w);
   size_t cap = SB_PKT_BUF - SB_SRTP_MAX_TRAILER;
-  size_t ext = write_extensions(c, pkt, out + 12, cap - 12);
+  size_t ext = write_extensions(c, pkt, out + 12, cap - 12, &twcc_at);
   size_t body = 12 + ext + (as_rtx ? 2 : 0);
   if (body + pkt->payload_len > cap) {
     w->stats.drop_malformed++;
@@ -173,6 +185,8 @@ void sb_consumer_forward(sb_consumer_t *c, const sb_producer_t *from, const sb_r
     sb_rtp_write_fixed(out, pkt->marker, c->pt, seq, ts, c->ssrc, ext > 0);
   }
   int len = (int)(body + pkt->payload_len);
+  if (twcc_at) /* SRTP adds its tag (10 or 16 bytes): counted as 10 */
+    sb_wr16(out + 12 + twcc_at, sb_bwe_on_send(&sub->bwe, (size_t)len + 10, sb_now_us()));
   if (sb_srtp_protect(sub->srtp, out, &len) != 0) {
     w->stats.drop_srtp++;
     return;
@@ -181,8 +195,10 @@ void sb_consumer_forward(sb_consumer_t *c, const sb_producer_t *from, const sb_r
     c->last_seq = seq, c->last_ts = ts;
   c->packets++;
   c->bytes += pkt->payload_len;
-  if (retransmission)
+  if (why == SB_FWD_NACK)
     w->stats.rtp_retransmitted++;
+  else if (why == SB_FWD_PROBE)
+    w->stats.probe_packets++;
   else
     w->stats.rtp_forwarded++;
   if (!retransmission && test_drop(w))
@@ -190,24 +206,85 @@ void sb_consumer_forward(sb_consumer_t *c, const sb_producer_t *from, const sb_r
   sb_worker_commit(w, (size_t)len, &sub->addr, sub->addrlen);
 }
 
-void sb_consumer_on_nack(sb_consumer_t *c, uint16_t seq, uint64_t now_ms) {
+/* Sends output packet `seq` again from the producer's buffer; returns its payload size, or 0
+ * if it is no longer there. */
+static size_t resend(sb_consumer_t *c, uint16_t seq, uint64_t now_ms, int why) {
   const uint8_t *data;
   sb_rtp_packet_t pkt;
   sb_producer_t *p = c->producer;
   uint16_t in_seq = (uint16_t)(seq - c->seq_delta);
-  c->transport->worker->stats.nack_received++;
   if (c->nlayers)
     p = sb_consumer_simulcast_unmap(c, seq, &in_seq);
   else if (!c->synced)
-    return;
+    return 0;
   if (!p || !p->rtx)
-    return;
+    return 0;
   int len = sb_rtx_buffer_get(p->rtx, in_seq, now_ms, &data);
   if (len <= 0)
-    return;
+    return 0;
   /* The stored copy is parsed where it lies; forwarding copies it into a send slot. */
-  if (sb_rtp_parse((uint8_t *)data, (size_t)len, &pkt) == 0) {
-    sb_vp8_desc_t d;
-    sb_consumer_forward(c, p, &pkt, sb_producer_parse_vp8(p, &pkt, &d), now_ms, 1);
+  if (sb_rtp_parse((uint8_t *)data, (size_t)len, &pkt) != 0)
+    return 0;
+  if (why == SB_FWD_NACK && !sb_transport_rtx_allow(c->transport, (size_t)len, now_ms)) {
+    c->transport->worker->stats.nack_over_budget++;
+    return 0;
   }
+  sb_vp8_desc_t d;
+  sb_consumer_forward(c, p, &pkt, sb_producer_parse_vp8(p, &pkt, &d), now_ms, why);
+  return pkt.payload_len;
+}
+
+void sb_consumer_on_nack(sb_consumer_t *c, uint16_t seq, uint64_t now_ms) {
+  c->transport->worker->stats.nack_received++;
+  resend(c, seq, now_ms, SB_FWD_NACK);
+}
+
+int sb_consumer_send_probe(sb_consumer_t *c, size_t bytes, uint64_t now_ms) {
+  size_t sent_bytes = 0;
+  int n = 0;
+  if (c->kind != SB_KIND_VIDEO || !c->rtx_ssrc || c->paused ||
+      (c->nlayers ? c->sw.current < 0 : !c->synced))
+    return 0;
+  /* Oldest first, so the subscriber's RTX stream sees them in order. */
+  uint16_t seq = (uint16_t)(c->last_seq - SB_BWE_PROBE_MAX_PACKETS + 1);
+  for (int i = 0; i < SB_BWE_PROBE_MAX_PACKETS && sent_bytes < bytes; i++, seq++) {
+    size_t len = resend(c, seq, now_ms, SB_FWD_PROBE);
+    if (len) {
+      sent_bytes += len;
+      n++;
+    }
+  }
+  return n;
+}
+
+int sb_consumer_send_padding(sb_consumer_t *c, size_t bytes, uint64_t now_ms) {
+  sb_transport_t *sub = c->transport;
+  sb_worker_t *w = sub->worker;
+  size_t twcc_at, sent_bytes = 0;
+  int n = 0;
+  (void)now_ms;
+  if (c->kind != SB_KIND_VIDEO || !c->rtx_ssrc || !sb_transport_can_forward(sub))
+    return 0;
+  while (n < SB_CONSUMER_PADDING_MAX_PACKETS && sent_bytes < bytes) {
+    uint8_t *out = sb_worker_slot(w);
+    size_t ext = write_extensions(c, NULL, out + 12, SB_PKT_BUF - SB_SRTP_MAX_TRAILER - 12, &twcc_at);
+    size_t body = 12 + ext;
+    /* RFC 3550 §5.1: padding only; its last byte counts the padding bytes. */
+    sb_rtp_write_fixed(out, 0, c->rtx_pt, c->rtx_seq++, c->last_ts, c->rtx_ssrc, ext > 0);
+    out[0] |= 0x20;
+    memset(out + body, 0, SB_CONSUMER_PADDING_SIZE - 1);
+    out[body + SB_CONSUMER_PADDING_SIZE - 1] = SB_CONSUMER_PADDING_SIZE;
+    int len = (int)(body + SB_CONSUMER_PADDING_SIZE);
+    if (twcc_at)
+      sb_wr16(out + 12 + twcc_at, sb_bwe_on_send(&sub->bwe, (size_t)len + 10, sb_now_us()));
+    if (sb_srtp_protect(sub->srtp, out, &len) != 0) {
+      w->stats.drop_srtp++;
+      break;
+    }
+    w->stats.probe_packets++;
+    sent_bytes += (size_t)len;
+    n++;
+    sb_worker_commit(w, (size_t)len, &sub->addr, sub->addrlen);
+  }
+  return n;
 }

@@ -50,19 +50,41 @@ void sb_consumer_forget(sb_consumer_t *c, const sb_producer_t *p);
 /** Starts forwarding (after the subscriber applied the description that carries it) and asks
  * the publisher for a keyframe. */
 void sb_consumer_resume(sb_consumer_t *c, uint64_t now_ms);
+/* Why a packet goes to the subscriber. */
+enum {
+  SB_FWD_MEDIA = 0,  /* first transmission */
+  SB_FWD_NACK = 1,   /* asked for again by the subscriber */
+  SB_FWD_PROBE = 2,  /* a copy sent again to probe the path (relay/bwe.h) */
+};
+
 /** Rewrites and sends one packet of producer `from` to the subscriber (`vp8`: its parsed VP8
- * descriptor, NULL for audio); `retransmission` sends it
- * on the RTX stream when one was negotiated (and never drops it on purpose in tests). */
+ * descriptor, NULL for audio). `why` is an SB_FWD_*: resent packets go on the RTX stream when
+ * one was negotiated (and are never dropped on purpose in tests). Every packet carries the
+ * subscriber's transport-wide sequence number when transport-cc was negotiated. */
 void sb_consumer_forward(sb_consumer_t *c, const sb_producer_t *from, const sb_rtp_packet_t *pkt,
-                         const sb_vp8_desc_t *vp8, uint64_t now_ms, int retransmission);
+                         const sb_vp8_desc_t *vp8, uint64_t now_ms, int why);
 /** The subscriber lost `seq` (its sequence space): resend it from the producer's buffer. */
 void sb_consumer_on_nack(sb_consumer_t *c, uint16_t seq, uint64_t now_ms);
+/** Sends the last packets this consumer forwarded again, as RTX, back to back, until about
+ * `bytes` went out or SB_BWE_PROBE_MAX_PACKETS; returns how many packets. Only video consumers
+ * with an RTX stream send anything. */
+int sb_consumer_send_probe(sb_consumer_t *c, size_t bytes, uint64_t now_ms);
+
+#define SB_CONSUMER_PADDING_SIZE 224
+#define SB_CONSUMER_PADDING_MAX_PACKETS 40
+/** Probes with padding-only packets on the RTX stream (when there is nothing recent to send
+ * again, e.g. while video is paused): about `bytes`; returns how many packets. */
+int sb_consumer_send_padding(sb_consumer_t *c, size_t bytes, uint64_t now_ms);
 /** The subscriber asked for a keyframe: ask the layer it receives (or will receive). */
 void sb_consumer_request_keyframe(sb_consumer_t *c, uint64_t now_ms);
 
 /* consumer_simulcast.c */
-/** Re-chooses the layer from the layers' sizes and rates and the subscriber's preference. */
-void sb_consumer_choose_layer(sb_consumer_t *c, uint64_t now_ms);
+/** Re-chooses the layer from the layers' sizes and rates, the subscriber's preference and
+ * `budget_bps`, this consumer's share of the subscriber's estimate. */
+void sb_consumer_choose_layer(sb_consumer_t *c, uint64_t budget_bps, uint64_t now_ms);
+/** What this consumer would send with unlimited bandwidth (its producer's rate, or the rate of
+ * the simulcast layer that fits the subscriber's size preference); 0 while paused. */
+uint64_t sb_consumer_wanted_bps(const sb_consumer_t *c, uint64_t now_ms);
 /** Decides whether a simulcast packet goes out, rewrites the VP8 descriptor of its copy
  * `payload` (same layout as the packet `vp8` describes) and gives its seq/timestamp: 0, or -1 to
  * drop it. */

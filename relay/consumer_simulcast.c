@@ -8,11 +8,7 @@
 #include "common/util.h"
 #include "relay/consumer.h"
 
-void sb_consumer_choose_layer(sb_consumer_t *c, uint64_t now_ms) {
-  sb_simulcast_layer_t layers[SB_SIMULCAST_MAX_LAYERS];
-  if (c->nlayers < 2 || now_ms - c->last_choose_ms < SB_CHOOSE_INTERVAL_MS)
-    return;
-  c->last_choose_ms = now_ms;
+static void layer_info(const sb_consumer_t *c, sb_simulcast_layer_t *layers, uint64_t now_ms) {
   for (int i = 0; i < c->nlayers; i++) {
     const sb_producer_t *p = c->layers[i];
     layers[i].active = p && p->last_packet_ms && now_ms - p->last_packet_ms < 1000;
@@ -20,14 +16,38 @@ void sb_consumer_choose_layer(sb_consumer_t *c, uint64_t now_ms) {
     layers[i].width = p ? p->width : 0;
     layers[i].height = p ? p->height : 0;
   }
+}
+
+uint64_t sb_consumer_wanted_bps(const sb_consumer_t *c, uint64_t now_ms) {
+  sb_simulcast_layer_t layers[SB_SIMULCAST_MAX_LAYERS];
+  if (c->paused)
+    return 0;
+  if (c->nlayers < 2)
+    return c->producer ? c->producer->bitrate_bps : 0;
+  layer_info(c, layers, now_ms);
+  return sb_simulcast_wanted_bps(layers, c->nlayers, c->transport->max_width, c->transport->max_height);
+}
+
+void sb_consumer_choose_layer(sb_consumer_t *c, uint64_t budget_bps, uint64_t now_ms) {
+  sb_simulcast_layer_t layers[SB_SIMULCAST_MAX_LAYERS];
+  if (c->nlayers < 2 || now_ms - c->last_choose_ms < SB_CHOOSE_INTERVAL_MS)
+    return;
+  c->last_choose_ms = now_ms;
+  layer_info(c, layers, now_ms);
   /* The subscriber's estimate and size preference pick the layer; under the lowest layer's
    * rate the chooser pauses video (audio goes on). */
-  int target = sb_simulcast_choose(&c->chooser, layers, c->nlayers, sb_bwe_estimate(&c->transport->bwe, now_ms),
-                                   c->transport->max_width, c->transport->max_height, now_ms);
+  int target = sb_simulcast_choose(&c->chooser, layers, c->nlayers, budget_bps, c->transport->max_width,
+                                   c->transport->max_height, now_ms);
   if (target != c->sw.target) {
-    sb_info(c->transport->ctx, "simulcast: mid %s layer %d -> %d (estimate %llu bps, max %ux%u)", c->mid,
-            c->sw.target, target, (unsigned long long)sb_bwe_estimate(&c->transport->bwe, now_ms),
-            c->transport->max_width, c->transport->max_height);
+    sb_info(c->transport->ctx, "simulcast: mid %s layer %d -> %d (budget %llu of estimate %llu bps, max %ux%u)",
+            c->mid, c->sw.target, target, (unsigned long long)budget_bps,
+            (unsigned long long)sb_bwe_estimate(&c->transport->bwe, now_ms), c->transport->max_width,
+            c->transport->max_height);
+    /* Going down because the current layer costs far more than the budget: stop it now rather
+     * than keep overloading the path until the lower layer's keyframe comes. */
+    int cur = c->sw.current;
+    if (target >= 0 && cur > target && cur < c->nlayers && layers[cur].bitrate_bps > 2 * budget_bps)
+      sb_simulcast_switch_set_target(&c->sw, SB_SIMULCAST_PAUSE);
     sb_simulcast_switch_set_target(&c->sw, target);
   }
 }
@@ -42,6 +62,12 @@ int sb_consumer_simulcast_map(sb_consumer_t *c, const sb_producer_t *from, const
       sb_producer_request_keyframe(c->layers[c->sw.target], now_ms);
     if (!(r & SB_SWITCH_FORWARD))
       return -1;
+    /* A new run of output numbers, also when the layer is the one before a pause: otherwise the
+     * packets skipped during the pause would read as a gap, i.e. loss to be NACKed. */
+    if (r & SB_SWITCH_SWITCHED) {
+      sb_seq_rewriter_switch(&c->rw);
+      sb_info(c->transport->ctx, "simulcast: mid %s switched to layer %d", c->mid, from->spec.layer);
+    }
   }
   /* Picture ids continue across switches; a picture from before the switch is dropped here,
    * before it takes an output sequence number (a gap would read as loss to the subscriber). */

@@ -143,9 +143,14 @@ typedef struct {
   uint64_t nack_sent;           /* sequence numbers asked of publishers */
   uint64_t nack_received;       /* sequence numbers asked by subscribers */
   uint64_t rtp_retransmitted;   /* answered from a retransmission buffer */
+  uint64_t nack_over_budget;    /* not answered: over the subscriber's retransmission budget */
   uint64_t rtx_recovered;       /* RTX packets from publishers turned back into media (browsers
                                    also send RTX on their own as bandwidth probes) */
   uint64_t test_dropped;        /* dropped on purpose by --test-drop-percent */
+  uint64_t bwe_overuse;         /* subscribers' delay-based estimates cut by overuse */
+  uint64_t bwe_probes;          /* probe bursts sent to subscribers */
+  uint64_t bwe_probe_ok;        /* ... that proved the rate the subscriber wanted */
+  uint64_t probe_packets;       /* packets in those bursts */
   uint64_t transports;
 } sb_worker_stats_t;
 

@@ -38,6 +38,8 @@ sb_transport_t *sb_transport_create(sb_worker_t *w, const sb_cmd_t *cmd) {
     if (!t->twcc)
       goto Fail;
     sb_twcc_init(t->twcc);
+    if (sb_bwe_enable_delay(&t->bwe) != 0)
+      goto Fail;
   }
   t->dtls = sb_dtls_create(w->dtls, cmd->u.create.fp_alg, cmd->u.create.fp, dtls_send, t);
   if (!t->dtls) {
@@ -64,6 +66,7 @@ Fail:
     sb_producer_destroy(t->producers[i]);
   sb_dtls_destroy(t->dtls);
   free(t->twcc);
+  sb_bwe_free(&t->bwe);
   free(t);
   return NULL;
 }
@@ -83,6 +86,7 @@ void sb_transport_destroy(sb_transport_t *t, const char *reason) {
   sb_dtls_destroy(t->dtls);
   sb_srtp_destroy(t->srtp);
   free(t->twcc);
+  sb_bwe_free(&t->bwe);
   sb_info(t->ctx, "transport %llu closed: %s", (unsigned long long)t->id, reason);
   sb_worker_emit(w, SB_EV_TRANSPORT_CLOSED, t->id, reason, NULL);
   free(t);
@@ -252,10 +256,38 @@ static void on_nack_seq(uint16_t seq, void *arg) {
   sb_consumer_on_nack(n->c, seq, n->now_ms);
 }
 
+/* Transport-cc feedback from a subscriber: the delay-based estimate learns from it. */
+static void on_transport_feedback(sb_transport_t *t, const sb_rtcp_item_t *it) {
+  sb_worker_t *w = t->worker;
+  uint64_t before = sb_bwe_estimate(&t->bwe, w->now_ms), overuses = t->bwe.overuses;
+  uint64_t probes_ok = t->bwe.probes_ok;
+  if (sb_bwe_on_feedback(&t->bwe, it->data, it->len, w->now_ms) != 0) {
+    w->stats.drop_malformed++;
+    return;
+  }
+  uint64_t after = sb_bwe_estimate(&t->bwe, w->now_ms);
+  if (t->bwe.overuses != overuses) {
+    w->stats.bwe_overuse++;
+    if (sb_ratelimit_ok(&t->log_rl, w->now_ms, 5))
+      sb_info(t->ctx, "bwe: delay overuse, estimate %llu -> %llu bps (acknowledged %llu)",
+              (unsigned long long)before, (unsigned long long)after,
+              (unsigned long long)t->bwe.acked_bps);
+  }
+  if (t->bwe.probes_ok != probes_ok) {
+    w->stats.bwe_probe_ok++;
+    sb_info(t->ctx, "bwe: probe reached its target, estimate %llu -> %llu bps",
+            (unsigned long long)before, (unsigned long long)after);
+  }
+}
+
 static void on_feedback(sb_transport_t *t, const sb_rtcp_item_t *it) {
   uint32_t sender, media;
   if (sb_rtcp_fb_ssrcs(it, &sender, &media) != 0)
     return;
+  if (it->pt == SB_RTCP_RTPFB && it->count == 15) {
+    on_transport_feedback(t, it);
+    return;
+  }
   if (it->pt == SB_RTCP_RTPFB && it->count == 1) {
     nack_ctx_t n = {sb_transport_consumer_by_ssrc(t, media), t->worker->now_ms};
     if (n.c)
@@ -349,6 +381,49 @@ static void send_receiver_reports(sb_transport_t *t, uint64_t now_ms) {
   sb_transport_send_rtcp(t, buf, (size_t)len);
 }
 
+/* Sends a probe burst: copies of recent packets of a video consumer, or padding when no
+ * consumer has any (its video paused). */
+static void probe(sb_transport_t *t, uint64_t target_bps, uint64_t wanted_bps, uint64_t now_ms) {
+  uint64_t before = sb_bwe_estimate(&t->bwe, now_ms);
+  size_t bytes = sb_bwe_probe_bytes(target_bps);
+  int n = 0, padding = 0;
+  sb_bwe_probe_begin(&t->bwe, target_bps, wanted_bps, now_ms);
+  for (int i = 0; i < t->nconsumers && n == 0; i++)
+    n = sb_consumer_send_probe(t->consumers[i], bytes, now_ms);
+  for (int i = 0; i < t->nconsumers && n == 0; i++)
+    n = padding = sb_consumer_send_padding(t->consumers[i], bytes, now_ms);
+  sb_bwe_probe_end(&t->bwe, n, now_ms);
+  if (n == 0)
+    return;
+  t->worker->stats.bwe_probes++;
+  sb_info(t->ctx, "bwe: probing at %llu bps with %d %s packets (estimate %llu, wanted %llu)",
+          (unsigned long long)target_bps, n, padding ? "padding" : "copied", (unsigned long long)before,
+          (unsigned long long)wanted_bps);
+}
+
+/* Shares the subscriber's estimate among its consumers: what cannot adapt (audio, video without
+ * simulcast) is taken first, simulcast consumers split the rest evenly and choose their layers
+ * from their shares. When the subscriber wants more than the estimate, the path is probed. */
+static void adapt_to_estimate(sb_transport_t *t, uint64_t now_ms) {
+  uint64_t est = sb_bwe_estimate(&t->bwe, now_ms), fixed = 0, wanted = 0;
+  int nsim = 0;
+  for (int i = 0; i < t->nconsumers; i++) {
+    sb_consumer_t *c = t->consumers[i];
+    uint64_t w = sb_consumer_wanted_bps(c, now_ms);
+    wanted += w;
+    if (c->nlayers > 1)
+      nsim += !c->paused;
+    else
+      fixed += w;
+  }
+  uint64_t share = nsim ? (est > fixed ? (est - fixed) / (uint64_t)nsim : 0) : est;
+  for (int i = 0; i < t->nconsumers; i++)
+    sb_consumer_choose_layer(t->consumers[i], share, now_ms);
+  uint64_t target; /* only layers can use what a probe finds */
+  if (nsim && sb_transport_can_forward(t) && (target = sb_bwe_probe_due(&t->bwe, wanted, now_ms)))
+    probe(t, target, wanted, now_ms);
+}
+
 const char *sb_transport_tick(sb_transport_t *t, uint64_t now_ms) {
   if (t->state == SB_TRANSPORT_CLOSED)
     return sb_dtls_state(t->dtls) == SB_DTLS_FAILED ? "dtls_failed" : "dtls_closed";
@@ -361,8 +436,8 @@ const char *sb_transport_tick(sb_transport_t *t, uint64_t now_ms) {
   if (sb_transport_can_forward(t))
     for (int i = 0; i < t->nproducers; i++)
       sb_producer_send_nacks(t->producers[i], now_ms);
-  for (int i = 0; i < t->nconsumers; i++)
-    sb_consumer_choose_layer(t->consumers[i], now_ms);
+  if (t->nconsumers)
+    adapt_to_estimate(t, now_ms);
   if (t->twcc && sb_transport_can_forward(t) && now_ms - t->last_twcc_ms >= SB_TWCC_INTERVAL_MS) {
     uint8_t buf[2600 + SB_SRTP_MAX_TRAILER];
     t->last_twcc_ms = now_ms;
@@ -413,4 +488,20 @@ sb_consumer_t *sb_transport_consumer_by_ssrc(sb_transport_t *t, uint32_t ssrc) {
     if (t->consumers[i]->ssrc == ssrc)
       return t->consumers[i];
   return NULL;
+}
+
+int sb_transport_rtx_allow(sb_transport_t *t, size_t bytes, uint64_t now_ms) {
+  uint64_t rate = sb_bwe_estimate(&t->bwe, now_ms) * SB_RTX_BUDGET_PCT / 100 / 8; /* bytes/s */
+  uint64_t cap = rate / 2 > 3000 ? rate / 2 : 3000; /* half a second's worth, two packets at least */
+  if (!t->rtx_refill_ms)
+    t->rtx_tokens = cap;
+  else
+    t->rtx_tokens += rate * (now_ms - t->rtx_refill_ms) / 1000;
+  t->rtx_refill_ms = now_ms;
+  if (t->rtx_tokens > cap)
+    t->rtx_tokens = cap;
+  if (t->rtx_tokens < bytes)
+    return 0;
+  t->rtx_tokens -= bytes;
+  return 1;
 }

@@ -53,6 +53,8 @@ struct sb_transport {
 
   uint16_t max_width, max_height; /* the subscriber's size preference for simulcast */
   sb_bwe_t bwe;                   /* what the subscriber can take, from its RTCP */
+  uint64_t rtx_tokens;            /* bytes of retransmissions allowed now */
+  uint64_t rtx_refill_ms;
   sb_twcc_t *twcc;              /* transport-cc feedback to the publisher, if negotiated */
   uint64_t created_ms, last_consent_ms, last_rr_ms, last_twcc_ms;
   sb_ratelimit_t log_rl;
@@ -80,6 +82,12 @@ int sb_transport_add_consumer(sb_transport_t *t, sb_consumer_t *c);
 void sb_transport_remove_consumer(sb_transport_t *t, sb_consumer_t *c);
 sb_consumer_t *sb_transport_find_consumer(sb_transport_t *t, uint64_t id);
 sb_consumer_t *sb_transport_consumer_by_ssrc(sb_transport_t *t, uint32_t ssrc);
+/* Retransmissions to a subscriber take at most this share of its estimate: with a congested
+ * path, answering every NACK would feed the congestion (the lost packets are NACKed, resent and
+ * lost again). */
+#define SB_RTX_BUDGET_PCT 25
+/** Takes `bytes` from the subscriber's retransmission budget: 1 if allowed, 0 if over it. */
+int sb_transport_rtx_allow(sb_transport_t *t, size_t bytes, uint64_t now_ms);
 /** Protects and sends an RTCP compound packet (plaintext in `buf`, which needs
  * SB_SRTP_MAX_TRAILER bytes of room after len). */
 void sb_transport_send_rtcp(sb_transport_t *t, uint8_t *buf, size_t len);

@@ -49,6 +49,9 @@ static char *health(sb_app_t *app, int *status) {
         {"drop_unknown_source", st.drop_unknown_source}, {"drop_malformed", st.drop_malformed},
         {"drop_send", st.drop_send},           {"stun_ok", st.stun_ok},
         {"stun_bad", st.stun_bad},             {"test_dropped", st.test_dropped},
+        {"bwe_overuse", st.bwe_overuse},       {"bwe_probes", st.bwe_probes},
+        {"bwe_probe_ok", st.bwe_probe_ok},     {"probe_packets", st.probe_packets},
+        {"nack_over_budget", st.nack_over_budget},
     };
     for (size_t k = 0; k < SB_ARRAY_SIZE(counters); k++)
       json_object_set_new(o, counters[k].name, json_integer((json_int_t)counters[k].v));
