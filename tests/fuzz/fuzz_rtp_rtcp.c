@@ -3,13 +3,14 @@
  * from the repository root:
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -I. tests/fuzz/fuzz_rtp_rtcp.c \
- *       relay/rtp.c relay/rtcp.c -o build-fuzz-rtp-rtcp
+ *       relay/rtp.c relay/rtcp.c relay/twcc.c -o build-fuzz-rtp-rtcp
  *   ./build-fuzz-rtp-rtcp -max_total_time=30 -max_len=2048 tests/fuzz/corpus/rtp_rtcp
  *
  * (Pass a scratch directory before the seed directory to keep new inputs out of the repo.)
  * Besides memory errors it traps when a parser's results break their own invariants. */
 #include "relay/rtcp.h"
 #include "relay/rtp.h"
+#include "relay/twcc.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -41,6 +42,13 @@ static void fuzz_rtp(uint8_t *buf, size_t len) {
   }
 }
 
+static void count_status(void *arg, uint16_t seq, int received, int64_t arrival_us) {
+  (void)seq;
+  (void)arrival_us;
+  REQUIRE(received == 0 || received == 1);
+  ++*(int *)arg;
+}
+
 static void fuzz_rtcp_item(const sb_rtcp_item_t *item) {
   sb_rtcp_sr_t sr;
   sb_rtcp_report_block_t rb;
@@ -56,6 +64,10 @@ static void fuzz_rtcp_item(const sb_rtcp_item_t *item) {
   REQUIRE(sb_rtcp_fir_entries(item, ssrcs, 32) <= 32);
   if (sb_rtcp_parse_remb(item, &rate, ssrcs, &n, 32) == 0)
     REQUIRE(n >= 0 && n <= 32);
+  sb_twcc_fb_header_t h;
+  int statuses = 0;
+  got = sb_twcc_parse(item->data, item->len, &h, count_status, &statuses);
+  REQUIRE(got == -1 || (got == statuses && got == h.count));
 }
 
 static void fuzz_rtcp(const uint8_t *buf, size_t len) {
