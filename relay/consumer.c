@@ -151,8 +151,8 @@ static int map_single(sb_consumer_t *c, const sb_rtp_packet_t *pkt, const sb_vp8
   return 0;
 }
 
-void sb_consumer_forward(sb_consumer_t *c, const sb_producer_t *from, const sb_rtp_packet_t *pkt,
-                         const sb_vp8_desc_t *vp8, uint64_t now_ms, int why) {
+int sb_consumer_forward(sb_consumer_t *c, const sb_producer_t *from, const sb_rtp_packet_t *pkt,
+                        const sb_vp8_desc_t *vp8, uint64_t now_ms, int why) {
   sb_transport_t *sub = c->transport;
   sb_worker_t *w = sub->worker;
   uint16_t seq;
@@ -160,7 +160,7 @@ void sb_consumer_forward(sb_consumer_t *c, const sb_producer_t *from, const sb_r
   size_t twcc_at;
   int retransmission = why != SB_FWD_MEDIA;
   if (c->paused || !sb_transport_can_forward(sub) || pkt->payload_len == 0)
-    return;
+    return 0;
   int as_rtx = retransmission && c->rtx_ssrc;
   uint8_t *out = sb_worker_slot(w);
   size_t cap = SB_PKT_BUF - SB_SRTP_MAX_TRAILER;
@@ -168,7 +168,7 @@ void sb_consumer_forward(sb_consumer_t *c, const sb_producer_t *from, const sb_r
   size_t body = 12 + ext + (as_rtx ? 2 : 0);
   if (body + pkt->payload_len > cap) {
     w->stats.drop_malformed++;
-    return;
+    return 0;
   }
   /* The payload goes into the slot first: a simulcast consumer rewrites its copy (picture ids)
    * and may still drop it, before a sequence number is spent on it. */
@@ -177,7 +177,7 @@ void sb_consumer_forward(sb_consumer_t *c, const sb_producer_t *from, const sb_r
                    ? sb_consumer_simulcast_map(c, from, pkt, vp8, retransmission, now_ms, out + body, &seq, &ts)
                    : map_single(c, pkt, vp8, now_ms, retransmission, &seq, &ts);
   if (mapped != 0)
-    return; /* the slot is not committed: it is reused by the next packet */
+    return 0; /* the slot is not committed: it is reused by the next packet */
   if (as_rtx) {
     sb_rtp_write_fixed(out, pkt->marker, c->rtx_pt, c->rtx_seq++, ts, c->rtx_ssrc, ext > 0);
     sb_wr16(out + 12 + ext, seq); /* RFC 4588 §4: the original sequence number first */
@@ -189,7 +189,7 @@ void sb_consumer_forward(sb_consumer_t *c, const sb_producer_t *from, const sb_r
     sb_wr16(out + 12 + twcc_at, sb_bwe_on_send(&sub->bwe, (size_t)len + 10, sb_now_us()));
   if (sb_srtp_protect(sub->srtp, out, &len) != 0) {
     w->stats.drop_srtp++;
-    return;
+    return 0;
   }
   if (!retransmission && sb_seq_lt(c->last_seq, seq))
     c->last_seq = seq, c->last_ts = ts;
@@ -202,12 +202,13 @@ void sb_consumer_forward(sb_consumer_t *c, const sb_producer_t *from, const sb_r
   else
     w->stats.rtp_forwarded++;
   if (!retransmission && test_drop(w))
-    return;
+    return 1; /* counted as sent: it is lost on the way */
   sb_worker_commit(w, (size_t)len, &sub->addr, sub->addrlen);
+  return 1;
 }
 
 /* Sends output packet `seq` again from the producer's buffer; returns its payload size, or 0
- * if it is no longer there. */
+ * if it was not sent (no longer there, over the budget, from a layer left behind). */
 static size_t resend(sb_consumer_t *c, uint16_t seq, uint64_t now_ms, int why) {
   const uint8_t *data;
   sb_rtp_packet_t pkt;
@@ -230,8 +231,7 @@ static size_t resend(sb_consumer_t *c, uint16_t seq, uint64_t now_ms, int why) {
     return 0;
   }
   sb_vp8_desc_t d;
-  sb_consumer_forward(c, p, &pkt, sb_producer_parse_vp8(p, &pkt, &d), now_ms, why);
-  return pkt.payload_len;
+  return sb_consumer_forward(c, p, &pkt, sb_producer_parse_vp8(p, &pkt, &d), now_ms, why) ? pkt.payload_len : 0;
 }
 
 void sb_consumer_on_nack(sb_consumer_t *c, uint16_t seq, uint64_t now_ms) {

@@ -55,6 +55,8 @@ void sb_consumer_choose_layer(sb_consumer_t *c, uint64_t budget_bps, uint64_t no
 int sb_consumer_simulcast_map(sb_consumer_t *c, const sb_producer_t *from, const sb_rtp_packet_t *pkt,
                               const sb_vp8_desc_t *vp8, int retransmission, uint64_t now_ms,
                               uint8_t *payload, uint16_t *seq, uint32_t *ts) {
+  if (retransmission && from->spec.layer != c->sw.current)
+    return -1; /* a layer switched away from: its pictures are of no use to the decoder now */
   if (!retransmission) {
     int r = sb_simulcast_switch_packet(&c->sw, from->spec.layer, vp8 && vp8->is_keyframe, now_ms);
     if ((r & SB_SWITCH_REQUEST_KEYFRAME) && c->sw.target >= 0 && c->sw.target < c->nlayers &&

@@ -2,14 +2,15 @@
 // bob only receives. Once bob decodes the top layer, the path from the relay to bob is limited
 // to 300 kbit/s (an htb class in this test's own network namespace, matched on bob's UDP port);
 // the relay's delay-based estimate from bob's transport-cc feedback must see the queue and move
-// bob to the low layer while his video keeps decoding. When the limit is lifted, a probe must
-// find the room and bob goes back up.
+// bob to the low layer while his video keeps decoding. Narrower still (100 kbit/s, under the
+// low layer), bob's video is paused and his audio goes on. When the limit is lifted, a probe
+// must find the room and bob goes back up.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
 
 import { SCALE, launchChromium, log, waitFor, watchPage } from './lib.mjs';
-import { layersSent, localMediaPort, startClient, videoIn } from './rawclient.mjs';
+import { layersSent, localMediaPort, packetsIn, startClient, videoIn } from './rawclient.mjs';
 
 const BASE = process.env.SB_URL || 'http://127.0.0.1:8080/';
 const ROOM = 'demo';
@@ -31,6 +32,10 @@ function limit(port) {
   tc('filter', 'add', 'dev', 'lo', 'parent', '1:', 'protocol', 'ip', 'prio', '1', 'u32',
     'match', 'ip', 'protocol', '17', '0xff', 'match', 'ip', 'dport', String(port), '0xffff', 'flowid', '1:2');
   shaped = true;
+}
+
+function narrow(rate) {
+  tc('class', 'change', 'dev', 'lo', 'parent', '1:', 'classid', '1:2', 'htb', 'rate', rate, 'ceil', rate);
 }
 
 function unlimit() {
@@ -109,6 +114,21 @@ test('a subscriber behind a narrow link gets the low layer, and the top one back
   const c1 = await counters();
   log(`narrow link: bob decodes ${JSON.stringify(seen)}; relay ${JSON.stringify(c1)}`);
   assert.ok(c1.bwe_overuse > before0.bwe_overuse, 'the delay-based estimate saw overuse');
+
+  // Under the low layer's rate: video pauses, audio goes on. Observed as a stretch of 3 s in
+  // which bob's video packet count stands still while his audio count grows.
+  narrow('100kbit');
+  const t2 = Date.now();
+  let still = null;
+  let pkts = {};
+  await waitFor('bob\'s video to pause while audio continues', async () => {
+    pkts = await pages.bob.evaluate(packetsIn);
+    const now = Date.now();
+    if (!still || pkts.video !== still.video) still = { ...pkts, at: now };
+    return now - still.at >= 3000 && pkts.audio >= still.audio + 50;
+  }, 60000 * SCALE, () => JSON.stringify({ pkts, still }));
+  log(`METRIC narrow_to_video_paused_ms ${still.at - t2}`);
+  log(`very narrow link: bob receives ${JSON.stringify(pkts)} packets`);
 
   unlimit();
   const t1 = Date.now();

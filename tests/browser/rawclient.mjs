@@ -74,6 +74,15 @@ export async function videoIn() {
   return out;
 }
 
+/** Packets received so far on the inbound audio and video streams: { audio, video }. */
+export async function packetsIn() {
+  const out = { audio: 0, video: 0 };
+  (await window.__sc.pc.getStats()).forEach((s) => {
+    if (s.type === 'inbound-rtp' && (s.kind === 'audio' || s.kind === 'video')) out[s.kind] += s.packetsReceived || 0;
+  });
+  return out;
+}
+
 /** Frame width of each simulcast layer sent, by rid. */
 export async function layersSent() {
   const out = {};
