@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { createHmac, randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { SCALE, launchChromium, log, waitFor, watchPage } from './lib.mjs';
+import { demoToken, SCALE, launchChromium, log, waitFor, watchPage } from './lib.mjs';
 
 const BASE = process.env.SB_URL || 'http://127.0.0.1:8080/';
 const SERVER_PID = process.env.SB_SERVER_PID || '';
@@ -129,15 +129,6 @@ function base64url(buf) {
   return Buffer.from(buf).toString('base64').replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
 }
 
-async function demoToken(user) {
-  const res = await fetch(new URL('/api/demo/token', BASE), {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ user }),
-  });
-  assert.equal(res.status, 200, `POST /api/demo/token for ${user}`);
-  const body = await res.json();
-  assert.equal(typeof body.token, 'string');
-  return body.token;
-}
 
 before(async () => {
   browser = await launchChromium();

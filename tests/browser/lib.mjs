@@ -49,3 +49,14 @@ export function watchPage(page, name) {
   page.on('console', (m) => { if (m.type() === 'error') log(`[${name} console] ${m.text()}`); });
   page.on('pageerror', (e) => log(`[${name} page error] ${e.message}`));
 }
+
+/** A demo user's token from the server at `base` (POST /api/demo/token, `serve --demo` only). */
+export async function demoToken(user, base = process.env.SB_URL || 'http://127.0.0.1:8080/') {
+  const res = await fetch(new URL('/api/demo/token', base), {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ user }),
+  });
+  assert.equal(res.status, 200, `POST /api/demo/token for ${user}`);
+  const body = await res.json();
+  assert.equal(typeof body.token, 'string');
+  return body.token;
+}

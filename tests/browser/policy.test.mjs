@@ -17,7 +17,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { SCALE, launchChromium, log, waitFor, watchPage } from './lib.mjs';
+import { demoToken, SCALE, launchChromium, log, waitFor, watchPage } from './lib.mjs';
 
 const BASE = process.env.SB_URL || 'http://127.0.0.1:8080/';
 const SERVER_LOG = process.env.SB_SERVER_LOG || '';
@@ -230,13 +230,6 @@ class Peer {
   }
 }
 
-async function demoToken(user) {
-  const res = await fetch(new URL('/api/demo/token', BASE), {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ user }),
-  });
-  assert.equal(res.status, 200, `POST /api/demo/token for ${user}`);
-  return (await res.json()).token;
-}
 
 /** An admin API call with `token`; `sent` and `at` are the epoch ms of the request and response. */
 async function admin(token, method, path, body) {

@@ -5,10 +5,49 @@
 /**
  * Joins `room` with `token`. `publish`: 'camera' (audio + video from the fake devices) or 'none'
  * (receive-only audio and video m-lines); `simulcast`: send the camera as three rid layers
- * (l, m, h). Server offers are answered as they come. Sets window.__sc = { pc, request } and
- * returns the answer SDP.
+ * (l, m, h); `munge: 'sim'`: rewrite the offer before setLocalDescription into legacy SSRC
+ * simulcast (a=ssrc-group:SIM, the way Jitsi does). Server offers are answered as they come.
+ * Sets window.__sc = { pc, request } and returns { sdp (the answer), ridSimulcast (the answer
+ * accepts rid layers), sim (the munged SIM SSRCs in order), localSim (the SIM group of the
+ * local description) }.
  */
-export async function startClient({ token, room, publish = 'camera', simulcast = false }) {
+export async function startClient({ token, room, publish = 'camera', simulcast = false, munge = '' }) {
+  // Two more SSRCs, each with an RTX SSRC, on the sendonly video m-line: a=ssrc lines copied from
+  // Chromium's own, one a=ssrc-group:FID per layer and a=ssrc-group:SIM with Chromium's SSRC
+  // first (the lowest layer). Returns the munged SDP and the SIM SSRCs in order.
+  function mungeSim(sdp) {
+    const sections = sdp.split('\r\nm=');
+    const i = sections.findIndex((m) => m.startsWith('video') && m.includes('\r\na=sendonly'));
+    if (i < 0) throw new Error('no sendonly video m-line to munge');
+    const fid = sections[i].match(/\r\na=ssrc-group:FID (\d+) (\d+)/);
+    if (!fid) throw new Error('the video m-line has no FID group to copy');
+    const [, media, rtx] = fid;
+    const used = new Set([media, rtx]);
+    const fresh = () => {
+      for (;;) {
+        const v = String(crypto.getRandomValues(new Uint32Array(1))[0]);
+        if (v !== '0' && !used.has(v)) { used.add(v); return v; }
+      }
+    };
+    const lines = sections[i].split('\r\n');
+    const trailing = lines[lines.length - 1] === '' ? lines.pop() : null;
+    const linesOf = (ssrc) => lines.filter((l) => l.startsWith(`a=ssrc:${ssrc} `));
+    const sim = [media];
+    const added = [];
+    for (let l = 1; l < 3; l++) {
+      const [m, r] = [fresh(), fresh()];
+      sim.push(m);
+      for (const line of linesOf(media)) added.push(line.replace(`a=ssrc:${media} `, `a=ssrc:${m} `));
+      for (const line of linesOf(rtx)) added.push(line.replace(`a=ssrc:${rtx} `, `a=ssrc:${r} `));
+      added.push(`a=ssrc-group:FID ${m} ${r}`);
+    }
+    added.push(`a=ssrc-group:SIM ${sim.join(' ')}`);
+    lines.push(...added);
+    if (trailing !== null) lines.push(trailing);
+    sections[i] = lines.join('\r\n');
+    return { sdp: sections.join('\r\nm='), sim };
+  }
+
   const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
   if (publish === 'camera') {
     const stream = await navigator.mediaDevices.getUserMedia({
@@ -52,11 +91,30 @@ export async function startClient({ token, room, publish = 'camera', simulcast =
   };
   await new Promise((resolve, reject) => { ws.onopen = resolve; ws.onerror = reject; });
   await request('auth', { token });
-  await pc.setLocalDescription(await pc.createOffer());
-  const res = await request('call.join', { room, sdp: pc.localDescription.sdp });
+  let offer = (await pc.createOffer()).sdp;
+  let sim = [];
+  if (munge === 'sim') ({ sdp: offer, sim } = mungeSim(offer));
+  await pc.setLocalDescription({ type: 'offer', sdp: offer });
+  const res = await request('call.join', { room, sdp: offer });
   await pc.setRemoteDescription({ type: 'answer', sdp: res.sdp });
+  if (munge === 'sim') {
+    // Chromium 156 takes the SIM group as three encodings but leaves their sizes alone: the first
+    // keeps scaleResolutionDownBy 1 from the single-encoding transceiver, the others have none,
+    // and all three are encoded at 1280x720 (getStats outbound-rtp frameWidth). Jitsi sets the
+    // scales with setParameters; so does this page.
+    const sender = pc.getTransceivers().find((t) => t.sender.track && t.sender.track.kind === 'video').sender;
+    const params = sender.getParameters();
+    if (params.encodings.length !== 3) throw new Error(`${params.encodings.length} encodings for the SIM group`);
+    params.encodings.forEach((e, i) => { e.scaleResolutionDownBy = [4, 2, 1][i]; });
+    await sender.setParameters(params);
+  }
   window.__sc = { pc, request };
-  return res.sdp;
+  return {
+    sdp: res.sdp,
+    ridSimulcast: res.sdp.includes('a=simulcast:recv'),
+    sim,
+    localSim: (pc.localDescription.sdp.match(/a=ssrc-group:SIM ([\d ]+)/) || [])[1] || '',
+  };
 }
 
 /** The inbound video stream that decoded most: { width, frames, keyFrames, lost, packets }. */
@@ -79,6 +137,17 @@ export async function packetsIn() {
   const out = { audio: 0, video: 0 };
   (await window.__sc.pc.getStats()).forEach((s) => {
     if (s.type === 'inbound-rtp' && (s.kind === 'audio' || s.kind === 'video')) out[s.kind] += s.packetsReceived || 0;
+  });
+  return out;
+}
+
+/** Alice's outbound video streams by SSRC (legacy simulcast streams have no rid). */
+export async function ssrcsSent() {
+  const out = {};
+  (await window.__sc.pc.getStats()).forEach((s) => {
+    if (s.type === 'outbound-rtp' && s.kind === 'video') {
+      out[s.ssrc] = { width: s.frameWidth || 0, frames: s.framesEncoded || 0, active: s.active };
+    }
   });
   return out;
 }
