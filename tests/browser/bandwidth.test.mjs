@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
 
-import { demoToken, SCALE, launchChromium, log, waitFor, watchPage } from './lib.mjs';
+import { demoToken, SCALE, launchChromium, log, openPages, waitFor } from './lib.mjs';
 import { layersSent, localMediaPort, packetsIn, startClient, videoIn } from './rawclient.mjs';
 
 const BASE = process.env.SB_URL || 'http://127.0.0.1:8080/';
@@ -59,13 +59,7 @@ async function counters() {
 }
 
 test('a subscriber behind a narrow link gets the low layer, and the top one back when it widens', async () => {
-  const pages = {};
-  for (const user of ['alice', 'bob']) {
-    const ctx = await browser.newContext();
-    pages[user] = await ctx.newPage();
-    watchPage(pages[user], user);
-    await pages[user].goto(BASE);
-  }
+  const pages = await openPages(browser, ['alice', 'bob'], BASE);
   const alice = await pages.alice.evaluate(startClient,
     { token: await demoToken('alice'), room: ROOM, simulcast: true });
   assert.equal(alice.ridSimulcast, true, 'the answer accepts three layers');

@@ -60,3 +60,15 @@ export async function demoToken(user, base = process.env.SB_URL || 'http://127.0
   assert.equal(typeof body.token, 'string');
   return body.token;
 }
+
+/** Opens one page per user, each in a context of its own (separate storage), at `base`. */
+export async function openPages(browser, users, base = process.env.SB_URL || 'http://127.0.0.1:8080/') {
+  const pages = {};
+  for (const user of users) {
+    const ctx = await browser.newContext();
+    pages[user] = await ctx.newPage();
+    watchPage(pages[user], user);
+    await pages[user].goto(base);
+  }
+  return pages;
+}

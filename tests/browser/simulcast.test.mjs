@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import { demoToken, SCALE, launchChromium, log, waitFor, watchPage } from './lib.mjs';
+import { demoToken, SCALE, launchChromium, log, openPages, waitFor } from './lib.mjs';
 import { layersSent, ssrcsSent, startClient, videoIn } from './rawclient.mjs';
 
 const BASE = process.env.SB_URL || 'http://127.0.0.1:8080/';
@@ -16,17 +16,6 @@ let browser;
 before(async () => { browser = await launchChromium(); });
 after(async () => { if (browser) await browser.close(); });
 
-
-async function openPages() {
-  const pages = {};
-  for (const user of ['alice', 'bob']) {
-    const ctx = await browser.newContext();
-    pages[user] = await ctx.newPage();
-    watchPage(pages[user], user);
-    await pages[user].goto(BASE);
-  }
-  return pages;
-}
 
 // Leaves the call explicitly before closing, so the next test's join is not refused as a second
 // connection of the same user while the server has yet to see the socket close.
@@ -64,7 +53,7 @@ async function checkSwitchUp(pages, sent) {
 }
 
 test('a subscriber gets the simulcast layer that fits the size it asks for', async () => {
-  const pages = await openPages();
+  const pages = await openPages(browser, ['alice', 'bob'], BASE);
   const alice = await pages.alice.evaluate(startClient,
     { token: await demoToken('alice'), room: ROOM, simulcast: true });
   assert.equal(alice.ridSimulcast, true, 'the answer accepts three layers (a=simulcast:recv)');
@@ -81,7 +70,7 @@ test('a subscriber gets the simulcast layer that fits the size it asks for', asy
 });
 
 test('legacy SSRC simulcast (a=ssrc-group:SIM) is forwarded the same way', async () => {
-  const pages = await openPages();
+  const pages = await openPages(browser, ['alice', 'bob'], BASE);
   const alice = await pages.alice.evaluate(startClient,
     { token: await demoToken('alice'), room: ROOM, simulcast: false, munge: 'sim' });
   log(`alice's SIM group ${alice.sim.join(' ')}`);
