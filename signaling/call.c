@@ -114,6 +114,10 @@ static int subscribe(sb_participant_t *sub, sb_participant_t *pub) {
   int added = 0;
   sb_app_t *app = sub->session->app;
   for (int i = 0; i < pub->npubs; i++) {
+    /* A subscriber that offered no codec of this kind cannot receive it: an m-line without a
+     * payload type would make its browser refuse the whole offer. */
+    if (!(pub->pubs[i].kind == SB_KIND_AUDIO ? sub->opus_pt : sub->vp8_pt))
+      continue;
     sb_slot_t *s = slot_alloc(sub, pub->pubs[i].kind);
     if (!s)
       return added;

@@ -52,6 +52,13 @@ def main():
     check("a second video publisher is over the limit", error_code(r) == "limit_exceeded", r)
     r = ws["bob"].call("call.join", {"room": "demo", "sdp": offer(video=False)})
     check("bob joins audio-only", error_code(r) == "ok", r)
+    # Bob offered no video codec: the server's offer carries alice's audio only (a video m-line
+    # would have no payload type bob could take, and a browser would refuse the whole offer).
+    ev = wait_event(ws["bob"], "call.offer")
+    mlines = [ln.split() for ln in (ev or {}).get("sdp", "").split("\r\n") if ln.startswith("m=")]
+    check("bob's offer has alice's audio and no video",
+          len(mlines) == 2 and all(m[0] == "m=audio" and len(m) >= 4 for m in mlines),
+          [" ".join(m) for m in mlines])
     r = ws["carol"].call("call.join", {"room": "demo", "sdp": offer(video=False)})
     check("a third participant is over the limit", error_code(r) == "limit_exceeded", r)
     r = ws["alice"].call("call.mute", {"kind": "video", "muted": True})
