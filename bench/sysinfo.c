@@ -241,9 +241,50 @@ static int schedstat_ns(pid_t pid, uint64_t *ns, int *threads) {
   return *threads > 0 ? 0 : -1;
 }
 
-static int stat_ns(pid_t pid, uint64_t *ns) {
-  char path[64], buf[1024], *p;
-  unsigned long long ut, st;
+/* One space, then a decimal number; a sign only where the field may be negative (tty_nr, tpgid).
+ * Returns the character after the digits, or NULL. */
+static const char *stat_number(const char *p, int sign_ok, uint64_t *v) {
+  const char *digits;
+  uint64_t x = 0;
+  if (*p++ != ' ')
+    return NULL;
+  if (sign_ok && *p == '-')
+    p++;
+  for (digits = p; *p >= '0' && *p <= '9'; p++) {
+    if (x > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
+      return NULL;
+    x = x * 10 + (uint64_t)(*p - '0');
+  }
+  if (p == digits)
+    return NULL;
+  *v = x;
+  return p;
+}
+
+int sb_bench_proc_stat_parse(const char *text, uint64_t *utime, uint64_t *stime) {
+  const char *p = text ? strrchr(text, ')') : NULL;
+  uint64_t v = 0, u = 0;
+  int field;
+  /* field 3, the state: one letter between spaces */
+  if (!p || p[1] != ' ' || p[2] == '\0' || p[2] == ' ' || p[3] != ' ')
+    return -1;
+  p += 3;
+  for (field = 4; field <= 15; field++) {
+    if (!(p = stat_number(p, field < 14, &v)))
+      return -1;
+    if (field == 14)
+      u = v;
+  }
+  /* stime must end where its field ends: digits cut off by a truncated read are not a value */
+  if (*p != ' ' && *p != '\n')
+    return -1;
+  *utime = u;
+  *stime = v;
+  return 0;
+}
+
+static int stat_ticks(pid_t pid, uint64_t *ut, uint64_t *st) {
+  char path[64], buf[1024];
   FILE *f;
   size_t n;
   snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
@@ -252,23 +293,19 @@ static int stat_ns(pid_t pid, uint64_t *ns) {
   n = fread(buf, 1, sizeof buf - 1, f);
   fclose(f);
   buf[n] = '\0';
-  if (!(p = strrchr(buf, ')')))
-    return -1;
-  /* fields after the command: state(3) ... utime(14) stime(15) */
-  if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
-    return -1;
-  *ns = (ut + st) * (1000000000ull / (unsigned long long)sysconf(_SC_CLK_TCK));
-  return 0;
+  return sb_bench_proc_stat_parse(buf, ut, st);
 }
 
 void sb_bench_proc_sample(pid_t pid, sb_bench_proc_t *out) {
   char path[64], line[256];
+  long hz = sysconf(_SC_CLK_TCK);
   FILE *f;
   memset(out, 0, sizeof *out);
-  if (pid <= 0)
+  if (pid <= 0 || stat_ticks(pid, &out->user_ticks, &out->system_ticks) < 0)
     return;
-  if (schedstat_ns(pid, &out->cpu_ns, &out->threads) < 0 && stat_ns(pid, &out->cpu_ns) < 0)
-    return;
+  /* schedstat counts nanoseconds; stat only whole ticks (10 ms), too coarse for one second */
+  if (schedstat_ns(pid, &out->cpu_ns, &out->threads) < 0)
+    out->cpu_ns = (out->user_ticks + out->system_ticks) * (1000000000ull / (uint64_t)(hz > 0 ? hz : 100));
   snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
   if ((f = fopen(path, "r"))) {
     while (fgets(line, sizeof line, f)) {

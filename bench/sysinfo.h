@@ -34,12 +34,20 @@ int sb_bench_server_stop(sb_bench_server_t *s, int keep_files);
 typedef struct {
   int ok;
   uint64_t cpu_ns;       /* user + system of all threads */
+  uint64_t user_ticks;   /* utime and stime of /proc/<pid>/stat (clock ticks, all threads): */
+  uint64_t system_ticks; /* the split of cpu_ns between the process's code and the kernel */
   uint64_t rss_kib, hwm_kib;
   int threads;
 } sb_bench_proc_t;
 
-/** Samples /proc/<pid>: per-thread schedstat (ns) when available, else stat (clock ticks). */
+/** Samples /proc/<pid>: user and system ticks from stat (required: ok is 0 without them), the
+ * total from the per-thread schedstat (ns) when available, else the sum of the two ticks. */
 void sb_bench_proc_sample(pid_t pid, sb_bench_proc_t *out);
+
+/** Parses the text of /proc/<pid>/stat: utime and stime (fields 14 and 15, clock ticks). The
+ * command (field 2) may hold spaces and ')', so fields are counted after its last ')'. Returns
+ * 0, or -1 if a field up to stime is missing, not a number, or cut short (a truncated line). */
+int sb_bench_proc_stat_parse(const char *text, uint64_t *utime, uint64_t *stime);
 
 /** This process's CPU time (getrusage): user and system seconds. */
 void sb_bench_self_cpu(double *user_s, double *sys_s);
