@@ -197,6 +197,10 @@ static void summary(FILE *f, const json_t *d) {
   row(f, "packets/s to the server", "%.0f", num(d, "throughput.out_pps"));
   row(f, "packets/s from the server", "%.0f", num(d, "throughput.in_pps"));
   row(f, "server CPU µs per forwarded packet", "%.2f", num(d, "server.cpu_us_per_forwarded_packet"));
+  row(f, "… user (relay code, libsrtp, OpenSSL, libc)", "%.2f",
+      num(d, "server.cpu_user_us_per_forwarded_packet"));
+  row(f, "… kernel (system calls, loopback delivery)", "%.2f",
+      num(d, "server.cpu_system_us_per_forwarded_packet"));
   row(f, "server CPU (% of one core)", "%.1f", num(d, "server.cpu_pct_of_one_core"));
   row(f, "server RSS max (MiB)", "%.1f", num(d, "server.rss_max_kib") / 1024);
   row(f, "bench CPU in the window (% of one core)", "%.1f", num(d, "bench_cpu.window_cpu_pct_of_one_core"));
@@ -272,13 +276,15 @@ int sb_bench_report_html(const char *path, const json_t *d) {
   if (get(d, "ramp")) {
     const json_t *steps = get(d, "ramp.steps");
     fprintf(f, "<h2>Ramp steps</h2><table><tr><th>participants</th><th>with media</th><th>p50 µs</th>"
-               "<th>p99 µs</th><th>loss %%</th><th>in pps</th><th>server µs/pkt</th><th>within target</th></tr>\n");
+               "<th>p99 µs</th><th>loss %%</th><th>in pps</th><th>server µs/pkt</th><th>user µs/pkt</th>"
+               "<th>kernel µs/pkt</th><th>within target</th></tr>\n");
     for (size_t i = 0; i < json_array_size(steps); i++) {
       const json_t *s = json_array_get(steps, i);
       fprintf(f, "<tr><td>%.0f</td><td>%.0f</td><td>%.1f</td><td>%.1f</td><td>%.3f</td><td>%.0f</td>"
-                 "<td>%.2f</td><td>%s</td></tr>\n",
+                 "<td>%.2f</td><td>%.2f</td><td>%.2f</td><td>%s</td></tr>\n",
               num(s, "participants"), num(s, "with_media"), num(s, "p50_us"), num(s, "p99_us"),
               num(s, "loss_pct"), num(s, "in_pps"), num(s, "server_us_per_pkt"),
+              num(s, "server_user_us_per_pkt"), num(s, "server_system_us_per_pkt"),
               json_is_true(json_object_get(s, "ok")) ? "yes" : "no");
     }
     fprintf(f, "</table>\n");

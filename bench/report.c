@@ -332,6 +332,21 @@ static json_t *timeline_json(const sb_bench_results_t *r) {
   return o;
 }
 
+/* User time is the relay's own code (with libsrtp, OpenSSL, libc); system time is its system
+ * calls and, on loopback, the receivers' delivery path that sendmmsg runs in the sender. */
+static void cpu_split_json(const sb_bench_results_t *r, json_t *s) {
+  if (r->server_user_s < 0 || r->server_sys_s < 0)
+    return;
+  json_object_set_new(s, "cpu_user_seconds", json_real(r3(r->server_user_s)));
+  json_object_set_new(s, "cpu_system_seconds", json_real(r3(r->server_sys_s)));
+  if (!r->win_pkts_in)
+    return;
+  json_object_set_new(s, "cpu_user_us_per_forwarded_packet",
+                      json_real(r3(r->server_user_s * 1e6 / (double)r->win_pkts_in)));
+  json_object_set_new(s, "cpu_system_us_per_forwarded_packet",
+                      json_real(r3(r->server_sys_s * 1e6 / (double)r->win_pkts_in)));
+}
+
 static void server_json(const sb_bench_results_t *r, json_t *doc) {
   double secs = r->sec_to - r->sec_from;
   json_t *totals = json_object_get(doc, "totals");
@@ -346,6 +361,7 @@ static void server_json(const sb_bench_results_t *r, json_t *doc) {
     if (r->win_pkts_in)
       json_object_set_new(s, "cpu_us_per_forwarded_packet",
                           json_real(r3(r->server_cpu_s * 1e6 / (double)r->win_pkts_in)));
+    cpu_split_json(r, s);
     json_object_set_new(s, "rss_start_kib", json_integer((json_int_t)r->server_rss_start_kib));
     /* growth over the run per stream: the baseline of an idle server is not per-stream cost */
     if (streams && r->server_rss_max_kib > r->server_rss_start_kib)
@@ -427,11 +443,14 @@ json_t *sb_bench_report_json(const sb_bench_results_t *r) {
     json_t *steps = json_array();
     for (int i = 0; i < r->nsteps; i++) {
       const sb_bench_step_t *s = &r->steps[i];
-      json_array_append_new(steps, json_pack("{s:i,s:i,s:f,s:f,s:f,s:f,s:f,s:b}", "participants",
+      json_array_append_new(steps, json_pack("{s:i,s:i,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:b}", "participants",
                                              s->participants, "with_media", s->with_media, "p50_us",
                                              r3(s->p50_us), "p99_us", r3(s->p99_us), "loss_pct",
                                              r3(s->loss_pct), "in_pps", r3(s->in_pps),
-                                             "server_us_per_pkt", r3(s->server_us_per_pkt), "ok", s->ok));
+                                             "server_us_per_pkt", r3(s->server_us_per_pkt),
+                                             "server_user_us_per_pkt", r3(s->server_user_us_per_pkt),
+                                             "server_system_us_per_pkt", r3(s->server_sys_us_per_pkt),
+                                             "ok", s->ok));
     }
     const sb_bench_step_t *last = &r->steps[r->nsteps - 1];
     json_object_set_new(doc, "ramp", json_pack("{s:o,s:i,s:s}", "steps", steps, "best_participants",
@@ -481,11 +500,15 @@ void sb_bench_report_print(const sb_bench_results_t *r, const json_t *d) {
   printf("  decoding         %.0f receivers: %.0f frames decoded, %.0f corrupt, %.0f missing\n",
          num(d, "decode.receivers"), num(d, "decode.frames_decoded"), num(d, "decode.frames_corrupt"),
          num(d, "decode.frames_missing"));
-  if (!isnan(num(d, "server.cpu_seconds")))
-    printf("  server           %.2f CPU s (%.1f%% of a core), RSS max %.1f MiB, %.2f us CPU per forwarded packet\n",
+  if (!isnan(num(d, "server.cpu_seconds"))) {
+    printf("  server           %.2f CPU s (%.1f%% of a core), RSS max %.1f MiB, %.2f us CPU per forwarded packet",
            num(d, "server.cpu_seconds"), num(d, "server.cpu_pct_of_one_core"),
            num(d, "server.rss_max_kib") / 1024, num(d, "server.cpu_us_per_forwarded_packet"));
-  else
+    if (!isnan(num(d, "server.cpu_user_us_per_forwarded_packet")))
+      printf(" (user %.1f + kernel %.1f)", num(d, "server.cpu_user_us_per_forwarded_packet"),
+             num(d, "server.cpu_system_us_per_forwarded_packet"));
+    printf("\n");
+  } else
     printf("  server           no figures (give --server-pid or --spawn-server)\n");
   {
     char *prof = json_dumps(json_object_get(json_object_get(d, "participants"), "srtp_profiles"), JSON_COMPACT);

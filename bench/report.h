@@ -28,6 +28,7 @@ typedef struct {
   int participants;
   int with_media;
   double p50_us, p99_us, loss_pct, in_pps, server_us_per_pkt;
+  double server_user_us_per_pkt, server_sys_us_per_pkt; /* -1: not known */
   int ok;
 } sb_bench_step_t;
 
@@ -47,6 +48,7 @@ typedef struct {
   sb_hist_t lat;             /* relay-added latency in the window */
   uint64_t win_pkts_in, win_pkts_out, win_bytes_in, win_bytes_out, win_expected, win_received;
   double server_cpu_s;       /* in the window */
+  double server_user_s, server_sys_s; /* its split (-1: not known), user + system == total */
   uint64_t server_rss_max_kib, server_hwm_kib, server_rss_start_kib;
   int server_threads;
   double bench_user_s, bench_sys_s, bench_window_cpu_s;

@@ -156,6 +156,7 @@ void sb_bench_run_free(sb_bench_run_t *run) {
 typedef struct {
   int cap;
   uint64_t *srv_cpu_ns;   /* at the start of each second; 0 = no sample */
+  uint64_t *srv_user_ticks, *srv_sys_ticks;
   uint64_t *srv_rss_kib;
   double *self_cpu_s;
   sb_bench_health_t *health; /* relay counters from /api/health */
@@ -166,14 +167,21 @@ static int samples_init(samples_t *s, int cap) {
   s->cap = cap;
   s->last = -1;
   s->srv_cpu_ns = calloc((size_t)cap, sizeof *s->srv_cpu_ns);
+  s->srv_user_ticks = calloc((size_t)cap, sizeof *s->srv_user_ticks);
+  s->srv_sys_ticks = calloc((size_t)cap, sizeof *s->srv_sys_ticks);
   s->srv_rss_kib = calloc((size_t)cap, sizeof *s->srv_rss_kib);
   s->self_cpu_s = calloc((size_t)cap, sizeof *s->self_cpu_s);
   s->health = calloc((size_t)cap, sizeof *s->health);
-  return s->srv_cpu_ns && s->srv_rss_kib && s->self_cpu_s && s->health ? 0 : -1;
+  return s->srv_cpu_ns && s->srv_user_ticks && s->srv_sys_ticks && s->srv_rss_kib && s->self_cpu_s &&
+                 s->health
+             ? 0
+             : -1;
 }
 
 static void samples_free(samples_t *s) {
   free(s->srv_cpu_ns);
+  free(s->srv_user_ticks);
+  free(s->srv_sys_ticks);
   free(s->srv_rss_kib);
   free(s->self_cpu_s);
   free(s->health);
@@ -188,6 +196,8 @@ static void sample(samples_t *s, int sec, int pid, const sb_bench_url_t *url, sb
   sb_bench_proc_sample(pid, &pr);
   if (pr.ok) {
     s->srv_cpu_ns[sec] = pr.cpu_ns ? pr.cpu_ns : 1;
+    s->srv_user_ticks[sec] = pr.user_ticks;
+    s->srv_sys_ticks[sec] = pr.system_ticks;
     s->srv_rss_kib[sec] = pr.rss_kib;
     if (!res->server_rss_start_kib)
       res->server_rss_start_kib = pr.rss_kib;
@@ -247,6 +257,25 @@ static double server_cpu_s(const samples_t *s, int from, int to) {
   return (double)(s->srv_cpu_ns[to] - s->srv_cpu_ns[from]) / 1e9;
 }
 
+/* The server's CPU seconds in [from, to) split into user and system time. The total keeps its
+ * nanosecond precision and is divided in the ratio of the utime and stime ticks that passed (the
+ * kernel derives stat's own two figures from the same total that way), so user + system is the
+ * total. -1 (both) when a sample is missing or no tick passed. */
+static void server_cpu_split(const samples_t *s, int from, int to, double *user, double *sys) {
+  double total = server_cpu_s(s, from, to);
+  uint64_t du, ds;
+  *user = *sys = -1;
+  if (total < 0 || s->srv_user_ticks[to] < s->srv_user_ticks[from] ||
+      s->srv_sys_ticks[to] < s->srv_sys_ticks[from])
+    return;
+  du = s->srv_user_ticks[to] - s->srv_user_ticks[from];
+  ds = s->srv_sys_ticks[to] - s->srv_sys_ticks[from];
+  if (du + ds == 0)
+    return;
+  *user = total * (double)du / (double)(du + ds);
+  *sys = total - *user;
+}
+
 /* ---- the control loop ------------------------------------------------------------------------ */
 
 typedef struct {
@@ -301,6 +330,7 @@ static void end_step(ctl_t *c, uint64_t now) {
   sb_bench_step_t *st = &r->steps[r->nsteps++];
   window_t w;
   double cpu = server_cpu_s(&c->smp, c->win_from, c->win_to), secs = c->win_to - c->win_from;
+  double cpu_user, cpu_sys;
   int active = atomic_load(&c->run->active);
   window_sum(c->ws, c->nw, c->win_from, c->win_to, &w);
   st->participants = active;
@@ -310,6 +340,9 @@ static void end_step(ctl_t *c, uint64_t now) {
   st->loss_pct = loss_pct(w.expected, w.received);
   st->in_pps = (double)w.pkts_in / secs;
   st->server_us_per_pkt = cpu >= 0 && w.pkts_in ? cpu * 1e6 / (double)w.pkts_in : -1;
+  server_cpu_split(&c->smp, c->win_from, c->win_to, &cpu_user, &cpu_sys);
+  st->server_user_us_per_pkt = cpu_user >= 0 && w.pkts_in ? cpu_user * 1e6 / (double)w.pkts_in : -1;
+  st->server_sys_us_per_pkt = cpu_sys >= 0 && w.pkts_in ? cpu_sys * 1e6 / (double)w.pkts_in : -1;
   st->ok = w.lat.count > 0 && st->p99_us <= cfg->target_p99_ms * 1000 &&
            st->loss_pct <= cfg->target_loss_pct && st->with_media + count(c->ws, c->nw, 1) >= active &&
            count(c->ws, c->nw, 1) == 0;
@@ -426,6 +459,7 @@ static void finish_window(ctl_t *c) {
   r->win_expected = w.expected;
   r->win_received = w.received;
   r->server_cpu_s = server_cpu_s(&c->smp, r->sec_from, r->sec_to);
+  server_cpu_split(&c->smp, r->sec_from, r->sec_to, &r->server_user_s, &r->server_sys_s);
   if (r->sec_to < c->smp.cap && r->sec_from >= 0 && c->smp.health[r->sec_from].ok &&
       c->smp.health[r->sec_to].ok) {
     const sb_bench_health_t *a = &c->smp.health[r->sec_from], *b = &c->smp.health[r->sec_to];

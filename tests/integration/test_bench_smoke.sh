@@ -79,6 +79,13 @@ check(dec["frames_corrupt"] == 0 and dec["undecodable_payloads"] == 0, f"decode 
 join = doc["join_ms"]
 check(join["count"] > 0 and join.get("p50", 0) > 0, f"no join time: {join}")
 check(doc["server"].get("cpu_seconds") is not None, "no server CPU figure")
+# user + kernel split of the server's CPU per forwarded packet: both present, none negative, and
+# summing to the total (each is rounded to 0.001 in the JSON)
+srv = doc["server"]
+split = [srv.get(k) for k in ("cpu_user_us_per_forwarded_packet", "cpu_system_us_per_forwarded_packet",
+                              "cpu_us_per_forwarded_packet")]
+check(None not in split and min(split) >= 0 and abs(split[0] + split[1] - split[2]) <= 0.002,
+      f"server CPU per forwarded packet: user {split[0]} + kernel {split[1]} != total {split[2]}")
 check(tot["srtp_failures"] == 0 and tot["unknown_ssrc_packets"] == 0,
       f"SRTP failures {tot['srtp_failures']}, unknown SSRC {tot['unknown_ssrc_packets']}")
 
@@ -88,7 +95,8 @@ check("<svg" in html and "http://" not in html.replace("http://www.w3.org/2000/s
 
 print(f"bench smoke: {parts['reached_media']} participants, {len(streams)} streams, "
       f"{tot['packets_received']} packets, loss {tot['loss_pct']}%, latency p50 {lat['p50']} us "
-      f"p99 {lat['p99']} us, join p50 {join.get('p50')} ms, {dec['frames_decoded']} frames decoded")
+      f"p99 {lat['p99']} us, join p50 {join.get('p50')} ms, {dec['frames_decoded']} frames decoded, "
+      f"server {split[2]} us CPU per forwarded packet (user {split[0]} + kernel {split[1]})")
 for f in fails:
     print("FAIL:", f)
 sys.exit(1 if fails else 0)
