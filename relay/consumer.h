@@ -9,7 +9,6 @@
 #include "relay/producer.h"
 #include "relay/seq_rewriter.h"
 
-#define SB_CHOOSE_INTERVAL_MS 500
 
 struct sb_consumer {
   uint64_t id;
@@ -40,7 +39,6 @@ struct sb_consumer {
   sb_simulcast_switch_t sw;
   sb_seq_rewriter_t rw;
   sb_vp8_munger_t munger;
-  uint64_t last_choose_ms;
 };
 
 sb_consumer_t *sb_consumer_create(sb_transport_t *sub, const sb_cmd_t *cmd);
@@ -84,8 +82,9 @@ void sb_consumer_request_keyframe(sb_consumer_t *c, uint64_t now_ms);
  * `budget_bps`, this consumer's share of the subscriber's estimate. */
 void sb_consumer_choose_layer(sb_consumer_t *c, uint64_t budget_bps, uint64_t now_ms);
 /** What this consumer would send with unlimited bandwidth (its producer's rate, or the rate of
- * the simulcast layer that fits the subscriber's size preference); 0 while paused. */
-uint64_t sb_consumer_wanted_bps(const sb_consumer_t *c, uint64_t now_ms);
+ * the simulcast layer that fits the subscriber's size preference) and, for simulcast, the rate
+ * of its lowest active layer (else 0); both 0 while paused. */
+void sb_consumer_rates(const sb_consumer_t *c, uint64_t now_ms, uint64_t *wanted_bps, uint64_t *min_bps);
 /** Decides whether a simulcast packet goes out, rewrites the VP8 descriptor of its copy
  * `payload` (same layout as the packet `vp8` describes) and gives its seq/timestamp: 0, or -1 to
  * drop it. */

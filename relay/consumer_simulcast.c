@@ -18,21 +18,26 @@ static void layer_info(const sb_consumer_t *c, sb_simulcast_layer_t *layers, uin
   }
 }
 
-uint64_t sb_consumer_wanted_bps(const sb_consumer_t *c, uint64_t now_ms) {
+void sb_consumer_rates(const sb_consumer_t *c, uint64_t now_ms, uint64_t *wanted_bps, uint64_t *min_bps) {
   sb_simulcast_layer_t layers[SB_SIMULCAST_MAX_LAYERS];
+  *wanted_bps = *min_bps = 0;
   if (c->paused)
-    return 0;
-  if (c->nlayers < 2)
-    return c->producer ? c->producer->bitrate_bps : 0;
+    return;
+  if (c->nlayers < 2) {
+    *wanted_bps = c->producer ? c->producer->bitrate_bps : 0;
+    return;
+  }
   layer_info(c, layers, now_ms);
-  return sb_simulcast_wanted_bps(layers, c->nlayers, c->transport->max_width, c->transport->max_height);
+  *wanted_bps = sb_simulcast_wanted_bps(layers, c->nlayers, c->transport->max_width, c->transport->max_height);
+  for (int i = 0; i < c->nlayers && !*min_bps; i++)
+    if (layers[i].active)
+      *min_bps = layers[i].bitrate_bps;
 }
 
 void sb_consumer_choose_layer(sb_consumer_t *c, uint64_t budget_bps, uint64_t now_ms) {
   sb_simulcast_layer_t layers[SB_SIMULCAST_MAX_LAYERS];
-  if (c->nlayers < 2 || now_ms - c->last_choose_ms < SB_CHOOSE_INTERVAL_MS)
+  if (c->nlayers < 2)
     return;
-  c->last_choose_ms = now_ms;
   layer_info(c, layers, now_ms);
   /* The subscriber's estimate and size preference pick the layer; under the lowest layer's
    * rate the chooser pauses video (audio goes on). */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/util.h"
+#include "relay/allocate.h"
 #include "relay/consumer.h"
 #include "relay/producer.h"
 #include "relay/router.h"
@@ -401,24 +402,24 @@ static void probe(sb_transport_t *t, uint64_t target_bps, uint64_t wanted_bps, u
           (unsigned long long)wanted_bps);
 }
 
-/* Shares the subscriber's estimate among its consumers: what cannot adapt (audio, video without
- * simulcast) is taken first, simulcast consumers split the rest evenly and choose their layers
- * from their shares. When the subscriber wants more than the estimate, the path is probed. */
+/* Shares the subscriber's estimate among its consumers (relay/allocate.h; the active speaker's
+ * video first) and lets simulcast consumers choose their layers from their budgets. When the
+ * subscriber wants more than the estimate, the path is probed. */
 static void adapt_to_estimate(sb_transport_t *t, uint64_t now_ms) {
-  uint64_t est = sb_bwe_estimate(&t->bwe, now_ms), fixed = 0, wanted = 0;
-  int nsim = 0;
-  for (int i = 0; i < t->nconsumers; i++) {
+  static _Thread_local sb_alloc_item_t items[SB_ALLOCATE_MAX];
+  static _Thread_local uint64_t budget[SB_ALLOCATE_MAX];
+  uint64_t est = sb_bwe_estimate(&t->bwe, now_ms), speaker = t->router ? t->router->speaker.current : 0;
+  int n = t->nconsumers < SB_ALLOCATE_MAX ? t->nconsumers : SB_ALLOCATE_MAX, nsim = 0;
+  for (int i = 0; i < n; i++) {
     sb_consumer_t *c = t->consumers[i];
-    uint64_t w = sb_consumer_wanted_bps(c, now_ms);
-    wanted += w;
-    if (c->nlayers > 1)
-      nsim += !c->paused;
-    else
-      fixed += w;
+    sb_consumer_rates(c, now_ms, &items[i].wanted_bps, &items[i].min_bps);
+    items[i].simulcast = c->nlayers > 1;
+    items[i].priority = speaker && c->producer_transport == speaker;
+    nsim += items[i].simulcast && items[i].wanted_bps;
   }
-  uint64_t share = nsim ? (est > fixed ? (est - fixed) / (uint64_t)nsim : 0) : est;
-  for (int i = 0; i < t->nconsumers; i++)
-    sb_consumer_choose_layer(t->consumers[i], share, now_ms);
+  uint64_t wanted = sb_allocate(est, items, n, SB_SIMULCAST_UP_MARGIN_PCT, budget);
+  for (int i = 0; i < t->nconsumers; i++) /* beyond SB_ALLOCATE_MAX: an equal share */
+    sb_consumer_choose_layer(t->consumers[i], i < n ? budget[i] : est / (uint64_t)t->nconsumers, now_ms);
   uint64_t target; /* only layers can use what a probe finds */
   if (nsim && sb_transport_can_forward(t) && (target = sb_bwe_probe_due(&t->bwe, wanted, now_ms)))
     probe(t, target, wanted, now_ms);
@@ -436,8 +437,10 @@ const char *sb_transport_tick(sb_transport_t *t, uint64_t now_ms) {
   if (sb_transport_can_forward(t))
     for (int i = 0; i < t->nproducers; i++)
       sb_producer_send_nacks(t->producers[i], now_ms);
-  if (t->nconsumers)
+  if (t->nconsumers && now_ms - t->last_alloc_ms >= SB_ALLOCATE_INTERVAL_MS) {
+    t->last_alloc_ms = now_ms;
     adapt_to_estimate(t, now_ms);
+  }
   if (t->twcc && sb_transport_can_forward(t) && now_ms - t->last_twcc_ms >= SB_TWCC_INTERVAL_MS) {
     uint8_t buf[2600 + SB_SRTP_MAX_TRAILER];
     t->last_twcc_ms = now_ms;

@@ -23,6 +23,9 @@ typedef enum {
   SB_TRANSPORT_CLOSED,
 } sb_transport_state_t;
 
+/* How often a subscriber's estimate is shared among its consumers and layers are chosen. */
+#define SB_ALLOCATE_INTERVAL_MS 500
+
 /* Consent (RFC 7675) and set-up limits. */
 #define SB_CONSENT_TIMEOUT_MS 30000
 #define SB_SETUP_TIMEOUT_MS 30000
@@ -53,6 +56,7 @@ struct sb_transport {
 
   uint16_t max_width, max_height; /* the subscriber's size preference for simulcast */
   sb_bwe_t bwe;                   /* what the subscriber can take, from its RTCP */
+  uint64_t last_alloc_ms;         /* the estimate was last shared among the consumers */
   uint64_t rtx_tokens;            /* bytes of retransmissions allowed now */
   uint64_t rtx_refill_ms;
   sb_twcc_t *twcc;              /* transport-cc feedback to the publisher, if negotiated */

@@ -340,8 +340,7 @@ static void on_command(sb_msg_t *msg, void *arg) {
     if ((t = sb_worker_find_transport(w, cmd->transport))) {
       t->max_width = cmd->u.prefer.max_width;
       t->max_height = cmd->u.prefer.max_height;
-      for (int i = 0; i < t->nconsumers; i++)
-        t->consumers[i]->last_choose_ms = 0; /* choose again at the next tick */
+      t->last_alloc_ms = 0; /* share and choose again at the next tick */
     }
     break;
   case SB_CMD_SHUTDOWN:
