@@ -64,9 +64,19 @@ void sb_bench_config_usage(const char *prog) {
          "  --join-timeout S       stop waiting for joins after S seconds (default 15)\n"
          "Media:\n"
          "  --video-kbps N --audio-kbps N   bitrates (default 500, 32)\n"
-         "  --resolution WxH --fps N        VP8 picture (default 640x360, 30)\n"
+         "  --resolution WxH --fps N        VP8 picture (default 640x360, 30; with --simulcast\n"
+         "                          1280x720, so that the layers are those of a 720p camera)\n"
+         "  --simulcast             every video publisher sends three layers, rids l, m, h (a=rid,\n"
+         "                          a=simulcast:send l;m;h, mid and rid extensions on every packet):\n"
+         "                          1/4, 1/2 and all of --resolution per side (320x180, 640x360,\n"
+         "                          1280x720 by default) at 15%%, 30%% and 100%% of --video-kbps\n"
+         "  --prefer WxH            every subscriber sends call.prefer {max_width W, max_height H}\n"
+         "                          after joining (default: none; 0 = any in that dimension)\n"
          "  --clip-seconds N        length of the pre-encoded loop (default 5)\n"
          "  --decode-sample N       N receivers decode one incoming VP8 stream each (default 4)\n"
+         "  --decode-all            the sampled receivers decode every VP8 stream they get (costly;\n"
+         "                          for small checks: with --decode-sample >= participants, every\n"
+         "                          video stream of the run is decoded)\n"
          "  --srtp both|aes-cm|gcm  DTLS-SRTP profiles offered (default both, GCM first;\n"
          "                          Chromium offers only aes-cm)\n"
          "Ramp mode (second figure of merit: the largest load within the targets):\n"
@@ -109,6 +119,20 @@ static int parse_double(const char *s, double lo, double hi, double *out) {
   return 0;
 }
 
+/* "WxH" with both sides in [lo, max]; nothing may follow. */
+static int parse_size(const char *s, int lo, int wmax, int hmax, int *w, int *h) {
+  char *x, *end;
+  long a = strtol(s, &x, 10), b;
+  if (x == s || *x != 'x' || x[1] < '0' || x[1] > '9')
+    return -1;
+  b = strtol(x + 1, &end, 10);
+  if (*end != '\0' || a < lo || b < lo || a > wmax || b > hmax)
+    return -1;
+  *w = (int)a;
+  *h = (int)b;
+  return 0;
+}
+
 static int copy_str(char *dst, size_t cap, const char *src) {
   if (strlen(src) >= cap)
     return -1;
@@ -120,7 +144,7 @@ enum {
   O_URL = 256, O_SECRET, O_SPAWN, O_PID, O_TENANT, O_UPREFIX, O_RPREFIX, O_CALLS, O_ROOMS,
   O_ROOMSIZE, O_FANOUT, O_FANOUTROOMS, O_AUDIOONLY, O_DURATION, O_RAMPRATE, O_JOINTO, O_VKBPS,
   O_AKBPS, O_RES, O_FPS, O_CLIP, O_DECODE, O_RAMP, O_RSTART, O_RSTEP, O_RMAX, O_RSTEPS, O_TP99,
-  O_TLOSS, O_SRTP, O_NOPROV, O_SRVARG, O_THREADS, O_RXTS, O_JSON, O_HTML, O_QUIET, O_PROGRESS, O_NOPROGRESS, O_LOG, O_DEBUG,
+  O_TLOSS, O_SRTP, O_SIMULCAST, O_PREFER, O_DECODEALL, O_NOPROV, O_SRVARG, O_THREADS, O_RXTS, O_JSON, O_HTML, O_QUIET, O_PROGRESS, O_NOPROGRESS, O_LOG, O_DEBUG,
   O_HELP,
 };
 
@@ -141,7 +165,8 @@ static const struct option options[] = {
     {"rx-timestamp", 1, 0, O_RXTS}, {"json", 1, 0, O_JSON}, {"html", 1, 0, O_HTML},
     {"quiet", 0, 0, O_QUIET}, {"progress", 0, 0, O_PROGRESS},
     {"no-progress", 0, 0, O_NOPROGRESS}, {"log-level", 1, 0, O_LOG}, {"debug", 1, 0, O_DEBUG},
-    {"help", 0, 0, O_HELP},
+    {"simulcast", 0, 0, O_SIMULCAST}, {"prefer", 1, 0, O_PREFER},
+    {"decode-all", 0, 0, O_DECODEALL}, {"help", 0, 0, O_HELP},
     {0, 0, 0, 0},
 };
 
@@ -172,10 +197,15 @@ static int apply(sb_bench_config_t *c, int opt, const char *a) {
   case O_VKBPS: return parse_int(a, 30, 20000, &c->video_kbps);
   case O_AKBPS: return parse_int(a, 6, 510, &c->audio_kbps);
   case O_RES:
-    if (sscanf(a, "%dx%d", &c->width, &c->height) != 2 || c->width < 16 || c->height < 16 ||
-        c->width > 3840 || c->height > 2160 || (c->width & 1) || (c->height & 1))
+    c->resolution_given = 1;
+    if (parse_size(a, 16, 3840, 2160, &c->width, &c->height) < 0 || (c->width & 1) || (c->height & 1))
       return -1;
     return 0;
+  case O_SIMULCAST: c->simulcast = 1; return 0;
+  case O_PREFER:
+    c->prefer = 1;
+    return parse_size(a, 0, 16384, 16384, &c->prefer_w, &c->prefer_h);
+  case O_DECODEALL: c->decode_all = 1; return 0;
   case O_FPS: return parse_int(a, 1, 60, &c->fps);
   case O_CLIP: return parse_int(a, 1, 60, &c->clip_seconds);
   case O_DECODE: return parse_int(a, 0, 100000, &c->decode_sample);
@@ -217,6 +247,22 @@ static int apply(sb_bench_config_t *c, int opt, const char *a) {
   }
 }
 
+/* Simulcast needs video, and a low layer (a quarter of each side) that libvpx can encode. */
+static int check_simulcast(sb_bench_config_t *c, char *err, size_t errlen) {
+  if (!c->simulcast)
+    return 0;
+  if (c->audio_only)
+    return fail(err, errlen, "--simulcast needs video: drop --audio-only");
+  if (!c->resolution_given) {
+    c->width = 1280;
+    c->height = 720;
+  }
+  if (c->width < 64 || c->height < 64)
+    return fail(err, errlen, "--simulcast needs --resolution of at least 64x64 (the low layer is a "
+                "quarter of each side)");
+  return 0;
+}
+
 int sb_bench_config_parse(sb_bench_config_t *c, int argc, char **argv, char *err, size_t errlen) {
   int opt, idx, r;
   sb_bench_config_defaults(c);
@@ -247,7 +293,7 @@ int sb_bench_config_parse(sb_bench_config_t *c, int argc, char **argv, char *err
     return fail(err, errlen, "--ramp needs a scenario to grow");
   if (c->ramp_mode && c->ramp_start > c->ramp_max)
     return fail(err, errlen, "--ramp-start is larger than --ramp-max");
-  return 0;
+  return check_simulcast(c, err, errlen);
 }
 
 int sb_bench_config_participants(const sb_bench_config_t *c) {

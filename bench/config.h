@@ -40,6 +40,11 @@ typedef struct {
   int width, height, fps;
   int clip_seconds;         /* length of the pre-encoded loop (it starts with a keyframe) */
   int decode_sample;        /* receivers that decode (one VP8 stream each) */
+  int decode_all;           /* ... every VP8 stream they receive instead */
+  int resolution_given;     /* --resolution was given (simulcast has its own default) */
+  int simulcast;            /* video publishers send three rid layers l, m, h */
+  int prefer_w, prefer_h;   /* call.prefer sent by every subscriber; 0x0 with prefer = 0 */
+  int prefer;               /* --prefer was given */
   char srtp[64];            /* use_srtp profiles offered, OpenSSL names, preferred first */
 
   /* machinery */

@@ -60,6 +60,7 @@ static int make_clip(app_t *a, char *err, size_t errlen) {
   sb_bench_clip_params_t cp;
   memset(&cp, 0, sizeof cp);
   cp.video = !a->cfg.audio_only;
+  cp.simulcast = a->cfg.simulcast;
   cp.width = (unsigned)a->cfg.width;
   cp.height = (unsigned)a->cfg.height;
   cp.fps = (unsigned)a->cfg.fps;

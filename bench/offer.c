@@ -47,6 +47,17 @@ static void add_ssrc(sb_sdp_media_t *m, uint32_t ssrc, const char *cname, const 
   set_str(s->msid, sizeof s->msid, msid);
 }
 
+/* a=rid:X send per layer, lowest first, and a=simulcast:send in the same order. */
+static void add_rids(const sb_bench_local_t *l, sb_sdp_media_t *m) {
+  m->nrids = 0;
+  for (int i = 0; i < l->nrids && i < SB_SDP_MAX_RID; i++) {
+    set_str(m->rids[i].id, sizeof m->rids[i].id, l->rids[i]);
+    m->rids[i].dir = SB_DIR_SENDONLY;
+    m->nrids++;
+  }
+  m->simulcast = m->nrids > 0;
+}
+
 /* The codecs we can send and receive for a kind. */
 static void add_codecs(sb_sdp_media_t *m, sb_media_kind_t kind) {
   if (kind == SB_MEDIA_AUDIO) {
@@ -86,10 +97,15 @@ static sb_sdp_media_t *add_media(const sb_bench_local_t *l, sb_sdp_t *s, sb_medi
   add_codecs(m, kind);
   add_ext(m, SB_BENCH_EXT_ID_MID, SB_EXT_MID);
   add_ext(m, SB_BENCH_EXT_ID_SEND_TIME, SB_EXT_SEND_TIME);
+  if (kind == SB_MEDIA_VIDEO && l->nrids && dir == SB_DIR_SENDONLY)
+    add_ext(m, SB_BENCH_EXT_ID_RID, SB_EXT_RID);
   if (ssrc) {
     snprintf(msid, sizeof msid, "%s %s-%s", l->user, l->user, kind == SB_MEDIA_AUDIO ? "audio" : "video");
     set_str(m->msid, sizeof m->msid, msid);
-    add_ssrc(m, ssrc, l->cname, msid);
+    if (kind == SB_MEDIA_VIDEO && l->nrids)
+      add_rids(l, m);
+    else
+      add_ssrc(m, ssrc, l->cname, msid);
   }
   if (l->port) {
     sb_sdp_candidate_t *c = &m->cands[m->ncands++];
@@ -129,6 +145,15 @@ static const sb_sdp_candidate_t *first_udp_candidate(const sb_sdp_t *s) {
   return NULL;
 }
 
+static void read_simulcast(const sb_sdp_media_t *m, sb_bench_answer_t *a) {
+  a->video_simulcast = m->simulcast;
+  a->video_rid_ext = sb_sdp_find_ext(m, SB_EXT_RID);
+  a->video_nrids = 0;
+  for (int i = 0; i < m->nrids && a->video_nrids < SB_BENCH_MAX_RIDS; i++)
+    if (m->rids[i].dir == SB_DIR_RECVONLY)
+      set_str(a->video_rids[a->video_nrids++], sizeof a->video_rids[0], m->rids[i].id);
+}
+
 static void read_media(const sb_sdp_media_t *m, int *pt, uint8_t *mid_ext, uint8_t *time_ext,
                        char *mid, size_t midcap) {
   const sb_sdp_codec_t *c = m->kind == SB_MEDIA_AUDIO ? sb_sdp_find_codec(m, "opus", 48000)
@@ -160,9 +185,11 @@ int sb_bench_answer_read(const char *sdp, size_t len, sb_sdp_t *s, sb_bench_answ
     if (m->kind == SB_MEDIA_AUDIO && !seen_audio++)
       read_media(m, &a->audio_pt, &a->audio_mid_ext, &a->audio_time_ext, a->audio_mid,
                  sizeof a->audio_mid);
-    else if (m->kind == SB_MEDIA_VIDEO && !seen_video++)
+    else if (m->kind == SB_MEDIA_VIDEO && !seen_video++) {
       read_media(m, &a->video_pt, &a->video_mid_ext, &a->video_time_ext, a->video_mid,
                  sizeof a->video_mid);
+      read_simulcast(m, a);
+    }
   }
   c = first_udp_candidate(s);
   if (!c) {
@@ -173,6 +200,31 @@ int sb_bench_answer_read(const char *sdp, size_t len, sb_sdp_t *s, sb_bench_answ
   a->port = c->port;
   if (!a->ufrag[0] || !a->pwd[0] || !a->fingerprint[0]) {
     snprintf(err, errlen, "answer lacks ICE credentials or a fingerprint");
+    return -1;
+  }
+  return 0;
+}
+
+int sb_bench_answer_check_simulcast(const sb_bench_local_t *l, const sb_bench_answer_t *a, char *err,
+                                    size_t errlen) {
+  int same = a->video_nrids == l->nrids;
+  for (int i = 0; same && i < l->nrids; i++)
+    same = strcmp(a->video_rids[i], l->rids[i]) == 0;
+  if (!l->nrids)
+    return 0;
+  if (a->video_pt < 0) {
+    snprintf(err, errlen, "the video m-line was rejected");
+    return -1;
+  }
+  if (!a->video_simulcast || !same) {
+    snprintf(err, errlen, "no a=simulcast:recv with rids %s;%s;%s on the video m-line (a=simulcast %s, "
+             "%d recv rids)", l->rids[0], l->nrids > 1 ? l->rids[1] : "", l->nrids > 2 ? l->rids[2] : "",
+             a->video_simulcast ? "present" : "absent", a->video_nrids);
+    return -1;
+  }
+  if (!a->video_rid_ext || !a->video_mid_ext) {
+    snprintf(err, errlen, "the %s extension was not accepted on the video m-line",
+             !a->video_rid_ext ? SB_EXT_RID : SB_EXT_MID);
     return -1;
   }
   return 0;
@@ -193,7 +245,8 @@ static void trim_media(sb_sdp_media_t *m) {
     m->ncodecs = 1;
   }
   for (int i = 0; i < m->nexts; i++)
-    if (strcmp(m->exts[i].uri, SB_EXT_MID) == 0 || strcmp(m->exts[i].uri, SB_EXT_SEND_TIME) == 0)
+    if (strcmp(m->exts[i].uri, SB_EXT_MID) == 0 || strcmp(m->exts[i].uri, SB_EXT_SEND_TIME) == 0 ||
+        strcmp(m->exts[i].uri, SB_EXT_RID) == 0)
       exts[n++] = m->exts[i];
   memcpy(m->exts, exts, n * sizeof exts[0]);
   m->nexts = n;
@@ -259,7 +312,10 @@ int sb_bench_answer_write(const sb_bench_local_t *l, const sb_bench_answer_t *a,
       snprintf(msid, sizeof msid, "%s %s-%s", l->user, l->user,
                m->kind == SB_MEDIA_AUDIO ? "audio" : "video");
       set_str(m->msid, sizeof m->msid, msid);
-      add_ssrc(m, ssrc, l->cname, msid);
+      if (m->kind == SB_MEDIA_VIDEO && l->nrids)
+        add_rids(l, m);
+      else
+        add_ssrc(m, ssrc, l->cname, msid);
     }
   }
   s->ice_lite = 0;

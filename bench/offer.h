@@ -11,7 +11,9 @@
 
 #define SB_EXT_SEND_TIME "urn:switchboard:rtp-hdrext:send-time"
 #define SB_BENCH_EXT_ID_MID 4
+#define SB_BENCH_EXT_ID_RID 10      /* the ids Chromium uses for mid (4) and rid (10) */
 #define SB_BENCH_EXT_ID_SEND_TIME 14
+#define SB_BENCH_MAX_RIDS 3
 #define SB_BENCH_PT_OPUS 111
 #define SB_BENCH_PT_VP8 96
 
@@ -24,6 +26,11 @@ typedef struct {
   int audio, video;         /* what it publishes (m-lines sendonly) */
   int receive_only;         /* publishes nothing: offer recvonly m-lines instead */
   uint32_t audio_ssrc, video_ssrc;
+  /* rid simulcast of the video m-line (RFC 8853): a=rid:X send per layer, lowest first, and
+   * a=simulcast:send in that order; no a=ssrc lines (the server learns the SSRCs from the mid
+   * and rid extensions, as with browsers). 0 rids: one stream with its a=ssrc. */
+  int nrids;
+  char rids[SB_BENCH_MAX_RIDS][4];
   char ip[48];
   uint16_t port;            /* our host candidate */
   uint64_t session_id;
@@ -41,6 +48,11 @@ typedef struct {
   int audio_pt, video_pt;   /* -1 when that m-line was rejected */
   uint8_t audio_mid_ext, video_mid_ext, audio_time_ext, video_time_ext; /* 0 = not accepted */
   char audio_mid[32], video_mid[32];
+  /* simulcast of the video m-line as answered: a=simulcast present, and its recv rids in order */
+  int video_simulcast;
+  int video_nrids;
+  char video_rids[SB_BENCH_MAX_RIDS][16];
+  uint8_t video_rid_ext;    /* 0 = not accepted */
 } sb_bench_answer_t;
 
 /* A stream the server offers us (one sendonly m-line with its SSRC). */
@@ -62,6 +74,12 @@ int sb_bench_offer_write(const sb_bench_local_t *l, sb_sdp_t *scratch, char *out
 /** Parses the server's answer. Returns 0, or -1 with the reason in err. */
 int sb_bench_answer_read(const char *sdp, size_t len, sb_sdp_t *scratch, sb_bench_answer_t *a,
                          char *err, size_t errlen);
+
+/** Checks that the answer accepted the simulcast our offer had (`l` with nrids > 0): an
+ * a=simulcast on the video m-line with our rids as recv, in our order, and the mid and rid
+ * extensions. Returns 0, or -1 with what is missing in err. */
+int sb_bench_answer_check_simulcast(const sb_bench_local_t *l, const sb_bench_answer_t *a, char *err,
+                                    size_t errlen);
 
 /** Parses a server offer, writes our answer into out, and lists the m-lines that carry a remote
  * participant's media into streams (up to max). Our own published m-lines (mids of `a`) keep

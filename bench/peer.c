@@ -94,6 +94,9 @@ void sb_bench_peer_start(sb_bench_peer_t *p, uint64_t now_us) {
   l->receive_only = p->receive_only;
   l->audio_ssrc = sb_random_u32();
   l->video_ssrc = sb_random_u32();
+  if (p->publish_video && run->clip->nlayers > 1)
+    for (int i = 0; i < run->clip->nlayers && i < SB_BENCH_MAX_RIDS; i++)
+      snprintf(l->rids[l->nrids++], sizeof l->rids[0], "%s", run->clip->layers[i].rid);
   l->session_id = ((uint64_t)sb_random_u32() << 20) ^ sb_random_u32();
   l->session_version = 1;
   snprintf(l->ip, sizeof l->ip, "127.0.0.1");
@@ -185,6 +188,17 @@ static void describe_error(json_t *error, char *out, size_t cap) {
   snprintf(out, cap, "%s: %s", code ? code : "?", msg ? msg : "");
 }
 
+/* --prefer: every participant that receives video says, once joined, how large it wants it. */
+static void send_prefer(sb_bench_peer_t *p) {
+  const sb_bench_config_t *cfg = p->w->run->cfg;
+  int receives_video = p->receive_only || p->room->kind != 2;
+  if (!cfg->prefer || !receives_video)
+    return;
+  p->prefer_id = sb_bench_sig_request(&p->sig, "call.prefer",
+                                      json_pack("{s:i,s:i}", "max_width", cfg->prefer_w, "max_height",
+                                                cfg->prefer_h));
+}
+
 static void on_join_result(sb_bench_peer_t *p, json_t *result) {
   sb_bench_worker_t *w = p->w;
   const char *sdp = json_string_value(json_object_get(result, "sdp"));
@@ -215,7 +229,12 @@ static void on_join_result(sb_bench_peer_t *p, json_t *result) {
     sb_bench_peer_fail(p, "server answer rejected our video m-line");
     return;
   }
+  if (sb_bench_answer_check_simulcast(&p->local, &p->answer, err, sizeof err) < 0) {
+    sb_bench_peer_fail(p, "server answer did not accept our simulcast: %s", err);
+    return;
+  }
   atomic_fetch_add(&w->n_joined, 1);
+  send_prefer(p);
   sb_bench_peer_set_state(p, SB_PEER_ICE);
   if (sb_bench_peer_ice_begin(p, p->t_answer) < 0)
     sb_bench_peer_fail(p, "ICE: %s", p->error[0] ? p->error : "cannot start");
@@ -243,6 +262,11 @@ static void on_reply(void *user, long long id, json_t *result, json_t *error) {
       sb_bench_peer_fail(p, "call.join refused (%s)", why);
     else
       on_join_result(p, result);
+  } else if (id == p->prefer_id) {
+    if (error)
+      sb_bench_peer_fail(p, "call.prefer refused (%s)", why);
+    else
+      p->prefer_ok = 1;
   } else if (id == p->leave_id) {
     sb_bench_sig_close(&p->sig);
   } else if (error) {

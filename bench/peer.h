@@ -12,11 +12,13 @@
 
 #include <uv.h>
 
+#include "bench/clip.h"
 #include "bench/conncheck.h"
 #include "bench/dtlsc.h"
 #include "bench/offer.h"
 #include "bench/rxstats.h"
 #include "bench/sig.h"
+#include "bench/sizes.h"
 #include "bench/srtpc.h"
 #include "codec/encoder.h"
 
@@ -48,7 +50,8 @@ typedef struct {
   uint32_t clip_frame;      /* next frame of the clip (restarts at 0, a keyframe, on PLI) */
   uint64_t next_us;         /* when the next frame is due */
   uint64_t period_us;
-  uint8_t tmpl[40];         /* RTP header + extension block, patched per packet */
+  int layer;                /* video: the clip layer it replays (0 without simulcast) */
+  uint8_t tmpl[48];         /* RTP header + extension block, patched per packet */
   uint8_t tmpl_len;
   uint8_t time_off;         /* offset of the 8-byte send time in tmpl, 0 = none */
   uint64_t packets, bytes;  /* for SR */
@@ -81,6 +84,12 @@ typedef struct {
   uint64_t frames_decoded, frames_corrupt, frames_skipped, frames_incomplete;
   uint64_t pli_sent, last_pli_us;
   uint64_t undecodable;     /* payloads the depacketizer or libvpx refused */
+  /* frame sizes in the measured window: of every frame, from the last keyframe header (every
+   * video stream), and of decoded pictures as libvpx reports them (decoded streams only) */
+  uint16_t cur_width, cur_height;
+  sb_bench_sizes_t sizes;
+  uint64_t frames_unknown_size; /* window frames before the stream's first keyframe */
+  sb_bench_sizes_t dec_sizes;
 } sb_rx_stream_t;
 
 #define SB_PEER_MAX_RX 512
@@ -110,7 +119,8 @@ typedef struct sb_bench_peer {
   int late_joiner;          /* somebody in the room was already publishing when it joined */
 
   sb_bench_sig_t sig;
-  long long auth_id, join_id, leave_id, room_id_req;
+  long long auth_id, join_id, leave_id, room_id_req, prefer_id;
+  int prefer_ok;            /* call.prefer answered with a result */
   int offers, answers;      /* call.offer events and call.answer replies */
   int answers_refused;      /* call.answer errors: subscriptions the server did not take */
   char refusal[200];        /* the first of them */
@@ -131,7 +141,9 @@ typedef struct sb_bench_peer {
   uint32_t rtcp_ssrc;       /* sender SSRC of our RTCP when we publish nothing */
   uint64_t next_rtcp_us;
 
-  sb_tx_stream_t tx_audio, tx_video;
+  sb_tx_stream_t tx_audio;
+  sb_tx_stream_t tx_video[SB_BENCH_MAX_LAYERS]; /* one per simulcast layer, lowest first */
+  int ntx_video;
   sb_rx_stream_t *rx;       /* grown on offers (signaling path), never per packet */
   uint32_t *rx_ssrcs;       /* parallel to rx: a compact array to scan */
   int nrx, rx_cap;

@@ -17,17 +17,21 @@
 #define PLI_INTERVAL_US 500000u
 #define RTCP_INTERVAL_US 1000000u
 
-/* Header template: fixed header with X set, then mid and send-time elements. */
-static void build_template(sb_tx_stream_t *t, uint8_t mid_ext, const char *mid, uint8_t time_ext) {
+/* Header template: fixed header with X set, then the mid, rid (simulcast layers) and send-time
+ * elements: mid and rid on every packet, as Chromium sends them. */
+static void build_template(sb_tx_stream_t *t, uint8_t mid_ext, const char *mid, uint8_t rid_ext,
+                           const char *rid, uint8_t time_ext) {
   sb_rtp_ext_writer_t ew;
   uint8_t zero[8] = {0};
-  size_t midlen = strlen(mid);
+  size_t midlen = strlen(mid), ridlen = rid ? strlen(rid) : 0;
   int n;
   sb_rtp_write_fixed(t->tmpl, 0, t->pt, 0, 0, t->ssrc, 1);
   sb_rtp_ext_init(&ew, t->tmpl + 12, sizeof t->tmpl - 12);
   t->time_off = 0;
   if (mid_ext && midlen > 0 && midlen <= 16)
     sb_rtp_ext_add(&ew, mid_ext, mid, midlen);
+  if (rid_ext && ridlen > 0 && ridlen <= 16)
+    sb_rtp_ext_add(&ew, rid_ext, rid, ridlen);
   if (time_ext) {
     /* elements are written in order: 4-byte block header, then [id/len byte, value] each */
     t->time_off = (uint8_t)(12 + 4 + ew.len + 1);
@@ -54,23 +58,41 @@ static void tx_init(sb_tx_stream_t *t, uint32_t ssrc, int pt, uint64_t period_us
   t->next_us = first_us;
 }
 
+/* A layer's SSRC: the offer's for the first, fresh ones (distinct from the others) after it. */
+static uint32_t layer_ssrc(const sb_bench_peer_t *p, int layer) {
+  uint32_t ssrc = p->local.video_ssrc;
+  int clash = layer > 0;
+  while (clash) {
+    ssrc = sb_random_u32();
+    clash = ssrc == 0 || ssrc == p->local.audio_ssrc;
+    for (int i = 0; i < layer && !clash; i++)
+      clash = ssrc == p->tx_video[i].ssrc;
+  }
+  return ssrc;
+}
+
 void sb_bench_peer_media_begin(sb_bench_peer_t *p, uint64_t now_us) {
   const sb_bench_answer_t *a = &p->answer;
   const sb_bench_config_t *cfg = p->w->run->cfg;
+  const sb_bench_clip_t *clip = p->w->run->clip;
   /* a random phase, as independent clients would have */
   uint64_t phase = sb_random_u32() % AUDIO_PERIOD_US;
   memset(&p->tx_audio, 0, sizeof p->tx_audio);
-  memset(&p->tx_video, 0, sizeof p->tx_video);
+  memset(p->tx_video, 0, sizeof p->tx_video);
+  p->ntx_video = 0;
   if (p->publish_audio) {
     tx_init(&p->tx_audio, p->local.audio_ssrc, a->audio_pt, AUDIO_PERIOD_US, now_us + phase);
-    build_template(&p->tx_audio, a->audio_mid_ext, a->audio_mid,
+    build_template(&p->tx_audio, a->audio_mid_ext, a->audio_mid, 0, NULL,
                    a->audio_time_ext ? a->audio_time_ext : SB_BENCH_EXT_ID_SEND_TIME);
   }
-  if (p->publish_video) {
-    tx_init(&p->tx_video, p->local.video_ssrc, a->video_pt, 1000000u / (unsigned)cfg->fps,
-            now_us + phase);
-    build_template(&p->tx_video, a->video_mid_ext, a->video_mid,
+  for (int i = 0; p->publish_video && i < clip->nlayers; i++) {
+    sb_tx_stream_t *t = &p->tx_video[i];
+    /* the layers of a simulcast encoder capture the same picture: same schedule and phase */
+    tx_init(t, layer_ssrc(p, i), a->video_pt, 1000000u / (unsigned)cfg->fps, now_us + phase);
+    t->layer = i;
+    build_template(t, a->video_mid_ext, a->video_mid, a->video_rid_ext, clip->layers[i].rid,
                    a->video_time_ext ? a->video_time_ext : SB_BENCH_EXT_ID_SEND_TIME);
+    p->ntx_video++;
   }
   p->next_rtcp_us = now_us + RTCP_INTERVAL_US / 2 + sb_random_u32() % RTCP_INTERVAL_US;
 }
@@ -82,7 +104,7 @@ static void wr64(uint8_t *o, uint64_t v) {
 
 /* One clip packet as RTP: template, patched header, payload, send time, SRTP, into the batch. */
 static void send_packet(sb_bench_peer_t *p, sb_tx_stream_t *t, const sb_enc_packet_t *src,
-                        int marker, uint32_t ts, uint8_t pid_off) {
+                        int marker, uint32_t ts, uint8_t pid_off, uint8_t tl0_off) {
   sb_bench_worker_t *w = p->w;
   uint8_t *b = sb_bench_worker_slot(w, p);
   int len = (int)(t->tmpl_len + src->len);
@@ -99,6 +121,8 @@ static void send_packet(sb_bench_peer_t *p, sb_tx_stream_t *t, const sb_enc_pack
     b[t->tmpl_len + pid_off] = (uint8_t)(0x80 | pid >> 8);
     b[t->tmpl_len + pid_off + 1] = (uint8_t)pid;
   }
+  if (tl0_off) /* every frame is a base-layer frame (TID 0): TL0PICIDX counts frames too */
+    b[t->tmpl_len + tl0_off] = (uint8_t)t->frames;
   /* stamped last, right before protection, so the figure holds as little bench time as it can */
   if (t->time_off)
     wr64(b + t->time_off, sb_now_us());
@@ -115,7 +139,7 @@ static void send_audio_frame(sb_bench_peer_t *p, sb_tx_stream_t *t) {
   const sb_bench_clip_t *c = p->w->run->clip;
   const sb_enc_packet_t *pk = &c->audio.pkts[t->clip_frame % c->audio.count];
   uint32_t ts = t->ts_base + t->frames * 960u;
-  send_packet(p, t, pk, t->frames == 0, ts, 0);
+  send_packet(p, t, pk, t->frames == 0, ts, 0, 0);
   t->last_ts = ts;
   t->clip_frame = (uint32_t)((t->clip_frame + 1) % c->audio.count);
   t->frames++;
@@ -123,12 +147,13 @@ static void send_audio_frame(sb_bench_peer_t *p, sb_tx_stream_t *t) {
 
 static void send_video_frame(sb_bench_peer_t *p, sb_tx_stream_t *t) {
   const sb_bench_clip_t *c = p->w->run->clip;
+  const sb_bench_clip_layer_t *l = &c->layers[t->layer];
   uint32_t f = t->clip_frame, i;
   uint32_t ts = t->ts_base + t->frames * c->vframe_ticks;
-  for (i = c->vframe_first[f]; i < c->vframe_first[f + 1]; i++)
-    send_packet(p, t, &c->video.pkts[i], c->video.pkts[i].marker, ts, c->vpid_off[i]);
+  for (i = l->vframe_first[f]; i < l->vframe_first[f + 1]; i++)
+    send_packet(p, t, &l->video.pkts[i], l->video.pkts[i].marker, ts, l->vpid_off[i], l->vtl0_off[i]);
   t->last_ts = ts;
-  t->clip_frame = (f + 1) % c->vframes;
+  t->clip_frame = (f + 1) % l->vframes;
   t->frames++;
 }
 
@@ -157,14 +182,15 @@ static void send_rtcp(sb_bench_peer_t *p, uint64_t now_us);
 void sb_bench_peer_media_tick(sb_bench_peer_t *p, uint64_t now_us, int sending) {
   if (sending) {
     run_stream(p, &p->tx_audio, now_us, 0);
-    if (p->w->run->clip->vframes)
-      run_stream(p, &p->tx_video, now_us, 1);
+    for (int i = 0; i < p->ntx_video; i++)
+      run_stream(p, &p->tx_video[i], now_us, 1);
   } else {
     /* keep the schedule current so that sending resumes without a burst */
     if (p->tx_audio.enabled && p->tx_audio.next_us < now_us)
       p->tx_audio.next_us = now_us;
-    if (p->tx_video.enabled && p->tx_video.next_us < now_us)
-      p->tx_video.next_us = now_us;
+    for (int i = 0; i < p->ntx_video; i++)
+      if (p->tx_video[i].enabled && p->tx_video[i].next_us < now_us)
+        p->tx_video[i].next_us = now_us;
   }
   sb_bench_worker_flush(p->w);
   if (now_us >= p->next_rtcp_us) {
@@ -219,7 +245,7 @@ void sb_bench_peer_add_streams(sb_bench_peer_t *p, const sb_bench_offered_t *st,
     memset(rx, 0, sizeof *rx);
     rx->o = st[i];
     sb_rxstats_init(&rx->st, st[i].clock ? st[i].clock : (st[i].kind == SB_MEDIA_AUDIO ? 48000 : 90000));
-    if (p->decode && !p->decoding && st[i].kind == SB_MEDIA_VIDEO) {
+    if (p->decode && (!p->decoding || p->w->run->cfg->decode_all) && st[i].kind == SB_MEDIA_VIDEO) {
       /* one decoded stream per sampled receiver keeps the bench's cost bounded */
       rx->dec = sb_vp8_decoder_create();
       rx->dec_need_key = 1;
@@ -264,12 +290,22 @@ static void decode_frame_start(sb_bench_peer_t *p, sb_rx_stream_t *rx, const sb_
     send_pli(p, rx, now_us);
 }
 
-static void decode_done(sb_bench_peer_t *p, sb_rx_stream_t *rx, uint32_t ts, int r, uint64_t hash) {
+/* Whether a receive time lies in the measured window (frame sizes are counted there only). */
+static int in_window(const sb_bench_run_t *run, uint64_t t_us) {
+  uint64_t from = atomic_load_explicit(&run->win_from_us, memory_order_relaxed);
+  uint64_t to = atomic_load_explicit(&run->win_to_us, memory_order_relaxed);
+  return from && t_us >= from && t_us < to;
+}
+
+static void decode_done(sb_bench_peer_t *p, sb_rx_stream_t *rx, uint32_t ts, int r, uint64_t hash,
+                        unsigned w, unsigned h, uint64_t now_us) {
   if (r < 0) {
     rx->undecodable++;
     rx->dec_need_key = 1;
     return;
   }
+  if (in_window(p->w->run, now_us))
+    sb_bench_sizes_add(&rx->dec_sizes, w, h);
   if (sb_bench_clip_hash_known(p->w->run->clip, hash))
     rx->frames_decoded++;
   else
@@ -281,9 +317,11 @@ static void decode_done(sb_bench_peer_t *p, sb_rx_stream_t *rx, uint32_t ts, int
   rx->dec_last_ts = ts;
 }
 
-static void decode(sb_bench_peer_t *p, sb_rx_stream_t *rx, const sb_rtp_packet_t *pk, uint64_t now_us) {
-  sb_vp8_desc_t d;
+/* `d` is the packet's parsed descriptor, NULL if it did not parse. */
+static void decode(sb_bench_peer_t *p, sb_rx_stream_t *rx, const sb_rtp_packet_t *pk,
+                   const sb_vp8_desc_t *d, uint64_t now_us) {
   uint64_t hash = 0;
+  unsigned w = 0, h = 0;
   int r, gap = 0;
   if (rx->dec_have_seq && pk->seq != rx->dec_next_seq) {
     if (sb_seq_lt(pk->seq, rx->dec_next_seq))
@@ -292,12 +330,12 @@ static void decode(sb_bench_peer_t *p, sb_rx_stream_t *rx, const sb_rtp_packet_t
   }
   rx->dec_have_seq = 1;
   rx->dec_next_seq = (uint16_t)(pk->seq + 1);
-  if (sb_vp8_parse(pk->payload, pk->payload_len, &d) < 0) {
+  if (!d) {
     rx->undecodable++;
     return;
   }
-  if (d.start && d.partition == 0) {
-    decode_frame_start(p, rx, &d, gap, now_us);
+  if (d->start && d->partition == 0) {
+    decode_frame_start(p, rx, d, gap, now_us);
   } else if (!rx->dec_in_frame) {
     /* the middle of a frame whose first packet never came: that frame is lost, and the
      * pictures after it may refer to it */
@@ -323,11 +361,32 @@ static void decode(sb_bench_peer_t *p, sb_rx_stream_t *rx, const sb_rtp_packet_t
       rx->dec_in_frame = 0;
     return;
   }
-  r = sb_vp8_decoder_push(rx->dec, pk->payload, pk->payload_len, pk->marker, &hash, NULL, NULL);
+  r = sb_vp8_decoder_push(rx->dec, pk->payload, pk->payload_len, pk->marker, &hash, &w, &h);
   if (pk->marker || r < 0) {
     rx->dec_in_frame = 0;
-    decode_done(p, rx, pk->ts, r < 0 ? -1 : r, hash);
+    decode_done(p, rx, pk->ts, r < 0 ? -1 : r, hash, w, h, now_us);
   }
+}
+
+/* Every video packet: the frame size from the last keyframe header (a VP8 frame keeps the size
+ * of its keyframe), counted per frame in the window; then the decoding check if sampled. */
+static void on_video(sb_bench_peer_t *p, sb_rx_stream_t *rx, const sb_rtp_packet_t *pk, uint64_t now_us) {
+  sb_vp8_desc_t d;
+  int ok = sb_vp8_parse(pk->payload, pk->payload_len, &d) >= 0;
+  if (ok && d.start && d.partition == 0) {
+    if (d.is_keyframe) {
+      rx->cur_width = d.width;
+      rx->cur_height = d.height;
+    }
+    if (in_window(p->w->run, now_us)) {
+      if (rx->cur_width)
+        sb_bench_sizes_add(&rx->sizes, rx->cur_width, rx->cur_height);
+      else
+        rx->frames_unknown_size++;
+    }
+  }
+  if (rx->dec)
+    decode(p, rx, pk, ok ? &d : NULL, now_us);
 }
 
 static uint64_t rd64(const uint8_t *v) {
@@ -376,8 +435,8 @@ void sb_bench_peer_on_rtp(sb_bench_peer_t *p, uint8_t *buf, size_t len, uint64_t
   } else {
     rx->no_time_ext++;
   }
-  if (rx->dec)
-    decode(p, rx, &pk, rx_us);
+  if (rx->o.kind == SB_MEDIA_VIDEO)
+    on_video(p, rx, &pk, rx_us);
 }
 
 void sb_bench_peer_on_replay(sb_bench_peer_t *p, const uint8_t *buf, size_t len) {
@@ -389,13 +448,16 @@ void sb_bench_peer_on_replay(sb_bench_peer_t *p, const uint8_t *buf, size_t len)
 
 /* ---- RTCP ----------------------------------------------------------------------------------- */
 
+/* A PLI or FIR names one layer's SSRC: only that layer restarts (each is its own encoding). */
 static void request_keyframe(sb_bench_peer_t *p, uint32_t media_ssrc, uint64_t now_us) {
-  sb_tx_stream_t *t = &p->tx_video;
-  if (!t->enabled || media_ssrc != t->ssrc || now_us < t->restart_after_us)
-    return;
-  t->clip_frame = 0; /* the clip's first frame is its keyframe */
-  t->keyframe_requests++;
-  t->restart_after_us = now_us + KEYFRAME_THROTTLE_US;
+  for (int i = 0; i < p->ntx_video; i++) {
+    sb_tx_stream_t *t = &p->tx_video[i];
+    if (!t->enabled || media_ssrc != t->ssrc || now_us < t->restart_after_us)
+      continue;
+    t->clip_frame = 0; /* the clip's first frame is its keyframe */
+    t->keyframe_requests++;
+    t->restart_after_us = now_us + KEYFRAME_THROTTLE_US;
+  }
 }
 
 void sb_bench_peer_on_rtcp(sb_bench_peer_t *p, const uint8_t *buf, size_t len, uint64_t now_us) {
@@ -424,7 +486,7 @@ void sb_bench_peer_on_rtcp(sb_bench_peer_t *p, const uint8_t *buf, size_t len, u
         request_keyframe(p, firs[i], now_us);
     } else if (item.pt == SB_RTCP_RTPFB && item.count == 1) {
       p->nacks_recv++;
-      p->tx_video.nacks++;
+      p->tx_video[0].nacks++;
     }
   }
 }
@@ -463,12 +525,14 @@ static void send_rtcp(sb_bench_peer_t *p, uint64_t now_us) {
   uint8_t b[1400];
   sb_rtcp_report_block_t blocks[31];
   uint32_t me = p->tx_audio.enabled ? p->tx_audio.ssrc
-                : p->tx_video.enabled ? p->tx_video.ssrc : p->rtcp_ssrc;
+                : p->tx_video[0].enabled ? p->tx_video[0].ssrc : p->rtcp_ssrc;
   int len = 0, n, nb = 0;
   n = add_sr(p, &p->tx_audio, b, sizeof b - SB_SRTP_TRAILER);
   len += n > 0 ? n : 0;
-  n = add_sr(p, &p->tx_video, b + len, sizeof b - SB_SRTP_TRAILER - (size_t)len);
-  len += n > 0 ? n : 0;
+  for (int i = 0; i < p->ntx_video; i++) {
+    n = add_sr(p, &p->tx_video[i], b + len, sizeof b - SB_SRTP_TRAILER - (size_t)len);
+    len += n > 0 ? n : 0;
+  }
   for (int i = 0; i < p->nrx && nb < 31; i++)
     if (p->rx[i].st.started)
       report_block(&p->rx[i], &blocks[nb++], now_us);

@@ -384,6 +384,11 @@ static void control_step(ctl_t *c, uint64_t now) {
       c->win_from = sec + 1;
       c->win_to = c->win_from + (int)ceil(cfg->ramp_mode ? cfg->ramp_step_s : cfg->duration_s);
       c->phase = PHASE_MEASURING;
+      /* from first: until `to` follows, the old `to` (earlier) keeps the range empty */
+      atomic_store_explicit(&c->run->win_from_us, c->run->t0_us + (uint64_t)c->win_from * 1000000u,
+                            memory_order_relaxed);
+      atomic_store_explicit(&c->run->win_to_us, c->run->t0_us + (uint64_t)c->win_to * 1000000u,
+                            memory_order_relaxed);
     }
     break;
   case PHASE_MEASURING:

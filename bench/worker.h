@@ -51,6 +51,9 @@ typedef struct {
   _Atomic int sending;      /* publishers send media while set */
   _Atomic int stopping;     /* participants leave */
   _Atomic int measuring;    /* latency samples count while set */
+  /* the measured window in monotonic µs, [from, to): frame sizes are counted in it (set by the
+   * main thread, from first, for each window; ramp mode has one per step) */
+  _Atomic uint64_t win_from_us, win_to_us;
 } sb_bench_run_t;
 
 /* One second of one worker: what the timeline and the ramp steps are made of. */
