@@ -75,6 +75,21 @@ static json_t *params_json(const sb_bench_results_t *r) {
                         "rx_timestamp", c->rx_ts == SB_BENCH_RX_KERNEL ? "kernel" : "user", "srtp_offered",
                         c->srtp, "tenant",
                         c->tenant, "server", r->spawned ? "spawned" : "external");
+  json_object_set_new(p, "simulcast", json_boolean(c->simulcast));
+  json_object_set_new(p, "decode_all", json_boolean(c->decode_all));
+  if (c->prefer)
+    json_object_set_new(p, "prefer", json_pack("{s:i,s:i}", "max_width", c->prefer_w, "max_height", c->prefer_h));
+  else
+    json_object_set_new(p, "prefer", json_null());
+  if (c->simulcast) {
+    json_t *layers = json_array();
+    for (int i = 0; i < r->run->clip->nlayers; i++) {
+      const sb_bench_clip_layer_t *l = &r->run->clip->layers[i];
+      json_array_append_new(layers, json_pack("{s:s,s:i,s:i,s:i}", "rid", l->rid, "width", (int)l->width,
+                                              "height", (int)l->height, "kbps", (int)l->kbps));
+    }
+    json_object_set_new(p, "simulcast_layers", layers);
+  }
   if (r->spawned) {
     json_t *args = json_array();
     for (int i = 0; i < c->nserver_args; i++)
@@ -129,7 +144,65 @@ typedef struct {
   double jitter_sum, jitter_max;
   uint64_t dec_streams, decoded, corrupt, missing, skipped, incomplete, undecodable, plis;
   int decoders;
+  json_t *sizes;            /* the "video_sizes" object being summed */
 } totals_t;
+
+static void inc(json_t *obj, const char *key, json_int_t by) {
+  json_object_set_new(obj, key, json_integer(json_integer_value(json_object_get(obj, key)) + by));
+}
+
+/* {"WxH": frames, ...} of one stream; adds the frames to `by_width` (keyed by width). */
+static json_t *sizes_obj(const sb_bench_sizes_t *z, json_t *by_width) {
+  json_t *o = json_object();
+  char key[32];
+  for (int i = 0; i < z->nbins; i++) {
+    snprintf(key, sizeof key, "%ux%u", z->bins[i].width, z->bins[i].height);
+    json_object_set_new(o, key, json_integer((json_int_t)z->bins[i].frames));
+    snprintf(key, sizeof key, "%u", z->bins[i].width);
+    inc(by_width, key, (json_int_t)z->bins[i].frames);
+  }
+  if (z->other)
+    json_object_set_new(o, "other", json_integer((json_int_t)z->other));
+  return o;
+}
+
+/* A stream counts once, at the size most of its window frames had; "none" without frames. */
+static void count_stream(const sb_bench_sizes_t *z, json_t *streams_by_width, json_t *stream,
+                         const char *field) {
+  const sb_bench_size_bin_t *m = sb_bench_sizes_mode(z);
+  char key[32];
+  if (!m) {
+    inc(streams_by_width, "none", 1);
+    json_object_set_new(stream, field, json_null());
+    return;
+  }
+  snprintf(key, sizeof key, "%u", m->width);
+  inc(streams_by_width, key, 1);
+  snprintf(key, sizeof key, "%ux%u", m->width, m->height);
+  json_object_set_new(stream, field, json_string(key));
+}
+
+/* Frame sizes of a video stream in the window: from keyframe headers (every stream) and from
+ * the decoder (decoded streams). */
+static void stream_sizes(const sb_rx_stream_t *rx, json_t *o, totals_t *t) {
+  json_t *z = t->sizes;
+  json_object_set_new(o, "frame_sizes", sizes_obj(&rx->sizes, json_object_get(z, "frames_by_width")));
+  json_object_set_new(o, "frames_unknown_size", json_integer((json_int_t)rx->frames_unknown_size));
+  count_stream(&rx->sizes, json_object_get(z, "streams_by_width"), o, "size");
+  inc(z, "streams", 1);
+  inc(z, "frames_unknown_size", (json_int_t)rx->frames_unknown_size);
+  if (!rx->dec)
+    return;
+  json_t *d = json_object_get(o, "decode");
+  json_object_set_new(d, "frame_sizes", sizes_obj(&rx->dec_sizes, json_object_get(z, "decoded_frames_by_width")));
+  count_stream(&rx->dec_sizes, json_object_get(z, "decoded_streams_by_width"), d, "size");
+}
+
+static json_t *sizes_new(void) {
+  return json_pack("{s:i,s:o,s:o,s:i,s:o,s:o}", "streams", 0, "streams_by_width", json_object(),
+                   "frames_by_width", json_object(), "frames_unknown_size", 0, "decoded_streams_by_width",
+                   json_object(), "decoded_frames_by_width", json_object());
+}
 
 static uint64_t frames_missing(const sb_rx_stream_t *rx, uint32_t ticks) {
   uint64_t span, got = rx->frames_decoded + rx->frames_corrupt;
@@ -189,6 +262,8 @@ static json_t *stream_json(const sb_bench_run_t *run, const sb_bench_peer_t *p,
     t->undecodable += rx->undecodable;
     t->plis += rx->pli_sent;
   }
+  if (rx->o.kind == SB_MEDIA_VIDEO)
+    stream_sizes(rx, o, t);
   return o;
 }
 
@@ -239,9 +314,10 @@ static void peers_json(const sb_bench_results_t *r, json_t *doc) {
   int nrefused = 0;
   sb_hist_t join, answer, ice, dtls;
   totals_t t;
-  int started = 0, media = 0, failed = 0, exp_streams = 0, late = 0;
+  int started = 0, media = 0, failed = 0, exp_streams = 0, late = 0, prefer_ok = 0;
   uint64_t srtp_fail = 0, unknown = 0, drops = 0, stun_fail = 0, plis_recv = 0, nacks = 0;
   memset(&t, 0, sizeof t);
+  t.sizes = sizes_new();
   sb_hist_reset(&join);
   sb_hist_reset(&answer);
   sb_hist_reset(&ice);
@@ -273,6 +349,7 @@ static void peers_json(const sb_bench_results_t *r, json_t *doc) {
     if (first)
       sb_hist_add(&join, first * 1000u);
     late += p->late_joiner;
+    prefer_ok += p->prefer_ok;
     add_time(&answer, p->t_join_sent, p->t_answer);
     add_time(&ice, p->t_join_sent, p->t_ice_done);
     add_time(&dtls, p->t_join_sent, p->t_dtls_done);
@@ -294,6 +371,8 @@ static void peers_json(const sb_bench_results_t *r, json_t *doc) {
   parts = json_pack("{s:i,s:i,s:i,s:i,s:o,s:o,s:o,s:i,s:o}", "planned", run->npeers, "started",
                     started, "reached_media", media, "failed", failed, "errors", errors, "error_counts",
                     reasons, "srtp_profiles", profiles, "answers_refused", nrefused, "refusals", refusals);
+  if (r->cfg->prefer) /* call.prefer requests the server answered with a result */
+    json_object_set_new(parts, "prefer_answered", json_integer(prefer_ok));
   json_object_set_new(doc, "participants", parts);
   json_object_set_new(doc, "join_ms", hist_json(&join, 1e6));
   json_object_set_new(json_object_get(doc, "join_ms"), "late_joiners", json_integer(late));
@@ -301,6 +380,7 @@ static void peers_json(const sb_bench_results_t *r, json_t *doc) {
                                                  "ice", hist_json(&ice, 1e6), "dtls", hist_json(&dtls, 1e6)));
   totals_json(doc, &t, exp_streams, srtp_fail, unknown, drops, stun_fail, plis_recv, nacks);
   json_object_set_new(doc, "streams", streams);
+  json_object_set_new(doc, "video_sizes", t.sizes);
 }
 
 static double tick_value(const sb_bench_tick_t *t, size_t k) {
@@ -476,6 +556,41 @@ static double num(const json_t *doc, const char *path) {
   return v ? json_number_value(v) : NAN;
 }
 
+/* "320: 6, 1280: 2" from a {"width": count} object. */
+static void print_counts(const json_t *o) {
+  const char *k;
+  json_t *v;
+  int first = 1;
+  json_object_foreach((json_t *)o, k, v) {
+    printf("%s%s: %lld", first ? "" : ", ", k, (long long)json_integer_value(v));
+    first = 0;
+  }
+  if (first)
+    printf("none");
+}
+
+/* Video streams by the width most of their window frames had. */
+static void print_sizes(const json_t *d) {
+  const json_t *z = json_object_get(d, "video_sizes");
+  const json_t *p = json_object_get(d, "parameters");
+  if (!z || !json_integer_value(json_object_get(z, "streams")))
+    return;
+  printf("  video widths     %lld streams by width: ", (long long)json_integer_value(json_object_get(z, "streams")));
+  print_counts(json_object_get(z, "streams_by_width"));
+  printf("; decoded streams: ");
+  print_counts(json_object_get(z, "decoded_streams_by_width"));
+  const json_t *pref = json_object_get(p, "prefer");
+  if (json_is_true(json_object_get(p, "simulcast")))
+    printf(" (simulcast");
+  if (json_is_object(pref))
+    printf("%s call.prefer %lldx%lld", json_is_true(json_object_get(p, "simulcast")) ? "," : " (",
+           (long long)json_integer_value(json_object_get(pref, "max_width")),
+           (long long)json_integer_value(json_object_get(pref, "max_height")));
+  if (json_is_true(json_object_get(p, "simulcast")) || json_is_object(pref))
+    printf(")");
+  printf("\n");
+}
+
 void sb_bench_report_print(const sb_bench_results_t *r, const json_t *d) {
   printf("\nswitchboard-bench: %s, %d cores (%s)\n", r->started_at, r->machine.cores, r->machine.cpu_model);
   printf("  participants     %4.0f planned, %.0f reached media, %.0f failed, %.0f call.answer refused\n",
@@ -500,6 +615,7 @@ void sb_bench_report_print(const sb_bench_results_t *r, const json_t *d) {
   printf("  decoding         %.0f receivers: %.0f frames decoded, %.0f corrupt, %.0f missing\n",
          num(d, "decode.receivers"), num(d, "decode.frames_decoded"), num(d, "decode.frames_corrupt"),
          num(d, "decode.frames_missing"));
+  print_sizes(d);
   if (!isnan(num(d, "server.cpu_seconds"))) {
     printf("  server           %.2f CPU s (%.1f%% of a core), RSS max %.1f MiB, %.2f us CPU per forwarded packet",
            num(d, "server.cpu_seconds"), num(d, "server.cpu_pct_of_one_core"),

@@ -198,3 +198,138 @@ SB_TEST(answer_to_server_offer_subscribes) {
                                  sizeof err),
            -1);
 }
+
+/* ---- simulcast: three rid layers on the video m-line ---------------------------------------- */
+
+static void local_simulcast(sb_bench_local_t *l) {
+  local(l);
+  l->nrids = 3;
+  strcpy(l->rids[0], "l");
+  strcpy(l->rids[1], "m");
+  strcpy(l->rids[2], "h");
+}
+
+SB_TEST(offer_with_simulcast_has_rids_simulcast_and_extensions) {
+  sb_bench_local_t l;
+  char err[200];
+  int len;
+  setup();
+  local_simulcast(&l);
+  len = sb_bench_offer_write(&l, scratch, text, sizeof text);
+  CHECK(len > 0);
+  /* the lines as a browser writes them, lowest layer first */
+  CHECK(strstr(text, "a=rid:l send\r\na=rid:m send\r\na=rid:h send\r\n") != NULL);
+  CHECK(strstr(text, "a=simulcast:send l;m;h\r\n") != NULL);
+  CHECK(strstr(text, "a=extmap:10 " SB_EXT_RID "\r\n") != NULL);
+  CHECK_EQ(sb_sdp_parse(text, (size_t)len, parsed, err, sizeof err), 0);
+  const sb_sdp_media_t *v = &parsed->media[1];
+  CHECK_EQ(v->kind, SB_MEDIA_VIDEO);
+  CHECK(v->simulcast);
+  CHECK_EQ(v->nrids, 3);
+  CHECK_STR(v->rids[0].id, "l");
+  CHECK_STR(v->rids[1].id, "m");
+  CHECK_STR(v->rids[2].id, "h");
+  for (int i = 0; i < 3; i++)
+    CHECK_EQ(v->rids[i].dir, SB_DIR_SENDONLY);
+  CHECK_EQ(sb_sdp_find_ext(v, SB_EXT_MID), SB_BENCH_EXT_ID_MID);
+  CHECK_EQ(sb_sdp_find_ext(v, SB_EXT_RID), SB_BENCH_EXT_ID_RID);
+  CHECK_EQ(sb_sdp_find_ext(v, SB_EXT_SEND_TIME), SB_BENCH_EXT_ID_SEND_TIME);
+  /* SSRCs come with the rid extension, as with browsers; the track is still named */
+  CHECK_EQ(v->nssrcs, 0);
+  CHECK_STR(v->msid, "u0001 u0001-video");
+  /* audio is not layered */
+  CHECK_EQ(parsed->media[0].nrids, 0);
+  CHECK(!parsed->media[0].simulcast);
+  CHECK_EQ(sb_sdp_find_ext(&parsed->media[0], SB_EXT_RID), 0);
+  CHECK_EQ(parsed->media[0].nssrcs, 1);
+}
+
+/* The server's answer to the layered offer: the rids echoed as recv unless `mangle` says
+ * otherwise (1: no a=simulcast, 2: no rid extension, 3: rids in another order, 4: two rids). */
+static int simulcast_answer(char *out, size_t cap, int mangle) {
+  sb_bench_local_t l;
+  char err[200];
+  int len;
+  local_simulcast(&l);
+  len = sb_bench_offer_write(&l, scratch, out, cap);
+  if (sb_sdp_parse(out, (size_t)len, parsed, err, sizeof err) < 0)
+    return -1;
+  parsed->ice_lite = 1;
+  strcpy(parsed->ice_ufrag, "SRVU");
+  strcpy(parsed->ice_pwd, "serverpasswordserverpass");
+  strcpy(parsed->fingerprint, "11:22");
+  parsed->setup = SB_SETUP_PASSIVE;
+  for (int i = 0; i < parsed->nmedia; i++) {
+    sb_sdp_media_t *m = &parsed->media[i];
+    m->dir = SB_DIR_RECVONLY;
+    m->setup = -1;
+    m->ice_ufrag[0] = m->ice_pwd[0] = m->fingerprint[0] = '\0';
+    for (int k = 0; k < m->nrids; k++)
+      m->rids[k].dir = SB_DIR_RECVONLY;
+  }
+  sb_sdp_media_t *v = &parsed->media[1];
+  if (mangle == 1)
+    v->simulcast = 0, v->nrids = 0;
+  if (mangle == 2)
+    v->nexts = 2; /* mid and send-time only */
+  if (mangle == 3) {
+    sb_sdp_rid_t t = v->rids[0];
+    v->rids[0] = v->rids[2];
+    v->rids[2] = t;
+  }
+  if (mangle == 4)
+    v->nrids = 2;
+  return sb_sdp_write(parsed, out, cap);
+}
+
+SB_TEST(answer_must_accept_the_simulcast_layers) {
+  sb_bench_local_t l;
+  sb_bench_answer_t a;
+  char err[200];
+  int len;
+  setup();
+  local_simulcast(&l);
+  len = simulcast_answer(text, sizeof text, 0);
+  CHECK(strstr(text, "a=simulcast:recv l;m;h\r\n") != NULL);
+  CHECK_EQ(sb_bench_answer_read(text, (size_t)len, scratch, &a, err, sizeof err), 0);
+  CHECK_EQ(a.video_simulcast, 1);
+  CHECK_EQ(a.video_nrids, 3);
+  CHECK_EQ(a.video_rid_ext, SB_BENCH_EXT_ID_RID);
+  CHECK_EQ(sb_bench_answer_check_simulcast(&l, &a, err, sizeof err), 0);
+  for (int mangle = 1; mangle <= 4; mangle++) {
+    len = simulcast_answer(text, sizeof text, mangle);
+    CHECK_EQ(sb_bench_answer_read(text, (size_t)len, scratch, &a, err, sizeof err), 0);
+    err[0] = '\0';
+    CHECK_EQ(sb_bench_answer_check_simulcast(&l, &a, err, sizeof err), -1);
+    CHECK(err[0] != '\0');
+  }
+  CHECK(strstr(err, "a=simulcast:recv") != NULL);
+  /* a plain answer is all a publisher without layers needs */
+  local(&l);
+  CHECK_EQ(sb_bench_answer_check_simulcast(&l, &a, err, sizeof err), 0);
+}
+
+SB_TEST(answer_to_server_offer_keeps_our_layers) {
+  sb_bench_local_t l;
+  sb_bench_answer_t a;
+  sb_bench_offered_t st[8];
+  char err[200];
+  int len, n = 0;
+  setup();
+  local_simulcast(&l);
+  len = simulcast_answer(text, sizeof text, 0);
+  CHECK_EQ(sb_bench_answer_read(text, (size_t)len, scratch, &a, err, sizeof err), 0);
+  /* the server re-offers our own m-lines as it answered them (rids recv) */
+  len = sb_bench_answer_write(&l, &a, text, (size_t)len, scratch, text2, sizeof text2, st, 8, &n, err,
+                              sizeof err);
+  CHECK(len > 0);
+  CHECK_EQ(n, 0);
+  CHECK(strstr(text2, "a=simulcast:send l;m;h\r\n") != NULL);
+  CHECK_EQ(sb_sdp_parse(text2, (size_t)len, parsed, err, sizeof err), 0);
+  CHECK_EQ(parsed->media[1].dir, SB_DIR_SENDONLY);
+  CHECK_EQ(parsed->media[1].nrids, 3);
+  CHECK_EQ(parsed->media[1].rids[0].dir, SB_DIR_SENDONLY);
+  CHECK_EQ(parsed->media[1].nssrcs, 0);
+  CHECK_EQ(sb_sdp_find_ext(&parsed->media[1], SB_EXT_RID), SB_BENCH_EXT_ID_RID);
+  CHECK_EQ(parsed->media[0].nssrcs, 1);
+}
