@@ -2,8 +2,10 @@
 # Smoke test of switchboard-bench against a real server: two 1:1 calls and one room of four for
 # three seconds, inside a network namespace of our own (only lo), then checks of the JSON report:
 # everybody reached media, packets on every stream, percentiles in order, frames decoded and none
-# corrupt, join time present. A second short run has the server drop 5% of what it forwards
-# (--test-drop-percent): the bench must report that loss and still no corrupt frame.
+# corrupt, join time present. A second short run is a room of three publishing simulcast whose
+# subscribers prefer 320x180: every video stream decodes at the low layer's size. A third has the
+# server drop 5% of what it forwards (--test-drop-percent): the bench must report that loss and
+# still no corrupt frame.
 # Performance figures are printed, never asserted.
 set -euo pipefail
 
@@ -97,6 +99,55 @@ print(f"bench smoke: {parts['reached_media']} participants, {len(streams)} strea
       f"{tot['packets_received']} packets, loss {tot['loss_pct']}%, latency p50 {lat['p50']} us "
       f"p99 {lat['p99']} us, join p50 {join.get('p50')} ms, {dec['frames_decoded']} frames decoded, "
       f"server {split[2]} us CPU per forwarded packet (user {split[0]} + kernel {split[1]})")
+for f in fails:
+    print("FAIL:", f)
+sys.exit(1 if fails else 0)
+PY
+
+# Simulcast: three publishers each send rids l, m, h (320x180, 640x360, 1280x720) and every
+# subscriber asks for 320x180 with call.prefer; everybody decodes everything it receives. Every
+# video stream must decode frames, none corrupt, and all of them at the low layer's size.
+sb_netns_exec "$BUILD/switchboard-bench" --spawn-server "$BUILD/switchboard" --rooms 1 --room-size 3 \
+  --simulcast --prefer 320x180 --duration 3 --clip-seconds 2 --decode-sample 3 --decode-all \
+  --json "$work/simulcast.json" --no-progress --quiet
+python3 - "$work/simulcast.json" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+fails = []
+
+def check(cond, what):
+    if not cond:
+        fails.append(what)
+
+par = doc["parameters"]
+check(par["simulcast"] is True and par["prefer"] == {"max_width": 320, "max_height": 180},
+      f"parameters: simulcast {par.get('simulcast')}, prefer {par.get('prefer')}")
+check([(l["rid"], l["width"], l["height"]) for l in par.get("simulcast_layers", [])] ==
+      [("l", 320, 180), ("m", 640, 360), ("h", 1280, 720)], f"layers {par.get('simulcast_layers')}")
+parts = doc["participants"]
+check(parts["reached_media"] == 3 and parts["failed"] == 0,
+      f"participants: {parts['reached_media']}/3 reached media, errors {parts['error_counts']}")
+check(parts.get("prefer_answered") == 3, f"call.prefer answered for {parts.get('prefer_answered')} of 3")
+video = [s for s in doc["streams"] if s["kind"] == "video"]
+check(len(video) == 6, f"{len(video)} video streams received, expected 6")
+for s in video:
+    who = f"{s['sender']} -> {s['receiver']}"
+    dec = s.get("decode", {})
+    check(dec.get("frames_decoded", 0) > 0, f"no frame decoded on {who}: {dec}")
+    check(dec.get("frames_corrupt", 1) == 0, f"corrupt frames on {who}: {dec}")
+    check(s["frame_sizes"] and set(s["frame_sizes"]) == {"320x180"},
+          f"frame sizes (keyframe headers) on {who}: {s['frame_sizes']}")
+    check(dec.get("frame_sizes") and set(dec["frame_sizes"]) == {"320x180"},
+          f"decoded sizes on {who}: {dec.get('frame_sizes')}")
+vs = doc["video_sizes"]
+check(vs["streams_by_width"] == {"320": 6} and vs["decoded_streams_by_width"] == {"320": 6},
+      f"streams by width {vs['streams_by_width']}, decoded {vs['decoded_streams_by_width']}")
+srv = doc["server"]
+check(srv.get("cpu_us_per_forwarded_packet") is not None, "no server CPU per forwarded packet")
+print(f"bench simulcast run: video streams by width {vs['streams_by_width']}, frames by width "
+      f"{vs['frames_by_width']}, {doc['decode']['frames_decoded']} frames decoded, loss "
+      f"{doc['totals']['loss_pct']}%, SRTP failures {doc['totals']['srtp_failures']}, server "
+      f"{srv.get('cpu_us_per_forwarded_packet')} us CPU per forwarded packet")
 for f in fails:
     print("FAIL:", f)
 sys.exit(1 if fails else 0)
