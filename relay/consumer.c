@@ -168,6 +168,7 @@ int sb_consumer_forward(sb_consumer_t *c, const sb_producer_t *from, const sb_rt
   size_t body = 12 + ext + (as_rtx ? 2 : 0);
   if (body + pkt->payload_len > cap) {
     w->stats.drop_malformed++;
+    sb_worker_release(w);
     return 0;
   }
   /* The payload goes into the slot first: a simulcast consumer rewrites its copy (picture ids)
@@ -176,8 +177,10 @@ int sb_consumer_forward(sb_consumer_t *c, const sb_producer_t *from, const sb_rt
   int mapped = c->nlayers
                    ? sb_consumer_simulcast_map(c, from, pkt, vp8, retransmission, now_ms, out + body, &seq, &ts)
                    : map_single(c, pkt, vp8, now_ms, retransmission, &seq, &ts);
-  if (mapped != 0)
-    return 0; /* the slot is not committed: it is reused by the next packet */
+  if (mapped != 0) {
+    sb_worker_release(w); /* not committed: the slot is reused by the next packet */
+    return 0;
+  }
   if (as_rtx) {
     sb_rtp_write_fixed(out, pkt->marker, c->rtx_pt, c->rtx_seq++, ts, c->rtx_ssrc, ext > 0);
     sb_wr16(out + 12 + ext, seq); /* RFC 4588 §4: the original sequence number first */
@@ -189,6 +192,7 @@ int sb_consumer_forward(sb_consumer_t *c, const sb_producer_t *from, const sb_rt
     sb_wr16(out + 12 + twcc_at, sb_bwe_on_send(&sub->bwe, (size_t)len + 10, sb_now_us()));
   if (sb_srtp_protect(sub->srtp, out, &len) != 0) {
     w->stats.drop_srtp++;
+    sb_worker_release(w);
     return 0;
   }
   if (!retransmission && sb_seq_lt(c->last_seq, seq))
@@ -201,8 +205,10 @@ int sb_consumer_forward(sb_consumer_t *c, const sb_producer_t *from, const sb_rt
     w->stats.probe_packets++;
   else
     w->stats.rtp_forwarded++;
-  if (!retransmission && test_drop(w))
+  if (!retransmission && test_drop(w)) {
+    sb_worker_release(w);
     return 1; /* counted as sent: it is lost on the way */
+  }
   sb_worker_commit(w, (size_t)len, &sub->addr, sub->addrlen);
   return 1;
 }
@@ -279,6 +285,7 @@ int sb_consumer_send_padding(sb_consumer_t *c, size_t bytes, uint64_t now_ms) {
       sb_wr16(out + 12 + twcc_at, sb_bwe_on_send(&sub->bwe, (size_t)len + 10, sb_now_us()));
     if (sb_srtp_protect(sub->srtp, out, &len) != 0) {
       w->stats.drop_srtp++;
+      sb_worker_release(w);
       break;
     }
     w->stats.probe_packets++;

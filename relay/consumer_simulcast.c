@@ -39,6 +39,12 @@ void sb_consumer_choose_layer(sb_consumer_t *c, uint64_t budget_bps, uint64_t no
   if (c->nlayers < 2)
     return;
   layer_info(c, layers, now_ms);
+  int any = 0;
+  for (int i = 0; i < c->nlayers; i++)
+    any |= layers[i].active;
+  if (!any)
+    return; /* nothing flows yet (or at all): keep the target, rather than choose a pause that
+               would then take the up-hold to leave */
   /* The subscriber's estimate and size preference pick the layer; under the lowest layer's
    * rate the chooser pauses video (audio goes on). */
   int target = sb_simulcast_choose(&c->chooser, layers, c->nlayers, budget_bps, c->transport->max_width,

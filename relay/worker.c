@@ -134,8 +134,11 @@ sb_router_t *sb_worker_router(sb_worker_t *w, const char *room, int create) {
 uint8_t *sb_worker_slot(sb_worker_t *w) {
   if (w->tx.count == SB_BATCH)
     sb_worker_flush(w);
+  w->tx.held = 1;
   return w->tx.bufs[w->tx.count];
 }
+
+void sb_worker_release(sb_worker_t *w) { w->tx.held = 0; }
 
 void sb_worker_commit(sb_worker_t *w, size_t len, const struct sockaddr_storage *to, socklen_t tolen) {
   int i = w->tx.count;
@@ -147,6 +150,7 @@ void sb_worker_commit(sb_worker_t *w, size_t len, const struct sockaddr_storage 
   w->tx.msgs[i].msg_hdr.msg_iov = &w->tx.iov[i];
   w->tx.msgs[i].msg_hdr.msg_iovlen = 1;
   w->tx.count++;
+  w->tx.held = 0;
   w->stats.tx_bytes += len;
   if (w->tx.count == SB_BATCH)
     sb_worker_flush(w);
@@ -156,6 +160,15 @@ void sb_worker_send(sb_worker_t *w, const uint8_t *data, size_t len,
                     const struct sockaddr_storage *to, socklen_t tolen) {
   if (len > SB_PKT_BUF)
     return;
+  if (w->tx.held) { /* the next slot is being filled by our caller's caller: do not clobber it */
+    if (sendto(w->fd, data, len, 0, (const struct sockaddr *)to, tolen) < 0) {
+      w->stats.drop_send++;
+      return;
+    }
+    w->stats.tx_packets++;
+    w->stats.tx_bytes += len;
+    return;
+  }
   memcpy(sb_worker_slot(w), data, len);
   sb_worker_commit(w, len, to, tolen);
 }

@@ -24,6 +24,7 @@ typedef struct {
   struct sockaddr_storage addrs[SB_BATCH];
   uint8_t bufs[SB_BATCH][SB_PKT_BUF];
   int count;
+  int held;         /* bufs[count] was handed out by sb_worker_slot and is being filled */
 } sb_batch_t;
 
 typedef struct sb_worker {
@@ -53,10 +54,14 @@ typedef struct sb_worker {
   int stopping;
 } sb_worker_t;
 
-/** A buffer for the next datagram to send; fill it, then sb_worker_commit. */
+/** A buffer for the next datagram to send; fill it, then sb_worker_commit, or give it back with
+ * sb_worker_release. While it is held, sb_worker_send (an RTCP request made on the way, say)
+ * sends directly instead of taking the same buffer. */
 uint8_t *sb_worker_slot(sb_worker_t *w);
 /** Queues the slot's `len` bytes for `to`; flushes when the batch is full. */
 void sb_worker_commit(sb_worker_t *w, size_t len, const struct sockaddr_storage *to, socklen_t tolen);
+/** Gives the slot back unsent. */
+void sb_worker_release(sb_worker_t *w);
 /** Sends every queued datagram now. */
 void sb_worker_flush(sb_worker_t *w);
 /** Copies a datagram into a slot and commits it. */

@@ -1,0 +1,65 @@
+/* The worker's send batch: a datagram sent while a slot is being filled (an RTCP keyframe
+ * request made from inside the forwarding of a packet) must not overwrite that slot. Real UDP
+ * sockets on loopback. */
+#include <arpa/inet.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "relay/worker.h"
+#include "sbtest.h"
+
+static sb_worker_t w;
+
+static int udp_socket(struct sockaddr_storage *addr, socklen_t *len) {
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  *len = sizeof a;
+  if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
+      getsockname(fd, (struct sockaddr *)addr, len) != 0)
+    return -1;
+  return fd;
+}
+
+static int receive(int fd, char *buf, size_t cap) {
+  struct timeval tv = {.tv_sec = 2};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ssize_t n = recv(fd, buf, cap - 1, 0);
+  if (n >= 0)
+    buf[n] = '\0';
+  return (int)n;
+}
+
+SB_TEST(send_while_a_slot_is_held_leaves_the_slot_alone) {
+  struct sockaddr_storage to, self;
+  socklen_t tolen, selflen;
+  char buf[256];
+  memset(&w, 0, sizeof w);
+  int rx = udp_socket(&to, &tolen);
+  w.fd = udp_socket(&self, &selflen);
+  CHECK(rx >= 0 && w.fd >= 0);
+
+  uint8_t *slot = sb_worker_slot(&w);
+  memcpy(slot, "forwarded packet", 16);
+  sb_worker_send(&w, (const uint8_t *)"keyframe request", 16, &to, tolen); /* from inside */
+  CHECK(memcmp(slot, "forwarded packet", 16) == 0);
+  sb_worker_commit(&w, 16, &to, tolen);
+  sb_worker_flush(&w);
+
+  CHECK_EQ(receive(rx, buf, sizeof buf), 16);
+  CHECK_STR(buf, "keyframe request"); /* sent at once */
+  CHECK_EQ(receive(rx, buf, sizeof buf), 16);
+  CHECK_STR(buf, "forwarded packet");
+  CHECK_EQ(w.stats.tx_packets, 2);
+
+  /* A released slot is free again: the next send queues in it as usual. */
+  slot = sb_worker_slot(&w);
+  sb_worker_release(&w);
+  sb_worker_send(&w, (const uint8_t *)"queued", 6, &to, tolen);
+  CHECK_EQ(w.tx.count, 1);
+  sb_worker_flush(&w);
+  CHECK_EQ(receive(rx, buf, sizeof buf), 6);
+  CHECK_STR(buf, "queued");
+  close(rx);
+  close(w.fd);
+}
