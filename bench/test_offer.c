@@ -84,13 +84,12 @@ SB_TEST(offer_receive_only_and_audio_only) {
   CHECK_EQ(sb_bench_offer_write(&l, scratch, text, 100), -1);
 }
 
-/* The server's side, written with the same writer the relay uses. */
-static int server_answer(char *out, size_t cap, int with_time_ext) {
-  sb_bench_local_t l;
+/* Parses the offer `l` writes into `parsed` and turns it into the server's answer: ICE-lite
+ * credentials, passive DTLS, recvonly m-lines without SSRCs, media-level ICE/DTLS left to the
+ * session. 0 or -1. */
+static int offer_to_answer(const sb_bench_local_t *l, char *out, size_t cap) {
   char err[200];
-  int len;
-  local(&l);
-  len = sb_bench_offer_write(&l, scratch, out, cap);
+  int len = sb_bench_offer_write(l, scratch, out, cap);
   if (sb_sdp_parse(out, (size_t)len, parsed, err, sizeof err) < 0)
     return -1;
   parsed->ice_lite = 1;
@@ -102,8 +101,20 @@ static int server_answer(char *out, size_t cap, int with_time_ext) {
     sb_sdp_media_t *m = &parsed->media[i];
     m->dir = SB_DIR_RECVONLY;
     m->nssrcs = 0;
-    m->ice_ufrag[0] = m->ice_pwd[0] = m->fingerprint[0] = '\0';
     m->setup = -1;
+    m->ice_ufrag[0] = m->ice_pwd[0] = m->fingerprint[0] = '\0';
+  }
+  return 0;
+}
+
+/* The server's side, written with the same writer the relay uses. */
+static int server_answer(char *out, size_t cap, int with_time_ext) {
+  sb_bench_local_t l;
+  local(&l);
+  if (offer_to_answer(&l, out, cap) < 0)
+    return -1;
+  for (int i = 0; i < parsed->nmedia; i++) {
+    sb_sdp_media_t *m = &parsed->media[i];
     strcpy(m->cands[0].ip, "127.0.0.1");
     m->cands[0].port = 40000;
     if (!with_time_ext)
@@ -248,25 +259,12 @@ SB_TEST(offer_with_simulcast_has_rids_simulcast_and_extensions) {
  * otherwise (1: no a=simulcast, 2: no rid extension, 3: rids in another order, 4: two rids). */
 static int simulcast_answer(char *out, size_t cap, int mangle) {
   sb_bench_local_t l;
-  char err[200];
-  int len;
   local_simulcast(&l);
-  len = sb_bench_offer_write(&l, scratch, out, cap);
-  if (sb_sdp_parse(out, (size_t)len, parsed, err, sizeof err) < 0)
+  if (offer_to_answer(&l, out, cap) < 0)
     return -1;
-  parsed->ice_lite = 1;
-  strcpy(parsed->ice_ufrag, "SRVU");
-  strcpy(parsed->ice_pwd, "serverpasswordserverpass");
-  strcpy(parsed->fingerprint, "11:22");
-  parsed->setup = SB_SETUP_PASSIVE;
-  for (int i = 0; i < parsed->nmedia; i++) {
-    sb_sdp_media_t *m = &parsed->media[i];
-    m->dir = SB_DIR_RECVONLY;
-    m->setup = -1;
-    m->ice_ufrag[0] = m->ice_pwd[0] = m->fingerprint[0] = '\0';
-    for (int k = 0; k < m->nrids; k++)
-      m->rids[k].dir = SB_DIR_RECVONLY;
-  }
+  for (int i = 0; i < parsed->nmedia; i++)
+    for (int k = 0; k < parsed->media[i].nrids; k++)
+      parsed->media[i].rids[k].dir = SB_DIR_RECVONLY;
   sb_sdp_media_t *v = &parsed->media[1];
   if (mangle == 1)
     v->simulcast = 0, v->nrids = 0;
