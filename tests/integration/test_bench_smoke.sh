@@ -153,6 +153,27 @@ for f in fails:
 sys.exit(1 if fails else 0)
 PY
 
+# Simulcast without a size preference: subscribers start on the low layer and are switched to
+# the top one at its keyframe, with keyframe requests sent while packets are being forwarded (a
+# request once overwrote the packet being built: SRTP failures at the relay and the publisher).
+sb_netns_exec "$BUILD/switchboard-bench" --spawn-server "$BUILD/switchboard" --rooms 1 --room-size 3 \
+  --simulcast --duration 3 --clip-seconds 2 --json "$work/simulcast-top.json" --no-progress --quiet
+python3 - "$work/simulcast-top.json" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+fails = []
+tot, vs, cnt = doc["totals"], doc["video_sizes"], doc["server"]["counters"]
+if tot["srtp_failures"] != 0 or cnt["drop_srtp"] != 0:
+    fails.append(f"SRTP failures at the bench {tot['srtp_failures']}, at the relay {cnt['drop_srtp']}")
+if vs["streams"] != 6 or "1280" not in vs["frames_by_width"]:
+    fails.append(f"video sizes {vs}")
+print(f"bench simulcast top run: frames by width {vs['frames_by_width']}, loss {tot['loss_pct']}%, "
+      f"SRTP failures {tot['srtp_failures']}, relay drop_srtp {cnt['drop_srtp']}")
+for f in fails:
+    print("FAIL:", f)
+sys.exit(1 if fails else 0)
+PY
+
 # Known loss: the bench's loss figures and its decoding check under 5% drops by the relay.
 sb_netns_exec "$BUILD/switchboard-bench" --spawn-server "$BUILD/switchboard" \
   --server-arg=--test-drop-percent=5 --calls 2 --duration 3 --json "$work/loss.json" --no-progress \
