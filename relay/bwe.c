@@ -327,6 +327,10 @@ int sb_bwe_on_feedback(sb_bwe_t *b, const uint8_t *pkt, size_t len, uint64_t now
   /* Validate before learning anything: a malformed packet changes nothing. */
   if (sb_twcc_parse(pkt, len, &hdr, NULL, NULL) < 0)
     return -1;
+  /* One run-length chunk can claim 8191 statuses: a feedback claiming more than the history
+   * holds is no real receiver's, and would cost up to 65535 lookups per packet. */
+  if (hdr.count > SB_BWE_HISTORY)
+    return -1;
   /* The 24-bit reference time (64 ms units) wraps every 12.4 days: unwrap it. */
   if (b->have_ref) {
     uint32_t d = (hdr.ref_time - b->last_ref) & 0xffffff;

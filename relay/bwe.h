@@ -117,7 +117,7 @@ uint16_t sb_bwe_on_send(sb_bwe_t *b, size_t size, uint64_t now_us);
 void sb_bwe_on_loss(sb_bwe_t *b, uint8_t fraction_lost, uint64_t now_ms);
 
 /** A transport-cc feedback packet (whole RTCP RTPFB FMT 15) from the subscriber. Returns 0, or -1
- * if it is malformed (nothing learnt from it then). */
+ * if it is malformed or reports more than SB_BWE_HISTORY packets (nothing learnt from it then). */
 int sb_bwe_on_feedback(sb_bwe_t *b, const uint8_t *pkt, size_t len, uint64_t now_ms);
 
 /** The estimate now. */

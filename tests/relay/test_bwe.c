@@ -178,6 +178,13 @@ SB_TEST(malformed_feedback_changes_nothing) {
   sb_bwe_t before = s.b;
   CHECK_EQ(sb_bwe_on_feedback(&s.b, junk, sizeof junk, s.now_us / 1000), -1);
   CHECK_EQ(sb_bwe_on_feedback(&s.b, junk, 10, s.now_us / 1000), -1);
+  /* Well-formed but claiming 65535 statuses with a few run-length chunks (8 x 8191 lost + 7). */
+  uint8_t big[40] = {0x8f, 205, 0, 8, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0xff, 0xff, 0, 0, 1, 0};
+  for (int i = 0; i < 8; i++)
+    big[20 + 2 * i] = 0x1f, big[21 + 2 * i] = 0xff; /* run: symbol 0 (lost), length 8191 */
+  big[36] = 0x00, big[37] = 0x07;
+  CHECK_EQ(sb_twcc_parse(big, 40, &(sb_twcc_fb_header_t){0}, NULL, NULL), 65535);
+  CHECK_EQ(sb_bwe_on_feedback(&s.b, big, 40, s.now_us / 1000), -1);
   CHECK(memcmp(&before, &s.b, sizeof before) == 0);
   sb_bwe_free(&s.b);
 }
