@@ -247,14 +247,22 @@ void sb_transport_on_rtp(sb_transport_t *t, uint8_t *data, size_t len) {
   sb_producer_on_rtp(p, &pkt, w->now_ms);
 }
 
+/* A NACK packet of 1500 bytes can name 6 375 sequence numbers; a real receiver's names a few
+ * dozen. Past this many per packet the rest are ignored (and counted as over budget). */
+#define SB_NACK_MAX_PER_PACKET 512
+
 typedef struct {
   sb_consumer_t *c;
   uint64_t now_ms;
+  int count;
 } nack_ctx_t;
 
 static void on_nack_seq(uint16_t seq, void *arg) {
   nack_ctx_t *n = arg;
-  sb_consumer_on_nack(n->c, seq, n->now_ms);
+  if (n->count++ < SB_NACK_MAX_PER_PACKET)
+    sb_consumer_on_nack(n->c, seq, n->now_ms);
+  else
+    n->c->transport->worker->stats.nack_over_budget++;
 }
 
 /* Transport-cc feedback from a subscriber: the delay-based estimate learns from it. */
@@ -290,7 +298,7 @@ static void on_feedback(sb_transport_t *t, const sb_rtcp_item_t *it) {
     return;
   }
   if (it->pt == SB_RTCP_RTPFB && it->count == 1) {
-    nack_ctx_t n = {sb_transport_consumer_by_ssrc(t, media), t->worker->now_ms};
+    nack_ctx_t n = {sb_transport_consumer_by_ssrc(t, media), t->worker->now_ms, 0};
     if (n.c)
       sb_rtcp_nack_foreach(it, on_nack_seq, &n);
     return;
