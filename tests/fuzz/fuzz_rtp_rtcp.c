@@ -3,13 +3,14 @@
  * from the repository root:
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -I. tests/fuzz/fuzz_rtp_rtcp.c \
- *       relay/rtp.c relay/rtcp.c relay/twcc.c -o build-fuzz-rtp-rtcp
+ *       relay/rtp.c relay/rtcp.c relay/twcc.c relay/bwe.c -lm -o build-fuzz-rtp-rtcp
  *   ./build-fuzz-rtp-rtcp -max_total_time=30 -max_len=2048 tests/fuzz/corpus/rtp_rtcp
  *
  * (Pass a scratch directory before the seed directory to keep new inputs out of the repo.)
  * Besides memory errors it traps when a parser's results break their own invariants. */
 #include "relay/rtcp.h"
 #include "relay/rtp.h"
+#include "relay/bwe.h"
 #include "relay/twcc.h"
 
 #include <stdint.h>
@@ -49,6 +50,25 @@ static void count_status(void *arg, uint16_t seq, int received, int64_t arrival_
   ++*(int *)arg;
 }
 
+/* A subscriber's estimate that has sent packets and keeps learning from whatever feedback the
+ * input holds: its state must stay within bounds whatever arrives. */
+static sb_bwe_t bwe;
+
+static void fuzz_bwe(const sb_rtcp_item_t *item) {
+  static uint64_t now_us = 1000000;
+  if (!bwe.sent) {
+    sb_bwe_init(&bwe);
+    REQUIRE(sb_bwe_enable_delay(&bwe) == 0);
+  }
+  for (int i = 0; i < 50; i++)
+    sb_bwe_on_send(&bwe, 1000, now_us += 2000);
+  sb_bwe_on_feedback(&bwe, item->data, item->len, now_us / 1000);
+  uint64_t est = sb_bwe_estimate(&bwe, now_us / 1000);
+  REQUIRE(est >= SB_BWE_MIN_BPS && est <= SB_BWE_MAX_BPS);
+  uint64_t target = sb_bwe_probe_due(&bwe, 10000000, now_us / 1000);
+  REQUIRE(target == 0 || target <= SB_BWE_MAX_BPS);
+}
+
 static void fuzz_rtcp_item(const sb_rtcp_item_t *item) {
   sb_rtcp_sr_t sr;
   sb_rtcp_report_block_t rb;
@@ -68,6 +88,7 @@ static void fuzz_rtcp_item(const sb_rtcp_item_t *item) {
   int statuses = 0;
   got = sb_twcc_parse(item->data, item->len, &h, count_status, &statuses);
   REQUIRE(got == -1 || (got == statuses && got == h.count));
+  fuzz_bwe(item);
 }
 
 static void fuzz_rtcp(const uint8_t *buf, size_t len) {
