@@ -59,15 +59,19 @@ static void add_rids(const sb_bench_local_t *l, sb_sdp_media_t *m) {
 }
 
 /* The codecs we can send and receive for a kind. */
-static void add_codecs(sb_sdp_media_t *m, sb_media_kind_t kind) {
+static void add_codecs(sb_sdp_media_t *m, sb_media_kind_t kind, int twcc) {
   if (kind == SB_MEDIA_AUDIO) {
     add_codec(m, SB_BENCH_PT_OPUS, "opus", 48000, 2, "minptime=10;useinbandfec=1");
+    if (twcc)
+      add_fb(&m->codecs[m->ncodecs - 1], "transport-cc");
     return;
   }
   add_codec(m, SB_BENCH_PT_VP8, "VP8", 90000, 0, "");
   add_fb(&m->codecs[m->ncodecs - 1], "nack");
   add_fb(&m->codecs[m->ncodecs - 1], "nack pli");
   add_fb(&m->codecs[m->ncodecs - 1], "ccm fir");
+  if (twcc)
+    add_fb(&m->codecs[m->ncodecs - 1], "transport-cc");
 }
 
 static void session_common(const sb_bench_local_t *l, sb_sdp_t *s, int setup) {
@@ -94,7 +98,9 @@ static sb_sdp_media_t *add_media(const sb_bench_local_t *l, sb_sdp_t *s, sb_medi
   m->rtcp_mux = 1;
   m->rtcp_rsize = 1;
   m->setup = -1;
-  add_codecs(m, kind);
+  add_codecs(m, kind, l->twcc);
+  if (l->twcc)
+    add_ext(m, SB_BENCH_EXT_ID_TWCC, SB_EXT_TWCC);
   add_ext(m, SB_BENCH_EXT_ID_MID, SB_EXT_MID);
   add_ext(m, SB_BENCH_EXT_ID_SEND_TIME, SB_EXT_SEND_TIME);
   if (kind == SB_MEDIA_VIDEO && l->nrids && dir == SB_DIR_SENDONLY)
@@ -182,6 +188,8 @@ int sb_bench_answer_read(const char *sdp, size_t len, sb_sdp_t *s, sb_bench_answ
     const sb_sdp_media_t *m = &s->media[i];
     if (a->setup < 0 && m->setup >= 0)
       a->setup = m->setup;
+    if (!a->twcc_ext && m->port) /* one transport (bundle): the relay keeps one id */
+      a->twcc_ext = sb_sdp_find_ext(m, SB_EXT_TWCC);
     if (m->kind == SB_MEDIA_AUDIO && !seen_audio++)
       read_media(m, &a->audio_pt, &a->audio_mid_ext, &a->audio_time_ext, a->audio_mid,
                  sizeof a->audio_mid);
@@ -246,7 +254,7 @@ static void trim_media(sb_sdp_media_t *m) {
   }
   for (int i = 0; i < m->nexts; i++)
     if (strcmp(m->exts[i].uri, SB_EXT_MID) == 0 || strcmp(m->exts[i].uri, SB_EXT_SEND_TIME) == 0 ||
-        strcmp(m->exts[i].uri, SB_EXT_RID) == 0)
+        strcmp(m->exts[i].uri, SB_EXT_RID) == 0 || strcmp(m->exts[i].uri, SB_EXT_TWCC) == 0)
       exts[n++] = m->exts[i];
   memcpy(m->exts, exts, n * sizeof exts[0]);
   m->nexts = n;

@@ -13,6 +13,7 @@
 #define SB_BENCH_EXT_ID_MID 4
 #define SB_BENCH_EXT_ID_RID 10      /* the ids Chromium uses for mid (4) and rid (10) */
 #define SB_BENCH_EXT_ID_SEND_TIME 14
+#define SB_BENCH_EXT_ID_TWCC 3     /* Chromium's id for transport-wide-cc */
 #define SB_BENCH_MAX_RIDS 3
 #define SB_BENCH_PT_OPUS 111
 #define SB_BENCH_PT_VP8 96
@@ -31,6 +32,9 @@ typedef struct {
    * and rid extensions, as with browsers). 0 rids: one stream with its a=ssrc. */
   int nrids;
   char rids[SB_BENCH_MAX_RIDS][4];
+  /* transport-wide congestion control, as browsers negotiate it: the transport-cc extension and
+   * a=rtcp-fb:<pt> transport-cc for Opus and VP8 */
+  int twcc;
   char ip[48];
   uint16_t port;            /* our host candidate */
   uint64_t session_id;
@@ -53,6 +57,7 @@ typedef struct {
   int video_nrids;
   char video_rids[SB_BENCH_MAX_RIDS][16];
   uint8_t video_rid_ext;    /* 0 = not accepted */
+  uint8_t twcc_ext;         /* transport-cc extension id of the first accepted m-line, 0 = none */
 } sb_bench_answer_t;
 
 /* A stream the server offers us (one sendonly m-line with its SSRC). */

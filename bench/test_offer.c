@@ -331,3 +331,86 @@ SB_TEST(answer_to_server_offer_keeps_our_layers) {
   CHECK_EQ(sb_sdp_find_ext(&parsed->media[1], SB_EXT_RID), SB_BENCH_EXT_ID_RID);
   CHECK_EQ(parsed->media[0].nssrcs, 1);
 }
+
+/* ---- transport-wide congestion control (on by default, --no-twcc) --------------------------- */
+
+static int has_fb(const sb_sdp_codec_t *c, const char *fb) {
+  int n = 0;
+  for (int i = 0; c && i < c->nfb; i++)
+    n += strcmp(c->fb[i], fb) == 0;
+  return n;
+}
+
+SB_TEST(offer_with_twcc_has_the_extension_and_rtcp_fb_for_opus_and_vp8) {
+  sb_bench_local_t l;
+  char err[200];
+  int len;
+  setup();
+  for (int ro = 0; ro < 2; ro++) { /* publishers, and receive-only participants alike */
+    local(&l);
+    l.twcc = 1;
+    l.receive_only = ro;
+    len = sb_bench_offer_write(&l, scratch, text, sizeof text);
+    CHECK(len > 0);
+    CHECK(strstr(text, "a=extmap:3 " SB_EXT_TWCC "\r\n") != NULL);
+    CHECK(strstr(text, "a=rtcp-fb:111 transport-cc\r\n") != NULL);
+    CHECK(strstr(text, "a=rtcp-fb:96 transport-cc\r\n") != NULL);
+    CHECK_EQ(sb_sdp_parse(text, (size_t)len, parsed, err, sizeof err), 0);
+    CHECK_EQ(parsed->nmedia, 2);
+    for (int i = 0; i < 2; i++)
+      CHECK_EQ(sb_sdp_find_ext(&parsed->media[i], SB_EXT_TWCC), SB_BENCH_EXT_ID_TWCC);
+    CHECK_EQ(has_fb(sb_sdp_find_codec(&parsed->media[0], "opus", 48000), "transport-cc"), 1);
+    CHECK_EQ(has_fb(sb_sdp_find_codec(&parsed->media[1], "VP8", 90000), "transport-cc"), 1);
+    /* the other feedback stays */
+    CHECK_EQ(has_fb(sb_sdp_find_codec(&parsed->media[1], "VP8", 90000), "nack pli"), 1);
+  }
+}
+
+SB_TEST(offer_without_twcc_has_neither) {
+  sb_bench_local_t l;
+  char err[200];
+  int len;
+  setup();
+  local(&l);
+  l.twcc = 0;
+  len = sb_bench_offer_write(&l, scratch, text, sizeof text);
+  CHECK(len > 0);
+  CHECK(strstr(text, SB_EXT_TWCC) == NULL);
+  CHECK(strstr(text, "transport-cc") == NULL);
+  CHECK_EQ(sb_sdp_parse(text, (size_t)len, parsed, err, sizeof err), 0);
+  CHECK_EQ(sb_sdp_find_ext(&parsed->media[0], SB_EXT_TWCC), 0);
+  CHECK_EQ(has_fb(sb_sdp_find_codec(&parsed->media[1], "VP8", 90000), "nack"), 1);
+}
+
+SB_TEST(answer_gives_the_twcc_id_and_server_offers_keep_it) {
+  sb_bench_local_t l;
+  sb_bench_answer_t a;
+  sb_bench_offered_t st[4];
+  char err[200];
+  int len, n = 0;
+  setup();
+  local(&l);
+  l.twcc = 1;
+  len = offer_to_answer(&l, text, sizeof text);
+  CHECK_EQ(len, 0);
+  for (int i = 0; i < parsed->nmedia; i++)
+    strcpy(parsed->media[i].cands[0].ip, "127.0.0.1");
+  len = sb_sdp_write(parsed, text, sizeof text);
+  CHECK(len > 0);
+  CHECK_EQ(sb_bench_answer_read(text, (size_t)len, scratch, &a, err, sizeof err), 0);
+  CHECK_EQ(a.twcc_ext, SB_BENCH_EXT_ID_TWCC);
+  /* a server offer with that extension: our answer keeps it, as browsers do */
+  len = sb_bench_answer_write(&l, &a, text, (size_t)len, scratch, text2, sizeof text2, st, 4, &n, err,
+                              sizeof err);
+  CHECK(len > 0);
+  CHECK_EQ(sb_sdp_parse(text2, (size_t)len, parsed, err, sizeof err), 0);
+  CHECK_EQ(sb_sdp_find_ext(&parsed->media[1], SB_EXT_TWCC), SB_BENCH_EXT_ID_TWCC);
+  /* a server that did not accept it: no id, so no feedback */
+  l.twcc = 0;
+  CHECK_EQ(offer_to_answer(&l, text, sizeof text), 0);
+  for (int i = 0; i < parsed->nmedia; i++)
+    strcpy(parsed->media[i].cands[0].ip, "127.0.0.1");
+  len = sb_sdp_write(parsed, text, sizeof text);
+  CHECK_EQ(sb_bench_answer_read(text, (size_t)len, scratch, &a, err, sizeof err), 0);
+  CHECK_EQ(a.twcc_ext, 0);
+}
