@@ -26,6 +26,7 @@ void sb_bench_config_defaults(sb_bench_config_t *c) {
   c->clip_seconds = 5;
   c->decode_sample = 4;
   snprintf(c->srtp, sizeof c->srtp, "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80");
+  c->twcc = 1;
   c->threads = 2;
   c->rx_ts = SB_BENCH_RX_KERNEL;
   c->ramp_start = 10;
@@ -79,6 +80,9 @@ void sb_bench_config_usage(const char *prog) {
          "                          video stream of the run is decoded)\n"
          "  --srtp both|aes-cm|gcm  DTLS-SRTP profiles offered (default both, GCM first;\n"
          "                          Chromium offers only aes-cm)\n"
+         "  --no-twcc               negotiate no transport-wide congestion control (default: the\n"
+         "                          transport-cc extension and rtcp-fb, and feedback every 100 ms\n"
+         "                          for what each participant receives, as browsers do)\n"
          "Ramp mode (second figure of merit: the largest load within the targets):\n"
          "  --ramp                  run steps of growing load in the group rooms or calls given\n"
          "  --ramp-start N --ramp-step N --ramp-max N --ramp-step-seconds S\n"
@@ -144,7 +148,7 @@ enum {
   O_URL = 256, O_SECRET, O_SPAWN, O_PID, O_TENANT, O_UPREFIX, O_RPREFIX, O_CALLS, O_ROOMS,
   O_ROOMSIZE, O_FANOUT, O_FANOUTROOMS, O_AUDIOONLY, O_DURATION, O_RAMPRATE, O_JOINTO, O_VKBPS,
   O_AKBPS, O_RES, O_FPS, O_CLIP, O_DECODE, O_RAMP, O_RSTART, O_RSTEP, O_RMAX, O_RSTEPS, O_TP99,
-  O_TLOSS, O_SRTP, O_SIMULCAST, O_PREFER, O_DECODEALL, O_NOPROV, O_SRVARG, O_THREADS, O_RXTS, O_JSON, O_HTML, O_QUIET, O_PROGRESS, O_NOPROGRESS, O_LOG, O_DEBUG,
+  O_TLOSS, O_SRTP, O_SIMULCAST, O_PREFER, O_DECODEALL, O_NOTWCC, O_NOPROV, O_SRVARG, O_THREADS, O_RXTS, O_JSON, O_HTML, O_QUIET, O_PROGRESS, O_NOPROGRESS, O_LOG, O_DEBUG,
   O_HELP,
 };
 
@@ -166,7 +170,7 @@ static const struct option options[] = {
     {"quiet", 0, 0, O_QUIET}, {"progress", 0, 0, O_PROGRESS},
     {"no-progress", 0, 0, O_NOPROGRESS}, {"log-level", 1, 0, O_LOG}, {"debug", 1, 0, O_DEBUG},
     {"simulcast", 0, 0, O_SIMULCAST}, {"prefer", 1, 0, O_PREFER},
-    {"decode-all", 0, 0, O_DECODEALL}, {"help", 0, 0, O_HELP},
+    {"decode-all", 0, 0, O_DECODEALL}, {"no-twcc", 0, 0, O_NOTWCC}, {"help", 0, 0, O_HELP},
     {0, 0, 0, 0},
 };
 
@@ -206,6 +210,7 @@ static int apply(sb_bench_config_t *c, int opt, const char *a) {
     c->prefer = 1;
     return parse_size(a, 0, 16384, 16384, &c->prefer_w, &c->prefer_h);
   case O_DECODEALL: c->decode_all = 1; return 0;
+  case O_NOTWCC: c->twcc = 0; return 0;
   case O_FPS: return parse_int(a, 1, 60, &c->fps);
   case O_CLIP: return parse_int(a, 1, 60, &c->clip_seconds);
   case O_DECODE: return parse_int(a, 0, 100000, &c->decode_sample);

@@ -46,6 +46,7 @@ typedef struct {
   int prefer_w, prefer_h;   /* call.prefer sent by every subscriber; 0x0 with prefer = 0 */
   int prefer;               /* --prefer was given */
   char srtp[64];            /* use_srtp profiles offered, OpenSSL names, preferred first */
+  int twcc;                 /* negotiate transport-cc and send its feedback (browsers do) */
 
   /* machinery */
   int threads;

@@ -97,6 +97,13 @@ void sb_bench_peer_start(sb_bench_peer_t *p, uint64_t now_us) {
   if (p->publish_video && run->clip->nlayers > 1)
     for (int i = 0; i < run->clip->nlayers && i < SB_BENCH_MAX_RIDS; i++)
       snprintf(l->rids[l->nrids++], sizeof l->rids[0], "%s", run->clip->layers[i].rid);
+  l->twcc = run->cfg->twcc;
+  if (l->twcc && !p->twcc && !(p->twcc = malloc(sizeof *p->twcc))) {
+    sb_bench_peer_fail(p, "out of memory");
+    return;
+  }
+  if (p->twcc)
+    sb_twcc_init(p->twcc);
   l->session_id = ((uint64_t)sb_random_u32() << 20) ^ sb_random_u32();
   l->session_version = 1;
   snprintf(l->ip, sizeof l->ip, "127.0.0.1");
@@ -405,6 +412,8 @@ void sb_bench_peer_release(sb_bench_peer_t *p) {
     sb_vp8_decoder_destroy(p->rx[i].dec);
   free(p->rx);
   free(p->rx_ssrcs);
+  free(p->twcc);
+  p->twcc = NULL;
   p->rx = NULL;
   p->rx_ssrcs = NULL;
   p->nrx = p->rx_cap = 0;

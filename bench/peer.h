@@ -21,6 +21,7 @@
 #include "bench/sizes.h"
 #include "bench/srtpc.h"
 #include "codec/encoder.h"
+#include "relay/twcc.h"
 
 struct sb_bench_worker;
 struct sb_bench_room;
@@ -148,6 +149,12 @@ typedef struct sb_bench_peer {
   uint32_t *rx_ssrcs;       /* parallel to rx: a compact array to scan */
   int nrx, rx_cap;
   int rx_active;            /* streams of the latest offer that are sendonly */
+  /* transport-cc: arrivals of what the relay sends us (by its transport-wide sequence number,
+   * at the receive time we measure latency with), reported every 100 ms. Allocated at start
+   * when --no-twcc is absent, used only if the answer accepted the extension. */
+  sb_twcc_t *twcc;
+  uint64_t next_twcc_us;
+  uint64_t twcc_fb_sent, twcc_no_ext; /* feedback packets; RTP packets without the sequence */
 
   /* counters */
   uint64_t pkts_sent, bytes_sent, pkts_recv, bytes_recv, rtcp_sent, rtcp_recv;

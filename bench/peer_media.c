@@ -16,6 +16,8 @@
 #define KEYFRAME_THROTTLE_US 300000u
 #define PLI_INTERVAL_US 500000u
 #define RTCP_INTERVAL_US 1000000u
+#define TWCC_INTERVAL_US 100000u    /* Chromium's feedback interval at these rates */
+#define TWCC_FB_MAX 2600            /* SB_TWCC_MAX_PER_FB statuses: chunks and deltas fit */
 
 /* Header template: fixed header with X set, then the mid, rid (simulcast layers) and send-time
  * elements: mid and rid on every packet, as Chromium sends them. */
@@ -95,6 +97,7 @@ void sb_bench_peer_media_begin(sb_bench_peer_t *p, uint64_t now_us) {
     p->ntx_video++;
   }
   p->next_rtcp_us = now_us + RTCP_INTERVAL_US / 2 + sb_random_u32() % RTCP_INTERVAL_US;
+  p->next_twcc_us = now_us + TWCC_INTERVAL_US;
 }
 
 static void wr64(uint8_t *o, uint64_t v) {
@@ -178,6 +181,7 @@ static void run_stream(sb_bench_peer_t *p, sb_tx_stream_t *t, uint64_t now_us, i
 }
 
 static void send_rtcp(sb_bench_peer_t *p, uint64_t now_us);
+static void send_twcc(sb_bench_peer_t *p);
 
 void sb_bench_peer_media_tick(sb_bench_peer_t *p, uint64_t now_us, int sending) {
   if (sending) {
@@ -196,6 +200,10 @@ void sb_bench_peer_media_tick(sb_bench_peer_t *p, uint64_t now_us, int sending) 
   if (now_us >= p->next_rtcp_us) {
     send_rtcp(p, now_us);
     p->next_rtcp_us = now_us + RTCP_INTERVAL_US;
+  }
+  if (now_us >= p->next_twcc_us) {
+    send_twcc(p);
+    p->next_twcc_us = now_us + TWCC_INTERVAL_US;
   }
 }
 
@@ -405,6 +413,12 @@ void sb_bench_peer_on_rtp(sb_bench_peer_t *p, uint8_t *buf, size_t len, uint64_t
     p->bad_rtp++;
     return;
   }
+  if (p->twcc && p->answer.twcc_ext) { /* every packet on the transport counts, as in browsers */
+    if (sb_rtp_find_ext(&pk, p->answer.twcc_ext, &val) == 2)
+      sb_twcc_on_packet(p->twcc, sb_rd16(val), rx_us);
+    else
+      p->twcc_no_ext++;
+  }
   rx = sb_bench_peer_find_rx(p, pk.ssrc);
   if (!rx) {
     p->unknown_ssrc++;
@@ -520,12 +534,31 @@ static int add_sr(sb_bench_peer_t *p, const sb_tx_stream_t *t, uint8_t *b, size_
   return sb_rtcp_build_sr(b, cap, &sr);
 }
 
+/* The sender SSRC of our RTCP: a stream we publish, else our own. */
+static uint32_t rtcp_sender(const sb_bench_peer_t *p) {
+  return p->tx_audio.enabled ? p->tx_audio.ssrc : p->tx_video[0].enabled ? p->tx_video[0].ssrc : p->rtcp_ssrc;
+}
+
+/* Transport-cc feedback for what arrived since the last one, built by the relay's own builder
+ * (reduced-size RTCP: the feedback alone). */
+static void send_twcc(sb_bench_peer_t *p) {
+  uint8_t b[TWCC_FB_MAX + SB_SRTP_TRAILER];
+  int n;
+  if (!p->twcc || !p->answer.twcc_ext)
+    return;
+  n = sb_twcc_build(p->twcc, b, TWCC_FB_MAX, rtcp_sender(p), p->nrx ? p->rx_ssrcs[0] : 0);
+  if (n <= 0 || sb_bench_srtp_protect(&p->srtp, b, &n, 1) != 0)
+    return;
+  sb_bench_peer_send_now(p, b, (size_t)n);
+  p->rtcp_sent++;
+  p->twcc_fb_sent++;
+}
+
 /* SR for what we send, RR for (up to 31 of) what we receive, SDES CNAME. */
 static void send_rtcp(sb_bench_peer_t *p, uint64_t now_us) {
   uint8_t b[1400];
   sb_rtcp_report_block_t blocks[31];
-  uint32_t me = p->tx_audio.enabled ? p->tx_audio.ssrc
-                : p->tx_video[0].enabled ? p->tx_video[0].ssrc : p->rtcp_ssrc;
+  uint32_t me = rtcp_sender(p);
   int len = 0, n, nb = 0;
   n = add_sr(p, &p->tx_audio, b, sizeof b - SB_SRTP_TRAILER);
   len += n > 0 ? n : 0;

@@ -150,3 +150,14 @@ SB_TEST(frame_size_bins) {
   sb_bench_sizes_add(&s, 640, 360);
   CHECK_EQ(sb_bench_sizes_mode(&s)->width, 320);
 }
+
+/* Not simulcast, but the same option parser: transport-cc is on unless --no-twcc. */
+SB_TEST(twcc_on_by_default_off_with_no_twcc) {
+  sb_bench_config_t c;
+  char err[200];
+  CHECK_EQ(parse(&c, NULL, NULL, NULL, err), 0);
+  CHECK_EQ(c.twcc, 1);
+  CHECK_EQ(parse(&c, "--no-twcc", NULL, NULL, err), 0);
+  CHECK_EQ(c.twcc, 0);
+  CHECK_EQ(parse(&c, "--no-twcc=1", NULL, NULL, err), -1);
+}
