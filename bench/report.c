@@ -77,6 +77,7 @@ static json_t *params_json(const sb_bench_results_t *r) {
                         c->tenant, "server", r->spawned ? "spawned" : "external");
   json_object_set_new(p, "simulcast", json_boolean(c->simulcast));
   json_object_set_new(p, "decode_all", json_boolean(c->decode_all));
+  json_object_set_new(p, "twcc", json_boolean(c->twcc));
   if (c->prefer)
     json_object_set_new(p, "prefer", json_pack("{s:i,s:i}", "max_width", c->prefer_w, "max_height", c->prefer_h));
   else
@@ -316,6 +317,8 @@ static void peers_json(const sb_bench_results_t *r, json_t *doc) {
   totals_t t;
   int started = 0, media = 0, failed = 0, exp_streams = 0, late = 0, prefer_ok = 0;
   uint64_t srtp_fail = 0, unknown = 0, drops = 0, stun_fail = 0, plis_recv = 0, nacks = 0;
+  uint64_t twcc_fb = 0, twcc_no_ext = 0;
+  int twcc_accepted = 0;
   memset(&t, 0, sizeof t);
   t.sizes = sizes_new();
   sb_hist_reset(&join);
@@ -365,12 +368,19 @@ static void peers_json(const sb_bench_results_t *r, json_t *doc) {
     stun_fail += p->stun_fail;
     plis_recv += p->plis_recv + p->firs_recv;
     nacks += p->nacks_recv;
+    twcc_accepted += p->answer.twcc_ext != 0;
+    twcc_fb += p->twcc_fb_sent;
+    twcc_no_ext += p->twcc_no_ext;
     for (int k = 0; k < p->nrx; k++)
       json_array_append_new(streams, stream_json(run, p, &p->rx[k], &t));
   }
   parts = json_pack("{s:i,s:i,s:i,s:i,s:o,s:o,s:o,s:i,s:o}", "planned", run->npeers, "started",
                     started, "reached_media", media, "failed", failed, "errors", errors, "error_counts",
                     reasons, "srtp_profiles", profiles, "answers_refused", nrefused, "refusals", refusals);
+  /* transport-cc: answers that accepted the extension, feedback packets sent, RTP packets
+   * received without a transport-wide sequence number on such a transport */
+  json_object_set_new(parts, "twcc", json_pack("{s:i,s:I,s:I}", "accepted", twcc_accepted, "feedback_sent",
+                                               (json_int_t)twcc_fb, "packets_without_seq", (json_int_t)twcc_no_ext));
   if (r->cfg->prefer) /* call.prefer requests the server answered with a result */
     json_object_set_new(parts, "prefer_answered", json_integer(prefer_ok));
   json_object_set_new(doc, "participants", parts);
@@ -451,12 +461,19 @@ static void server_json(const sb_bench_results_t *r, json_t *doc) {
   }
   if (r->health_ok) {
     const sb_bench_health_t *h = &r->health_end;
-    json_object_set_new(s, "counters", json_pack("{s:I,s:I,s:I,s:f,s:I,s:I,s:I,s:I,s:i}",
+    json_t *cnt = json_pack("{s:I,s:I,s:I,s:f,s:I,s:I,s:I,s:I,s:i}",
         "window_rx_packets", (json_int_t)r->srv_rx, "window_tx_packets", (json_int_t)r->srv_tx,
         "window_rtp_forwarded", (json_int_t)r->srv_forwarded, "forwarded_pps",
         r3((double)r->srv_forwarded / secs), "drop_not_admitted", (json_int_t)h->drop_not_admitted,
         "drop_srtp", (json_int_t)h->drop_srtp, "drop_unknown_source", (json_int_t)h->drop_unknown_source,
-        "drop_malformed", (json_int_t)h->drop_malformed, "workers", h->workers));
+        "drop_malformed", (json_int_t)h->drop_malformed, "workers", h->workers);
+    /* totals at the end of the run: what the subscribers' feedback made the estimator do */
+    json_object_set_new(cnt, "bwe_overuse", json_integer((json_int_t)h->bwe_overuse));
+    json_object_set_new(cnt, "bwe_probes", json_integer((json_int_t)h->bwe_probes));
+    json_object_set_new(cnt, "bwe_probe_ok", json_integer((json_int_t)h->bwe_probe_ok));
+    json_object_set_new(cnt, "probe_packets", json_integer((json_int_t)h->probe_packets));
+    json_object_set_new(cnt, "nack_over_budget", json_integer((json_int_t)h->nack_over_budget));
+    json_object_set_new(s, "counters", cnt);
     if (r->server_pid > 0 && r->server_cpu_s >= 0 && r->srv_forwarded)
       json_object_set_new(s, "cpu_us_per_forwarded_packet_server_count",
                           json_real(r3(r->server_cpu_s * 1e6 / (double)r->srv_forwarded)));

@@ -82,6 +82,11 @@ void sb_bench_health(const sb_bench_url_t *url, sb_bench_health_t *out) {
     out->drop_srtp += u64(w, "drop_srtp");
     out->drop_unknown_source += u64(w, "drop_unknown_source");
     out->drop_malformed += u64(w, "drop_malformed");
+    out->bwe_overuse += u64(w, "bwe_overuse");
+    out->bwe_probes += u64(w, "bwe_probes");
+    out->bwe_probe_ok += u64(w, "bwe_probe_ok");
+    out->probe_packets += u64(w, "probe_packets");
+    out->nack_over_budget += u64(w, "nack_over_budget");
     out->workers++;
   }
   out->ok = 1;

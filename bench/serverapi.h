@@ -20,6 +20,8 @@ typedef struct {
   int ok;
   uint64_t rx_packets, tx_packets, rtp_forwarded;
   uint64_t drop_not_admitted, drop_srtp, drop_unknown_source, drop_malformed;
+  /* subscribers' bandwidth estimation (fed by transport-cc feedback) and NACK budget */
+  uint64_t bwe_overuse, bwe_probes, bwe_probe_ok, probe_packets, nack_over_budget;
   int workers;
 } sb_bench_health_t;
 

@@ -2,7 +2,7 @@
 # Smoke test of switchboard-bench against a real server: two 1:1 calls and one room of four for
 # three seconds, inside a network namespace of our own (only lo), then checks of the JSON report:
 # everybody reached media, packets on every stream, percentiles in order, frames decoded and none
-# corrupt, join time present. A second short run is a room of three publishing simulcast whose
+# corrupt, join time present, transport-cc feedback sent and taken by the relay without loss. A second short run is a room of three publishing simulcast whose
 # subscribers prefer 320x180: every video stream decodes at the low layer's size. A third has the
 # server drop 5% of what it forwards (--test-drop-percent): the bench must report that loss and
 # still no corrupt frame.
@@ -90,6 +90,17 @@ check(None not in split and min(split) >= 0 and abs(split[0] + split[1] - split[
       f"server CPU per forwarded packet: user {split[0]} + kernel {split[1]} != total {split[2]}")
 check(tot["srtp_failures"] == 0 and tot["unknown_ssrc_packets"] == 0,
       f"SRTP failures {tot['srtp_failures']}, unknown SSRC {tot['unknown_ssrc_packets']}")
+# transport-cc is negotiated by default: every participant sends feedback for what it receives,
+# every packet it receives carries a transport-wide sequence number, and the relay's estimator
+# takes the feedback without harm (none malformed, no loss in this run without drops)
+tw, cnt = parts.get("twcc", {}), srv.get("counters", {})
+check(doc["parameters"].get("twcc") is True and tw.get("accepted") == 8 and tw.get("feedback_sent", 0) >= 8 * 10
+      and tw.get("packets_without_seq") == 0, f"transport-cc: parameters {doc['parameters'].get('twcc')}, {tw}")
+check(all(isinstance(cnt.get(k), int) for k in ("bwe_overuse", "bwe_probes", "bwe_probe_ok", "probe_packets",
+                                                 "nack_over_budget")), f"relay bwe counters missing: {cnt}")
+check(cnt.get("drop_malformed") == 0 and cnt.get("drop_srtp") == 0 and tot["loss_pct"] == 0,
+      f"with transport-cc feedback: relay drop_malformed {cnt.get('drop_malformed')}, drop_srtp "
+      f"{cnt.get('drop_srtp')}, loss {tot['loss_pct']}%")
 
 html = open(sys.argv[2]).read()
 check("<svg" in html and "http://" not in html.replace("http://www.w3.org/2000/svg", ""),
@@ -98,7 +109,8 @@ check("<svg" in html and "http://" not in html.replace("http://www.w3.org/2000/s
 print(f"bench smoke: {parts['reached_media']} participants, {len(streams)} streams, "
       f"{tot['packets_received']} packets, loss {tot['loss_pct']}%, latency p50 {lat['p50']} us "
       f"p99 {lat['p99']} us, join p50 {join.get('p50')} ms, {dec['frames_decoded']} frames decoded, "
-      f"server {split[2]} us CPU per forwarded packet (user {split[0]} + kernel {split[1]})")
+      f"server {split[2]} us CPU per forwarded packet (user {split[0]} + kernel {split[1]}), "
+      f"transport-cc feedback {tw.get('feedback_sent')}, relay bwe_overuse {cnt.get('bwe_overuse')}")
 for f in fails:
     print("FAIL:", f)
 sys.exit(1 if fails else 0)
