@@ -35,19 +35,19 @@ void sb_bwe_init(sb_bwe_t *b) {
 }
 
 int sb_bwe_enable_delay(sb_bwe_t *b) {
-  if (!b->sent)
-    b->sent = calloc(SB_BWE_HISTORY, sizeof *b->sent);
-  return b->sent ? 0 : -1;
+  if (!b->history)
+    b->history = calloc(SB_BWE_HISTORY, sizeof *b->history);
+  return b->history ? 0 : -1;
 }
 
 void sb_bwe_free(sb_bwe_t *b) {
-  free(b->sent);
-  b->sent = NULL;
+  free(b->history);
+  b->history = NULL;
 }
 
 uint64_t sb_bwe_estimate(const sb_bwe_t *b, uint64_t now_ms) {
   (void)now_ms;
-  if (!b->sent)
+  if (!b->history)
     return b->loss_bps;
   return b->loss_bps < b->delay_bps ? b->loss_bps : b->delay_bps;
 }
@@ -65,27 +65,34 @@ void sb_bwe_on_loss(sb_bwe_t *b, uint8_t fraction_lost, uint64_t now_ms) {
   b->last_loss_ms = now_ms;
 }
 
+/* Adds `bytes` at time t_us; a window of SB_BWE_ACK_WINDOW_US or more closes with a rate sample. */
+static void rate_add(sb_bwe_rate_t *r, int64_t t_us, uint64_t bytes) {
+  if (!r->start_us || t_us < r->start_us) {
+    r->start_us = t_us;
+    r->bytes = 0;
+  }
+  r->bytes += bytes;
+  int64_t span = t_us - r->start_us;
+  if (span >= SB_BWE_ACK_WINDOW_US) {
+    uint64_t sample = r->bytes * 8 * 1000000 / (uint64_t)span;
+    r->bps = r->bps ? (r->bps + sample) / 2 : sample;
+    r->start_us = t_us;
+    r->bytes = 0;
+  }
+}
+
 uint16_t sb_bwe_on_send(sb_bwe_t *b, size_t size, uint64_t now_us) {
   uint16_t seq = b->next_seq++;
-  if (b->sent) {
-    sb_bwe_sent_t *e = &b->sent[seq & (SB_BWE_HISTORY - 1)];
+  if (b->history) {
+    sb_bwe_sent_t *e = &b->history[seq & (SB_BWE_HISTORY - 1)];
     e->send_us = now_us ? now_us : 1;
     e->seq = seq;
     e->size = size > UINT16_MAX ? UINT16_MAX : (uint16_t)size;
     e->probe = b->sending_probe;
-    if (b->sending_probe) {
+    if (b->sending_probe)
       b->probe.sent++;
-    } else {
-      if (!b->send_start_us || now_us < b->send_start_us)
-        b->send_start_us = now_us, b->send_bytes = 0;
-      b->send_bytes += size;
-      if (now_us - b->send_start_us >= SB_BWE_ACK_WINDOW_US) {
-        uint64_t sample = b->send_bytes * 8 * 1000000 / (now_us - b->send_start_us);
-        b->sent_bps = b->sent_bps ? (b->sent_bps + sample) / 2 : sample;
-        b->send_start_us = now_us;
-        b->send_bytes = 0;
-      }
-    }
+    else
+      rate_add(&b->sent, (int64_t)e->send_us, size);
   }
   return seq;
 }
@@ -195,21 +202,6 @@ static void on_group_packet(sb_bwe_t *b, int64_t send_us, int64_t arrival_us, ui
   g->last_arrival_us = arrival_us;
 }
 
-static void on_acked(sb_bwe_t *b, int64_t arrival_us, uint16_t size) {
-  if (!b->ack_start_us || arrival_us < b->ack_start_us) {
-    b->ack_start_us = arrival_us;
-    b->ack_bytes = 0;
-  }
-  b->ack_bytes += size;
-  int64_t span = arrival_us - b->ack_start_us;
-  if (span >= SB_BWE_ACK_WINDOW_US) {
-    uint64_t sample = b->ack_bytes * 8 * 1000000 / (uint64_t)span;
-    b->acked_bps = b->acked_bps ? (b->acked_bps + sample) / 2 : sample;
-    b->ack_start_us = arrival_us;
-    b->ack_bytes = 0;
-  }
-}
-
 static void on_probe_packet(sb_bwe_t *b, int received, int64_t arrival_us, uint16_t size) {
   sb_bwe_probe_t *p = &b->probe;
   if (!received) {
@@ -230,22 +222,23 @@ static void on_probe_packet(sb_bwe_t *b, int received, int64_t arrival_us, uint1
 typedef struct {
   sb_bwe_t *b;
   uint64_t now_ms;
+  int64_t ref_offset_us;          /* unwraps this feedback's arrival times */
 } fb_ctx_t;
 
 static void on_status(void *arg, uint16_t seq, int received, int64_t arrival_us) {
   fb_ctx_t *c = arg;
   sb_bwe_t *b = c->b;
-  sb_bwe_sent_t *e = &b->sent[seq & (SB_BWE_HISTORY - 1)];
+  sb_bwe_sent_t *e = &b->history[seq & (SB_BWE_HISTORY - 1)];
   if (!e->send_us || e->seq != seq)
     return; /* not ours, too old, or already reported */
-  arrival_us += b->ref_offset_us;
+  arrival_us += c->ref_offset_us;
   if (e->probe && e->probe == b->probe.id)
     on_probe_packet(b, received, arrival_us, e->size);
   /* Probe bursts are left out of the delay groups: a burst queues behind itself by design,
    * which says nothing about the rate the media is sent at. */
   if (received && !e->probe) {
     on_group_packet(b, (int64_t)e->send_us, arrival_us, c->now_ms);
-    on_acked(b, arrival_us, e->size);
+    rate_add(&b->acked, arrival_us, e->size);
   }
   e->send_us = 0;
 }
@@ -261,8 +254,8 @@ static void aimd(sb_bwe_t *b, uint64_t now_ms) {
     /* 85 % of what was delivered. When that is about what was sent, the path kept up and the
      * relay simply had little to send: the delivered rate says little about the path, so
      * halve at most. */
-    uint64_t next = (uint64_t)(SB_BWE_BETA * (double)(b->acked_bps ? b->acked_bps : b->delay_bps));
-    int kept_up = !b->acked_bps || b->sent_bps * 10 <= b->acked_bps * 12;
+    uint64_t next = (uint64_t)(SB_BWE_BETA * (double)(b->acked.bps ? b->acked.bps : b->delay_bps));
+    int kept_up = !b->acked.bps || b->sent.bps * 10 <= b->acked.bps * 12;
     if (kept_up && next < b->delay_bps / 2)
       next = b->delay_bps / 2;
     next = clamp_bps(next);
@@ -280,9 +273,9 @@ static void aimd(sb_bwe_t *b, uint64_t now_ms) {
   if (dt > 1000)
     dt = 1000;
   uint64_t next = (uint64_t)((double)b->delay_bps * pow(1.08, (double)dt / 1000.0));
-  if (b->acked_bps) {
+  if (b->acked.bps) {
     /* Do not grow past what was delivered; probes, not time, find room above it. */
-    uint64_t cap = b->acked_bps * 3 / 2 + 10000;
+    uint64_t cap = b->acked.bps * 3 / 2 + 10000;
     if (next > cap)
       next = cap > b->delay_bps ? cap : b->delay_bps;
   }
@@ -321,8 +314,8 @@ static void probe_finish(sb_bwe_t *b, uint64_t now_ms) {
 
 int sb_bwe_on_feedback(sb_bwe_t *b, const uint8_t *pkt, size_t len, uint64_t now_ms) {
   sb_twcc_fb_header_t hdr;
-  fb_ctx_t c = {b, now_ms};
-  if (!b->sent)
+  fb_ctx_t c = {b, now_ms, 0};
+  if (!b->history)
     return 0;
   /* Validate before learning anything: a malformed packet changes nothing. */
   if (sb_twcc_parse(pkt, len, &hdr, NULL, NULL) < 0)
@@ -338,7 +331,7 @@ int sb_bwe_on_feedback(sb_bwe_t *b, const uint8_t *pkt, size_t len, uint64_t now
   } else {
     b->ref_unwrapped = hdr.ref_time;
   }
-  b->ref_offset_us = (b->ref_unwrapped - (int64_t)hdr.ref_time) * 64000;
+  c.ref_offset_us = (b->ref_unwrapped - (int64_t)hdr.ref_time) * 64000;
   b->last_ref = hdr.ref_time;
   b->have_ref = 1;
   sb_twcc_parse(pkt, len, &hdr, on_status, &c);
@@ -349,7 +342,7 @@ int sb_bwe_on_feedback(sb_bwe_t *b, const uint8_t *pkt, size_t len, uint64_t now
 }
 
 uint64_t sb_bwe_probe_due(sb_bwe_t *b, uint64_t wanted_bps, uint64_t now_ms) {
-  if (!b->sent)
+  if (!b->history)
     return 0;
   if (b->probe.id) {
     if (now_ms - b->probe.start_ms < SB_BWE_PROBE_TIMEOUT_MS)
@@ -377,7 +370,6 @@ void sb_bwe_probe_begin(sb_bwe_t *b, uint64_t target_bps, uint64_t wanted_bps, u
   b->probe.target_bps = target_bps;
   b->probe.wanted_bps = wanted_bps;
   b->probe.start_ms = now_ms;
-  b->probes++;
 }
 
 void sb_bwe_probe_end(sb_bwe_t *b, int sent, uint64_t now_ms) {

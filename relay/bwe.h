@@ -57,6 +57,13 @@ typedef struct {
   int64_t first_send_us, last_send_us, last_arrival_us;
 } sb_bwe_group_t;
 
+/* A rate over windows of 500 ms, each new window's rate averaged with the previous figure. */
+typedef struct {
+  int64_t start_us;               /* 0: no window started */
+  uint64_t bytes;
+  uint64_t bps;                   /* 0 until a window has completed */
+} sb_bwe_rate_t;
+
 typedef struct {
   uint8_t id;                     /* 0: no probe under way */
   uint64_t target_bps;
@@ -72,11 +79,10 @@ typedef struct {
   uint64_t last_loss_ms;
 
   /* delay-based: NULL history without transport-cc */
-  sb_bwe_sent_t *sent;
+  sb_bwe_sent_t *history;
   uint16_t next_seq;
   sb_bwe_group_t cur, prev;
-  int64_t ref_offset_us;          /* unwraps the 24-bit reference time of feedback */
-  int64_t ref_unwrapped;
+  int64_t ref_unwrapped;          /* the 24-bit reference time of the last feedback, unwrapped */
   uint32_t last_ref;
   int have_ref;
   double acc_delay_ms, smoothed_ms;
@@ -87,10 +93,8 @@ typedef struct {
   int over_count;
   uint64_t last_threshold_ms;
   sb_bwe_usage_t usage;
-  int64_t ack_start_us;           /* acknowledged-rate window, arrival clock */
-  uint64_t ack_bytes, acked_bps;
-  uint64_t send_start_us;         /* sending-rate window (media, not probes) */
-  uint64_t send_bytes, sent_bps;
+  sb_bwe_rate_t acked;            /* what arrived, by arrival time (media, not probes) */
+  sb_bwe_rate_t sent;             /* what was sent, by send time (media, not probes) */
   uint64_t last_increase_ms, last_decrease_ms;
 
   /* probing */
@@ -100,7 +104,7 @@ typedef struct {
   uint64_t next_probe_ms;
   uint32_t probe_interval_ms;
 
-  uint64_t overuses, probes, probes_ok; /* counters for stats and logs */
+  uint64_t overuses, probes_ok;   /* counters for stats and logs */
 } sb_bwe_t;
 
 /** Starts an estimate at SB_BWE_START_BPS, loss-based only. */

@@ -112,7 +112,7 @@ static size_t write_extensions(sb_consumer_t *c, const sb_rtp_packet_t *pkt, uin
   *twcc_at = 0;
   if (ox->mid && c->midlen)
     sb_rtp_ext_add(&wr, ox->mid, c->mid, c->midlen);
-  if (ox->twcc && c->transport->bwe.sent && sb_rtp_ext_add(&wr, ox->twcc, zero, 2) == 0)
+  if (ox->twcc && c->transport->bwe.history && sb_rtp_ext_add(&wr, ox->twcc, zero, 2) == 0)
     *twcc_at = 4 + wr.len - 2; /* after the 4-byte block header */
   if (!pkt)
     goto Done;

@@ -280,7 +280,7 @@ static void on_transport_feedback(sb_transport_t *t, const sb_rtcp_item_t *it) {
     if (sb_ratelimit_ok(&t->log_rl, w->now_ms, 5))
       sb_info(t->ctx, "bwe: delay overuse, estimate %llu -> %llu bps (acknowledged %llu)",
               (unsigned long long)before, (unsigned long long)after,
-              (unsigned long long)t->bwe.acked_bps);
+              (unsigned long long)t->bwe.acked.bps);
   }
   if (t->bwe.probes_ok != probes_ok) {
     w->stats.bwe_probe_ok++;

@@ -56,7 +56,7 @@ static sb_bwe_t bwe;
 
 static void fuzz_bwe(const sb_rtcp_item_t *item) {
   static uint64_t now_us = 1000000;
-  if (!bwe.sent) {
+  if (!bwe.history) {
     sb_bwe_init(&bwe);
     REQUIRE(sb_bwe_enable_delay(&bwe) == 0);
   }
