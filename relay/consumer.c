@@ -125,6 +125,21 @@ Done:
   return n > 0 ? (size_t)n : 0;
 }
 
+/* Finishes a packet in the worker's held send slot `out` (plaintext, `len` bytes): stamps the
+ * transport-wide sequence number at `twcc_at` (0: none) and protects it. Returns the protected
+ * length, or -1 (counted; the slot is released). */
+static int seal(sb_transport_t *sub, uint8_t *out, size_t len, size_t twcc_at) {
+  int n = (int)len;
+  if (twcc_at) /* SRTP adds its tag (10 or 16 bytes): counted as 10 */
+    sb_wr16(out + 12 + twcc_at, sb_bwe_on_send(&sub->bwe, len + 10, sb_now_us()));
+  if (sb_srtp_protect(sub->srtp, out, &n) != 0) {
+    sub->worker->stats.drop_srtp++;
+    sb_worker_release(sub->worker);
+    return -1;
+  }
+  return n;
+}
+
 /* Tests only: a fixed share of first transmissions is dropped to exercise loss recovery. */
 static int test_drop(sb_worker_t *w) {
   if (!w->test_drop_percent)
@@ -187,14 +202,9 @@ int sb_consumer_forward(sb_consumer_t *c, const sb_producer_t *from, const sb_rt
   } else {
     sb_rtp_write_fixed(out, pkt->marker, c->pt, seq, ts, c->ssrc, ext > 0);
   }
-  int len = (int)(body + pkt->payload_len);
-  if (twcc_at) /* SRTP adds its tag (10 or 16 bytes): counted as 10 */
-    sb_wr16(out + 12 + twcc_at, sb_bwe_on_send(&sub->bwe, (size_t)len + 10, sb_now_us()));
-  if (sb_srtp_protect(sub->srtp, out, &len) != 0) {
-    w->stats.drop_srtp++;
-    sb_worker_release(w);
+  int len = seal(sub, out, body + pkt->payload_len, twcc_at);
+  if (len < 0)
     return 0;
-  }
   if (!retransmission && sb_seq_lt(c->last_seq, seq))
     c->last_seq = seq, c->last_ts = ts;
   c->packets++;
@@ -280,14 +290,9 @@ int sb_consumer_send_padding(sb_consumer_t *c, size_t bytes, uint64_t now_ms) {
     out[0] |= 0x20;
     memset(out + body, 0, SB_CONSUMER_PADDING_SIZE - 1);
     out[body + SB_CONSUMER_PADDING_SIZE - 1] = SB_CONSUMER_PADDING_SIZE;
-    int len = (int)(body + SB_CONSUMER_PADDING_SIZE);
-    if (twcc_at)
-      sb_wr16(out + 12 + twcc_at, sb_bwe_on_send(&sub->bwe, (size_t)len + 10, sb_now_us()));
-    if (sb_srtp_protect(sub->srtp, out, &len) != 0) {
-      w->stats.drop_srtp++;
-      sb_worker_release(w);
+    int len = seal(sub, out, body + SB_CONSUMER_PADDING_SIZE, twcc_at);
+    if (len < 0)
       break;
-    }
     w->stats.probe_packets++;
     sent_bytes += (size_t)len;
     n++;
