@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { createHmac, randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { demoToken, SCALE, launchChromium, log, waitFor, watchPage } from './lib.mjs';
+import { demoToken, SCALE, launchChromium, log, openPage, waitFor } from './lib.mjs';
 
 const BASE = process.env.SB_URL || 'http://127.0.0.1:8080/';
 const SERVER_PID = process.env.SB_SERVER_PID || '';
@@ -108,15 +108,6 @@ function instrumentPage() {
   setTimeout(poll, 20);
 }
 
-async function openDemo(name) {
-  const context = await browser.newContext();
-  await context.addInitScript(instrumentPage);
-  const page = await context.newPage();
-  watchPage(page, name);
-  await page.goto(BASE);
-  return page;
-}
-
 async function joinAs(page, user) {
   await page.waitForFunction(() => window.sbDemo && window.sbDemo.users.length > 0, null,
                              { timeout: 10000 * SCALE });
@@ -154,8 +145,8 @@ test('demo users and tokens are served', { timeout: 30000 * SCALE }, async () =>
 });
 
 test('two browsers hold an Opus+VP8 call through the relay', { timeout: 150000 }, async (t) => {
-  const alice = await openDemo('alice');
-  const bob = await openDemo('bob');
+  const alice = await openPage(browser, 'alice', BASE, instrumentPage);
+  const bob = await openPage(browser, 'bob', BASE, instrumentPage);
   const cpuStart = serverCpuSeconds();
   const wallStart = Date.now();
 
@@ -277,7 +268,7 @@ async function checkForgedToken() {
   const forged = `${header}.${payload}.${base64url(createHmac('sha256', randomBytes(32))
     .update(`${header}.${payload}`).digest())}`;
   const none = `${base64url('{"alg":"none","typ":"JWT"}')}.${payload}.`;
-  const mallory = await openDemo('mallory');
+  const mallory = await openPage(browser, 'mallory', BASE, instrumentPage);
 
   await mallory.evaluate(() => { document.getElementById('token-box').open = true; });
   await mallory.fill('#token', forged);

@@ -12,7 +12,7 @@
 // Environment: SB_URL (demo page URL), SB_TIMEOUT_SCALE, SB_CHROMIUM, SB_ROOM.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { SCALE, launchChromium, log, waitFor, watchPage } from './lib.mjs';
+import { SCALE, launchChromium, log, openPage, waitFor } from './lib.mjs';
 
 const BASE = process.env.SB_URL || 'http://127.0.0.1:8080/';
 const ROOM = process.env.SB_ROOM || 'demo';
@@ -105,20 +105,11 @@ async function remoteView() {
   };
 }
 
-async function openDemo(name) {
-  const context = await browser.newContext();
-  await context.addInitScript(instrumentPage);
-  const page = await context.newPage();
-  watchPage(page, name);
-  await page.goto(BASE);
-  return page;
-}
-
 /** Opens the demo pages of `users` at once (page loads overlap) and waits for their user lists. */
 async function openPages(users) {
   const t0 = Date.now();
   await Promise.all(users.map(async (user) => {
-    const page = await openDemo(user);
+    const page = await openPage(browser, user, BASE, instrumentPage);
     await page.waitForFunction(() => window.sbDemo && window.sbDemo.users.length > 0, null,
                                { timeout: PHASE_MS });
     pages[user] = page;

@@ -61,14 +61,21 @@ export async function demoToken(user, base = process.env.SB_URL || 'http://127.0
   return body.token;
 }
 
-/** Opens one page per user, each in a context of its own (separate storage), at `base`. */
+/** Opens a page for `name` in a context of its own (separate storage) at `base`, with
+ * `initScript` (a function) run in it before the page's own scripts when given. */
+export async function openPage(browser, name, base = process.env.SB_URL || 'http://127.0.0.1:8080/',
+  initScript = null) {
+  const ctx = await browser.newContext();
+  if (initScript) await ctx.addInitScript(initScript);
+  const page = await ctx.newPage();
+  watchPage(page, name);
+  await page.goto(base);
+  return page;
+}
+
+/** Opens one page per user (openPage), one after the other. */
 export async function openPages(browser, users, base = process.env.SB_URL || 'http://127.0.0.1:8080/') {
   const pages = {};
-  for (const user of users) {
-    const ctx = await browser.newContext();
-    pages[user] = await ctx.newPage();
-    watchPage(pages[user], user);
-    await pages[user].goto(base);
-  }
+  for (const user of users) pages[user] = await openPage(browser, user, base);
   return pages;
 }
