@@ -99,29 +99,25 @@ static int can_start(sb_consumer_t *c, const sb_vp8_desc_t *vp8, uint64_t now_ms
   return 0;
 }
 
-/* Writes the subscriber's header extensions; *twcc_at gets the offset (from `out`) of the
+/* Writes the subscriber's header extensions (those of `info`'s packet that the subscriber
+ * negotiated too; info NULL for padding); *twcc_at gets the offset (from `out`) of the
  * transport-wide sequence number, filled in once the packet is sure to go, or 0. */
-static size_t write_extensions(sb_consumer_t *c, const sb_rtp_packet_t *pkt, uint8_t *out, size_t cap,
+static size_t write_extensions(sb_consumer_t *c, const sb_pkt_info_t *info, uint8_t *out, size_t cap,
                                size_t *twcc_at) {
-  const sb_ext_ids_t *in = pkt ? &c->producer->transport->ext : NULL, *ox = &c->transport->ext;
+  const sb_ext_ids_t *ox = &c->transport->ext;
   static const uint8_t zero[2];
   sb_rtp_ext_writer_t wr;
-  const uint8_t *val;
-  int n;
   sb_rtp_ext_init(&wr, out, cap);
   *twcc_at = 0;
   if (ox->mid && c->midlen)
     sb_rtp_ext_add(&wr, ox->mid, c->mid, c->midlen);
   if (ox->twcc && c->transport->bwe.history && sb_rtp_ext_add(&wr, ox->twcc, zero, 2) == 0)
     *twcc_at = 4 + wr.len - 2; /* after the 4-byte block header */
-  if (!pkt)
-    goto Done;
-  if (ox->audio_level && in->audio_level && (n = sb_rtp_find_ext(pkt, in->audio_level, &val)) > 0)
-    sb_rtp_ext_add(&wr, ox->audio_level, val, (size_t)n);
-  if (ox->send_time && in->send_time && (n = sb_rtp_find_ext(pkt, in->send_time, &val)) > 0)
-    sb_rtp_ext_add(&wr, ox->send_time, val, (size_t)n);
-Done:
-  n = sb_rtp_ext_finish(&wr);
+  if (info && ox->audio_level && info->audio_level)
+    sb_rtp_ext_add(&wr, ox->audio_level, info->audio_level, info->audio_level_len);
+  if (info && ox->send_time && info->send_time)
+    sb_rtp_ext_add(&wr, ox->send_time, info->send_time, info->send_time_len);
+  int n = sb_rtp_ext_finish(&wr);
   return n > 0 ? (size_t)n : 0;
 }
 
@@ -167,7 +163,7 @@ static int map_single(sb_consumer_t *c, const sb_rtp_packet_t *pkt, const sb_vp8
 }
 
 int sb_consumer_forward(sb_consumer_t *c, const sb_producer_t *from, const sb_rtp_packet_t *pkt,
-                        const sb_vp8_desc_t *vp8, uint64_t now_ms, int why) {
+                        const sb_pkt_info_t *info, uint64_t now_ms, int why) {
   sb_transport_t *sub = c->transport;
   sb_worker_t *w = sub->worker;
   uint16_t seq;
@@ -179,7 +175,7 @@ int sb_consumer_forward(sb_consumer_t *c, const sb_producer_t *from, const sb_rt
   int as_rtx = retransmission && c->rtx_ssrc;
   uint8_t *out = sb_worker_slot(w);
   size_t cap = SB_PKT_BUF - SB_SRTP_MAX_TRAILER;
-  size_t ext = write_extensions(c, pkt, out + 12, cap - 12, &twcc_at);
+  size_t ext = write_extensions(c, info, out + 12, cap - 12, &twcc_at);
   size_t body = 12 + ext + (as_rtx ? 2 : 0);
   if (body + pkt->payload_len > cap) {
     w->stats.drop_malformed++;
@@ -190,8 +186,8 @@ int sb_consumer_forward(sb_consumer_t *c, const sb_producer_t *from, const sb_rt
    * and may still drop it, before a sequence number is spent on it. */
   memcpy(out + body, pkt->payload, pkt->payload_len);
   int mapped = c->nlayers
-                   ? sb_consumer_simulcast_map(c, from, pkt, vp8, retransmission, now_ms, out + body, &seq, &ts)
-                   : map_single(c, pkt, vp8, now_ms, retransmission, &seq, &ts);
+                   ? sb_consumer_simulcast_map(c, from, pkt, info->vp8, retransmission, now_ms, out + body, &seq, &ts)
+                   : map_single(c, pkt, info->vp8, now_ms, retransmission, &seq, &ts);
   if (mapped != 0) {
     sb_worker_release(w); /* not committed: the slot is reused by the next packet */
     return 0;
@@ -246,8 +242,9 @@ static size_t resend(sb_consumer_t *c, uint16_t seq, uint64_t now_ms, int why) {
     c->transport->worker->stats.nack_over_budget++;
     return 0;
   }
-  sb_vp8_desc_t d;
-  return sb_consumer_forward(c, p, &pkt, sb_producer_parse_vp8(p, &pkt, &d), now_ms, why) ? pkt.payload_len : 0;
+  sb_pkt_info_t info;
+  sb_producer_packet_info(p, &pkt, &info);
+  return sb_consumer_forward(c, p, &pkt, &info, now_ms, why) ? pkt.payload_len : 0;
 }
 
 void sb_consumer_on_nack(sb_consumer_t *c, uint16_t seq, uint64_t now_ms) {

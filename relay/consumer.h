@@ -55,13 +55,13 @@ enum {
   SB_FWD_PROBE = 2,  /* a copy sent again to probe the path (relay/bwe.h) */
 };
 
-/** Rewrites and sends one packet of producer `from` to the subscriber (`vp8`: its parsed VP8
- * descriptor, NULL for audio). `why` is an SB_FWD_*: resent packets go on the RTX stream when
+/** Rewrites and sends one packet of producer `from` to the subscriber (`info`: what
+ * sb_producer_packet_info found in it). `why` is an SB_FWD_*: resent packets go on the RTX stream when
  * one was negotiated (and are never dropped on purpose in tests). Every packet carries the
  * subscriber's transport-wide sequence number when transport-cc was negotiated. Returns 1 if it
  * went out, 0 if not (paused, not yet started, dropped by the simulcast switch). */
 int sb_consumer_forward(sb_consumer_t *c, const sb_producer_t *from, const sb_rtp_packet_t *pkt,
-                        const sb_vp8_desc_t *vp8, uint64_t now_ms, int why);
+                        const sb_pkt_info_t *info, uint64_t now_ms, int why);
 /** The subscriber lost `seq` (its sequence space): resend it from the producer's buffer. */
 void sb_consumer_on_nack(sb_consumer_t *c, uint16_t seq, uint64_t now_ms);
 /** Sends the last packets this consumer forwarded again, as RTX, back to back, until about

@@ -116,32 +116,39 @@ void sb_producer_on_rtp(sb_producer_t *p, sb_rtp_packet_t *pkt, uint64_t now_ms)
     p->rate_bytes = 0;
     p->rate_start_ms = now_ms;
   }
-  if (p->spec.kind == SB_KIND_AUDIO && p->transport->ext.audio_level) {
-    const uint8_t *val;
-    if (sb_rtp_find_ext(pkt, p->transport->ext.audio_level, &val) >= 1)
-      sb_level_update(&p->level, val[0] & 0x7f, now_ms);
-  }
+  sb_pkt_info_t info;
+  sb_producer_packet_info(p, pkt, &info);
+  if (p->spec.kind == SB_KIND_AUDIO && info.audio_level)
+    sb_level_update(&p->level, info.audio_level[0] & 0x7f, now_ms);
   if (p->nack) {
     sb_nack_event_t ev = sb_nack_gen_received(p->nack, pkt->seq, now_ms);
     if (ev == SB_NACK_LATE)
       return; /* a duplicate (both the original and its retransmission arrived) */
     sb_rtx_buffer_put(p->rtx, pkt->seq, pkt->data, pkt->len, now_ms);
   }
-  /* The VP8 descriptor is parsed once here for every consumer (keyframe gating, layer
-   * switching, picture id rewriting). */
-  sb_vp8_desc_t d;
-  const sb_vp8_desc_t *vp8 = sb_producer_parse_vp8(p, pkt, &d);
-  if (vp8 && vp8->is_keyframe && vp8->width)
-    p->width = vp8->width, p->height = vp8->height;
+  if (info.vp8 && info.vp8->is_keyframe && info.vp8->width)
+    p->width = info.vp8->width, p->height = info.vp8->height;
   for (int i = 0; i < p->nconsumers; i++)
-    sb_consumer_forward(p->consumers[i], p, pkt, vp8, now_ms, 0);
+    sb_consumer_forward(p->consumers[i], p, pkt, &info, now_ms, 0);
 }
 
-const sb_vp8_desc_t *sb_producer_parse_vp8(const sb_producer_t *p, const sb_rtp_packet_t *pkt,
-                                           sb_vp8_desc_t *d) {
-  if (p->spec.kind != SB_KIND_VIDEO || sb_vp8_parse(pkt->payload, pkt->payload_len, d) < 0)
-    return NULL;
-  return d;
+void sb_producer_packet_info(const sb_producer_t *p, const sb_rtp_packet_t *pkt, sb_pkt_info_t *out) {
+  const sb_ext_ids_t *ext = &p->transport->ext;
+  int n;
+  out->vp8 = NULL;
+  out->audio_level = out->send_time = NULL;
+  out->audio_level_len = out->send_time_len = 0;
+  /* The VP8 descriptor: keyframe gating, layer switching, picture id rewriting. */
+  if (p->spec.kind == SB_KIND_VIDEO && sb_vp8_parse(pkt->payload, pkt->payload_len, &out->vp8_desc) >= 0)
+    out->vp8 = &out->vp8_desc;
+  if (ext->audio_level && (n = sb_rtp_find_ext(pkt, ext->audio_level, &out->audio_level)) > 0)
+    out->audio_level_len = (uint8_t)n;
+  else
+    out->audio_level = NULL;
+  if (ext->send_time && (n = sb_rtp_find_ext(pkt, ext->send_time, &out->send_time)) > 0)
+    out->send_time_len = (uint8_t)n;
+  else
+    out->send_time = NULL;
 }
 
 void sb_producer_on_rtx(sb_producer_t *p, sb_rtp_packet_t *pkt, uint64_t now_ms) {

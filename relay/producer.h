@@ -58,10 +58,18 @@ void sb_producer_detach(sb_producer_t *p, sb_consumer_t *c);
 
 /** Handles one unprotected RTP packet: statistics, then fan-out to consumers. */
 void sb_producer_on_rtp(sb_producer_t *p, sb_rtp_packet_t *pkt, uint64_t now_ms);
-/** Parses the VP8 descriptor of a video packet into `d`; returns d, or NULL (audio, or a
- * payload that is not valid VP8). */
-const sb_vp8_desc_t *sb_producer_parse_vp8(const sb_producer_t *p, const sb_rtp_packet_t *pkt,
-                                           sb_vp8_desc_t *d);
+/* What every consumer of one packet needs from it, found once per packet rather than once per
+ * consumer: the VP8 descriptor and the header extension values passed on to subscribers. */
+typedef struct {
+  const sb_vp8_desc_t *vp8;       /* NULL for audio, or a payload that is not valid VP8 */
+  const uint8_t *audio_level;     /* RFC 6464 value, NULL if absent */
+  const uint8_t *send_time;       /* the bench's send-time value, NULL if absent */
+  uint8_t audio_level_len, send_time_len;
+  sb_vp8_desc_t vp8_desc;         /* where vp8 points when set */
+} sb_pkt_info_t;
+
+/** Fills `out` for one packet of this producer (pointers into the packet). */
+void sb_producer_packet_info(const sb_producer_t *p, const sb_rtp_packet_t *pkt, sb_pkt_info_t *out);
 /** Handles an RTX packet (RFC 4588) of this producer: restores the original and handles it. */
 void sb_producer_on_rtx(sb_producer_t *p, sb_rtp_packet_t *pkt, uint64_t now_ms);
 /** Sends the NACKs that are due to the publisher; returns how many sequence numbers. */
