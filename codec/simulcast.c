@@ -108,6 +108,8 @@ void sb_simulcast_switch_set_target(sb_simulcast_switch_t *s, int target) {
     s->current = -1;
 }
 
+void sb_simulcast_switch_stop_current(sb_simulcast_switch_t *s) { s->current = -1; }
+
 int sb_simulcast_switch_packet(sb_simulcast_switch_t *s, int layer, int is_keyframe,
                                uint64_t now_ms) {
   int flags = 0;

@@ -75,6 +75,10 @@ void sb_simulcast_switch_init(sb_simulcast_switch_t *s);
  * keeps flowing until then. */
 void sb_simulcast_switch_set_target(sb_simulcast_switch_t *s, int target);
 
+/** Stops forwarding the current layer now, without waiting for the target's keyframe (the
+ * current layer overloads the path); the target stays and is switched to at its keyframe. */
+void sb_simulcast_switch_stop_current(sb_simulcast_switch_t *s);
+
 /** Decides for one packet of `layer`; `is_keyframe` is set on the packet that starts a keyframe
  * (sb_vp8_desc_t.is_keyframe). Returns SB_SWITCH_* flags: FORWARD for packets of the current
  * layer (and of the target from its first keyframe packet on, then also SWITCHED), and

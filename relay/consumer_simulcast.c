@@ -57,9 +57,9 @@ void sb_consumer_choose_layer(sb_consumer_t *c, uint64_t budget_bps, uint64_t no
     /* Going down because the current layer costs far more than the budget: stop it now rather
      * than keep overloading the path until the lower layer's keyframe comes. */
     int cur = c->sw.current;
-    if (target >= 0 && cur > target && cur < c->nlayers && layers[cur].bitrate_bps > 2 * budget_bps)
-      sb_simulcast_switch_set_target(&c->sw, SB_SIMULCAST_PAUSE);
     sb_simulcast_switch_set_target(&c->sw, target);
+    if (target >= 0 && cur > target && cur < c->nlayers && layers[cur].bitrate_bps > 2 * budget_bps)
+      sb_simulcast_switch_stop_current(&c->sw);
   }
 }
 

@@ -260,3 +260,16 @@ SB_TEST(wanted_rate_is_the_layer_that_fits_the_size) {
   CHECK_EQ(sb_simulcast_wanted_bps(NULL, 3, 0, 0), 0);
   CHECK_EQ(sb_simulcast_wanted_bps(l, 4, 0, 0), 0);
 }
+
+SB_TEST(stop_current_drops_the_old_layer_before_the_target_keyframe) {
+  sb_simulcast_switch_t s;
+  sb_simulcast_switch_init(&s);
+  sb_simulcast_switch_set_target(&s, 2);
+  CHECK_EQ(sb_simulcast_switch_packet(&s, 2, 1, 0), SB_SWITCH_FORWARD | SB_SWITCH_SWITCHED);
+  sb_simulcast_switch_set_target(&s, 0);
+  sb_simulcast_switch_stop_current(&s);
+  /* Layer 2 is no longer forwarded; layer 0 waits for its keyframe, which is asked for. */
+  CHECK_EQ(sb_simulcast_switch_packet(&s, 2, 0, 10), SB_SWITCH_REQUEST_KEYFRAME);
+  CHECK_EQ(sb_simulcast_switch_packet(&s, 0, 0, 20), 0);
+  CHECK_EQ(sb_simulcast_switch_packet(&s, 0, 1, 30), SB_SWITCH_FORWARD | SB_SWITCH_SWITCHED);
+}
