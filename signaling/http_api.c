@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/log.h"
 #include "common/util.h"
 #include "signaling/admission.h"
 #include "signaling/api_admin.h"
@@ -101,10 +102,12 @@ static void admin_done(sb_dbq_job_t *job) {
   }
   /* The effects apply whether or not the caller is still there to read the answer. */
   sb_admission_apply(c->app, &c->fx);
-  if (c->owner)
+  if (c->owner) {
     c->answer(c->owner, c->status, ok_json_status(c->resp));
-  else
+  } else {
+    sb_debug(SB_DBG_SIG, NULL, "%s %s: %d, the caller has gone", c->method, c->path, c->status);
     json_decref(c->resp);
+  }
   sb_effects_free(&c->fx);
   json_decref(c->req);
   free(c->path);
