@@ -284,12 +284,15 @@ void sb_dbq_destroy(sb_dbq_t *q) {
     q->on_stopping(q->on_stopping_arg);
   uv_thread_join(&q->thread); /* after the running job; the thread closes the model */
   /* Completed jobs first (they were ahead), then the cancelled ones in submission order. */
-  for (sb_dbq_job_t *job = queued; job;) {
+  unsigned ncancelled = 0;
+  for (sb_dbq_job_t *job = queued; job; ncancelled++) {
     sb_dbq_job_t *next = job->next;
     job->status = SB_DBQ_ECANCELLED;
     list_append(&q->cancelled, &q->cancelled_tail, job);
     job = next;
   }
+  if (ncancelled)
+    sb_info("db", "shutdown: %u queued jobs cancelled", ncancelled);
   sb__dbq_drain(q);
   /* A done callback may submit again (a session's next request): that is cancelled as well. */
   while (q->cancelled) {

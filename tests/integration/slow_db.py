@@ -7,7 +7,9 @@ client request wait on the database:
     answered limit_exceeded at once;
 then the admin request completes, and the waiting session's replies follow in request order.
 Asserts order and answers; the times printed are for people, not checked.
-Usage: slow_db.py HOST PORT. Prints "N passed, N failed"; exit status 1 on any failure."""
+Usage: slow_db.py HOST PORT. Prints "N passed, N failed"; exit status 1 on any failure.
+slow_db.py HOST PORT --hold: sends admin and client requests, prints "held" and keeps the
+connections open without reading (until killed), for a shutdown with database work queued."""
 import http.client
 import json
 import os
@@ -44,8 +46,26 @@ def protocol_ping(ws, payload):
         others.append(data)
 
 
+def hold(host, port):
+    token = demo_token(host, port, "alice")
+    ws = session(host, port, token)
+    ws.call("ping", {})
+    conns = []
+    for i in range(3):
+        c = http.client.HTTPConnection(host, port, timeout=60)
+        c.request("POST", "/api/admin/tenants/acme/users", body=json.dumps({"id": f"held{i}", "name": "H"}),
+                  headers={"Authorization": "Bearer " + token, "Content-Type": "application/json"})
+        conns.append(c)
+        ws.send("rooms.create", {"name": f"held{i}"})
+    print("held", flush=True)
+    sys.stdin.read()  # until the driver closes our stdin or kills us
+    return 0
+
+
 def main():
     host, port = sys.argv[1], int(sys.argv[2])
+    if sys.argv[3:] == ["--hold"]:
+        return hold(host, port)
     results = []
 
     def check(what, ok, detail=""):
