@@ -13,7 +13,7 @@
 #include "common/util.h"
 #include "relay/srtp.h"
 #include "signaling/call.h"
-#include "signaling/model.h"
+#include "signaling/dbq.h"
 #include "signaling/server.h"
 
 void sb_config_defaults(sb_config_t *cfg) {
@@ -92,20 +92,22 @@ int sb_app_load_secret(sb_app_t *app) {
 
 uint64_t sb_app_next_id(sb_app_t *app) { return ++app->next_id; }
 
-/* Storage and the policy model: SQLite by default (brief §8). */
+static int seed_demo(sb_model_t *m, void *arg) { return sb_model_seed_demo(m); }
+
+/* Storage and the policy model: SQLite by default (brief §8), owned by the DB thread. */
 static int sb_app_open_model(sb_app_t *app) {
-  char err[256] = "";
-  if (sb_store_open_sqlite(app->cfg.db_path, &app->store, err, sizeof err) != 0) {
-    sb_error(NULL, "storage: cannot open %s: %s", app->cfg.db_path, err);
+  char err[1200] = "";
+  sb_dbq_config_t dc = {.db = app->cfg.db_path, .test_delay_ms = app->cfg.test_db_delay_ms};
+  if (sb_dbq_create(app->loop, &dc, &app->dbq, err, sizeof err) != 0) {
+    sb_error(NULL, "storage: %s", err);
     return -1;
   }
-  if (sb_model_create(app->store, &app->model) != 0) {
-    sb_error(NULL, "storage: cannot create the model");
-    return -1;
-  }
-  if (app->cfg.demo && sb_model_seed_demo(app->model) != 0)
+  /* Before serving, so waiting here delays no client. */
+  if (app->cfg.demo && sb_dbq_call_sync(app->dbq, seed_demo, NULL) != 0)
     return -1;
   sb_info(NULL, "storage: sqlite %s%s", app->cfg.db_path, app->cfg.demo ? " (demo data seeded)" : "");
+  if (app->cfg.test_db_delay_ms)
+    sb_warn(NULL, "storage: test mode, every database job waits %d ms first", app->cfg.test_db_delay_ms);
   return 0;
 }
 
@@ -149,9 +151,8 @@ void sb_app_stop(sb_app_t *app) {
   app->relay = NULL;
   sb_dtls_ctx_destroy(app->dtls);
   app->dtls = NULL;
-  sb_model_destroy(app->model);
-  app->model = NULL;
-  sb_store_close(app->store);
-  app->store = NULL;
+  /* Last: done callbacks of the jobs still queued find no session, connection or call. */
+  sb_dbq_destroy(app->dbq);
+  app->dbq = NULL;
   OPENSSL_cleanse(app->secret, sizeof app->secret);
 }

@@ -13,8 +13,7 @@
 
 typedef struct sb_session sb_session_t;
 typedef struct sb_call_room sb_call_room_t;
-typedef struct sb_model sb_model_t;
-typedef struct sb_store sb_store_t;
+typedef struct sb_dbq sb_dbq_t;
 
 typedef struct {
   char http_host[64];
@@ -30,6 +29,7 @@ typedef struct {
   int max_participants;   /* per room */
   int max_video_publishers;
   int test_drop_percent;  /* tests only: loss injected toward subscribers */
+  int test_db_delay_ms;   /* tests only: the DB thread sleeps this long before each job */
 } sb_config_t;
 
 typedef struct sb_app {
@@ -38,8 +38,7 @@ typedef struct sb_app {
   struct lws_context *lws;
   sb_relay_t *relay;
   sb_dtls_ctx_t *dtls;
-  sb_store_t *store;
-  sb_model_t *model;
+  sb_dbq_t *dbq;          /* owns the store and the model on the DB thread (dbq.h) */
   uint8_t secret[64];
   size_t secret_len;
   sb_session_t *sessions;
@@ -58,10 +57,12 @@ void sb_config_defaults(sb_config_t *cfg);
  * if missing. Returns 0 or -1 with a logged reason. */
 int sb_app_load_secret(sb_app_t *app);
 
-/** Starts everything on `loop`: DTLS context, relay workers, storage, HTTP/WebSocket server.
+/** Starts everything on `loop`: DTLS context, relay workers, the database executor (waits for
+ * the store to open and the demo seed: nothing is served yet), HTTP/WebSocket server.
  * Returns 0 or -1. */
 int sb_app_start(sb_app_t *app, uv_loop_t *loop);
-/** Ends every call (clients are told "server_shutdown"), stops the server and the relay. */
+/** Ends every call (clients are told "server_shutdown"), stops the server and the relay, then
+ * the database executor (queued jobs are cancelled). */
 void sb_app_stop(sb_app_t *app);
 
 uint64_t sb_app_next_id(sb_app_t *app);

@@ -9,6 +9,7 @@
 #include "common/util.h"
 #include "signaling/admission.h"
 #include "signaling/api_client.h"
+#include "signaling/dbq.h"
 #include "signaling/model.h"
 
 static int valid_room_id(const char *s) {
@@ -517,28 +518,73 @@ void sb_call_on_relay_event(sb_event_t *ev, void *arg) {
   } else if (p && ev->hdr.type == SB_EV_TRANSPORT_CLOSED) {
     /* The worker closed it on its own (timeout, DTLS failure): end the call for the client. */
     const char *why = ev->reason[0] ? ev->reason : "closed";
-    sb_model_audit_revocation(app->model, p->tenant, p->user, p->room->id, why);
+    sb_admission_audit_revocation(app, p->tenant, p->user, p->room->id, why);
     sb_call_end(p, why);
   }
   free(ev);
 }
 
+/* A client API request (rooms, contacts, blocks, ...) on its way through the executor. */
+typedef struct {
+  sb_dbq_job_t job;
+  sb_app_t *app;
+  uint64_t session;
+  sb_principal_t who;
+  char method[64];
+  json_t *params; /* the job's own copy: the DB thread reads it */
+  json_t *result;
+  sb_api_error_t aerr;
+  sb_effects_t fx;
+} api_job_t;
+
+static int api_run(sb_model_t *m, sb_dbq_job_t *job) {
+  api_job_t *j = (api_job_t *)job;
+  memset(&j->aerr, 0, sizeof j->aerr);
+  return sb_api_client_call(m, &j->who, j->method, j->params, &j->result, &j->aerr, &j->fx);
+}
+
+static void api_done(sb_dbq_job_t *job) {
+  api_job_t *j = (api_job_t *)job;
+  sb_rpc_error_t err = {0};
+  if (job->status == SB_DBQ_ECANCELLED)
+    sb_rpc_fail(&err, "unavailable", "the server is shutting down");
+  else if (job->status != 0)
+    sb_rpc_fail(&err, j->aerr.code ? j->aerr.code : "internal", "%s", j->aerr.message);
+  /* Effects first, as the operation's order: revocations cut media now, even when the caller
+   * has gone; then the caller's reply. */
+  sb_admission_apply(j->app, &j->fx);
+  sb_session_t *s = sb_session_find(j->app, j->session);
+  if (s)
+    sb_session_complete(s, job->status == 0 ? j->result : NULL, job->status == 0 ? NULL : &err);
+  else
+    json_decref(j->result);
+  sb_effects_free(&j->fx);
+  json_decref(j->params);
+  free(j);
+}
+
 int sb_call_dispatch_api(sb_session_t *s, const char *method, json_t *params, json_t **result,
                          sb_rpc_error_t *err) {
-  sb_principal_t who;
-  sb_api_error_t aerr = {0};
-  sb_effects_t fx;
-  memset(&who, 0, sizeof who);
-  snprintf(who.tenant, sizeof who.tenant, "%s", s->who.tenant);
-  snprintf(who.user, sizeof who.user, "%s", s->who.user);
-  sb_effects_init(&fx);
-  int rc = sb_api_client_call(s->app->model, &who, method, params, result, &aerr, &fx);
-  if (rc != 0)
-    sb_rpc_fail(err, aerr.code ? aerr.code : "internal", "%s", aerr.message);
-  /* Effects after the reply is decided: revocations cut media now, events follow the reply. */
-  sb_admission_apply(s->app, &fx);
-  sb_effects_free(&fx);
-  return rc == 0 ? 0 : -1;
+  if (!sb_api_client_has(method) || strlen(method) >= sizeof ((api_job_t *)0)->method)
+    return sb_rpc_fail(err, "unknown_method", "unknown method \"%.64s\"", method);
+  api_job_t *j = calloc(1, sizeof *j);
+  if (!j)
+    return sb_rpc_fail(err, "internal", "out of memory");
+  j->job.run = api_run;
+  j->job.done = api_done;
+  j->app = s->app;
+  j->session = s->id;
+  snprintf(j->who.tenant, sizeof j->who.tenant, "%s", s->who.tenant);
+  snprintf(j->who.user, sizeof j->who.user, "%s", s->who.user);
+  snprintf(j->method, sizeof j->method, "%s", method);
+  j->params = json_deep_copy(params);
+  sb_effects_init(&j->fx);
+  if (params && !j->params) {
+    free(j);
+    return sb_rpc_fail(err, "internal", "out of memory");
+  }
+  sb_dbq_submit(s->app->dbq, &j->job);
+  return SB_RPC_PENDING;
 }
 
 /* Blocks changed in `room`: stop or restart media between each pair of its live call. */

@@ -79,7 +79,9 @@ int sb_call_m_mute(sb_session_t *s, json_t *params, json_t **result, sb_rpc_erro
 int sb_call_m_prefer(sb_session_t *s, json_t *params, json_t **result, sb_rpc_error_t *err);
 int sb_call_m_leave(sb_session_t *s, json_t *params, json_t **result, sb_rpc_error_t *err);
 
-/** Methods outside calls (rooms, contacts, blocks, ...), answered by the model when present. */
+/** Methods outside calls (rooms, contacts, blocks, ...): submits the model operation to the
+ * executor and returns SB_RPC_PENDING (its done applies the effects and answers through
+ * sb_session_complete()), or -1 with err filled for an unknown method. */
 int sb_call_dispatch_api(sb_session_t *s, const char *method, json_t *params, json_t **result,
                          sb_rpc_error_t *err);
 

@@ -2,11 +2,14 @@
 
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "common/log.h"
 #include "common/util.h"
 #include "signaling/admission.h"
 #include "signaling/api_admin.h"
+#include "signaling/dbq.h"
 #include "signaling/demo.h"
 #include "signaling/token.h"
 
@@ -57,59 +60,121 @@ static char *health(sb_app_t *app, int *status) {
       json_object_set_new(o, counters[k].name, json_integer((json_int_t)counters[k].v));
     json_array_append_new(workers, o);
   }
-  return ok_json(status, json_pack("{s:s, s:I, s:s, s:o}", "status", "ok", "uptime_ms",
+  /* db_backlog: database jobs not yet answered; read here without touching the database. */
+  return ok_json(status, json_pack("{s:s, s:I, s:s, s:i, s:o}", "status", "ok", "uptime_ms",
                                    (json_int_t)(sb_now_ms() - app->started_ms), "srtp_build",
-                                   SB_SRTP_BUILD, "workers", workers));
+                                   SB_SRTP_BUILD, "db_backlog", (int)sb_dbq_backlog(app->dbq),
+                                   "workers", workers));
 }
 
 /* The operator (who may create tenants) holds an administrator token of this pseudo-tenant. */
 #define SB_OPERATOR_TENANT "_operator"
 
-static char *admin(sb_app_t *app, const char *method, const char *path, const char *auth,
-                   const char *body, size_t body_len, int *status) {
+/* An administrator API request on its way through the executor. */
+struct sb_http_call {
+  sb_dbq_job_t job;
+  sb_app_t *app;
+  sb_http_answer_fn answer;
+  void *owner; /* NULL once the connection has gone */
   sb_principal_t who;
-  sb_token_claims_t c;
-  const sb_principal_t *caller = NULL;
-  json_t *req = NULL, *resp = NULL;
+  int has_caller;
+  char method[8];
+  char *path;
+  json_t *req; /* the parsed body, the job's own */
+  int status;
+  json_t *resp;
   sb_effects_t fx;
-  memset(&who, 0, sizeof who);
-  if (strncmp(auth, "Bearer ", 7) == 0 &&
-      sb_token_verify(app->secret, app->secret_len, auth + 7, (int64_t)(sb_wall_ms() / 1000), &c) == 0) {
-    snprintf(who.tenant, sizeof who.tenant, "%s", c.tenant);
-    snprintf(who.user, sizeof who.user, "%s", c.user);
-    who.operator = c.admin && strcmp(c.tenant, SB_OPERATOR_TENANT) == 0;
-    caller = &who;
-  }
-  if (body && body_len) {
-    json_error_t jerr;
-    req = json_loadb(body, body_len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!req) {
-      *status = 400;
-      resp = sb_api_admin_error("bad_request", "body is not valid JSON");
-      goto Exit;
-    }
-  }
-  sb_effects_init(&fx);
-  sb_api_admin_call(app->model, caller, method, path, req, status, &resp, &fx);
-  sb_admission_apply(app, &fx);
-  sb_effects_free(&fx);
-Exit:
-  json_decref(req);
-  return ok_json_status(resp);
+};
+
+static int admin_run(sb_model_t *m, sb_dbq_job_t *job) {
+  sb_http_call_t *c = (sb_http_call_t *)job;
+  json_decref(c->resp); /* a retried run starts over */
+  c->resp = NULL;
+  return sb_api_admin_call(m, c->has_caller ? &c->who : NULL, c->method, c->path, c->req, &c->status,
+                           &c->resp, &c->fx);
 }
 
-char *sb_http_api_handle(sb_app_t *app, const char *method, const char *path, const char *auth,
-                         const char *body, size_t body_len, int *status) {
+static void admin_done(sb_dbq_job_t *job) {
+  sb_http_call_t *c = (sb_http_call_t *)job;
+  if (job->status == SB_DBQ_ECANCELLED) {
+    c->status = 503;
+    c->resp = sb_api_admin_error("unavailable", "the server is shutting down");
+  }
+  /* The effects apply whether or not the caller is still there to read the answer. */
+  sb_admission_apply(c->app, &c->fx);
+  if (c->owner) {
+    c->answer(c->owner, c->status, ok_json_status(c->resp));
+  } else {
+    sb_debug(SB_DBG_SIG, NULL, "%s %s: %d, the caller has gone", c->method, c->path, c->status);
+    json_decref(c->resp);
+  }
+  sb_effects_free(&c->fx);
+  json_decref(c->req);
+  free(c->path);
+  free(c);
+}
+
+void sb_http_call_orphan(sb_http_call_t *c) {
+  if (c)
+    c->owner = NULL;
+}
+
+static char *admin(sb_app_t *app, const sb_http_request_t *req, int *status, sb_http_answer_fn answer,
+                   void *owner, sb_http_call_t **pending) {
+  sb_token_claims_t claims;
+  json_t *body = NULL;
+  if (req->body && req->body_len) {
+    json_error_t jerr;
+    body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!body) {
+      *status = 400;
+      return ok_json_status(sb_api_admin_error("bad_request", "body is not valid JSON"));
+    }
+  }
+  sb_http_call_t *c = calloc(1, sizeof *c);
+  if (!c || !(c->path = strdup(req->path))) {
+    free(c);
+    json_decref(body);
+    return error_json(status, 500, "internal", "out of memory");
+  }
+  c->job.run = admin_run;
+  c->job.done = admin_done;
+  c->app = app;
+  c->answer = answer;
+  c->owner = owner;
+  c->req = body;
+  c->status = 500;
+  snprintf(c->method, sizeof c->method, "%s", req->method);
+  sb_effects_init(&c->fx);
+  /* The token is checked here: it needs the secret, not the database. */
+  if (strncmp(req->auth, "Bearer ", 7) == 0 &&
+      sb_token_verify(app->secret, app->secret_len, req->auth + 7, (int64_t)(sb_wall_ms() / 1000),
+                      &claims) == 0) {
+    snprintf(c->who.tenant, sizeof c->who.tenant, "%s", claims.tenant);
+    snprintf(c->who.user, sizeof c->who.user, "%s", claims.user);
+    c->who.operator = claims.admin && strcmp(claims.tenant, SB_OPERATOR_TENANT) == 0;
+    c->has_caller = 1;
+  }
+  *pending = c;
+  sb_dbq_submit(app->dbq, &c->job);
+  return NULL;
+}
+
+char *sb_http_api_handle(sb_app_t *app, const sb_http_request_t *req, int *status,
+                         sb_http_answer_fn answer, void *owner, sb_http_call_t **pending) {
+  const char *method = req->method, *path = req->path;
+  *pending = NULL;
   if (app->stopping)
     return error_json(status, 503, "unavailable", "the server is shutting down");
   if (strcmp(path, "/api/health") == 0 && strcmp(method, "GET") == 0)
     return health(app, status);
   if (strncmp(path, "/api/admin/", 11) == 0 || strcmp(path, "/api/admin") == 0)
-    return admin(app, method, path, auth, body, body_len, status);
+    return admin(app, req, status, answer, owner, pending);
   if (strncmp(path, "/api/demo/", 10) == 0) {
     if (!app->cfg.demo)
       return error_json(status, 404, "not_found", "demo endpoints are off (start with --demo)");
-    return sb_demo_handle(app, method, path + 10, body, body_len, status);
+    /* Minted from the secret and a fixed list: no database, so it answers at once. */
+    return sb_demo_handle(app, method, path + 10, req->body, req->body_len, status);
   }
   char msg[300];
   snprintf(msg, sizeof msg, "no endpoint %s %s", method, path);

@@ -54,6 +54,7 @@ static void usage_serve(FILE *out) {
           "  --log-level LEVEL      error, warn, info (default) or debug\n"
           "  --debug CATS           debug categories: ice,dtls,rtp,rtcp,sig,sdp or all\n"
           "  --test-drop-percent N  tests only: drop N%% of the RTP sent to subscribers\n"
+          "  --test-db-delay-ms N   tests only: the database thread waits N ms before each job\n"
           "  -h, --help             this text\n");
 }
 
@@ -132,6 +133,7 @@ static int cmd_serve(int argc, char **argv) {
       {"log-level", required_argument, 0, 'l'},   {"debug", required_argument, 0, 'g'},
       {"test-drop-percent", required_argument, 0, 'X'},
       {"max-video-publishers", required_argument, 0, 'V'},
+      {"test-db-delay-ms", required_argument, 0, 'Y'},
       {"help", no_argument, 0, 'h'},              {0, 0, 0, 0}};
   sb_app_t app;
   memset(&app, 0, sizeof app);
@@ -171,6 +173,10 @@ static int cmd_serve(int argc, char **argv) {
     case 'X':
       if (parse_int(optarg, 0, 50, &c->test_drop_percent) != 0)
         return bad_flag("serve", "--test-drop-percent takes 0-50");
+      break;
+    case 'Y':
+      if (parse_int(optarg, 0, 60000, &c->test_db_delay_ms) != 0)
+        return bad_flag("serve", "--test-db-delay-ms takes 0-60000");
       break;
     case 'l': level = optarg; break;
     case 'g': cats = optarg; break;

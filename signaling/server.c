@@ -69,25 +69,54 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
 
 /* --- HTTP API --- */
 
+/* One HTTP transaction. A deferred answer (dbq.h) comes back through http_answer while `pending`
+ * is set; when the connection goes first, the pending call is orphaned and never touches this
+ * (lws frees it after LWS_CALLBACK_CLOSED_HTTP). */
 typedef struct {
+  struct lws *wsi;
   char method[8];
   char path[512];
   char *body;
   size_t body_len;
   int body_too_large;
+  sb_http_call_t *pending;
+  int status;
+  int headers_sent;
   unsigned char *resp; /* LWS_PRE + body */
   size_t resp_len;
 } http_pss_t;
 
-static int http_send_headers(struct lws *wsi, http_pss_t *pss, int status, const char *type) {
+static int http_send_headers(struct lws *wsi, http_pss_t *pss) {
   unsigned char buf[LWS_PRE + 1024], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
-  if (lws_add_http_common_headers(wsi, (unsigned)status, type, pss->resp_len, &p, end) ||
+  if (lws_add_http_common_headers(wsi, (unsigned)pss->status, "application/json", pss->resp_len, &p, end) ||
       lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
                                   (const unsigned char *)"no-store", 8, &p, end) ||
       lws_finalize_write_http_header(wsi, start, &p, end))
     return -1;
-  lws_callback_on_writable(wsi);
   return 0;
+}
+
+/* Keeps the answer for the writable callback, which sends the headers and then the body. */
+static int http_set_answer(http_pss_t *pss, int status, char *text) {
+  size_t len = text ? strlen(text) : 0;
+  pss->resp = malloc(LWS_PRE + len + 1);
+  if (!pss->resp) {
+    free(text);
+    return -1;
+  }
+  memcpy(pss->resp + LWS_PRE, text ? text : "", len);
+  pss->resp_len = len;
+  pss->status = text ? status : 500;
+  free(text);
+  lws_callback_on_writable(pss->wsi);
+  return 0;
+}
+
+static void http_answer(void *owner, int status, char *text) {
+  http_pss_t *pss = owner;
+  pss->pending = NULL;
+  if (http_set_answer(pss, status, text) != 0)
+    lws_set_timeout(pss->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
 }
 
 static int http_respond(struct lws *wsi, http_pss_t *pss, sb_app_t *app) {
@@ -99,25 +128,38 @@ static int http_respond(struct lws *wsi, http_pss_t *pss, sb_app_t *app) {
     status = 413;
     text = strdup("{\"error\":{\"code\":\"limit_exceeded\",\"message\":\"body over 64 KiB\"}}");
   } else {
-    text = sb_http_api_handle(app, pss->method, pss->path, auth, pss->body, pss->body_len, &status);
+    sb_http_request_t req = {.method = pss->method, .path = pss->path, .auth = auth,
+                             .body = pss->body, .body_len = pss->body_len};
+    text = sb_http_api_handle(app, &req, &status, http_answer, pss, &pss->pending);
+    if (pss->pending)
+      return 0; /* http_answer follows */
   }
-  size_t len = text ? strlen(text) : 0;
-  pss->resp = malloc(LWS_PRE + len + 1);
-  if (!pss->resp) {
-    free(text);
-    return -1;
-  }
-  memcpy(pss->resp + LWS_PRE, text ? text : "", len);
-  pss->resp_len = len;
-  free(text);
-  return http_send_headers(wsi, pss, status, "application/json");
+  return http_set_answer(pss, status, text);
 }
 
 static void http_pss_free(http_pss_t *pss) {
+  sb_http_call_orphan(pss->pending);
+  pss->pending = NULL;
   free(pss->body);
   free(pss->resp);
   pss->body = NULL;
   pss->resp = NULL;
+}
+
+static int http_writable(struct lws *wsi, http_pss_t *pss) {
+  if (!pss->resp)
+    return 0;
+  if (!pss->headers_sent) {
+    if (http_send_headers(wsi, pss) != 0)
+      return -1;
+    pss->headers_sent = 1;
+    lws_callback_on_writable(wsi);
+    return 0;
+  }
+  if (lws_write(wsi, pss->resp + LWS_PRE, pss->resp_len, LWS_WRITE_HTTP_FINAL) != (int)pss->resp_len)
+    return -1;
+  http_pss_free(pss);
+  return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
 static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len) {
@@ -125,7 +167,9 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
   sb_app_t *app = lws_context_user(lws_get_context(wsi));
   switch (reason) {
   case LWS_CALLBACK_HTTP:
+    http_pss_free(pss);
     memset(pss, 0, sizeof *pss);
+    pss->wsi = wsi;
     /* lws passes the URL with or without the mountpoint depending on the method. */
     snprintf(pss->path, sizeof pss->path, "%s%s", strncmp(in, "/api", 4) == 0 ? "" : "/api",
              (const char *)in);
@@ -175,14 +219,12 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
   case LWS_CALLBACK_HTTP_BODY_COMPLETION:
     return http_respond(wsi, pss, app);
   case LWS_CALLBACK_HTTP_WRITEABLE:
-    if (!pss->resp)
-      return 0;
-    if (lws_write(wsi, pss->resp + LWS_PRE, pss->resp_len, LWS_WRITE_HTTP_FINAL) != (int)pss->resp_len)
-      return -1;
-    http_pss_free(pss);
-    return lws_http_transaction_completed(wsi) ? -1 : 0;
+    return http_writable(wsi, pss);
   case LWS_CALLBACK_CLOSED_HTTP:
-    http_pss_free(pss);
+  case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+    /* The pss goes away with the connection (or its protocol): a pending job must not touch it. */
+    if (pss)
+      http_pss_free(pss);
     return 0;
   default:
     return lws_callback_http_dummy(wsi, reason, user, in, len);

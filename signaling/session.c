@@ -24,10 +24,17 @@ int sb_rpc_fail(sb_rpc_error_t *err, const char *code, const char *fmt, ...) {
   return -1;
 }
 
+struct sb_rxframe {
+  sb_rxframe_t *next;
+  size_t len;
+  char data[];
+};
+
 sb_session_t *sb_session_create(sb_app_t *app, struct lws *wsi) {
   sb_session_t *s = calloc(1, sizeof *s);
   if (!s)
     return NULL;
+  s->id = sb_app_next_id(app);
   s->app = app;
   s->wsi = wsi;
   snprintf(s->ctx, sizeof s->ctx, "-");
@@ -51,9 +58,22 @@ void sb_session_destroy(sb_session_t *s) {
     s->txq = f->next;
     free(f);
   }
+  while (s->rq) {
+    sb_rxframe_t *f = s->rq;
+    s->rq = f->next;
+    free(f);
+  }
+  json_decref(s->pending_id);
   free(s->rx);
   OPENSSL_cleanse(&s->who, sizeof s->who);
   free(s);
+}
+
+sb_session_t *sb_session_find(sb_app_t *app, uint64_t id) {
+  for (sb_session_t *s = app->sessions; s; s = s->next)
+    if (s->id == id)
+      return s;
+  return NULL;
 }
 
 void sb_session_send(sb_session_t *s, json_t *msg) {
@@ -178,7 +198,30 @@ static int valid_id(json_t *id) {
   return json_is_integer(id) || (json_is_string(id) && json_string_length(id) <= 64);
 }
 
-void sb_session_on_frame(sb_session_t *s, const char *data, size_t len) {
+static void run_after_reply(sb_session_t *s) {
+  if (s->after_reply) {
+    void (*fn)(sb_session_t *) = s->after_reply;
+    s->after_reply = NULL;
+    fn(s);
+  }
+}
+
+static int dispatch(sb_session_t *s, const char *method, json_t *params, json_t **result,
+                    sb_rpc_error_t *err) {
+  const sb_method_t *m = NULL;
+  for (size_t i = 0; i < SB_ARRAY_SIZE(methods); i++)
+    if (strcmp(methods[i].name, method) == 0)
+      m = &methods[i];
+  if (s->app->stopping) /* nothing new is started or changed while the server drains */
+    return sb_rpc_fail(err, "unavailable", "the server is shutting down");
+  if (!m && s->authed)
+    return sb_call_dispatch_api(s, method, params, result, err);
+  if (!m || (m->needs_auth && !s->authed))
+    return sb_rpc_fail(err, "unauthenticated", "authenticate first");
+  return m->fn(s, params, result, err);
+}
+
+static void handle_frame(sb_session_t *s, const char *data, size_t len) {
   json_error_t jerr;
   sb_rpc_error_t err = {0};
   json_t *result = NULL;
@@ -200,28 +243,81 @@ void sb_session_on_frame(sb_session_t *s, const char *data, size_t len) {
   }
   if (!params)
     params = json_object(), json_object_set_new(msg, "params", params);
-  const sb_method_t *m = NULL;
-  for (size_t i = 0; i < SB_ARRAY_SIZE(methods); i++)
-    if (strcmp(methods[i].name, method) == 0)
-      m = &methods[i];
-  int rc;
-  if (s->app->stopping) /* nothing new is started or changed while the server drains */
-    rc = sb_rpc_fail(&err, "unavailable", "the server is shutting down");
-  else if (!m && s->authed)
-    rc = sb_call_dispatch_api(s, method, params, &result, &err);
-  else if (!m)
-    rc = sb_rpc_fail(&err, "unauthenticated", "authenticate first");
-  else if (m->needs_auth && !s->authed)
-    rc = sb_rpc_fail(&err, "unauthenticated", "authenticate first");
-  else
-    rc = m->fn(s, params, &result, &err);
+  int rc = dispatch(s, method, params, &result, &err);
+  if (rc == SB_RPC_PENDING) {
+    sb_debug(SB_DBG_SIG, s->ctx, "%s -> waits on the database", method);
+    s->pending_id = json_incref(id ? id : json_null());
+    sb_session_suspend(s);
+    goto Exit;
+  }
   sb_debug(SB_DBG_SIG, s->ctx, "%s -> %s", method, rc == 0 ? "ok" : err.code);
   reply(s, id, rc == 0 ? result : NULL, rc == 0 ? NULL : &err);
-  if (s->after_reply) {
-    void (*fn)(sb_session_t *) = s->after_reply;
-    s->after_reply = NULL;
-    fn(s);
-  }
+  run_after_reply(s);
 Exit:
   json_decref(msg);
+}
+
+/* A suspended session holds its frames, within bounds: a client cannot make the server buffer
+ * without limit by sending faster than the database answers. */
+static void queue_frame(sb_session_t *s, const char *data, size_t len) {
+  sb_rxframe_t *f = NULL;
+  if (s->rq_count < SB_SESSION_MAX_QUEUED && s->rq_bytes + len <= SB_SESSION_MAX_QUEUED_BYTES)
+    f = malloc(sizeof *f + len);
+  if (!f) {
+    json_t *msg = json_loadb(data, len, 0, NULL);
+    json_t *id = json_object_get(msg, "id");
+    sb_rpc_error_t err = {0};
+    sb_rpc_fail(&err, "limit_exceeded", "%d requests (or 1 MiB) already wait on this connection",
+                SB_SESSION_MAX_QUEUED);
+    reply(s, id && valid_id(id) ? id : NULL, NULL, &err);
+    json_decref(msg);
+    return;
+  }
+  f->next = NULL;
+  f->len = len;
+  memcpy(f->data, data, len);
+  if (s->rq_tail)
+    s->rq_tail->next = f;
+  else
+    s->rq = f;
+  s->rq_tail = f;
+  s->rq_count++;
+  s->rq_bytes += len;
+}
+
+void sb_session_on_frame(sb_session_t *s, const char *data, size_t len) {
+  if (s->suspended)
+    queue_frame(s, data, len);
+  else
+    handle_frame(s, data, len);
+}
+
+void sb_session_suspend(sb_session_t *s) { s->suspended = 1; }
+
+void sb_session_resume(sb_session_t *s) {
+  s->suspended = 0;
+  while (!s->suspended && s->rq) {
+    sb_rxframe_t *f = s->rq;
+    s->rq = f->next;
+    if (!s->rq)
+      s->rq_tail = NULL;
+    s->rq_count--;
+    s->rq_bytes -= f->len;
+    handle_frame(s, f->data, f->len);
+    free(f);
+  }
+}
+
+void sb_session_complete(sb_session_t *s, json_t *result, const sb_rpc_error_t *err) {
+  json_t *id = s->pending_id;
+  s->pending_id = NULL;
+  sb_debug(SB_DBG_SIG, s->ctx, "answered after the database: %s", err ? err->code : "ok");
+  reply(s, id, err ? NULL : result, err);
+  if (err)
+    json_decref(result);
+  json_decref(id);
+  s->suspended = 0;
+  run_after_reply(s); /* may suspend s again */
+  if (!s->suspended)
+    sb_session_resume(s);
 }

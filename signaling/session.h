@@ -1,5 +1,11 @@
 /* One WebSocket connection: authentication state, the outgoing frame queue and request
- * dispatch through a table of handlers (one function per method). */
+ * dispatch through a table of handlers (one function per method).
+ *
+ * Requests of one session are handled in order. A request that needs the database is submitted
+ * to the executor (dbq.h) and its handler returns SB_RPC_PENDING: the session is suspended, its
+ * later frames queue (bounded: SB_SESSION_MAX_QUEUED frames or SB_SESSION_MAX_QUEUED_BYTES;
+ * beyond, a frame is answered limit_exceeded and dropped) and run once the job's done callback
+ * has answered with sb_session_complete(). Jobs find their session again by id. */
 #ifndef SB_SESSION_H
 #define SB_SESSION_H
 
@@ -10,6 +16,11 @@
 #include "signaling/token.h"
 
 #define SB_MAX_FRAME (256 * 1024)
+#define SB_SESSION_MAX_QUEUED 64
+#define SB_SESSION_MAX_QUEUED_BYTES (1024 * 1024)
+
+/* A handler's return when the request waits on the executor (answered later). */
+#define SB_RPC_PENDING 1
 
 typedef struct sb_frame {
   struct sb_frame *next;
@@ -18,8 +29,10 @@ typedef struct sb_frame {
 } sb_frame_t;
 
 typedef struct sb_participant sb_participant_t;
+typedef struct sb_rxframe sb_rxframe_t;
 
 struct sb_session {
+  uint64_t id;            /* what jobs keep: the session may close before they are done */
   sb_app_t *app;
   struct lws *wsi;        /* NULL once the connection is gone */
   int authed;
@@ -33,6 +46,10 @@ struct sb_session {
   char *rx;               /* reassembly of a fragmented frame */
   size_t rxlen;
   void (*after_reply)(sb_session_t *s); /* set by a handler: runs once its reply is queued */
+  int suspended;          /* waiting on the executor: new frames queue */
+  json_t *pending_id;     /* id of the request answered by sb_session_complete() */
+  sb_rxframe_t *rq, *rq_tail; /* frames received while suspended */
+  size_t rq_count, rq_bytes;
   sb_session_t *next;
 };
 
@@ -42,13 +59,25 @@ typedef struct {
   char message[200];
 } sb_rpc_error_t;
 
+/* Returns 0 with *result set, -1 with err filled, or SB_RPC_PENDING after submitting a job whose
+ * done calls sb_session_complete(). */
 typedef int (*sb_method_fn)(sb_session_t *s, json_t *params, json_t **result, sb_rpc_error_t *err);
 
 sb_session_t *sb_session_create(sb_app_t *app, struct lws *wsi);
 /** The connection closed: leave any call, unlink and free. */
 void sb_session_destroy(sb_session_t *s);
-/** Handles one complete text frame. */
+/** Handles one complete text frame (queued while the session is suspended). */
 void sb_session_on_frame(sb_session_t *s, const char *data, size_t len);
+/** The live session with this id, or NULL once it has closed. */
+sb_session_t *sb_session_find(sb_app_t *app, uint64_t id);
+/** Holds s's later frames until sb_session_resume() (work of s waits on the executor). */
+void sb_session_suspend(sb_session_t *s);
+/** Answers the request whose handler returned SB_RPC_PENDING (result stolen, or err when
+ * non-NULL), then resumes s. */
+void sb_session_complete(sb_session_t *s, json_t *result, const sb_rpc_error_t *err);
+/** Ends a suspension: handles the frames that queued meanwhile, in order, until one of them
+ * suspends s again. */
+void sb_session_resume(sb_session_t *s);
 /** Writes the next queued frame; returns -1 when the connection must close. */
 int sb_session_on_writable(sb_session_t *s);
 
