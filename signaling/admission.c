@@ -7,28 +7,35 @@
 #include "common/log.h"
 #include "signaling/model.h"
 
-const char *sb_admission_check(sb_app_t *app, const sb_token_claims_t *who, const char *room,
-                               char *reason, size_t len) {
-  int rc = sb_model_admit(app->model, who->tenant, who->user, room, reason, len);
-  return rc == 0 ? NULL : sb_model_code(rc);
+void sb_admission_load_join(sb_model_t *m, const char *tenant, const char *user, const char *room,
+                            sb_admission_join_t *out) {
+  memset(out, 0, sizeof *out);
+  int rc = sb_model_admit(m, tenant, user, room, out->why, sizeof out->why);
+  if (rc != 0) {
+    out->denied = sb_model_code(rc);
+    return;
+  }
+  out->pairs_failed = sb_admission_load_exclusions(m, room, &out->pairs, &out->npairs) < 0;
 }
 
-int sb_admission_may_exchange(sb_app_t *app, const sb_participant_t *a, const sb_participant_t *b) {
-  sb_user_pair_t *pairs = NULL;
-  size_t n = 0;
-  int ok = 1;
-  if (sb_model_media_exclusions(app->model, a->room->id, &pairs, &n) < 0)
-    return 0; /* cannot tell: fail closed */
-  for (size_t i = 0; i < n && ok; i++) {
-    const sb_user_ref_t *x = &pairs[i].a, *y = &pairs[i].b;
-    int ab = !strcmp(x->tenant, a->tenant) && !strcmp(x->user, a->user) && !strcmp(y->tenant, b->tenant) &&
-             !strcmp(y->user, b->user);
-    int ba = !strcmp(x->tenant, b->tenant) && !strcmp(x->user, b->user) && !strcmp(y->tenant, a->tenant) &&
-             !strcmp(y->user, a->user);
-    ok = !(ab || ba);
+void sb_admission_join_free(sb_admission_join_t *j) {
+  if (!j)
+    return;
+  free(j->pairs);
+  j->pairs = NULL;
+  j->npairs = 0;
+}
+
+int sb_admission_load_exclusions(sb_model_t *m, const char *room, sb_user_pair_t **pairs, size_t *n) {
+  *pairs = NULL;
+  *n = 0;
+  int rc = sb_model_media_exclusions(m, room, pairs, n);
+  if (rc < 0) {
+    free(*pairs);
+    *pairs = NULL;
+    *n = 0;
   }
-  free(pairs);
-  return ok;
+  return rc;
 }
 
 static void deliver(sb_app_t *app, const sb_effect_t *e) {
@@ -50,14 +57,9 @@ void sb_admission_apply(sb_app_t *app, sb_effects_t *fx) {
     case SB_EFFECT_EVENT:
       deliver(app, e);
       break;
-    case SB_EFFECT_REVOKE: {
-      sb_participant_t *p = sb_call_find(app, e->room, e->tenant, e->user);
-      if (p) {
-        sb_info(p->ctx, "admission revoked: %s", e->reason);
-        sb_call_end(p, e->reason);
-      }
+    case SB_EFFECT_REVOKE:
+      sb_call_revoke(app, e->tenant, e->user, e->room, e->reason);
       break;
-    }
     case SB_EFFECT_MEDIA:
       sb_call_refresh_media(app, e->room);
       break;

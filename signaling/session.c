@@ -29,6 +29,7 @@ sb_session_t *sb_session_create(sb_app_t *app, struct lws *wsi) {
   if (!s)
     return NULL;
   s->app = app;
+  s->id = sb_app_next_id(app);
   s->wsi = wsi;
   snprintf(s->ctx, sizeof s->ctx, "-");
   s->next = app->sessions;
@@ -40,7 +41,7 @@ void sb_session_destroy(sb_session_t *s) {
   if (!s)
     return;
   if (s->participant)
-    sb_call_leave(s->participant, "disconnected");
+    sb_call_leave(s, "disconnected");
   for (sb_session_t **pp = &s->app->sessions; *pp; pp = &(*pp)->next)
     if (*pp == s) {
       *pp = s->next;

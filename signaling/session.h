@@ -21,11 +21,12 @@ typedef struct sb_participant sb_participant_t;
 
 struct sb_session {
   sb_app_t *app;
+  uint64_t id;            /* names the session to the call state machine and later steps */
   struct lws *wsi;        /* NULL once the connection is gone */
   int authed;
   sb_token_claims_t who;
   char ctx[160];          /* log context "tenant/user" */
-  sb_participant_t *participant; /* the call this connection is in, if any */
+  const sb_participant_t *participant; /* the call this connection is in, if any (call.c) */
   sb_frame_t *txq, *txq_tail;
   size_t txq_bytes;
   int close_after_flush;
