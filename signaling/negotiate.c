@@ -262,7 +262,8 @@ Fail:
   return NULL;
 }
 
-static void slot_media(const sb_call_config_t *cfg, sb_participant_t *p, const sb_slot_t *s, sb_sdp_media_t *m) {
+static void slot_media(const sb_call_config_t *cfg, sb_participant_t *p, const sb_slot_t *s,
+                       sb_sdp_media_t *m) {
   /* A slot's m-line mirrors the client's own m-line of the same kind: same codec and
    * extension ids, since one bundled transport has one payload-type and id space. */
   const sb_sdp_media_t *tmpl = NULL;

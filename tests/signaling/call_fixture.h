@@ -255,9 +255,10 @@ static inline int offer_tracks_of(int i, int pub) {
   int n = 0;
   if (offer_mlines(i) < 0)
     return -1;
+  size_t len = strlen(uname(pub));
   for (int m = 0; m < F.sdp.nmedia; m++)
-    if (F.sdp.media[m].dir == SB_DIR_SENDONLY && strncmp(F.sdp.media[m].msid, uname(pub), strlen(uname(pub))) == 0 &&
-        F.sdp.media[m].msid[strlen(uname(pub))] == ' ')
+    if (F.sdp.media[m].dir == SB_DIR_SENDONLY && strncmp(F.sdp.media[m].msid, uname(pub), len) == 0 &&
+        F.sdp.media[m].msid[len] == ' ')
       n++;
   return n;
 }

@@ -65,8 +65,10 @@ SB_TEST(second_join_subscribes_both_ways_and_resumes_after_each_answer) {
   int layers[3] = {-1, -1, -1};
   for (size_t k = 0; k < F.acts.len; k++) {
     const sb_cmd_t *c = F.acts.items[k].cmd;
-    if (c && c->hdr.type == SB_CMD_CONSUMER_ADD && c->transport == transport(1) && c->u.consumer.producer_id < 5)
-      layers[c->u.consumer.producer_id == 0 ? 0 : c->u.consumer.producer_id == 1 ? 1 : 2] = c->u.consumer.nlayers;
+    if (!c || c->hdr.type != SB_CMD_CONSUMER_ADD || c->transport != transport(1))
+      continue;
+    uint32_t id = c->u.consumer.producer_id;
+    layers[id == 0 ? 0 : id == 1 ? 1 : 2] = c->u.consumer.nlayers;
   }
   CHECK_EQ(layers[0], 0); /* the microphone */
   CHECK_EQ(layers[1], 3); /* the rid-simulcast camera: producers 1-3 */

@@ -129,7 +129,8 @@ SB_TEST(relay_events_connected_speaker_and_closed_with_audit) {
     CHECK_EQ(join(i, CHROME), 0);
   relay_event(SB_EV_TRANSPORT_CONNECTED, transport(0), NULL);
   CHECK_EQ(F.acts.len, 1);
-  CHECK_STR(json_string_value(json_object_get(event_data(sid(0), "call.connected"), "srtp")), "AEAD_AES_128_GCM");
+  json_t *connected = event_data(sid(0), "call.connected");
+  CHECK_STR(json_string_value(json_object_get(connected, "srtp")), "AEAD_AES_128_GCM");
   CHECK_EQ(part(0)->connected, 1);
   relay_event(SB_EV_ACTIVE_SPEAKER, transport(1), NULL);
   CHECK_EQ(count_events(0, "call.active_speaker"), 2);
