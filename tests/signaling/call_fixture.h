@@ -32,9 +32,10 @@ static struct {
 static inline uint64_t sid(int i) { return 100 + (uint64_t)i; }
 
 static inline const char *uname(int i) {
-  static char names[MAXP][8];
-  snprintf(names[i], sizeof names[i], "u%d", i);
-  return names[i];
+  static char names[MAXP][16];
+  unsigned k = (unsigned)i % MAXP;
+  snprintf(names[k], sizeof names[k], "u%u", k);
+  return names[k];
 }
 
 static inline void fixture_cleanup(void) {
