@@ -8,63 +8,35 @@
 #include "signaling/dbq.h"
 #include "signaling/model.h"
 
-/* --- the call path: TRANSITIONAL synchronous calls on the DB thread (sb_dbq_call_sync) until
- * the call state machine takes the admission decision and the exclusions as inputs --- */
-
-typedef struct {
-  const sb_token_claims_t *who;
-  const char *room;
-  char *reason;
-  size_t len;
-} admit_arg_t;
-
-static int admit_on_db(sb_model_t *m, void *arg) {
-  admit_arg_t *a = arg;
-  return sb_model_admit(m, a->who->tenant, a->who->user, a->room, a->reason, a->len);
+void sb_admission_load_join(sb_model_t *m, const char *tenant, const char *user, const char *room,
+                            sb_admission_join_t *out) {
+  memset(out, 0, sizeof *out);
+  int rc = sb_model_admit(m, tenant, user, room, out->why, sizeof out->why);
+  if (rc != 0) {
+    out->denied = sb_model_code(rc);
+    return;
+  }
+  out->pairs_failed = sb_admission_load_exclusions(m, room, &out->pairs, &out->npairs) < 0;
 }
 
-const char *sb_admission_check(sb_app_t *app, const sb_token_claims_t *who, const char *room,
-                               char *reason, size_t len) {
-  admit_arg_t a = {.who = who, .room = room, .reason = reason, .len = len};
-  int rc = sb_dbq_call_sync(app->dbq, admit_on_db, &a);
-  if (rc == SB_DBQ_ECANCELLED) {
-    snprintf(reason, len, "the server is shutting down");
-    return "unavailable";
-  }
-  return rc == 0 ? NULL : sb_model_code(rc);
+void sb_admission_join_free(sb_admission_join_t *j) {
+  if (!j)
+    return;
+  free(j->pairs);
+  j->pairs = NULL;
+  j->npairs = 0;
 }
 
-typedef struct {
-  const char *room;
-  sb_user_pair_t *pairs;
-  size_t n;
-} exclusions_arg_t;
-
-static int exclusions_on_db(sb_model_t *m, void *arg) {
-  exclusions_arg_t *a = arg;
-  free(a->pairs); /* a retried run starts over */
-  a->pairs = NULL;
-  a->n = 0;
-  return sb_model_media_exclusions(m, a->room, &a->pairs, &a->n);
-}
-
-int sb_admission_may_exchange(sb_app_t *app, const sb_participant_t *a, const sb_participant_t *b) {
-  exclusions_arg_t ex = {.room = a->room->id};
-  int ok = 1;
-  if (sb_dbq_call_sync(app->dbq, exclusions_on_db, &ex) < 0) {
-    free(ex.pairs);
-    return 0; /* cannot tell: fail closed */
+int sb_admission_load_exclusions(sb_model_t *m, const char *room, sb_user_pair_t **pairs, size_t *n) {
+  *pairs = NULL;
+  *n = 0;
+  int rc = sb_model_media_exclusions(m, room, pairs, n);
+  if (rc < 0) {
+    free(*pairs);
+    *pairs = NULL;
+    *n = 0;
   }
-  for (size_t i = 0; i < ex.n && ok; i++) {
-    const sb_user_ref_t *x = &ex.pairs[i].a, *y = &ex.pairs[i].b;
-    int ab = !strcmp(x->tenant, a->tenant) && !strcmp(x->user, a->user) && !strcmp(y->tenant, b->tenant) &&
-             !strcmp(y->user, b->user);
-    int ba = !strcmp(x->tenant, b->tenant) && !strcmp(x->user, b->user) && !strcmp(y->tenant, a->tenant) &&
-             !strcmp(y->user, a->user);
-    ok = !(ab || ba);
-  }
-  free(ex.pairs);
-  return ok;
+  return rc;
 }
 
 /* --- writes nobody waits for: submitted, and their done only frees them --- */
@@ -132,14 +104,9 @@ void sb_admission_apply(sb_app_t *app, sb_effects_t *fx) {
     case SB_EFFECT_EVENT:
       deliver(app, e);
       break;
-    case SB_EFFECT_REVOKE: {
-      sb_participant_t *p = sb_call_find(app, e->room, e->tenant, e->user);
-      if (p) {
-        sb_info(p->ctx, "admission revoked: %s", e->reason);
-        sb_call_end(p, e->reason);
-      }
+    case SB_EFFECT_REVOKE:
+      sb_call_revoke(app, e->tenant, e->user, e->room, e->reason);
       break;
-    }
     case SB_EFFECT_MEDIA:
       sb_call_refresh_media(app, e->room);
       break;

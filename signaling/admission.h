@@ -7,19 +7,29 @@
 
 #include "signaling/call.h"
 #include "signaling/effects.h"
+#include "signaling/model.h"
 
-/** NULL if the user may join the room's call now; else the stable error code ("not_found",
- * "forbidden", "internal", "unavailable") with the client's message in `reason`.
- * TRANSITIONAL: waits for the DB thread (sb_dbq_call_sync) until the call state machine takes
- * the decision as an input. */
-const char *sb_admission_check(sb_app_t *app, const sb_token_claims_t *who, const char *room,
-                               char *reason, size_t len);
-/** Whether two participants of one call may exchange media (no block between them).
- * TRANSITIONAL: waits for the DB thread (sb_dbq_call_sync), one query per pair, until the call
- * state machine loads a room's exclusions once per change. */
-int sb_admission_may_exchange(sb_app_t *app, const sb_participant_t *a, const sb_participant_t *b);
-/** Carries out the effects of a model operation, in order, and clears the list. On the loop, in
- * a job's done. Delivered-notification marks are submitted to the executor. */
+/* What a join needs from the model, read before the call state machine runs it. */
+typedef struct {
+  const char *denied;      /* NULL: (user, room) admitted; else the stable error code ("not_found",
+                              "forbidden", "internal") with the client's message in `why` */
+  char why[160];
+  sb_user_pair_t *pairs;   /* the room's media exclusions (malloc'd), read only if admitted */
+  size_t npairs;
+  int pairs_failed;        /* they could not be read: nobody exchanges media (fail closed) */
+} sb_admission_join_t;
+
+/** Reads the admission of (tenant, user) to `room`'s call and, if admitted, the room's media
+ * exclusions (one read for all pairs). Model reads only, so it may run off the signaling loop;
+ * free with sb_admission_join_free. */
+void sb_admission_load_join(sb_model_t *m, const char *tenant, const char *user, const char *room,
+                            sb_admission_join_t *out);
+/** Frees what sb_admission_load_join read; accepts NULL. */
+void sb_admission_join_free(sb_admission_join_t *j);
+/** Reads `room`'s media exclusions in one read into *pairs (malloc'd, free() it). Returns the
+ * count or < 0 (then *pairs is NULL: fail closed). */
+int sb_admission_load_exclusions(sb_model_t *m, const char *room, sb_user_pair_t **pairs, size_t *n);
+/** Carries out the effects of a model operation, in order, and clears the list. */
 void sb_admission_apply(sb_app_t *app, sb_effects_t *fx);
 /** Delivers the user's pending notifications to a session that just authenticated: submits a
  * job and suspends s until its done has sent them. */

@@ -137,6 +137,8 @@ int sb_app_start(sb_app_t *app, uv_loop_t *loop) {
     return -1;
   if (sb_relay_start(&rc, &app->relay) != 0)
     return -1;
+  if (sb_call_start(app) != 0)
+    return -1;
   if (sb_server_start(app) != 0)
     return -1;
   return 0;
@@ -149,6 +151,7 @@ void sb_app_stop(sb_app_t *app) {
   sb_server_stop(app);
   sb_relay_stop(app->relay);
   app->relay = NULL;
+  sb_call_stop(app);
   sb_dtls_ctx_destroy(app->dtls);
   app->dtls = NULL;
   /* Last: done callbacks of the jobs still queued find no session, connection or call. */

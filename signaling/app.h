@@ -12,8 +12,9 @@
 #include "relay/relay.h"
 
 typedef struct sb_session sb_session_t;
-typedef struct sb_call_room sb_call_room_t;
 typedef struct sb_dbq sb_dbq_t;
+typedef struct sb_call_sm sb_call_sm_t;
+struct sb_call_actions;
 
 typedef struct {
   char http_host[64];
@@ -42,9 +43,9 @@ typedef struct sb_app {
   uint8_t secret[64];
   size_t secret_len;
   sb_session_t *sessions;
-  sb_call_room_t *rooms;
-  uint64_t next_id;       /* transports, consumers */
-  int next_worker;
+  sb_call_sm_t *calls;    /* the live calls (signaling/call_sm.c) */
+  struct sb_call_actions *call_later; /* a call step's actions waiting for its reply (call.c) */
+  uint64_t next_id;       /* sessions; the first id of transports and consumers */
   int stopping;
   uv_signal_t sigint, sigterm;
   uint64_t started_ms;

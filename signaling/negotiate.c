@@ -4,7 +4,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
-#include "signaling/call.h"
+#include "signaling/negotiate.h"
 
 #define SB_SDP_TEXT_MAX (256 * 1024)
 
@@ -12,20 +12,20 @@
 static const char *const accepted_exts[] = {SB_EXT_MID,       SB_EXT_AUDIO_LEVEL, SB_EXT_SEND_TIME,
                                             SB_EXT_TWCC,      SB_EXT_RID,         SB_EXT_RRID};
 
-static void add_candidate(sb_app_t *app, sb_participant_t *p, sb_sdp_media_t *m) {
+static void add_candidate(const sb_call_config_t *cfg, sb_participant_t *p, sb_sdp_media_t *m) {
   sb_sdp_candidate_t *c = &m->cands[0];
   snprintf(c->foundation, sizeof c->foundation, "1");
   c->component = 1;
   c->priority = 2130706431u;
-  snprintf(c->ip, sizeof c->ip, "%s", sb_relay_announce_ip(app->relay));
-  c->port = sb_relay_port(app->relay, p->worker);
+  snprintf(c->ip, sizeof c->ip, "%s", cfg->announce_ip);
+  c->port = cfg->ports[p->worker];
   snprintf(c->type, sizeof c->type, "host");
   m->ncands = 1;
   m->end_of_candidates = 1;
   m->port = c->port;
 }
 
-static void set_session(sb_app_t *app, sb_participant_t *p, sb_sdp_t *d, int setup) {
+static void set_session(const sb_call_config_t *cfg, sb_participant_t *p, sb_sdp_t *d, int setup) {
   d->session_id = p->sdp_session_id;
   d->session_version = (uint64_t)++p->sdp_version;
   snprintf(d->origin_user, sizeof d->origin_user, "switchboard");
@@ -33,7 +33,7 @@ static void set_session(sb_app_t *app, sb_participant_t *p, sb_sdp_t *d, int set
   snprintf(d->ice_ufrag, sizeof d->ice_ufrag, "%s", p->ufrag);
   snprintf(d->ice_pwd, sizeof d->ice_pwd, "%s", p->pwd);
   snprintf(d->fingerprint_alg, sizeof d->fingerprint_alg, "sha-256");
-  snprintf(d->fingerprint, sizeof d->fingerprint, "%s", sb_dtls_ctx_fingerprint(app->dtls));
+  snprintf(d->fingerprint, sizeof d->fingerprint, "%s", cfg->fingerprint);
   d->setup = setup;
   snprintf(d->msid_semantic, sizeof d->msid_semantic, "WMS");
 }
@@ -187,7 +187,7 @@ static void set_ext_ids(sb_participant_t *p, const sb_sdp_media_t *m) {
     p->ext.rrid = id;
 }
 
-static int answer_media(sb_app_t *app, sb_participant_t *p, const sb_sdp_media_t *in,
+static int answer_media(const sb_call_config_t *cfg, sb_participant_t *p, const sb_sdp_media_t *in,
                         sb_sdp_media_t *out, sb_cmd_t *create) {
   memset(out, 0, sizeof *out);
   out->setup = -1; /* the session-level a=setup applies */
@@ -204,7 +204,7 @@ static int answer_media(sb_app_t *app, sb_participant_t *p, const sb_sdp_media_t
   set_ext_ids(p, in);
   out->rtcp_mux = 1;
   out->rtcp_rsize = in->rtcp_rsize;
-  add_candidate(app, p, out);
+  add_candidate(cfg, p, out);
   int publishes = in->dir == SB_DIR_SENDONLY || in->dir == SB_DIR_SENDRECV;
   out->dir = publishes ? SB_DIR_RECVONLY : SB_DIR_INACTIVE;
   if (!publishes)
@@ -214,7 +214,7 @@ static int answer_media(sb_app_t *app, sb_participant_t *p, const sb_sdp_media_t
   return add_pub(p, in, out, create, &ly);
 }
 
-char *sb_negotiate_answer(sb_app_t *app, sb_participant_t *p, const sb_sdp_t *offer,
+char *sb_negotiate_answer(const sb_call_config_t *cfg, sb_participant_t *p, const sb_sdp_t *offer,
                           sb_cmd_t *create, char *err, size_t errlen) {
   sb_sdp_t *ans = calloc(1, sizeof *ans);
   char *text = malloc(SB_SDP_TEXT_MAX);
@@ -224,12 +224,12 @@ char *sb_negotiate_answer(sb_app_t *app, sb_participant_t *p, const sb_sdp_t *of
     snprintf(err, errlen, "the server is the DTLS server: offer a=setup:actpass or active");
     goto Fail;
   }
-  set_session(app, p, ans, SB_SETUP_PASSIVE);
+  set_session(cfg, p, ans, SB_SETUP_PASSIVE);
   p->own = calloc(offer->nmedia, sizeof *p->own);
   if (!p->own)
     goto Fail;
   for (int i = 0; i < offer->nmedia; i++) {
-    if (answer_media(app, p, &offer->media[i], &ans->media[i], create) != 0) {
+    if (answer_media(cfg, p, &offer->media[i], &ans->media[i], create) != 0) {
       snprintf(err, errlen, "more than %d published tracks", SB_MAX_PRODUCERS);
       goto Fail;
     }
@@ -262,7 +262,8 @@ Fail:
   return NULL;
 }
 
-static void slot_media(sb_app_t *app, sb_participant_t *p, const sb_slot_t *s, sb_sdp_media_t *m) {
+static void slot_media(const sb_call_config_t *cfg, sb_participant_t *p, const sb_slot_t *s,
+                       sb_sdp_media_t *m) {
   /* A slot's m-line mirrors the client's own m-line of the same kind: same codec and
    * extension ids, since one bundled transport has one payload-type and id space. */
   const sb_sdp_media_t *tmpl = NULL;
@@ -281,7 +282,7 @@ static void slot_media(sb_app_t *app, sb_participant_t *p, const sb_slot_t *s, s
     m->rtcp_rsize = tmpl->rtcp_rsize;
   }
   m->rtcp_mux = 1;
-  add_candidate(app, p, m);
+  add_candidate(cfg, p, m);
   m->dir = s->state == SB_SLOT_ACTIVE ? SB_DIR_SENDONLY : SB_DIR_INACTIVE;
   if (s->state == SB_SLOT_ACTIVE) {
     snprintf(m->msid, sizeof m->msid, "%.63s %.63s", s->stream, s->track);
@@ -298,7 +299,7 @@ static void slot_media(sb_app_t *app, sb_participant_t *p, const sb_slot_t *s, s
   }
 }
 
-char *sb_negotiate_offer(sb_app_t *app, sb_participant_t *p) {
+char *sb_negotiate_offer(const sb_call_config_t *cfg, sb_participant_t *p) {
   if (p->nown + p->nslots > SB_SDP_MAX_MEDIA) {
     sb_warn(p->ctx, "negotiate: %d m-lines exceed the limit of %d", p->nown + p->nslots, SB_SDP_MAX_MEDIA);
     return NULL;
@@ -310,16 +311,16 @@ char *sb_negotiate_offer(sb_app_t *app, sb_participant_t *p) {
     free(text);
     return NULL;
   }
-  set_session(app, p, d, SB_SETUP_ACTPASS);
+  set_session(cfg, p, d, SB_SETUP_ACTPASS);
   for (int i = 0; i < p->nown; i++) {
     d->media[d->nmedia] = p->own[i];
     if (p->own[i].port)
-      add_candidate(app, p, &d->media[d->nmedia]);
+      add_candidate(cfg, p, &d->media[d->nmedia]);
     d->media[d->nmedia].setup = -1;
     d->nmedia++;
   }
   for (int i = 0; i < p->nslots; i++)
-    slot_media(app, p, &p->slots[i], &d->media[d->nmedia++]);
+    slot_media(cfg, p, &p->slots[i], &d->media[d->nmedia++]);
   for (int i = 0; i < d->nmedia; i++)
     if (d->media[i].port)
       snprintf(d->bundle[d->nbundle++], sizeof d->bundle[0], "%s", d->media[i].mid);

@@ -47,7 +47,7 @@ void sb_session_destroy(sb_session_t *s) {
   if (!s)
     return;
   if (s->participant)
-    sb_call_leave(s->participant, "disconnected");
+    sb_call_leave(s, "disconnected");
   for (sb_session_t **pp = &s->app->sessions; *pp; pp = &(*pp)->next)
     if (*pp == s) {
       *pp = s->next;

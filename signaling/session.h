@@ -32,13 +32,14 @@ typedef struct sb_participant sb_participant_t;
 typedef struct sb_rxframe sb_rxframe_t;
 
 struct sb_session {
-  uint64_t id;            /* what jobs keep: the session may close before they are done */
+  uint64_t id;            /* what jobs and the call state machine keep: the session may close
+                             before they are done */
   sb_app_t *app;
   struct lws *wsi;        /* NULL once the connection is gone */
   int authed;
   sb_token_claims_t who;
   char ctx[160];          /* log context "tenant/user" */
-  sb_participant_t *participant; /* the call this connection is in, if any */
+  const sb_participant_t *participant; /* the call this connection is in, if any (call.c) */
   sb_frame_t *txq, *txq_tail;
   size_t txq_bytes;
   int close_after_flush;

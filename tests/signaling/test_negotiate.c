@@ -1,12 +1,11 @@
 /* The server's answer to a client's first offer (signaling/negotiate.c): which producers the
  * relay is told to create for each published track, and what the answer says. Simulcast comes
  * in two forms: rids (RFC 8853) and legacy SSRC groups (a=ssrc-group:SIM with one FID group per
- * layer, as a munged Chromium offer has). A real relay (one worker on loopback) and DTLS
- * context stand behind the app, as negotiate reads the relay's port and the fingerprint. */
+ * layer, as a munged Chromium offer has). The fingerprint comes from a real DTLS context. */
 #include "relay/sdp_samples.h"
 #include "sbtest.h"
-#include "signaling/app.h"
-#include "signaling/call.h"
+#include "relay/dtls.h"
+#include "signaling/negotiate.h"
 
 #include <stdlib.h>
 
@@ -22,34 +21,25 @@ static result_t R;
 static sb_sdp_t offer;
 static char buf[64 * 1024];
 
-static void free_event(sb_event_t *ev, void *arg) {
-  (void)arg;
-  free(ev);
-}
-
-/* Answers `offer_text` with a fresh relay and participant; R holds the outcome. Returns what
+/* Answers `offer_text` for a fresh participant; R holds the outcome. Returns what
  * sb_negotiate_answer returned (0 with the answer parsed back into R.answer, or -1). */
 static int negotiate(const char *offer_text) {
   int rc = -1;
-  uv_loop_t loop;
-  sb_app_t app;
+  sb_call_config_t cfg = {.announce_ip = "127.0.0.1", .ports = {40000}, .workers = 1};
+  sb_dtls_ctx_t *dtls = sb_dtls_ctx_create();
   sb_cmd_t *create = sb_cmd_new(SB_CMD_TRANSPORT_CREATE, 1);
   char *text = NULL;
   memset(&R, 0, sizeof R);
-  memset(&app, 0, sizeof app);
-  uv_loop_init(&loop);
-  app.dtls = sb_dtls_ctx_create();
-  sb_relay_config_t cfg = {.bind_ip = "127.0.0.1", .announce_ip = "127.0.0.1", .workers = 1,
-                           .dtls = app.dtls, .events_loop = &loop, .on_event = free_event};
-  if (!create || !app.dtls || sb_relay_start(&cfg, &app.relay) != 0) {
+  if (!create || !dtls) {
     snprintf(R.err, sizeof R.err, "set-up failed");
     goto Exit;
   }
+  snprintf(cfg.fingerprint, sizeof cfg.fingerprint, "%s", sb_dtls_ctx_fingerprint(dtls));
   if (sb_sdp_parse(offer_text, strlen(offer_text), &offer, R.err, sizeof R.err) != 0)
     goto Exit;
   snprintf(R.p.ufrag, sizeof R.p.ufrag, "ufrag");
   snprintf(R.p.pwd, sizeof R.p.pwd, "0123456789abcdefghijklmn");
-  text = sb_negotiate_answer(&app, &R.p, &offer, create, R.err, sizeof R.err);
+  text = sb_negotiate_answer(&cfg, &R.p, &offer, create, R.err, sizeof R.err);
   R.create = *create;
   if (!text)
     goto Exit;
@@ -62,10 +52,7 @@ Exit:
   free(R.p.own);
   R.p.own = NULL;
   free(create);
-  sb_relay_stop(app.relay);
-  uv_run(&loop, UV_RUN_DEFAULT); /* the relay's event queue closes */
-  uv_loop_close(&loop);
-  sb_dtls_ctx_destroy(app.dtls);
+  sb_dtls_ctx_destroy(dtls);
   return rc;
 }
 
