@@ -68,10 +68,8 @@ int sb_dbq_create(uv_loop_t *loop, const sb_dbq_config_t *cfg, sb_dbq_t **out, c
 void sb_dbq_submit(sb_dbq_t *q, sb_dbq_job_t *job);
 
 /** Runs fn(model, arg) on the DB thread ahead of queued jobs and waits for it: the caller's
- * thread blocks. Only for start-up (before serving) and, TRANSITIONALLY, for the call path's
- * admission check and media exclusions (admission.c) and the relay-closed audit (call.c) until
- * the call state machine makes them asynchronous. Returns fn's result, or SB_DBQ_ECANCELLED
- * once the executor is shutting down. */
+ * thread blocks. Only for start-up and shut-down, when nothing is served. Returns fn's result,
+ * or SB_DBQ_ECANCELLED once the executor is shutting down. */
 int sb_dbq_call_sync(sb_dbq_t *q, int (*fn)(sb_model_t *m, void *arg), void *arg);
 
 /** Jobs submitted whose done has not run yet (on the loop thread; for /api/health). */
