@@ -92,11 +92,13 @@ int sb_app_load_secret(sb_app_t *app) {
 
 uint64_t sb_app_next_id(sb_app_t *app) { return ++app->next_id; }
 
-/* Storage and the policy model: SQLite by default (brief §8). */
+/* Storage and the policy model: a SQLite file by default (brief §8), PostgreSQL when --db names
+ * one (shared by several nodes). The password of a URL never reaches the log. */
 static int sb_app_open_model(sb_app_t *app) {
-  char err[256] = "";
-  if (sb_store_open_sqlite(app->cfg.db_path, &app->store, err, sizeof err) != 0) {
-    sb_error(NULL, "storage: cannot open %s: %s", app->cfg.db_path, err);
+  char err[512] = "", where[512];
+  sb_store_url_redact(app->cfg.db_path, where, sizeof where);
+  if (sb_store_open(app->cfg.db_path, &app->store, err, sizeof err) != 0) {
+    sb_error(NULL, "storage: cannot open the database: %s", err);
     return -1;
   }
   if (sb_model_create(app->store, &app->model) != 0) {
@@ -105,7 +107,8 @@ static int sb_app_open_model(sb_app_t *app) {
   }
   if (app->cfg.demo && sb_model_seed_demo(app->model) != 0)
     return -1;
-  sb_info(NULL, "storage: sqlite %s%s", app->cfg.db_path, app->cfg.demo ? " (demo data seeded)" : "");
+  sb_info(NULL, "storage: %s %s%s", sb_store_backend(app->store), where,
+          app->cfg.demo ? " (demo data seeded)" : "");
   return 0;
 }
 
