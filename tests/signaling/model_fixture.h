@@ -94,7 +94,7 @@ static inline int fixture_open_demo(fixture_t *f) {
 static inline void fixture_close(fixture_t *f) {
   sb_effects_free(&f->fx);
   sb_model_destroy(f->m);
-  sb_store_close(f->st);
+  sbt_store_release(f->st);
 }
 
 /* Number of rows of a COUNT(*) AS n query, or -1. */

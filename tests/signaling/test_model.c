@@ -356,3 +356,41 @@ SB_TEST(media_exclusions_list_blocked_pairs_of_the_room_only) {
   free(pairs);
   fixture_close(&f);
 }
+
+static int always_retry(sb_model_t *m, void *arg) {
+  (void)m;
+  return ++*(int *)arg < 3 ? SB_MODEL_ERETRY : 0;
+}
+
+static int never_done(sb_model_t *m, void *arg) {
+  (void)m;
+  ++*(int *)arg;
+  return SB_MODEL_ERETRY;
+}
+
+static int refused(sb_model_t *m, void *arg) {
+  (void)m;
+  ++*(int *)arg;
+  return SB_MODEL_EFORBIDDEN;
+}
+
+/* A conflict is retried (bounded); any other answer is final at once. */
+SB_TEST(retry_reruns_only_conflicts_and_is_bounded) {
+  int calls = 0;
+  CHECK_STR(sb_model_code(SB_MODEL_ERETRY), "unavailable");
+  CHECK_STR(sb_model_code(SB_MODEL_EUNAVAILABLE), "unavailable");
+  CHECK_EQ(sb_model_retryable(SB_MODEL_ERETRY), 1);
+  CHECK_EQ(sb_model_retryable(SB_MODEL_EUNAVAILABLE), 0);
+  CHECK_EQ(sb_model_retryable(SB_MODEL_ECONFLICT), 0);
+  CHECK_EQ(sb_model_run_retry(NULL, always_retry, &calls, 10), 0);
+  CHECK_EQ(calls, 3);
+  calls = 0;
+  CHECK_EQ(sb_model_run_retry(NULL, never_done, &calls, 4), SB_MODEL_ERETRY);
+  CHECK_EQ(calls, 4);
+  calls = 0;
+  CHECK_EQ(sb_model_run_retry(NULL, never_done, &calls, 0), SB_MODEL_ERETRY);
+  CHECK_EQ(calls, 1);
+  calls = 0;
+  CHECK_EQ(sb_model_run_retry(NULL, refused, &calls, 10), SB_MODEL_EFORBIDDEN);
+  CHECK_EQ(calls, 1);
+}
