@@ -1,8 +1,8 @@
-/* Schemas of both backends, step by step. Users have an integer surrogate key (uid) because user ids are
- * unique only within a tenant; the API always speaks (tenant, id). Booleans are 0/1 integers and
- * times are milliseconds since the epoch, so PostgreSQL's steps mirror SQLite's with the same versions,
- * names, columns and constraints; only the types of keys differ (BIGINT identity columns for
- * SQLite's INTEGER PRIMARY KEY rowids). */
+/* Schemas of both backends, step by step. Users have an integer surrogate key (uid) because user
+ * ids are unique only within a tenant; the API always speaks (tenant, id). Booleans are 0/1
+ * integers and times are milliseconds since the epoch, so PostgreSQL's steps mirror SQLite's with
+ * the same versions, names, columns and constraints; only the types of keys differ (BIGINT
+ * identity columns for SQLite's INTEGER PRIMARY KEY rowids). */
 #include "signaling/migrations.h"
 
 #include "common/util.h"

@@ -9,7 +9,8 @@
 #   - DIR is created if needed and given to the `postgres` system user (initdb refuses root);
 #     everything of the server lives in it: data/ (the cluster), log, and the unix socket.
 #   - The server listens on 127.0.0.1 only, on a free port it picks, and on a unix socket in DIR.
-#     Authentication is "trust" (local test server); the superuser is `postgres`.
+#     Authentication is "trust" (local test server); the superuser is `postgres`; encoding UTF8,
+#     locale C (text sorts as in SQLite).
 #     fsync, synchronous_commit and full_page_writes are off: a test's data need not survive a
 #     crash of the machine, and the suite is faster.
 #   - On success prints the conninfo and exports:
@@ -62,7 +63,7 @@ sb_pg_start() {
   dir=$(cd "$dir" && pwd)
   chown postgres: "$dir" && chmod 700 "$dir" || return 1
   if [ ! -f "$dir/data/PG_VERSION" ]; then
-    sb__pg_as_postgres "$SB_PG_BIN/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 \
+    sb__pg_as_postgres "$SB_PG_BIN/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C \
       --no-sync >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; return 1; }
   fi
   # a port another process takes between the check and the bind makes pg_ctl fail: try another

@@ -17,8 +17,9 @@
  *      membership: rule 5).
  * On PostgreSQL (signaling/pg/test_concurrency) this holds only because write transactions are
  * SERIALIZABLE and conflicts are retried: with READ COMMITTED instead, 3 runs out of 3 broke
- * invariants 1, 2 and 3 (the master swap left rooms without a master, adds raced revocations). On SQLite (signaling/test_concurrency: a temp
- * file, two connections) the single writer serializes them. */
+ * invariants 1, 2 and 3 (the master swap left rooms without a master, adds raced revocations).
+ * On SQLite (signaling/test_concurrency: a temp file, two connections) the single writer
+ * serializes them. */
 #include "sbtest.h"
 #include "signaling/model.h"
 #include "store_fixture.h"
@@ -234,8 +235,8 @@ static void plan(sb_store_t *st, unsigned *seed, world_t *w, op_t ops[2]) {
 
 static int check_invariants(sb_store_t *st, int *broken);
 
-/* Side 0 checks the invariants after every round and plans the next from the state, both start it together and both finish it before the
- * next plan. */
+/* Side 0 checks the invariants after every round and plans the next from the state; both sides
+ * start a round together and both finish it before the next plan. */
 static void *node_main(void *arg) {
   node_t *n = arg;
   unsigned seed = 12345;

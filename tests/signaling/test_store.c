@@ -400,6 +400,7 @@ SB_TEST(pg_nodes_starting_together_migrate_once) {
   for (int i = 0; i < 4; i++)
     CHECK_EQ(rc[i], 0);
   CHECK_EQ(sb_store_open(sbt_pg(), &st, NULL, 0), 0);
-  CHECK_EQ(count(st, "SELECT COUNT(*) AS n FROM schema_version"), (long long)sb_migrations_pg_count);
+  CHECK_EQ(count(st, "SELECT COUNT(*) AS n FROM schema_version"),
+           (long long)sb_migrations_pg_count);
   sb_store_close(st);
 }
