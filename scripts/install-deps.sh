@@ -3,7 +3,8 @@
 #
 # Usage: scripts/install-deps.sh [--test]
 #   --test  also install what the tests need: Chromium, Node.js + npm (if node is missing),
-#           clang with libFuzzer (fuzz builds), and the browser tests' npm packages
+#           clang with libFuzzer (fuzz builds), the PostgreSQL server (the tests start their own)
+#           and the browser tests' npm packages
 # Then builds libsrtp2 with OpenSSL into /opt/switchboard (scripts/build-libsrtp.sh); if that
 # fails the build falls back to Debian's libsrtp2 and this script still succeeds.
 set -euo pipefail
@@ -34,11 +35,11 @@ fi
 
 pkgs=(build-essential cmake pkg-config libuv1-dev libnice-dev libsrtp2-dev libssl-dev libopus-dev
       libvpx-dev libwebsockets-dev libwebsockets-evlib-uv libjansson-dev libjwt-dev libsqlite3-dev
-      dpkg-dev iproute2 ca-certificates)
+      libpq-dev dpkg-dev iproute2 ca-certificates)
 if [ "$with_tests" = 1 ]; then
   # libclang-rt-dev holds libFuzzer's runtime (only recommended by clang, and we install
   # without recommends); fonts give headless Chromium something to render text with.
-  pkgs+=(chromium clang libclang-rt-dev fonts-dejavu-core)
+  pkgs+=(chromium clang libclang-rt-dev fonts-dejavu-core postgresql)
   command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
   command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 fi

@@ -343,6 +343,8 @@ static int sb__http_status(int rc) {
   case SB_MODEL_ENOTFOUND: return 404;
   case SB_MODEL_ECONFLICT: return 409;
   case SB_MODEL_ELIMIT: return 429;
+  case SB_MODEL_ERETRY:
+  case SB_MODEL_EUNAVAILABLE: return 503; /* nothing changed: the client may try again */
   default: return 500;
   }
 }

@@ -92,12 +92,18 @@ int sb_app_load_secret(sb_app_t *app) {
 
 uint64_t sb_app_next_id(sb_app_t *app) { return ++app->next_id; }
 
-static int seed_demo(sb_model_t *m, void *arg) { return sb_model_seed_demo(m); }
+static int seed_demo_once(sb_model_t *m, void *arg) { return sb_model_seed_demo(m); }
 
-/* Storage and the policy model: SQLite by default (brief §8), owned by the DB thread. */
+/* Nodes sharing a PostgreSQL may seed at the same time: a conflict runs the seed again. */
+static int seed_demo(sb_model_t *m, void *arg) { return sb_model_run_retry(m, seed_demo_once, NULL, 5); }
+
+/* Storage and the policy model: a SQLite file by default (brief §8), PostgreSQL when --db names
+ * one (shared by several nodes), owned by the DB thread. The password of a URL never reaches the
+ * log. */
 static int sb_app_open_model(sb_app_t *app) {
-  char err[1200] = "";
+  char err[1200] = "", where[512];
   sb_dbq_config_t dc = {.db = app->cfg.db_path, .test_delay_ms = app->cfg.test_db_delay_ms};
+  sb_store_url_redact(app->cfg.db_path, where, sizeof where);
   if (sb_dbq_create(app->loop, &dc, &app->dbq, err, sizeof err) != 0) {
     sb_error(NULL, "storage: %s", err);
     return -1;
@@ -105,7 +111,8 @@ static int sb_app_open_model(sb_app_t *app) {
   /* Before serving, so waiting here delays no client. */
   if (app->cfg.demo && sb_dbq_call_sync(app->dbq, seed_demo, NULL) != 0)
     return -1;
-  sb_info(NULL, "storage: sqlite %s%s", app->cfg.db_path, app->cfg.demo ? " (demo data seeded)" : "");
+  sb_info(NULL, "storage: %s %s%s", sb_dbq_backend(app->dbq), where,
+          app->cfg.demo ? " (demo data seeded)" : "");
   if (app->cfg.test_db_delay_ms)
     sb_warn(NULL, "storage: test mode, every database job waits %d ms first", app->cfg.test_db_delay_ms);
   return 0;

@@ -35,6 +35,7 @@ struct sb_dbq {
   uv_sem_t opened;
   int open_rc;
   char open_err[1024];
+  const char *backend; /* a string of the store's, set at open before the hand-over */
 };
 
 static void list_append(sb_dbq_job_t **head, sb_dbq_job_t **tail, sb_dbq_job_t *job) {
@@ -50,14 +51,16 @@ static void list_append(sb_dbq_job_t **head, sb_dbq_job_t **tail, sb_dbq_job_t *
 
 static int sb__dbq_open(sb_dbq_t *q) {
   char err[256] = "";
-  if (sb_store_open_sqlite(q->db, &q->store, err, sizeof err) != 0) {
-    snprintf(q->open_err, sizeof q->open_err, "cannot open %s: %s", q->db, err);
+  if (sb_store_open(q->db, &q->store, err, sizeof err) != 0) {
+    /* the store's message names the database without its password */
+    snprintf(q->open_err, sizeof q->open_err, "cannot open the database: %s", err);
     return -1;
   }
   if (sb_model_create(q->store, &q->model) != 0) {
     snprintf(q->open_err, sizeof q->open_err, "cannot create the model");
     return -1;
   }
+  q->backend = sb_store_backend(q->store);
   return 0;
 }
 
@@ -268,6 +271,8 @@ int sb_dbq_call_sync(sb_dbq_t *q, int (*fn)(sb_model_t *m, void *arg), void *arg
   uv_sem_destroy(&sem);
   return stopping ? SB_DBQ_ECANCELLED : sj.job.status;
 }
+
+const char *sb_dbq_backend(const sb_dbq_t *q) { return q->backend; }
 
 unsigned sb_dbq_backlog(const sb_dbq_t *q) { return q ? q->backlog : 0; }
 

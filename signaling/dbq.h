@@ -15,10 +15,8 @@
 
 #include "signaling/model.h"
 
-/* The status on which a job is run again. The PostgreSQL backend adds SB_MODEL_ERETRY to the
- * model; until that change is merged this is a value no model operation returns, and the merge
- * turns this one line into `#define SB_DBQ_ERETRY SB_MODEL_ERETRY`. */
-#define SB_DBQ_ERETRY (-64)
+/* The status on which a job is run again: a concurrent change conflicted (PostgreSQL). */
+#define SB_DBQ_ERETRY SB_MODEL_ERETRY
 
 /* job->status of a job that the executor did not run because it was shutting down. */
 #define SB_DBQ_ECANCELLED (-125)
@@ -71,6 +69,9 @@ void sb_dbq_submit(sb_dbq_t *q, sb_dbq_job_t *job);
  * thread blocks. Only for start-up and shut-down, when nothing is served. Returns fn's result,
  * or SB_DBQ_ECANCELLED once the executor is shutting down. */
 int sb_dbq_call_sync(sb_dbq_t *q, int (*fn)(sb_model_t *m, void *arg), void *arg);
+
+/** The store's backend name ("sqlite", "postgresql"), known once sb_dbq_create() returned. */
+const char *sb_dbq_backend(const sb_dbq_t *q);
 
 /** Jobs submitted whose done has not run yet (on the loop thread; for /api/health). */
 unsigned sb_dbq_backlog(const sb_dbq_t *q);

@@ -9,5 +9,9 @@
 extern const sb_migration_t sb_migrations_sqlite[];
 /** Number of entries in sb_migrations_sqlite. */
 extern const size_t sb_migrations_sqlite_count;
+/** The PostgreSQL schema steps: the same versions and names as SQLite's. */
+extern const sb_migration_t sb_migrations_pg[];
+/** Number of entries in sb_migrations_pg. */
+extern const size_t sb_migrations_pg_count;
 
 #endif

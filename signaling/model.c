@@ -8,15 +8,39 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const char *const sb__codes[] = {
     "ok", "bad_request", "unauthenticated", "forbidden", "not_found",
-    "conflict", "limit_exceeded", "internal",
+    "conflict", "limit_exceeded", "internal", "unavailable", "unavailable",
 };
 
 const char *sb_model_code(int status) {
   int i = -status;
   return i >= 0 && i < (int)SB_ARRAY_SIZE(sb__codes) ? sb__codes[i] : "internal";
+}
+
+int sb_model_retryable(int status) { return status == SB_MODEL_ERETRY; }
+
+/* The backoff is random so that two nodes that collided do not collide again in step. */
+static void sb__backoff(int attempt) {
+  uint32_t r = 0;
+  long cap_us = 1000L << (attempt < 6 ? attempt : 6); /* 1 ms .. 64 ms */
+  if (sb_random_bytes(&r, sizeof r) != 0)
+    r = (uint32_t)attempt * 2654435761u;
+  long us = cap_us / 2 + (long)(r % (uint32_t)(cap_us / 2 + 1));
+  struct timespec ts = {.tv_sec = us / 1000000, .tv_nsec = (us % 1000000) * 1000};
+  nanosleep(&ts, NULL);
+}
+
+int sb_model_run_retry(sb_model_t *m, int (*op)(sb_model_t *m, void *arg), void *arg,
+                       int max_attempts) {
+  int rc = op(m, arg);
+  for (int attempt = 1; attempt < max_attempts && sb_model_retryable(rc); attempt++) {
+    sb__backoff(attempt - 1);
+    rc = op(m, arg);
+  }
+  return rc;
 }
 
 int sb_model_valid_id(const char *s) {
@@ -70,6 +94,12 @@ int sb__fail(sb_model_err_t *err, int status, const char *fmt, ...) {
 int sb__dbfail(sb_model_t *m, sb_model_err_t *err, int rc) {
   if (rc == SB_STORE_ECONSTRAINT)
     return sb__fail(err, SB_MODEL_ECONFLICT, "the change conflicts with stored data");
+  if (rc == SB_STORE_ERETRY) /* expected under concurrency: the caller runs it again */
+    return sb__fail(err, SB_MODEL_ERETRY, "a concurrent change conflicted; try again");
+  if (rc == SB_STORE_EUNAVAILABLE) {
+    sb_warn("-", "store: %s (%s)", sb_store_strerror(rc), sb_store_errmsg(m->st));
+    return sb__fail(err, SB_MODEL_EUNAVAILABLE, "the database is unavailable; try again later");
+  }
   sb_error("-", "store: %s (%s)", sb_store_strerror(rc), sb_store_errmsg(m->st));
   return sb__fail(err, SB_MODEL_EINTERNAL, "storage failure");
 }
@@ -81,6 +111,7 @@ int sb__begin(sb_model_t *m, sb_effects_t *fx, size_t *mark, sb_model_err_t *err
 }
 
 int sb__finish(sb_model_t *m, int rc, sb_effects_t *fx, size_t mark, sb_model_err_t *err) {
+  int abort;
   if (rc >= 0) {
     int crc = sb_store_commit(m->st);
     if (crc >= 0)
@@ -89,6 +120,12 @@ int sb__finish(sb_model_t *m, int rc, sb_effects_t *fx, size_t mark, sb_model_er
   } else {
     sb_store_rollback(m->st);
   }
+  /* Once PostgreSQL aborted the transaction (conflict, lost connection), whatever the operation
+   * concluded from its later statements is moot: report why it really failed. Only for the
+   * outermost level, which is where the abort ends. */
+  abort = sb_store_tx_abort(m->st);
+  if (abort && m->st->tx_depth == 0 && rc != SB_MODEL_ERETRY && rc != SB_MODEL_EUNAVAILABLE)
+    rc = sb__dbfail(m, err, abort);
   if (fx)
     sb_effects_truncate(fx, mark);
   return rc;

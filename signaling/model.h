@@ -7,7 +7,8 @@
  *
  * Results are jansson objects owned by the caller. Errors are sb_model_status_t values with a
  * message that never reveals objects of another tenant (those answer SB_MODEL_ENOTFOUND).
- * A model is used from one thread (the signaling loop). */
+ * A model is used from one thread at a time. With PostgreSQL, an operation may fail with
+ * SB_MODEL_ERETRY when another node changed the same data at once: run it again. */
 #ifndef SB_MODEL_H
 #define SB_MODEL_H
 
@@ -27,6 +28,10 @@ typedef enum {
   SB_MODEL_ECONFLICT = -5,  /* conflict */
   SB_MODEL_ELIMIT = -6,     /* limit_exceeded */
   SB_MODEL_EINTERNAL = -7,  /* internal */
+  SB_MODEL_ERETRY = -8,     /* unavailable: a concurrent change conflicted (PostgreSQL aborted
+                             * the transaction); nothing was changed and running the operation
+                             * again may succeed (sb_model_run_retry()) */
+  SB_MODEL_EUNAVAILABLE = -9, /* unavailable: the database cannot be reached; nothing changed */
 } sb_model_status_t;
 
 /* Members of one room at most (limit_exceeded beyond). */
@@ -60,6 +65,16 @@ typedef struct sb_model sb_model_t;
 
 /** The stable error code of a status: "bad_request", "forbidden", ... ("internal" if unknown). */
 const char *sb_model_code(int status);
+/** 1 if an operation that failed with `status` may be run again as is (SB_MODEL_ERETRY). */
+int sb_model_retryable(int status);
+
+/** Runs op(m, arg) and runs it again while it fails with SB_MODEL_ERETRY, at most max_attempts
+ * times in all (< 1 counts as 1), sleeping a short random backoff (1 ms doubling to 64 ms) in
+ * between. op must be a whole model operation (its failure undid everything it did and dropped
+ * its effects), so running it again is safe. Blocks the calling thread: for a thread that owns
+ * the model, never the signaling loop. Returns op's last result. */
+int sb_model_run_retry(sb_model_t *m, int (*op)(sb_model_t *m, void *arg), void *arg,
+                       int max_attempts);
 /** 1 if `s` is a valid tenant, user or room id: 1..64 of [A-Za-z0-9._@-], not starting with
  * '.' or '-'. */
 int sb_model_valid_id(const char *s);

@@ -70,10 +70,11 @@ static int sb__check_contact_fields(const sb_contact_fields_t *f, sb_model_err_t
 static int sb__contact_write(sb_model_t *m, long long owner, long long contact,
                              const sb_contact_fields_t *f) {
   return sb_store_exec(m->st, NULL,
-                       "UPDATE contacts SET display_name = CASE WHEN ? THEN ? ELSE display_name "
-                       "END, phone = CASE WHEN ? THEN ? ELSE phone END, email = CASE WHEN ? "
-                       "THEN ? ELSE email END, memo = CASE WHEN ? THEN ? ELSE memo END, "
-                       "updated_ms = ? WHERE owner_uid = ? AND contact_uid = ?",
+                       "UPDATE contacts SET display_name = CASE WHEN ? = 1 THEN ? ELSE "
+                       "display_name END, phone = CASE WHEN ? = 1 THEN ? ELSE phone END, "
+                       "email = CASE WHEN ? = 1 THEN ? ELSE email END, memo = CASE WHEN ? = 1 "
+                       "THEN ? ELSE memo END, updated_ms = ? WHERE owner_uid = ? AND "
+                       "contact_uid = ?",
                        "bsbsbsbslll", f->set & SB_CONTACT_DISPLAY_NAME, f->display_name,
                        f->set & SB_CONTACT_PHONE, f->phone, f->set & SB_CONTACT_EMAIL, f->email,
                        f->set & SB_CONTACT_MEMO, f->memo, (long long)sb__now(m), owner, contact);

@@ -87,6 +87,7 @@ int sb_store_begin(sb_store_t *st) {
   char sql[48];
   int rc;
   if (st->tx_depth == 0) {
+    st->tx_abort = 0;
     rc = st->ops->begin(st);
   } else {
     snprintf(sql, sizeof sql, "SAVEPOINT sb_sp%d", st->tx_depth);
@@ -141,6 +142,8 @@ int sb_store_rollback(sb_store_t *st) {
 
 int sb_store_schema_version(const sb_store_t *st) { return st->schema_version; }
 
+int sb_store_tx_abort(const sb_store_t *st) { return st->tx_abort; }
+
 const char *sb_store_backend(const sb_store_t *st) { return st->ops->name; }
 
 const char *sb_store_errmsg(const sb_store_t *st) { return st->errmsg; }
@@ -153,8 +156,60 @@ const char *sb_store_strerror(int status) {
   case SB_STORE_EBUSY: return "database busy";
   case SB_STORE_ENOMEM: return "out of memory";
   case SB_STORE_EMISUSE: return "storage interface misused";
+  case SB_STORE_ERETRY: return "transaction conflict, retry";
+  case SB_STORE_EUNAVAILABLE: return "database unavailable";
   default: return "unknown storage status";
   }
+}
+
+int sb_store_url_is_pg(const char *url) {
+  return url && (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0 ||
+                 strchr(url, '=') != NULL);
+}
+
+/* The value of a conninfo keyword or URL query parameter "password" (quoted or not). */
+static void sb__redact_keyword(char *s, size_t len) {
+  char *pw = strstr(s, "password"), *v, *end;
+  char tail[512];
+  if (!pw)
+    return;
+  for (v = pw + 8; *v == ' '; v++)
+    ;
+  if (*v++ != '=')
+    return;
+  while (*v == ' ')
+    v++;
+  if (*v == '\'') {
+    for (end = v + 1; *end && *end != '\''; end += end[0] == '\\' && end[1] ? 2 : 1)
+      ;
+    end += *end ? 1 : 0;
+  } else {
+    end = v + strcspn(v, " &");
+  }
+  snprintf(tail, sizeof tail, "%s", end);
+  snprintf(v, len - (size_t)(v - s), "***%s", tail);
+}
+
+/* URL: the password is between the ':' of the user info and its '@'. */
+void sb_store_url_redact(const char *url, char *out, size_t len) {
+  const char *auth, *at, *colon;
+  snprintf(out, len, "%s", url ? url : "");
+  if (!url || !sb_store_url_is_pg(url) || len == 0)
+    return;
+  if ((auth = strstr(url, "://")) != NULL) {
+    auth += 3;
+    at = strchr(auth, '@');
+    colon = strchr(auth, ':');
+    if (at && colon && colon < at && !memchr(auth, '/', (size_t)(at - auth)))
+      snprintf(out, len, "%.*s:***%s", (int)(colon - url), url, at);
+  }
+  sb__redact_keyword(out, len);
+}
+
+int sb_store_open(const char *url, sb_store_t **out, char *err, size_t errlen) {
+  if (sb_store_url_is_pg(url))
+    return sb_store_open_pg(url, out, err, errlen);
+  return sb_store_open_sqlite(url, out, err, errlen);
 }
 
 void sb_store_close(sb_store_t *st) {

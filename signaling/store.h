@@ -1,6 +1,6 @@
 /* Storage interface of the signaling component.
  *
- * The model talks SQL to an opaque sb_store_t; a backend (SQLite here, PostgreSQL later) is a small
+ * The model talks SQL to an opaque sb_store_t; a backend (store_sqlite.c, store_pg.c) is a small
  * table of functions, after redis's connection types. Statements use `?` placeholders and the
  * common subset of SQLite and PostgreSQL (ON CONFLICT, no backend-only functions), so one model
  * serves every backend; DDL differs and lives in each backend's migration list.
@@ -10,7 +10,7 @@
  *
  * Transactions nest: the outermost sb_store_begin() opens a write transaction, inner ones are
  * savepoints, so a model operation that calls another stays one all-or-nothing change.
- * One store is used from one thread (the signaling loop). */
+ * One store is used from one thread at a time. */
 #ifndef SB_STORE_H
 #define SB_STORE_H
 
@@ -25,6 +25,10 @@ typedef enum {
   SB_STORE_EBUSY = -3,      /* another process held the database longer than the busy timeout */
   SB_STORE_ENOMEM = -4,
   SB_STORE_EMISUSE = -5,    /* bad arguments: unknown format letter, commit without begin */
+  SB_STORE_ERETRY = -6,     /* PostgreSQL: serialization failure or deadlock; the transaction was
+                             * rolled back and running it again may succeed */
+  SB_STORE_EUNAVAILABLE = -7, /* PostgreSQL: the connection is lost; the next call made outside a
+                               * transaction reconnects */
 } sb_store_status_t;
 
 typedef struct sb_store sb_store_t;
@@ -43,7 +47,8 @@ typedef struct {
    * `rows` (a JSON array) when it is not NULL. Returns the number of rows changed, or < 0. */
   int (*exec)(sb_store_t *st, const char *sql, const sb_store_arg_t *args, int nargs,
               json_t *rows);
-  /* Opens a write transaction (SQLite takes the write lock at once: BEGIN IMMEDIATE). */
+  /* Opens a write transaction (SQLite takes the write lock at once: BEGIN IMMEDIATE; PostgreSQL
+   * opens a SERIALIZABLE one). */
   int (*begin)(sb_store_t *st);
   void (*close)(sb_store_t *st);
 } sb_store_ops_t;
@@ -52,8 +57,28 @@ struct sb_store {
   const sb_store_ops_t *ops;
   int tx_depth;
   int schema_version;
+  /* Set by a backend when a failure (SB_STORE_ERETRY, SB_STORE_EUNAVAILABLE) doomed the open
+   * transaction: later statements of it fail for that reason, whatever they report. Cleared when
+   * the next outermost transaction begins. */
+  int tx_abort;
   char errmsg[256];
 };
+
+/** Opens the store named by `url`: a "postgresql://" or "postgres://" URL, or a libpq conninfo
+ * (a string with '=', e.g. "host=/run/postgresql dbname=switchboard"), selects PostgreSQL;
+ * anything else is a SQLite file path. Migrates the schema to the latest version. On failure
+ * returns < 0 with a message in err (may be NULL) that never contains a password. */
+int sb_store_open(const char *url, sb_store_t **out, char *err, size_t errlen);
+
+/** 1 if `url` names a PostgreSQL database (see sb_store_open()), else 0. */
+int sb_store_url_is_pg(const char *url);
+
+/** Writes `url` with any password replaced by "***" into out (for logs). */
+void sb_store_url_redact(const char *url, char *out, size_t len);
+
+/** Connects to PostgreSQL (URL or conninfo) and migrates the schema to the latest version,
+ * holding an advisory lock so that nodes starting together migrate once. */
+int sb_store_open_pg(const char *conninfo, sb_store_t **out, char *err, size_t errlen);
 
 /** Opens (creating if needed) the SQLite database at `path` (":memory:" for tests), sets WAL,
  * synchronous=FULL, foreign keys and a busy timeout, and migrates the schema to the latest
@@ -86,7 +111,10 @@ int sb_store_rollback(sb_store_t *st);
 
 /** The schema version after the migrations of the open call. */
 int sb_store_schema_version(const sb_store_t *st);
-/** Name of the backend ("sqlite"). */
+/** The failure that doomed the open transaction (SB_STORE_ERETRY or SB_STORE_EUNAVAILABLE), or
+ * 0. Stays set after the rollback until the next outermost sb_store_begin(). */
+int sb_store_tx_abort(const sb_store_t *st);
+/** Name of the backend ("sqlite" or "postgresql"). */
 const char *sb_store_backend(const sb_store_t *st);
 /** Message of the last failure. */
 const char *sb_store_errmsg(const sb_store_t *st);

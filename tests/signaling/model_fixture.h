@@ -1,9 +1,11 @@
-/* Test fixture of the signaling model: an in-memory store with three tenants and five users,
- * no connections, every tenant in mode "everyone". Included by the model and API tests. */
+/* Test fixture of the signaling model: an empty store (SQLite in memory, or PostgreSQL: see
+ * store_fixture.h) with three tenants and five users, no connections, every tenant in mode
+ * "everyone". Included by the model and API tests. */
 #ifndef SB_TEST_MODEL_FIXTURE_H
 #define SB_TEST_MODEL_FIXTURE_H
 
 #include "signaling/model.h"
+#include "store_fixture.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -47,7 +49,7 @@ static inline int fixture_open(fixture_t *f) {
   memset(f, 0, sizeof *f);
   f->now = 1000000;
   sb_effects_init(&f->fx);
-  if (sb_store_open_sqlite(":memory:", &f->st, NULL, 0) < 0 || sb_model_create(f->st, &f->m) < 0)
+  if (sbt_store_open(&f->st) < 0 || sb_model_create(f->st, &f->m) < 0)
     return -1;
   sb_model_set_clock(f->m, fixture_clock, f);
   for (size_t i = 0; i < 3; i++) {
@@ -76,7 +78,7 @@ static inline int fixture_open_demo(fixture_t *f) {
   memset(f, 0, sizeof *f);
   f->now = 5000000;
   sb_effects_init(&f->fx);
-  if (sb_store_open_sqlite(":memory:", &f->st, NULL, 0) < 0 || sb_model_create(f->st, &f->m) < 0 ||
+  if (sbt_store_open(&f->st) < 0 || sb_model_create(f->st, &f->m) < 0 ||
       sb_model_seed_demo(f->m) < 0)
     return -1;
   sb_model_set_clock(f->m, fixture_clock, f);
@@ -92,7 +94,7 @@ static inline int fixture_open_demo(fixture_t *f) {
 static inline void fixture_close(fixture_t *f) {
   sb_effects_free(&f->fx);
   sb_model_destroy(f->m);
-  sb_store_close(f->st);
+  sbt_store_release(f->st);
 }
 
 /* Number of rows of a COUNT(*) AS n query, or -1. */
