@@ -76,6 +76,14 @@ void sb_model_set_clock(sb_model_t *m, uint64_t (*now_ms)(void *ctx), void *ctx)
   m->now_ctx = ctx;
 }
 
+void sb_model_set_publisher(sb_model_t *m,
+                            int (*publish)(sb_store_t *st, const sb_effects_t *fx, size_t from,
+                                           void *arg),
+                            void *arg) {
+  m->publish = publish;
+  m->publish_arg = arg;
+}
+
 sb_store_t *sb_model_store(sb_model_t *m) { return m->st; }
 
 uint64_t sb__now(sb_model_t *m) { return m->now_ms(m->now_ctx); }
@@ -112,6 +120,16 @@ int sb__begin(sb_model_t *m, sb_effects_t *fx, size_t *mark, sb_model_err_t *err
 
 int sb__finish(sb_model_t *m, int rc, sb_effects_t *fx, size_t mark, sb_model_err_t *err) {
   int abort;
+  /* Only the outermost level publishes: inner levels are savepoints of the same change, whose
+   * effects go out with it. */
+  if (rc >= 0 && fx && m->publish && m->st->tx_depth == 1 && fx->len > mark) {
+    int prc = m->publish(m->st, fx, mark, m->publish_arg);
+    if (prc < 0) {
+      sb_store_rollback(m->st);
+      sb_effects_truncate(fx, mark);
+      return sb__dbfail(m, err, prc);
+    }
+  }
   if (rc >= 0) {
     int crc = sb_store_commit(m->st);
     if (crc >= 0)

@@ -85,6 +85,13 @@ int sb_model_create(sb_store_t *store, sb_model_t **out);
 void sb_model_destroy(sb_model_t *m);
 /** Replaces the wall clock (ms since the epoch) used for timestamps; for tests. */
 void sb_model_set_clock(sb_model_t *m, uint64_t (*now_ms)(void *ctx), void *ctx);
+/** Sets the function that publishes each operation's effects (fx->items[from..]) inside the
+ * operation's outermost transaction, right before its commit; a failure rolls the operation
+ * back. NULL publishes nothing (one node). Used for the cross-node bus (signaling/bus.h). */
+void sb_model_set_publisher(sb_model_t *m,
+                            int (*publish)(sb_store_t *st, const sb_effects_t *fx, size_t from,
+                                           void *arg),
+                            void *arg);
 /** The store the model works on. */
 sb_store_t *sb_model_store(sb_model_t *m);
 

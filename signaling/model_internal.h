@@ -8,6 +8,9 @@ struct sb_model {
   sb_store_t *st;
   uint64_t (*now_ms)(void *ctx);
   void *now_ctx;
+  /* Publishes an operation's effects inside its transaction (the cross-node bus), or NULL. */
+  int (*publish)(sb_store_t *st, const sb_effects_t *fx, size_t from, void *arg);
+  void *publish_arg;
 };
 
 /* A loaded user; `permitted` is the effective external permission (tenant mode or own flag). */
