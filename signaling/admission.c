@@ -165,3 +165,104 @@ void sb_admission_on_connect(sb_app_t *app, sb_session_t *s) {
   sb_session_suspend(s);
   sb_dbq_submit(app->dbq, &j->job);
 }
+
+/* --- effects from other nodes, and re-checks after the bus may have missed some --- */
+
+/* A remote change's effects wait their turn behind the jobs submitted before them: a join whose
+ * admission was read before the change committed is answered first, so the revocation that
+ * follows finds its participant (applying it at once would miss the not yet joined one). */
+typedef struct {
+  sb_dbq_job_t job;
+  sb_app_t *app;
+  sb_effects_t fx;
+} remote_job_t;
+
+static int remote_run(sb_model_t *m, sb_dbq_job_t *job) { return 0; }
+
+static void remote_done(sb_dbq_job_t *job) {
+  remote_job_t *j = (remote_job_t *)job;
+  if (job->status != SB_DBQ_ECANCELLED)
+    sb_admission_apply(j->app, &j->fx);
+  sb_effects_free(&j->fx);
+  free(j);
+}
+
+void sb_admission_apply_remote(sb_app_t *app, sb_effects_t *fx) {
+  remote_job_t *j = calloc(1, sizeof *j);
+  if (!j) {
+    sb_admission_apply(app, fx); /* out of memory: late order beats losing a revocation */
+    return;
+  }
+  j->job.run = remote_run;
+  j->job.done = remote_done;
+  j->app = app;
+  j->fx = *fx; /* the list is the job's now */
+  sb_effects_init(fx);
+  sb_dbq_submit(app->dbq, &j->job);
+}
+
+typedef struct {
+  char tenant[SB_ID_MAX + 1], user[SB_ID_MAX + 1], room[SB_ID_MAX + 1];
+  int admitted;
+  char why[32];
+} recheck_t;
+
+typedef struct {
+  sb_dbq_job_t job;
+  sb_app_t *app;
+  recheck_t *items;
+  size_t n;
+} resync_job_t;
+
+static int resync_run(sb_model_t *m, sb_dbq_job_t *job) {
+  resync_job_t *j = (resync_job_t *)job;
+  for (size_t i = 0; i < j->n; i++) {
+    recheck_t *r = &j->items[i];
+    /* Cannot tell: keep the call; the next resync or revocation decides. */
+    r->admitted = sb_model_still_admitted(m, r->tenant, r->user, r->room, r->why, sizeof r->why) != 0;
+  }
+  return 0;
+}
+
+static void resync_done(sb_dbq_job_t *job) {
+  resync_job_t *j = (resync_job_t *)job;
+  size_t cut = 0;
+  for (size_t i = 0; job->status == 0 && i < j->n; i++) {
+    recheck_t *r = &j->items[i];
+    if (i == 0 || strcmp(r->room, j->items[i - 1].room) != 0)
+      sb_call_refresh_media(j->app, r->room); /* blocks may have changed too */
+    if (!r->admitted && sb_call_find(j->app, r->room, r->tenant, r->user)) {
+      sb_info(r->tenant, "%s: admission to %s ended while this node was not listening (%s)",
+              r->user, r->room, r->why);
+      sb_call_revoke(j->app, r->tenant, r->user, r->room, r->why);
+      cut++;
+    }
+  }
+  sb_info(NULL, "bus: re-checked %zu participant(s), %zu cut", j->n, cut);
+  free(j->items);
+  free(j);
+}
+
+void sb_admission_resync(sb_app_t *app) {
+  size_t n = 0, i = 0;
+  resync_job_t *j;
+  for (const sb_call_room_t *r = app->calls ? sb_call_sm_rooms(app->calls) : NULL; r; r = r->next)
+    n += (size_t)r->count;
+  if (n == 0 || !(j = calloc(1, sizeof *j)))
+    return;
+  if (!(j->items = calloc(n, sizeof *j->items))) {
+    free(j);
+    return;
+  }
+  for (const sb_call_room_t *r = sb_call_sm_rooms(app->calls); r; r = r->next)
+    for (const sb_participant_t *p = r->participants; p && i < n; p = p->next, i++) {
+      snprintf(j->items[i].tenant, sizeof j->items[i].tenant, "%s", p->tenant);
+      snprintf(j->items[i].user, sizeof j->items[i].user, "%s", p->user);
+      snprintf(j->items[i].room, sizeof j->items[i].room, "%s", r->id);
+    }
+  j->n = i;
+  j->app = app;
+  j->job.run = resync_run;
+  j->job.done = resync_done;
+  sb_dbq_submit(app->dbq, &j->job);
+}

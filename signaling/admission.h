@@ -38,5 +38,13 @@ void sb_admission_on_connect(sb_app_t *app, sb_session_t *s);
  * transport); submitted, nobody waits for it. */
 void sb_admission_audit_revocation(sb_app_t *app, const char *tenant, const char *user,
                                    const char *room, const char *reason);
+/** Applies effects another node published (the bus): they are queued behind the database jobs
+ * already submitted, so a join whose admission was read before the change is answered first and
+ * then cut. Takes the list's items (fx is left empty). */
+void sb_admission_apply_remote(sb_app_t *app, sb_effects_t *fx);
+/** Re-checks every participant of this node's live calls against the model and cuts those no
+ * longer admitted, and re-reads each room's media exclusions: after the bus (re)connected,
+ * since revocations published meanwhile were not heard. */
+void sb_admission_resync(sb_app_t *app);
 
 #endif

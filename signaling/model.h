@@ -201,6 +201,13 @@ int sb_model_notification_delivered(sb_model_t *m, const char *tenant, const cha
  * denials are written to the audit log with the real reason. */
 int sb_model_admit(sb_model_t *m, const char *tenant, const char *user, const char *room,
                    char *reason, size_t len);
+/** The same decision as sb_model_admit() for a participant already in a call, without an audit
+ * entry (its admission and any revocation were audited when they happened): 1 still admitted,
+ * 0 not (the revocation reason for call.ended in `why`: "member_removed", "blocked",
+ * "permission_withdrawn", "connection_revoked", "not_found"), < 0 when it cannot tell.
+ * Used to re-check live calls after this node may have missed revocations. */
+int sb_model_still_admitted(sb_model_t *m, const char *tenant, const char *user,
+                            const char *room, char *why, size_t len);
 /** The pairs of members of `room` who must not exchange media (blocks). *pairs is malloc'ed
  * (free() it; NULL when *n is 0). Returns the count or < 0. */
 int sb_model_media_exclusions(sb_model_t *m, const char *room, sb_user_pair_t **pairs,

@@ -235,6 +235,21 @@ int sb_model_admit(sb_model_t *m, const char *tenant, const char *user, const ch
   return rc < 0 ? rc : 0;
 }
 
+int sb_model_still_admitted(sb_model_t *m, const char *tenant, const char *user,
+                            const char *room, char *why, size_t len) {
+  sb__verdict_t v = {0};
+  int rc = sb__admit_check(m, tenant, user, room, &v);
+  if (rc < 0 && why && len) /* the revocation reasons of docs/protocol.md */
+    snprintf(why, len, "%s",
+             !strcmp(v.audit, "not_member")             ? "member_removed"
+             : !strcmp(v.audit, "blocked")              ? "blocked"
+             : !strcmp(v.audit, "blocked_by_peer")      ? "not_found"
+             : !strcmp(v.audit, "permission_withdrawn") ? "permission_withdrawn"
+             : !strcmp(v.audit, "connection_revoked")   ? "connection_revoked"
+                                                        : "not_found");
+  return rc == SB_MODEL_EINTERNAL ? rc : rc < 0 ? 0 : 1;
+}
+
 int sb_model_audit_revocation(sb_model_t *m, const char *tenant, const char *user,
                               const char *room, const char *reason) {
   int rc = sb__audit(m, &(sb__audit_t){.tenant = tenant, .user = user, .room = room,
