@@ -10,4 +10,7 @@ extern const sb_migration_t sb_migrations_sqlite[];
 /** Number of entries in sb_migrations_sqlite. */
 extern const size_t sb_migrations_sqlite_count;
 
+/** Step 3 ("cluster": nodes, room_leases), the same SQL on every backend. */
+extern const char sb_migration_cluster_sql[];
+
 #endif
