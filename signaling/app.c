@@ -14,6 +14,7 @@
 #include "relay/srtp.h"
 #include "signaling/call.h"
 #include "signaling/model.h"
+#include "signaling/node.h"
 #include "signaling/server.h"
 
 void sb_config_defaults(sb_config_t *cfg) {
@@ -137,6 +138,8 @@ int sb_app_start(sb_app_t *app, uv_loop_t *loop) {
     return -1;
   if (sb_server_start(app) != 0)
     return -1;
+  if (sb_node_start(app) != 0)
+    return -1;
   return 0;
 }
 
@@ -145,6 +148,7 @@ void sb_app_stop(sb_app_t *app) {
   /* End every call first so clients hear why, then close the server and the relay. */
   sb_call_end_all(app, "server_shutdown");
   sb_server_stop(app);
+  sb_node_stop(app);
   sb_relay_stop(app->relay);
   app->relay = NULL;
   sb_dtls_ctx_destroy(app->dtls);

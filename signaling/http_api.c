@@ -8,6 +8,7 @@
 #include "signaling/admission.h"
 #include "signaling/api_admin.h"
 #include "signaling/demo.h"
+#include "signaling/node.h"
 #include "signaling/token.h"
 
 static char *error_json(int *status, int code, const char *err, const char *msg) {
@@ -100,6 +101,10 @@ Exit:
 
 char *sb_http_api_handle(sb_app_t *app, const char *method, const char *path, const char *auth,
                          const char *body, size_t body_len, int *status) {
+  /* Probes and node endpoints answer on their own, also while stopping (/readyz says so). */
+  char *node_reply = sb_node_http_handle(app, method, path, auth, status);
+  if (node_reply)
+    return node_reply;
   if (app->stopping)
     return error_json(status, 503, "unavailable", "the server is shutting down");
   if (strcmp(path, "/api/health") == 0 && strcmp(method, "GET") == 0)

@@ -1,0 +1,386 @@
+/* This process as a cluster node (node.h): identity, readiness, drain, heartbeat and the probe
+ * and node endpoints. */
+#include "signaling/node.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "signaling/call.h"
+#include "signaling/server.h"
+#include "signaling/token.h"
+
+/* The pseudo-tenant whose administrators are the operator (as in http_api.c). */
+#define SB__OPERATOR_TENANT "_operator"
+#define SB__DRAIN_CHECK_MS 250
+
+struct sb_node {
+  sb_app_t *app;
+  char id[SB_CLUSTER_ID_MAX];
+  char url[SB_CLUSTER_URL_MAX];
+  int draining;
+  uint64_t beat_ok_ms;      /* loop clock of the last heartbeat the store accepted; 0 = none */
+  int beat_failing;         /* logged once per outage */
+  uv_timer_t beat_timer, drain_timer;
+  uint64_t drain_deadline_ms;
+  void (*on_drained)(sb_app_t *app);
+  int open_handles;
+};
+
+/* ---- identity ---- */
+
+static int sb__id_char(int c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '_' || c == '-';
+}
+
+/* "<host>-<port>": stable across restarts of the same node, distinct for nodes sharing a host. */
+static void sb__default_id(char *out, size_t len, int port) {
+  char host[256] = "node";
+  if (gethostname(host, sizeof host) != 0 || !host[0])
+    snprintf(host, sizeof host, "node");
+  host[sizeof host - 1] = '\0';
+  host[40] = '\0';
+  for (char *p = host; *p; p++)
+    if (!sb__id_char((unsigned char)*p))
+      *p = '-';
+  snprintf(out, len, "%s-%d", host, port);
+}
+
+/* The WebSocket URL of --public-url: http(s) becomes ws(s), an empty or "/" path becomes /ws,
+ * the query (?node=ID for the load balancer) stays. Default: the listen address. */
+static int sb__ws_url(const char *pub, const char *host, int port, char *out, size_t len) {
+  if (!pub[0])
+    return snprintf(out, len, "ws://%s:%d/ws", host, port) < (int)len ? 0 : -1;
+  const char *scheme = strncmp(pub, "https://", 8) == 0 ? "wss" : strncmp(pub, "http://", 7) == 0 ? "ws"
+                       : strncmp(pub, "wss://", 6) == 0 ? "wss" : strncmp(pub, "ws://", 5) == 0 ? "ws" : NULL;
+  if (!scheme)
+    return -1;
+  const char *auth = strstr(pub, "://") + 3;
+  size_t alen = strcspn(auth, "/?#");
+  const char *path = auth + alen;
+  size_t plen = strcspn(path, "?#");
+  const char *query = path + plen;
+  if (!alen || *query == '#')
+    return -1;
+  int n = plen <= 1 ? snprintf(out, len, "%s://%.*s/ws%s", scheme, (int)alen, auth, query)
+                    : snprintf(out, len, "%s://%s", scheme, auth);
+  return n > 0 && n < (int)len ? 0 : -1;
+}
+
+const char *sb_node_id(const sb_app_t *app) { return app->node ? app->node->id : ""; }
+const char *sb_node_url(const sb_app_t *app) { return app->node ? app->node->url : ""; }
+
+/* ---- readiness ---- */
+
+/* HOOK(database reachability): the store counts as reachable while the last heartbeat write
+ * succeeded within two intervals (decision 5). With the database executor the heartbeat's done
+ * callback keeps beat_ok_ms fresh, so nothing here needs to change. */
+static int sb__node_store_reachable(const struct sb_node *n) {
+  return n->beat_ok_ms && sb_now_ms() - n->beat_ok_ms <= 2 * SB_CLUSTER_HEARTBEAT_MS;
+}
+
+int sb_node_ready(const sb_app_t *app, const char **reason) {
+  const char *why = NULL;
+  if (app->stopping || !app->node)
+    why = "stopping";
+  else if (app->node->draining)
+    why = "draining";
+  else if (!sb__node_store_reachable(app->node))
+    why = "store_unreachable";
+  if (reason)
+    *reason = why;
+  return why == NULL;
+}
+
+/* ---- heartbeat ---- */
+
+sb_node_beat_t *sb_node_beat_prepare(sb_app_t *app) {
+  struct sb_node *n = app->node;
+  sb_node_beat_t *b = calloc(1, sizeof *b);
+  size_t rooms = 0, i = 0;
+  if (!b)
+    return NULL;
+  for (sb_call_room_t *r = app->rooms; r; r = r->next)
+    rooms++;
+  if (rooms && (!(b->rooms = calloc(rooms, sizeof *b->rooms)) || !(b->lost = calloc(rooms, 1)))) {
+    free(b->rooms);
+    free(b);
+    return NULL;
+  }
+  snprintf(b->row.id, sizeof b->row.id, "%s", n->id);
+  snprintf(b->row.signal_url, sizeof b->row.signal_url, "%s", n->url);
+  snprintf(b->row.media_ip, sizeof b->row.media_ip, "%s", app->cfg.media_ip);
+  b->row.draining = n->draining;
+  for (sb_call_room_t *r = app->rooms; r; r = r->next, i++) {
+    snprintf(b->rooms[i], sizeof b->rooms[i], "%s", r->id);
+    b->row.load += r->count;
+  }
+  b->nrooms = rooms;
+  b->now_ms = (long long)sb_wall_ms();
+  return b;
+}
+
+void sb_node_beat_run(sb_store_t *st, sb_node_beat_t *b) {
+  b->rc = sb_cluster_node_heartbeat(st, &b->row, b->now_ms, &b->draining);
+  if (b->rc < 0 || !b->nrooms)
+    return;
+  const char **ids = calloc(b->nrooms, sizeof *ids);
+  if (!ids) {
+    b->rc = SB_STORE_ENOMEM;
+    return;
+  }
+  for (size_t i = 0; i < b->nrooms; i++)
+    ids[i] = b->rooms[i];
+  int rc = sb_cluster_leases_renew(st, b->row.id, ids, b->nrooms, b->now_ms,
+                                   SB_CLUSTER_LEASE_TTL_MS, b->lost);
+  free(ids);
+  if (rc < 0)
+    b->rc = rc;
+}
+
+static void sb__beat_free(sb_node_beat_t *b) {
+  if (!b)
+    return;
+  free(b->rooms);
+  free(b->lost);
+  free(b);
+}
+
+void sb_node_beat_done(sb_app_t *app, sb_node_beat_t *b) {
+  struct sb_node *n = app->node;
+  if (!n || app->stopping)
+    goto Exit;
+  if (b->rc < 0) {
+    if (!n->beat_failing)
+      sb_warn(NULL, "node %s: heartbeat failed (%s); not ready until it succeeds", n->id,
+              sb_store_strerror(b->rc));
+    n->beat_failing = 1;
+    goto Exit;
+  }
+  if (n->beat_failing)
+    sb_info(NULL, "node %s: heartbeat succeeds again", n->id);
+  n->beat_failing = 0;
+  n->beat_ok_ms = sb_now_ms();
+  if (b->draining && !n->draining) {
+    sb_info(NULL, "node %s: drained through another node", n->id);
+    sb_node_drain(app, NULL);
+  }
+  /* HOOK(leases): b->lost marks live rooms whose lease another node holds now. Nothing takes
+   * leases before call.join does (after the executor lands); then those calls end with reason
+   * "moved" so their clients rejoin on the new home node. */
+Exit:
+  sb__beat_free(b);
+}
+
+/* Until the database executor runs store work off the loop, the three steps run here. */
+static void sb__beat_tick(uv_timer_t *t) {
+  sb_app_t *app = ((struct sb_node *)t->data)->app;
+  sb_node_beat_t *b = sb_node_beat_prepare(app);
+  if (!b)
+    return;
+  sb_node_beat_run(app->store, b);
+  sb_node_beat_done(app, b);
+}
+
+/* ---- drain ---- */
+
+static void sb__drain_check(uv_timer_t *t) {
+  struct sb_node *n = t->data;
+  sb_app_t *app = n->app;
+  if (app->rooms && sb_now_ms() < n->drain_deadline_ms)
+    return;
+  uv_timer_stop(t);
+  if (app->rooms) {
+    sb_info(NULL, "node %s: drain timeout; moving the remaining calls", n->id);
+    sb_call_end_all(app, "moved");
+  }
+  void (*cb)(sb_app_t *) = n->on_drained;
+  n->on_drained = NULL;
+  if (cb)
+    cb(app);
+}
+
+void sb_node_drain(sb_app_t *app, void (*on_drained)(sb_app_t *app)) {
+  struct sb_node *n = app->node;
+  if (!n)
+    return;
+  if (on_drained)
+    n->on_drained = on_drained;
+  if (!n->draining) {
+    n->draining = 1;
+    n->drain_deadline_ms = sb_now_ms() + (uint64_t)app->cfg.drain_timeout_s * 1000;
+    sb_info(NULL, "node %s: draining (not ready; calls end or move in %d s)", n->id,
+            app->cfg.drain_timeout_s);
+    /* Other nodes see the flag now rather than at the next heartbeat. */
+    if (app->store && sb_cluster_node_set_draining(app->store, n->id, 1) < 0)
+      sb_warn(NULL, "node %s: cannot record the drain: %s", n->id, sb_store_errmsg(app->store));
+  }
+  uv_timer_start(&n->drain_timer, sb__drain_check, 0, SB__DRAIN_CHECK_MS);
+}
+
+/* ---- start and stop ---- */
+
+/* Both timers point at the node; the last one closed frees it (libuv releases a handle's
+ * memory only in its close callback). */
+static void sb__node_closed(uv_handle_t *h) {
+  struct sb_node *n = h->data;
+  if (--n->open_handles == 0)
+    free(n);
+}
+
+int sb_node_start(sb_app_t *app) {
+  struct sb_node *n = calloc(1, sizeof *n);
+  int port = sb_server_port(app);
+  if (!n)
+    return -1;
+  n->app = app;
+  app->node = n;
+  uv_timer_init(app->loop, &n->beat_timer);
+  uv_timer_init(app->loop, &n->drain_timer);
+  n->beat_timer.data = n->drain_timer.data = n;
+  n->open_handles = 2;
+  if (app->cfg.node_id[0])
+    snprintf(n->id, sizeof n->id, "%s", app->cfg.node_id);
+  else
+    sb__default_id(n->id, sizeof n->id, port);
+  if (sb__ws_url(app->cfg.public_url, app->cfg.http_host, port, n->url, sizeof n->url) != 0) {
+    sb_error(NULL, "--public-url must be an http(s):// or ws(s):// URL: %s", app->cfg.public_url);
+    return -1;
+  }
+  sb_node_beat_t *b = sb_node_beat_prepare(app);
+  if (!b)
+    return -1;
+  int rc = sb_cluster_node_register(app->store, &b->row, b->now_ms);
+  sb__beat_free(b);
+  /* A restarted node has no calls: leases of its previous run are stale. */
+  if (rc < 0 || sb_cluster_leases_release_all(app->store, n->id) < 0) {
+    sb_error(NULL, "node %s: cannot register: %s", n->id, sb_store_errmsg(app->store));
+    return -1;
+  }
+  n->beat_ok_ms = sb_now_ms();
+  uv_timer_start(&n->beat_timer, sb__beat_tick, SB_CLUSTER_HEARTBEAT_MS, SB_CLUSTER_HEARTBEAT_MS);
+  return 0;
+}
+
+void sb_node_stop(sb_app_t *app) {
+  struct sb_node *n = app->node;
+  if (!n)
+    return;
+  app->node = NULL;
+  if (app->store && n->id[0] && sb_cluster_leases_release_all(app->store, n->id) < 0)
+    sb_warn(NULL, "node %s: cannot release its leases (they expire)", n->id);
+  if (!n->open_handles) {
+    free(n);
+    return;
+  }
+  uv_close((uv_handle_t *)&n->beat_timer, sb__node_closed);
+  uv_close((uv_handle_t *)&n->drain_timer, sb__node_closed);
+}
+
+/* ---- HTTP: probes and the operator's node endpoints ---- */
+
+static char *sb__reply(int *status, int code, json_t *j) {
+  *status = code;
+  char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+  json_decref(j);
+  return text ? text : strdup("{}");
+}
+
+static char *sb__error(int *status, int code, const char *err, const char *msg) {
+  return sb__reply(status, code, json_pack("{s:{s:s, s:s}}", "error", "code", err, "message", msg));
+}
+
+static json_t *sb__node_json(const sb_cluster_node_t *r) {
+  return json_pack("{s:s, s:s, s:s, s:I, s:I, s:b, s:I}", "id", r->id, "signal_url", r->signal_url,
+                   "media_ip", r->media_ip, "load", (json_int_t)r->load, "heartbeat_ms",
+                   (json_int_t)r->heartbeat_ms, "draining", r->draining, "started_ms",
+                   (json_int_t)r->started_ms);
+}
+
+/* 0 for the operator, else the HTTP status to refuse with (401 or 403). */
+static int sb__operator_check(sb_app_t *app, const char *auth) {
+  sb_token_claims_t c;
+  if (strncmp(auth, "Bearer ", 7) != 0 ||
+      sb_token_verify(app->secret, app->secret_len, auth + 7, (int64_t)(sb_wall_ms() / 1000), &c) != 0)
+    return 401;
+  return c.admin && strcmp(c.tenant, SB__OPERATOR_TENANT) == 0 ? 0 : 403;
+}
+
+static char *sb__probe(sb_app_t *app, int ready_probe, int *status) {
+  const char *why = NULL;
+  if (!ready_probe)
+    return sb__reply(status, 200, json_pack("{s:s, s:s}", "status", "alive", "node", sb_node_id(app)));
+  if (sb_node_ready(app, &why))
+    return sb__reply(status, 200, json_pack("{s:s, s:s}", "status", "ready", "node", sb_node_id(app)));
+  return sb__reply(status, 503, json_pack("{s:s, s:s, s:s}", "status", "not_ready", "node",
+                                          sb_node_id(app), "reason", why));
+}
+
+static char *sb__nodes_list(sb_app_t *app, int *status) {
+  json_t *rows = NULL;
+  if (sb_cluster_nodes_live(app->store, (long long)sb_wall_ms(), SB_CLUSTER_NODE_TIMEOUT_MS, &rows) < 0)
+    return sb__error(status, 503, "unavailable", "the store is unreachable");
+  json_t *list = json_array();
+  size_t i;
+  json_t *row;
+  json_array_foreach(rows, i, row) {
+    json_object_set_new(row, "draining", json_boolean(json_integer_value(json_object_get(row, "draining"))));
+    json_array_append(list, row);
+  }
+  json_decref(rows);
+  return sb__reply(status, 200, json_pack("{s:o}", "nodes", list));
+}
+
+/* Draining this node acts at once; another node's flag is set in the store and that node
+ * follows at its next heartbeat. */
+static char *sb__node_drain(sb_app_t *app, const char *id, int *status) {
+  sb_cluster_node_t row;
+  if (strcmp(id, sb_node_id(app)) == 0) {
+    sb_node_drain(app, NULL);
+  } else {
+    int rc = sb_cluster_node_set_draining(app->store, id, 1);
+    if (rc < 0)
+      return sb__error(status, 503, "unavailable", "the store is unreachable");
+    if (rc == 0)
+      return sb__error(status, 404, "not_found", "no such node");
+  }
+  int rc = sb_cluster_node_get(app->store, id, &row);
+  if (rc < 0)
+    return sb__error(status, 503, "unavailable", "the store is unreachable");
+  if (rc == 0) /* this node, before its first heartbeat reached the store */
+    return sb__reply(status, 200, json_pack("{s:{s:s, s:b}}", "node", "id", id, "draining", 1));
+  row.draining = 1;
+  return sb__reply(status, 200, json_pack("{s:o}", "node", sb__node_json(&row)));
+}
+
+char *sb_node_http_handle(sb_app_t *app, const char *method, const char *path, const char *auth,
+                          int *status) {
+  char clean[256], id[SB_CLUSTER_ID_MAX], tail[16];
+  size_t n = strcspn(path, "?");
+  if (n >= sizeof clean)
+    return NULL;
+  memcpy(clean, path, n);
+  clean[n] = '\0';
+  if (!strcmp(clean, "/healthz") || !strcmp(clean, "/readyz")) {
+    if (strcmp(method, "GET") != 0)
+      return sb__error(status, 405, "bad_request", "use GET");
+    return sb__probe(app, clean[1] == 'r', status);
+  }
+  if (strncmp(clean, "/api/admin/nodes", 16) != 0 || (clean[16] && clean[16] != '/'))
+    return NULL;
+  int refuse = sb__operator_check(app, auth ? auth : "");
+  if (refuse)
+    return sb__error(status, refuse, refuse == 401 ? "unauthenticated" : "forbidden",
+                     "node endpoints are for the operator");
+  if (!strcmp(clean, "/api/admin/nodes") && !strcmp(method, "GET"))
+    return sb__nodes_list(app, status);
+  if (sscanf(clean, "/api/admin/nodes/%63[A-Za-z0-9._-]/%15s", id, tail) == 2 &&
+      !strcmp(tail, "drain") && !strcmp(method, "POST"))
+    return sb__node_drain(app, id, status);
+  return sb__error(status, 404, "not_found", "no such node endpoint");
+}
