@@ -39,8 +39,8 @@ pkgs=(build-essential cmake pkg-config libuv1-dev libnice-dev libsrtp2-dev libss
 if [ "$with_tests" = 1 ]; then
   # libclang-rt-dev holds libFuzzer's runtime (only recommended by clang, and we install
   # without recommends); fonts give headless Chromium something to render text with.
-  # haproxy is the load balancer in front of the cluster tests' nodes.
-  pkgs+=(chromium clang libclang-rt-dev fonts-dejavu-core haproxy)
+  # haproxy is the load balancer in front of the cluster tests' nodes; they query it with curl.
+  pkgs+=(chromium clang libclang-rt-dev fonts-dejavu-core haproxy curl)
   command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
   command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 fi

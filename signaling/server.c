@@ -254,7 +254,8 @@ int sb_server_start(sb_app_t *app) {
   info.pt_serv_buf_size = 32 * 1024;
   info.timeout_secs = 30;
   app->lws = lws_create_context(&info);
-  if (!app->lws) {
+  /* lws creates the context even when the listen socket cannot bind (its vhost is missing). */
+  if (!app->lws || !lws_get_vhost_by_name(app->lws, "default")) {
     sb_error(NULL, "http: cannot listen on %s:%d", app->cfg.http_host, app->cfg.http_port);
     return -1;
   }
