@@ -85,12 +85,39 @@ int sb_cluster_node_get(sb_store_t *st, const char *node_id, sb_cluster_node_t *
   return rc;
 }
 
+json_t *sb_cluster_node_json(const sb_cluster_node_t *n) {
+  return json_pack("{s:s, s:s, s:s, s:I, s:I, s:b, s:I}", "id", n->id, "signal_url",
+                   n->signal_url, "media_ip", n->media_ip, "load", (json_int_t)n->load,
+                   "heartbeat_ms", (json_int_t)n->heartbeat_ms, "draining", n->draining,
+                   "started_ms", (json_int_t)n->started_ms);
+}
+
 int sb_cluster_nodes_live(sb_store_t *st, long long now_ms, long long timeout_ms, json_t **out) {
-  int rc = sb_store_exec(st, out,
+  json_t *rows = NULL, *row;
+  size_t i;
+  *out = NULL;
+  int rc = sb_store_exec(st, &rows,
                          "SELECT " SB__NODE_COLUMNS " FROM nodes WHERE heartbeat_ms >= ?"
                          " ORDER BY id",
                          "l", now_ms - timeout_ms);
-  return rc < 0 ? rc : (int)json_array_size(*out);
+  if (rc < 0)
+    return rc;
+  /* The same shape whatever types the backend returned. */
+  if (!(*out = json_array()))
+    rc = SB_STORE_ENOMEM;
+  json_array_foreach(rows, i, row) {
+    sb_cluster_node_t n;
+    sb__node_from_row(&n, row);
+    if (rc >= 0 && json_array_append_new(*out, sb_cluster_node_json(&n)) != 0)
+      rc = SB_STORE_ENOMEM;
+  }
+  json_decref(rows);
+  if (rc < 0) {
+    json_decref(*out);
+    *out = NULL;
+    return rc;
+  }
+  return (int)json_array_size(*out);
 }
 
 int sb_cluster_node_pick(sb_store_t *st, long long now_ms, long long timeout_ms,

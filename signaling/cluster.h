@@ -35,6 +35,10 @@ typedef struct {
   long long started_ms;
 } sb_cluster_node_t;
 
+/** A node as a new JSON object {id, signal_url, media_ip, load, heartbeat_ms, draining (true or
+ * false), started_ms}; the caller owns it. */
+json_t *sb_cluster_node_json(const sb_cluster_node_t *node);
+
 /** Registers a node starting now: inserts or replaces its row with draining off, started_ms and
  * heartbeat_ms = now_ms (a restarted node serves again even if its previous run was drained).
  * Returns 0 or a store status < 0. */
@@ -54,7 +58,8 @@ int sb_cluster_node_set_draining(sb_store_t *st, const char *node_id, int draini
 int sb_cluster_node_get(sb_store_t *st, const char *node_id, sb_cluster_node_t *out);
 
 /** Live nodes (heartbeat within timeout_ms of now_ms, draining or not), ordered by id, as a
- * new JSON array of row objects (caller owns it) in *out. Returns the count or < 0. */
+ * new JSON array of sb_cluster_node_json() objects (caller owns it) in *out. Returns the count
+ * or < 0 (then *out is NULL). */
 int sb_cluster_nodes_live(sb_store_t *st, long long now_ms, long long timeout_ms, json_t **out);
 
 /** The least-loaded live node that is not draining, ties broken by id, other than

@@ -56,8 +56,13 @@ static void sb__default_id(char *out, size_t len, int port) {
 static int sb__ws_url(const char *pub, const char *host, int port, char *out, size_t len) {
   if (!pub[0])
     return snprintf(out, len, "ws://%s:%d/ws", host, port) < (int)len ? 0 : -1;
-  const char *scheme = strncmp(pub, "https://", 8) == 0 ? "wss" : strncmp(pub, "http://", 7) == 0 ? "ws"
-                       : strncmp(pub, "wss://", 6) == 0 ? "wss" : strncmp(pub, "ws://", 5) == 0 ? "ws" : NULL;
+  static const struct {
+    const char *given, *ws;
+  } schemes[] = {{"https://", "wss"}, {"http://", "ws"}, {"wss://", "wss"}, {"ws://", "ws"}};
+  const char *scheme = NULL;
+  for (size_t i = 0; i < SB_ARRAY_SIZE(schemes) && !scheme; i++)
+    if (strncmp(pub, schemes[i].given, strlen(schemes[i].given)) == 0)
+      scheme = schemes[i].ws;
   if (!scheme)
     return -1;
   const char *auth = strstr(pub, "://") + 3;
@@ -295,44 +300,31 @@ static char *sb__error(int *status, int code, const char *err, const char *msg) 
   return sb__reply(status, code, json_pack("{s:{s:s, s:s}}", "error", "code", err, "message", msg));
 }
 
-static json_t *sb__node_json(const sb_cluster_node_t *r) {
-  return json_pack("{s:s, s:s, s:s, s:I, s:I, s:b, s:I}", "id", r->id, "signal_url", r->signal_url,
-                   "media_ip", r->media_ip, "load", (json_int_t)r->load, "heartbeat_ms",
-                   (json_int_t)r->heartbeat_ms, "draining", r->draining, "started_ms",
-                   (json_int_t)r->started_ms);
-}
-
 /* 0 for the operator, else the HTTP status to refuse with (401 or 403). */
 static int sb__operator_check(sb_app_t *app, const char *auth) {
   sb_token_claims_t c;
+  int64_t now_s = (int64_t)(sb_wall_ms() / 1000);
   if (strncmp(auth, "Bearer ", 7) != 0 ||
-      sb_token_verify(app->secret, app->secret_len, auth + 7, (int64_t)(sb_wall_ms() / 1000), &c) != 0)
+      sb_token_verify(app->secret, app->secret_len, auth + 7, now_s, &c) != 0)
     return 401;
   return c.admin && strcmp(c.tenant, SB__OPERATOR_TENANT) == 0 ? 0 : 403;
 }
 
 static char *sb__probe(sb_app_t *app, int ready_probe, int *status) {
-  const char *why = NULL;
+  const char *why = NULL, *id = sb_node_id(app);
   if (!ready_probe)
-    return sb__reply(status, 200, json_pack("{s:s, s:s}", "status", "alive", "node", sb_node_id(app)));
+    return sb__reply(status, 200, json_pack("{s:s, s:s}", "status", "alive", "node", id));
   if (sb_node_ready(app, &why))
-    return sb__reply(status, 200, json_pack("{s:s, s:s}", "status", "ready", "node", sb_node_id(app)));
-  return sb__reply(status, 503, json_pack("{s:s, s:s, s:s}", "status", "not_ready", "node",
-                                          sb_node_id(app), "reason", why));
+    return sb__reply(status, 200, json_pack("{s:s, s:s}", "status", "ready", "node", id));
+  return sb__reply(status, 503, json_pack("{s:s, s:s, s:s}", "status", "not_ready", "node", id,
+                                          "reason", why));
 }
 
 static char *sb__nodes_list(sb_app_t *app, int *status) {
-  json_t *rows = NULL;
-  if (sb_cluster_nodes_live(app->store, (long long)sb_wall_ms(), SB_CLUSTER_NODE_TIMEOUT_MS, &rows) < 0)
+  json_t *list = NULL;
+  long long now = (long long)sb_wall_ms();
+  if (sb_cluster_nodes_live(app->store, now, SB_CLUSTER_NODE_TIMEOUT_MS, &list) < 0)
     return sb__error(status, 503, "unavailable", "the store is unreachable");
-  json_t *list = json_array();
-  size_t i;
-  json_t *row;
-  json_array_foreach(rows, i, row) {
-    json_object_set_new(row, "draining", json_boolean(json_integer_value(json_object_get(row, "draining"))));
-    json_array_append(list, row);
-  }
-  json_decref(rows);
   return sb__reply(status, 200, json_pack("{s:o}", "nodes", list));
 }
 
@@ -355,7 +347,7 @@ static char *sb__node_drain(sb_app_t *app, const char *id, int *status) {
   if (rc == 0) /* this node, before its first heartbeat reached the store */
     return sb__reply(status, 200, json_pack("{s:{s:s, s:b}}", "node", "id", id, "draining", 1));
   row.draining = 1;
-  return sb__reply(status, 200, json_pack("{s:o}", "node", sb__node_json(&row)));
+  return sb__reply(status, 200, json_pack("{s:o}", "node", sb_cluster_node_json(&row)));
 }
 
 char *sb_node_http_handle(sb_app_t *app, const char *method, const char *path, const char *auth,

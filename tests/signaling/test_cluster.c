@@ -96,6 +96,9 @@ SB_TEST(live_list_excludes_dead_nodes_and_pick_excludes_draining_ones) {
   n2.draining = 1;
   CHECK_EQ(sb_cluster_node_heartbeat(st, &n2, T0 + 1, NULL), 0);
   CHECK_EQ(sb_cluster_nodes_live(st, T0 + 1, TIMEOUT, &live), 2); /* draining is still alive */
+  CHECK(json_is_false(json_object_get(json_array_get(live, 0), "draining")));
+  CHECK(json_is_true(json_object_get(json_array_get(live, 1), "draining")));
+  CHECK_EQ(json_integer_value(json_object_get(json_array_get(live, 0), "load")), 5);
   json_decref(live);
   CHECK_EQ(sb_cluster_node_pick(st, T0 + 1, TIMEOUT, NULL, &got), 1);
   CHECK_STR(got.id, "n1");
