@@ -3,8 +3,8 @@
 #
 # Usage: scripts/install-deps.sh [--test]
 #   --test  also install what the tests need: Chromium, Node.js + npm (if node is missing),
-#           clang with libFuzzer (fuzz builds), the PostgreSQL server (the tests start their own)
-#           and the browser tests' npm packages
+#           clang with libFuzzer (fuzz builds), the PostgreSQL server (the tests start their own),
+#           HAProxy (cluster tests) and the browser tests' npm packages
 # Then builds libsrtp2 with OpenSSL into /opt/switchboard (scripts/build-libsrtp.sh); if that
 # fails the build falls back to Debian's libsrtp2 and this script still succeeds.
 set -euo pipefail
@@ -13,7 +13,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 with_tests=0
 
-usage() { sed -n '2,9s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '2,10s/^# \{0,1\}//p' "$0"; }
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -39,7 +39,8 @@ pkgs=(build-essential cmake pkg-config libuv1-dev libnice-dev libsrtp2-dev libss
 if [ "$with_tests" = 1 ]; then
   # libclang-rt-dev holds libFuzzer's runtime (only recommended by clang, and we install
   # without recommends); fonts give headless Chromium something to render text with.
-  pkgs+=(chromium clang libclang-rt-dev fonts-dejavu-core postgresql)
+  # haproxy is the load balancer in front of the cluster tests' nodes; they query it with curl.
+  pkgs+=(chromium clang libclang-rt-dev fonts-dejavu-core postgresql haproxy curl)
   command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
   command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 fi

@@ -147,6 +147,9 @@ static void usage(FILE *out) {
           "  permit USER on|off          a user's permission to use external features\n"
           "  audit [QUERY]               the audit log (QUERY like 'user=bob&limit=20')\n"
           "  tenants                     tenants visible to the caller\n"
+          "  nodes                       the cluster's live nodes (operator)\n"
+          "  drain NODE                  drain node NODE: not ready, no new rooms, its calls\n"
+          "                              move after its --drain-timeout (operator)\n"
           "  request METHOD PATH [JSON]  any endpoint, e.g. request GET /api/admin/tenants/acme\n"
           "\n"
           "Options:\n"
@@ -184,6 +187,11 @@ static int map_command(int argc, char **argv, cli_req_t *r, char *tenant_path, c
            snprintf(r->path, sizeof r->path, "/api/admin/audit%s%s", argc == 2 ? "?" : "", argc == 2 ? argv[1] : ""), 0;
   if (!strcmp(cmd, "tenants") && argc == 1)
     return r->method = "GET", snprintf(r->path, sizeof r->path, "/api/admin/tenants"), 0;
+  if (!strcmp(cmd, "nodes") && argc == 1)
+    return r->method = "GET", snprintf(r->path, sizeof r->path, "/api/admin/nodes"), 0;
+  if (!strcmp(cmd, "drain") && argc == 2)
+    return r->method = "POST", r->body = "{}",
+           snprintf(r->path, sizeof r->path, "/api/admin/nodes/%s/drain", argv[1]), 0;
   if (!strcmp(cmd, "request") && (argc == 3 || argc == 4)) {
     r->method = argv[1];
     r->body = argc == 4 ? argv[3] : NULL;

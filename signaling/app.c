@@ -14,6 +14,10 @@
 #include "relay/srtp.h"
 #include "signaling/call.h"
 #include "signaling/dbq.h"
+#include "signaling/model.h"
+#include "signaling/node.h"
+#include "signaling/bus.h"
+#include "signaling/admission.h"
 #include "signaling/server.h"
 
 void sb_config_defaults(sb_config_t *cfg) {
@@ -118,6 +122,36 @@ static int sb_app_open_model(sb_app_t *app) {
   return 0;
 }
 
+/* ---- the effects bus between nodes (PostgreSQL only: one SQLite file is one node) ---- */
+
+static int bus_publish(sb_store_t *st, const sb_effects_t *fx, size_t from, void *arg) {
+  return sb_bus_publish(st, arg, fx, from);
+}
+
+static int set_publisher(sb_model_t *m, void *arg) {
+  sb_model_set_publisher(m, bus_publish, arg);
+  return 0;
+}
+
+static void bus_on_effects(sb_effects_t *fx, void *arg) { sb_admission_apply_remote(arg, fx); }
+
+static void bus_on_resync(void *arg) { sb_admission_resync(arg); }
+
+static int sb_app_bus_start(sb_app_t *app) {
+  if (strcmp(sb_dbq_backend(app->dbq), "postgresql") != 0)
+    return 0;
+  snprintf(app->bus_node, sizeof app->bus_node, "%s", sb_node_id(app));
+  sb_bus_config_t bc = {.conninfo = app->cfg.db_path, .node = app->bus_node,
+                        .on_effects = bus_on_effects, .on_resync = bus_on_resync, .arg = app};
+  /* Start-up: nothing is served yet, so waiting for the DB thread delays nobody. */
+  if (sb_dbq_call_sync(app->dbq, set_publisher, app->bus_node) != 0 ||
+      sb_bus_start(app->loop, &bc, &app->bus) != 0) {
+    sb_error(NULL, "cannot start the effects bus between nodes");
+    return -1;
+  }
+  return 0;
+}
+
 int sb_app_start(sb_app_t *app, uv_loop_t *loop) {
   app->loop = loop;
   app->started_ms = sb_now_ms();
@@ -148,6 +182,10 @@ int sb_app_start(sb_app_t *app, uv_loop_t *loop) {
     return -1;
   if (sb_server_start(app) != 0)
     return -1;
+  if (sb_node_start(app) != 0)
+    return -1;
+  if (sb_app_bus_start(app) != 0)
+    return -1;
   return 0;
 }
 
@@ -156,6 +194,9 @@ void sb_app_stop(sb_app_t *app) {
   /* End every call first so clients hear why, then close the server and the relay. */
   sb_call_end_all(app, "server_shutdown");
   sb_server_stop(app);
+  sb_bus_stop(app->bus);
+  app->bus = NULL;
+  sb_node_stop(app);
   sb_relay_stop(app->relay);
   app->relay = NULL;
   sb_call_stop(app);

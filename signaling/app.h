@@ -15,6 +15,7 @@ typedef struct sb_session sb_session_t;
 typedef struct sb_dbq sb_dbq_t;
 typedef struct sb_call_sm sb_call_sm_t;
 struct sb_call_actions;
+typedef struct sb_node sb_node_t;
 
 typedef struct {
   char http_host[64];
@@ -31,6 +32,10 @@ typedef struct {
   int max_video_publishers;
   int test_drop_percent;  /* tests only: loss injected toward subscribers */
   int test_db_delay_ms;   /* tests only: the DB thread sleeps this long before each job */
+  char node_id[64];       /* "" = derived from the host name and port (node.c) */
+  char public_url[256];   /* how clients reach this node; "" = the listen address */
+  int drain_timeout_s;    /* calls left this long after a drain starts end with reason "moved";
+                           * 0: at once, and SIGTERM stops at once as without a cluster */
 } sb_config_t;
 
 typedef struct sb_app {
@@ -49,6 +54,9 @@ typedef struct sb_app {
   int stopping;
   uv_signal_t sigint, sigterm;
   uint64_t started_ms;
+  sb_node_t *node;        /* this process as a cluster node (node.h) */
+  struct sb_bus *bus;     /* effects from other nodes (bus.h); NULL on SQLite */
+  char bus_node[64];      /* the node id the model's publisher stamps (read on the DB thread) */
 } sb_app_t;
 
 /** Fills cfg with the embedded defaults. */

@@ -11,6 +11,10 @@
 #include "signaling/api_client.h"
 #include "signaling/dbq.h"
 #include "signaling/model.h"
+#include "signaling/node.h"
+
+/* Participants of one call ended at once at most (the participant limit is 1000). */
+#define SB_CALL_MAX_END 1024
 
 /* ---- carrying out actions ---- */
 
@@ -24,6 +28,8 @@ static void execute(sb_app_t *app, sb_call_action_t *a) {
     }
     break;
   case SB_CALL_EVENT:
+    if (app->node && a->data && !strcmp(a->name, "call.connected"))
+      json_object_set_new(a->data, "node", json_string(sb_node_id(app)));
     if ((s = sb_session_find(app, a->session))) { /* else the session is gone: dropped */
       sb_session_event(s, a->name, a->data);
       a->data = NULL;
@@ -40,6 +46,8 @@ static void execute(sb_app_t *app, sb_call_action_t *a) {
     break;
   case SB_CALL_ROOM_EMPTY:
     sb_debug(SB_DBG_SIG, NULL, "the call in %s has ended", a->room);
+    if (app->node)
+      sb_node_release_room(app, a->room);
     break;
   }
 }
@@ -155,6 +163,12 @@ typedef struct {
   const char *sdp_code;
   char sdp_why[160];
   sb_admission_join_t adm;
+  /* The room's home (brief §9): this node, or where to send the client. */
+  char node[SB_CLUSTER_ID_MAX];  /* this node's id, "" outside a cluster (no node yet) */
+  int draining;                  /* this node takes no new room */
+  int home_here;                 /* out: this node holds the room's lease */
+  char home[SB_CLUSTER_ID_MAX];  /* out: else the node to redirect to, "" if none can take it */
+  char home_url[SB_CLUSTER_URL_MAX];
 } join_job_t;
 
 static void join_free(join_job_t *j) {
@@ -163,11 +177,64 @@ static void join_free(join_job_t *j) {
   free(j);
 }
 
+/* Takes (or keeps) the room's lease for this node, or finds where the client must go: the
+ * holder of an unexpired lease while it is alive, or, when this node drains and the room is
+ * free, the least loaded ready node. A holder that stopped beating is waited for: its lease
+ * expires within the TTL and the client's retry then takes the room here. */
+static int join_home(sb_store_t *st, join_job_t *j) {
+  sb_cluster_holder_t h = {0};
+  sb_cluster_node_t other;
+  long long now = (long long)sb_wall_ms();
+  int rc = sb_cluster_lease_acquire(st, j->room, j->node, now, SB_CLUSTER_LEASE_TTL_MS,
+                                    j->draining ? SB_CLUSTER_LEASE_RENEW_ONLY : SB_CLUSTER_LEASE_ANY,
+                                    &h);
+  if (rc != 0)
+    return rc;
+  if (h.node_id[0]) {
+    if (sb_cluster_node_get(st, h.node_id, &other) == 1 &&
+        now - other.heartbeat_ms <= SB_CLUSTER_NODE_TIMEOUT_MS && h.signal_url[0]) {
+      snprintf(j->home, sizeof j->home, "%s", h.node_id);
+      snprintf(j->home_url, sizeof j->home_url, "%s", h.signal_url);
+    }
+    return 0;
+  }
+  if ((rc = sb_cluster_node_pick(st, now, SB_CLUSTER_NODE_TIMEOUT_MS, j->node, &other)) == 1) {
+    snprintf(j->home, sizeof j->home, "%s", other.id);
+    snprintf(j->home_url, sizeof j->home_url, "%s", other.signal_url);
+  }
+  return rc < 0 ? rc : 0;
+}
+
 static int join_run(sb_model_t *m, sb_dbq_job_t *job) {
   join_job_t *j = (join_job_t *)job;
   sb_admission_join_free(&j->adm); /* a retried run starts over */
+  j->home_here = 0;
+  j->home[0] = j->home_url[0] = '\0';
   sb_admission_load_join(m, j->tenant, j->user, j->room, &j->adm);
+  if (j->adm.denied && !strcmp(j->adm.denied, "unavailable"))
+    return SB_DBQ_ERETRY; /* a conflict or a lost connection: the executor runs it again */
+  if (j->adm.denied || !j->node[0]) {
+    j->home_here = 1;
+    return 0;
+  }
+  int rc = join_home(sb_model_store(m), j);
+  if (rc == SB_STORE_ERETRY)
+    return SB_DBQ_ERETRY;
+  j->home_here = rc == 1;
+  if (rc < 0)
+    j->home[0] = '\0'; /* answered unavailable */
   return 0;
+}
+
+/* The client's join goes elsewhere: "redirect" to the room's home, or "unavailable" (retry). */
+static void join_elsewhere(join_job_t *j, sb_rpc_error_t *err) {
+  if (j->home[0]) {
+    sb_rpc_fail(err, "redirect", "the call in this room is on node %s", j->home);
+    err->data = json_pack("{s:s, s:s}", "node", j->home, "url", j->home_url);
+  } else {
+    sb_rpc_fail(err, "unavailable",
+                "the room's home node is changing or no node can take it now; try again");
+  }
 }
 
 static void join_done(sb_dbq_job_t *job) {
@@ -189,14 +256,21 @@ static void join_done(sb_dbq_job_t *job) {
     goto Exit;
   if (job->status == SB_DBQ_ECANCELLED) {
     sb_rpc_fail(&err, "unavailable", "the server is shutting down");
+  } else if (job->status < 0) {
+    sb_rpc_fail(&err, "unavailable", "the database is unavailable; try again");
+  } else if (!j->adm.denied && !j->home_here) {
+    join_elsewhere(j, &err);
   } else {
     sb_call_actions_init(&acts);
     rc = sb_call_sm_join(app->calls, &in, &acts, &cerr);
     if (rc == 0)
       s->participant = sb_call_sm_participant(app->calls, s->id);
     rc = finish(app, s, rc, &acts, &cerr, &result, &err);
+    if (rc == 0 && app->node) /* which node hosts the call, for clients and operators */
+      json_object_set_new(result, "node", json_string(sb_node_id(app)));
   }
   sb_session_complete(s, rc == 0 ? result : NULL, rc == 0 ? NULL : &err);
+  json_decref(err.data);
 Exit:
   join_free(j);
 }
@@ -219,6 +293,10 @@ int sb_call_m_join(sb_session_t *s, json_t *params, json_t **result, sb_rpc_erro
   snprintf(j->user, sizeof j->user, "%s", s->who.user);
   snprintf(j->name, sizeof j->name, "%s", s->who.name);
   parse_sdp(params, &j->offer, &j->sdp_code, j->sdp_why, sizeof j->sdp_why);
+  if (s->app->node) {
+    snprintf(j->node, sizeof j->node, "%s", sb_node_id(s->app));
+    j->draining = sb_node_draining(s->app);
+  }
   sb_dbq_submit(s->app->dbq, &j->job);
   return SB_RPC_PENDING;
 }
@@ -313,6 +391,23 @@ void sb_call_revoke(sb_app_t *app, const char *tenant, const char *user, const c
     return;
   sb_call_actions_init(&acts);
   sb_call_sm_revoke(app->calls, tenant, user, room, reason, &acts);
+  run(app, &acts, NULL, NULL);
+  sb_call_actions_free(&acts);
+}
+
+void sb_call_end_room(sb_app_t *app, const char *room, const char *reason) {
+  const sb_call_room_t *r = app->calls ? sb_call_sm_rooms(app->calls) : NULL;
+  uint64_t sessions[SB_CALL_MAX_END];
+  size_t n = 0;
+  sb_call_actions_t acts;
+  while (r && strcmp(r->id, room) != 0)
+    r = r->next;
+  /* Ending a participant changes the list: collect first. */
+  for (const sb_participant_t *p = r ? r->participants : NULL; p && n < SB_CALL_MAX_END; p = p->next)
+    sessions[n++] = p->session;
+  sb_call_actions_init(&acts);
+  for (size_t i = 0; i < n; i++)
+    sb_call_sm_end(app->calls, sessions[i], reason, &acts);
   run(app, &acts, NULL, NULL);
   sb_call_actions_free(&acts);
 }

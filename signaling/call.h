@@ -38,6 +38,9 @@ void sb_call_revoke(sb_app_t *app, const char *tenant, const char *user, const c
 /** Removes s from its call without a request (its connection closed: `reason`), if in one. */
 void sb_call_leave(sb_session_t *s, const char *reason);
 
+/** Ends the call in `room` (its clients get call.ended with `reason`), if there is one. */
+void sb_call_end_room(sb_app_t *app, const char *room, const char *reason);
+
 /** Ends every call (clients get call.ended with `reason`). */
 void sb_call_end_all(sb_app_t *app, const char *reason);
 

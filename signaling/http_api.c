@@ -11,6 +11,7 @@
 #include "signaling/api_admin.h"
 #include "signaling/dbq.h"
 #include "signaling/demo.h"
+#include "signaling/node.h"
 #include "signaling/token.h"
 
 static char *error_json(int *status, int code, const char *err, const char *msg) {
@@ -84,12 +85,18 @@ struct sb_http_call {
   int status;
   json_t *resp;
   sb_effects_t fx;
+  char drained[SB_CLUSTER_ID_MAX]; /* a node the operator drained (node endpoints) */
 };
 
 static int admin_run(sb_model_t *m, sb_dbq_job_t *job) {
   sb_http_call_t *c = (sb_http_call_t *)job;
   json_decref(c->resp); /* a retried run starts over */
   c->resp = NULL;
+  if (sb_node_admin_path(c->path)) {
+    c->resp = sb_node_admin_run(sb_model_store(m), c->has_caller ? &c->who : NULL, c->method,
+                                c->path, &c->status, c->drained, sizeof c->drained);
+    return 0;
+  }
   return sb_api_admin_call(m, c->has_caller ? &c->who : NULL, c->method, c->path, c->req, &c->status,
                            &c->resp, &c->fx);
 }
@@ -102,6 +109,8 @@ static void admin_done(sb_dbq_job_t *job) {
   }
   /* The effects apply whether or not the caller is still there to read the answer. */
   sb_admission_apply(c->app, &c->fx);
+  if (c->drained[0] && c->app->node && strcmp(c->drained, sb_node_id(c->app)) == 0)
+    sb_node_drain(c->app, NULL); /* this node: at once, not at its next heartbeat */
   if (c->owner) {
     c->answer(c->owner, c->status, ok_json_status(c->resp));
   } else {
@@ -163,7 +172,11 @@ static char *admin(sb_app_t *app, const sb_http_request_t *req, int *status, sb_
 char *sb_http_api_handle(sb_app_t *app, const sb_http_request_t *req, int *status,
                          sb_http_answer_fn answer, void *owner, sb_http_call_t **pending) {
   const char *method = req->method, *path = req->path;
+  /* The probes answer without the database, also while stopping (/readyz says so). */
+  char *probe = sb_node_http_handle(app, method, path, status);
   *pending = NULL;
+  if (probe)
+    return probe;
   if (app->stopping)
     return error_json(status, 503, "unavailable", "the server is shutting down");
   if (strcmp(path, "/api/health") == 0 && strcmp(method, "GET") == 0)

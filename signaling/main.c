@@ -11,10 +11,12 @@
 #include "signaling/admin_cli.h"
 #include "signaling/app.h"
 #include "signaling/call.h"
+#include "signaling/node.h"
 #include "signaling/server.h"
 #include "signaling/token.h"
 
 #define SB_EXIT_USAGE 2
+#define SB_NODE_ID_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
 
 static void usage_main(FILE *out) {
   fprintf(out,
@@ -55,6 +57,11 @@ static void usage_serve(FILE *out) {
           "                         (development only: anyone can get a demo user's token)\n"
           "  --log-level LEVEL      error, warn, info (default) or debug\n"
           "  --debug CATS           debug categories: ice,dtls,rtp,rtcp,sig,sdp or all\n"
+          "  --node-id ID           this node's id in a cluster (default HOSTNAME-PORT)\n"
+          "  --public-url URL       how clients reach this node, e.g. behind HAProxy\n"
+          "                         https://lb.example/?node=ID (default: the --http address)\n"
+          "  --drain-timeout S      after a drain (admin drain, or SIGTERM when S > 0) calls may\n"
+          "                         go on S seconds, then end with reason moved (default 0)\n"
           "  --test-drop-percent N  tests only: drop N%% of the RTP sent to subscribers\n"
           "  --test-db-delay-ms N   tests only: the database thread waits N ms before each job\n"
           "  -h, --help             this text\n");
@@ -113,16 +120,28 @@ static void finish_stop(uv_timer_t *t) {
   uv_close((uv_handle_t *)&g_app->sigterm, NULL);
 }
 
-static void on_signal(uv_signal_t *h, int signum) {
-  sb_app_t *app = h->data;
+static void stop_soon(sb_app_t *app) {
   if (app->stopping)
     return;
-  sb_info(NULL, "signal %d: shutting down", signum);
   app->stopping = 1;
   /* End the calls now so clients are told why; give the WebSocket frames a moment to leave. */
   sb_call_end_all(app, "server_shutdown");
   uv_timer_init(app->loop, &drain_timer);
   uv_timer_start(&drain_timer, finish_stop, 200, 0);
+}
+
+/* SIGTERM with --drain-timeout drains first (not ready; calls end or move), SIGINT stops now. */
+static void on_signal(uv_signal_t *h, int signum) {
+  sb_app_t *app = h->data;
+  if (app->stopping)
+    return;
+  if (signum == SIGTERM && app->cfg.drain_timeout_s > 0) {
+    sb_info(NULL, "signal %d: draining, then shutting down", signum);
+    sb_node_drain(app, stop_soon);
+    return;
+  }
+  sb_info(NULL, "signal %d: shutting down", signum);
+  stop_soon(app);
 }
 
 static int cmd_serve(int argc, char **argv) {
@@ -136,6 +155,8 @@ static int cmd_serve(int argc, char **argv) {
       {"test-drop-percent", required_argument, 0, 'X'},
       {"max-video-publishers", required_argument, 0, 'V'},
       {"test-db-delay-ms", required_argument, 0, 'Y'},
+      {"node-id", required_argument, 0, 'N'},     {"public-url", required_argument, 0, 'U'},
+      {"drain-timeout", required_argument, 0, 'T'},
       {"help", no_argument, 0, 'h'},              {0, 0, 0, 0}};
   sb_app_t app;
   memset(&app, 0, sizeof app);
@@ -180,6 +201,20 @@ static int cmd_serve(int argc, char **argv) {
       if (parse_int(optarg, 0, 60000, &c->test_db_delay_ms) != 0)
         return bad_flag("serve", "--test-db-delay-ms takes 0-60000");
       break;
+    case 'N':
+      if (!*optarg || strlen(optarg) > 63 || strspn(optarg, SB_NODE_ID_CHARS) != strlen(optarg))
+        return bad_flag("serve", "--node-id takes 1-63 of [A-Za-z0-9._-]");
+      snprintf(c->node_id, sizeof c->node_id, "%s", optarg);
+      break;
+    case 'U':
+      if (strlen(optarg) >= sizeof c->public_url)
+        return bad_flag("serve", "--public-url is too long");
+      snprintf(c->public_url, sizeof c->public_url, "%s", optarg);
+      break;
+    case 'T':
+      if (parse_int(optarg, 0, 86400, &c->drain_timeout_s) != 0)
+        return bad_flag("serve", "--drain-timeout takes 0-86400 seconds");
+      break;
     case 'l': level = optarg; break;
     case 'g': cats = optarg; break;
     case 'h': usage_serve(stdout); return 0;
@@ -204,6 +239,7 @@ static int cmd_serve(int argc, char **argv) {
   app.sigint.data = app.sigterm.data = &app;
   uv_signal_start(&app.sigint, on_signal, SIGINT);
   uv_signal_start(&app.sigterm, on_signal, SIGTERM);
+  printf("Switchboard node %s, clients reach it at %s\n", sb_node_id(&app), sb_node_url(&app));
   printf("Switchboard listening on http://%s:%d/\n", c->http_host, sb_server_port(&app));
   fflush(stdout);
   uv_run(loop, UV_RUN_DEFAULT);

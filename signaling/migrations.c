@@ -201,17 +201,36 @@ static const char sb__mig2_audit_indexes[] =
     "CREATE INDEX audit_room ON audit(room_id);"
     "CREATE INDEX audit_tenants_tenant ON audit_tenants(tenant_id, audit_id);";
 
+/* Nodes and room leases (signaling/cluster.c). Valid on SQLite and PostgreSQL alike (TEXT and
+ * BIGINT only, no foreign keys: a lease may outlive its node's row), so both lists use it. */
+const char sb_migration_cluster_sql[] =
+    "CREATE TABLE nodes ("
+    "  id TEXT PRIMARY KEY,"
+    "  signal_url TEXT NOT NULL,"
+    "  media_ip TEXT NOT NULL,"
+    "  load BIGINT NOT NULL DEFAULT 0,"
+    "  heartbeat_ms BIGINT NOT NULL,"
+    "  draining BIGINT NOT NULL DEFAULT 0 CHECK (draining IN (0, 1)),"
+    "  started_ms BIGINT NOT NULL);"
+    "CREATE TABLE room_leases ("
+    "  room_id TEXT PRIMARY KEY,"
+    "  node_id TEXT NOT NULL,"
+    "  expires_ms BIGINT NOT NULL);"
+    "CREATE INDEX room_leases_node ON room_leases(node_id);";
+
 const sb_migration_t sb_migrations_sqlite[] = {
     {1, "core", sb__mig1_core},
     {2, "audit_indexes", sb__mig2_audit_indexes},
+    {3, "cluster", sb_migration_cluster_sql},
 };
 
 const size_t sb_migrations_sqlite_count = SB_ARRAY_SIZE(sb_migrations_sqlite);
 
-/* The indexes of step 2 are plain SQL on both backends. */
+/* The indexes of step 2 and the cluster tables of step 3 are plain SQL on both backends. */
 const sb_migration_t sb_migrations_pg[] = {
     {1, "core", sb__pg1_core},
     {2, "audit_indexes", sb__mig2_audit_indexes},
+    {3, "cluster", sb_migration_cluster_sql},
 };
 
 const size_t sb_migrations_pg_count = SB_ARRAY_SIZE(sb_migrations_pg);

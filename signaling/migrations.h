@@ -14,4 +14,7 @@ extern const sb_migration_t sb_migrations_pg[];
 /** Number of entries in sb_migrations_pg. */
 extern const size_t sb_migrations_pg_count;
 
+/** Step 3 ("cluster": nodes, room_leases), the same SQL on every backend. */
+extern const char sb_migration_cluster_sql[];
+
 #endif

@@ -170,8 +170,11 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
     http_pss_free(pss);
     memset(pss, 0, sizeof *pss);
     pss->wsi = wsi;
-    /* lws passes the URL with or without the mountpoint depending on the method. */
-    snprintf(pss->path, sizeof pss->path, "%s%s", strncmp(in, "/api", 4) == 0 ? "" : "/api",
+    /* lws passes the URL with or without the mountpoint depending on the method. The probes
+     * (/healthz, /readyz) are mounted at the root and keep their path. */
+    snprintf(pss->path, sizeof pss->path, "%s%s",
+             strncmp(in, "/api", 4) == 0 || strncmp(in, "/healthz", 8) == 0 ||
+                     strncmp(in, "/readyz", 7) == 0 ? "" : "/api",
              (const char *)in);
     /* The query string comes as one header fragment per parameter. */
     for (int i = 0;; i++) {
@@ -252,6 +255,23 @@ static const struct lws_http_mount mount_api = {
     .mountpoint_len = 4,
 };
 
+/* The load balancer's probes live at the root, outside /api; cb_http names them by the URI. */
+static const struct lws_http_mount mount_healthz = {
+    .mount_next = &mount_api,
+    .mountpoint = "/healthz",
+    .origin = "sb-api",
+    .origin_protocol = LWSMPRO_CALLBACK,
+    .mountpoint_len = 8,
+};
+
+static const struct lws_http_mount mount_readyz = {
+    .mount_next = &mount_healthz,
+    .mountpoint = "/readyz",
+    .origin = "sb-api",
+    .origin_protocol = LWSMPRO_CALLBACK,
+    .mountpoint_len = 7,
+};
+
 static void lws_log(int level, const char *line) {
   size_t n = strlen(line);
   while (n && line[n - 1] == '\n')
@@ -268,7 +288,7 @@ int sb_server_start(sb_app_t *app) {
   info.port = app->cfg.http_port;
   info.iface = app->cfg.http_host;
   info.protocols = protocols;
-  info.mounts = &mount_api;
+  info.mounts = &mount_readyz;
   info.user = app;
   info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE |
                  LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_UV_NO_SIGSEGV_SIGFPE_SPIN;
@@ -276,7 +296,8 @@ int sb_server_start(sb_app_t *app) {
   info.pt_serv_buf_size = 32 * 1024;
   info.timeout_secs = 30;
   app->lws = lws_create_context(&info);
-  if (!app->lws) {
+  /* lws creates the context even when the listen socket cannot bind (its vhost is missing). */
+  if (!app->lws || !lws_get_vhost_by_name(app->lws, "default")) {
     sb_error(NULL, "http: cannot listen on %s:%d", app->cfg.http_host, app->cfg.http_port);
     return -1;
   }

@@ -186,7 +186,10 @@ static const sb_method_t methods[] = {
 
 static void reply(sb_session_t *s, json_t *id, json_t *result, const sb_rpc_error_t *err) {
   json_t *msg;
-  if (err)
+  if (err && err->data)
+    msg = json_pack("{s:O, s:{s:s, s:s, s:O}}", "id", id ? id : json_null(), "error", "code",
+                    err->code, "message", err->message, "data", err->data);
+  else if (err)
     msg = json_pack("{s:O, s:{s:s, s:s}}", "id", id ? id : json_null(), "error", "code", err->code,
                     "message", err->message);
   else

@@ -58,6 +58,8 @@ struct sb_session {
 typedef struct {
   const char *code;
   char message[200];
+  json_t *data;           /* optional details sent as error.data (e.g. a redirect's {node, url});
+                             owned by whoever filled it, borrowed by the reply */
 } sb_rpc_error_t;
 
 /* Returns 0 with *result set, -1 with err filled, or SB_RPC_PENDING after submitting a job whose

@@ -26,6 +26,7 @@ const ENDED = {
   server_shutdown: 'the server is shutting down',
   negotiation_failed: 'the media negotiation failed',
   disconnected: 'the connection to the server was lost',
+  moved: 'the call moved to another server and could not be rejoined',
 };
 
 function setStatus(text, isError = false) {
@@ -171,6 +172,9 @@ function wire(client, room) {
     demo.lastError = error;
     setStatus(`Problem: ${error.message}`, true);
   });
+  // The client rejoins by itself when its node drains or the connection drops.
+  client.on('reconnecting', ({ attempt }) => setStatus(`Reconnecting to “${room}” (attempt ${attempt})…`));
+  client.on('rejoined', () => setStatus(`Back in “${room}”.`));
   client.on('ended', ({ reason }) => {
     if (reason !== 'left') {
       setStatus(`Call ended: ${ENDED[reason] || reason}.`, reason !== 'server_shutdown');

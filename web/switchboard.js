@@ -26,6 +26,17 @@
 //   trackmuted        {user, tenant, kind, muted}  a participant paused or resumed a track
 //   event             {event, data}            every server event, including ones not listed here
 //   error             {error}                  a SwitchboardError not tied to a request
+//   reconnecting      {room, reason, attempt}  the call was moved ('moved': its node drains) or
+//                                              the socket closed ('disconnected'): the client
+//                                              reconnects through the URL given to connect()
+//                                              and joins the room again (attempt 1, 2, ...)
+//   rejoined          {room, call}             ... and is back in the call (new streams follow);
+//                                              if every attempt fails, 'ended' follows instead
+//
+// Several nodes (docs/protocol.md "Several nodes"): a call.join answered with error 'redirect'
+// ({node, url}: the room's call lives on another node) is followed by the client itself: it
+// reconnects to that url, authenticates with the same token and joins again, at most 3 times
+// in a row; the application sees only the join's result (or the last error).
 //
 // Errors: promises reject with SwitchboardError; `code` is a server code of docs/protocol.md
 // (bad_request, unauthenticated, forbidden, not_found, conflict, ...) or one of the client's own:
@@ -33,16 +44,31 @@
 // call is not in a state that allows this).
 
 const SUBPROTOCOL = 'switchboard.v1';
+const MAX_REDIRECTS = 3;
+// Errors after which joining again may succeed (another node, the lease expired, a restart).
+const RETRYABLE = new Set(['disconnected', 'timeout', 'redirect', 'unavailable', 'internal']);
 
 /** An error from the server (code of docs/protocol.md) or from this client. */
 export class SwitchboardError extends Error {
-  constructor(code, message, method) {
+  constructor(code, message, method, data) {
     super(message ? `${code}: ${message}` : code);
     this.name = 'SwitchboardError';
     this.code = code;
     this.method = method || null;
+    this.data = data ?? null;    // the error's `data` (e.g. {node, url} of a redirect)
   }
 }
+
+// A redirect's url as a WebSocket URL: http(s) becomes ws(s), an empty path /ws.
+function toWsUrl(url, base) {
+  const u = new URL(url, base);
+  if (u.protocol === 'http:') u.protocol = 'ws:';
+  else if (u.protocol === 'https:') u.protocol = 'wss:';
+  if (u.pathname === '/' || u.pathname === '') u.pathname = '/ws';
+  return u.href;
+}
+
+const delay = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
 
 /** A client for one WebSocket session: authentication, API requests and at most one call. */
 export class SwitchboardClient extends EventTarget {
@@ -52,10 +78,15 @@ export class SwitchboardClient extends EventTarget {
    * @param {boolean} [options.trickle=true] send our ICE candidates with call.candidate (the
    *   ICE-lite server does not need them, it learns our address from connectivity checks)
    * @param {RTCConfiguration} [options.rtcConfig] merged into the RTCPeerConnection settings
+   * @param {boolean} [options.rejoin=true] rejoin a call that was moved or lost its socket
+   * @param {number} [options.rejoinAttempts=6] reconnections tried (backoff 0.25 s doubling,
+   *   at most 5 s, with jitter: about 13 s in all) before 'ended'
    */
   constructor(options = {}) {
     super();
     this.timeoutMs = options.timeoutMs ?? 20000;
+    this.rejoin = options.rejoin ?? true;
+    this.rejoinAttempts = options.rejoinAttempts ?? 6;
     this.trickle = options.trickle ?? true;
     this.rtcConfig = options.rtcConfig || {};
     this.ws = null;
@@ -70,6 +101,12 @@ export class SwitchboardClient extends EventTarget {
     this._pending = new Map();       // request id -> {resolve, reject, timer, method}
     this._sdpChain = Promise.resolve();  // serialises answer/offer handling on this.pc
     this._candidates = null;         // candidates gathered before the join reply
+    this._url = null;                // as given to connect(): the load balancer's, for rejoins
+    this._token = null;
+    this._localStream = null;        // of the last join(), published again on a rejoin
+    this._switching = false;         // a redirect or rejoin replaces the socket: closes are ours
+    this._rejoinRoom = null;         // the room being rejoined
+    this._rejoinGen = 0;             // bumped by leave()/close() to stop a rejoin
   }
 
   /** The WebSocket URL of the server that served this page (ws[s]://host/ws). */
@@ -83,6 +120,14 @@ export class SwitchboardClient extends EventTarget {
   async connect(url, token) {
     if (this.ws) throw new SwitchboardError('state', 'already connected');
     url = url || SwitchboardClient.defaultUrl();
+    const user = await this._open(url, token);
+    this._url = url;
+    this._token = token;
+    return user;
+  }
+
+  // Opens a socket to url and authenticates on it (connect(), redirects and rejoins).
+  async _open(url, token) {
     const ws = new WebSocket(url, SUBPROTOCOL);
     this.ws = ws;
     // A socket given up (failed auth) may report its close after a new connect(): ignore it.
@@ -131,6 +176,55 @@ export class SwitchboardClient extends EventTarget {
    * ({call, revision, participants}) once the server's answer is applied.
    */
   async join(room, localStream) {
+    if (this.pc || this._rejoinRoom) throw new SwitchboardError('state', 'already in a call');
+    this._localStream = localStream || null;
+    return this._joinFollowing(room, localStream);
+  }
+
+  // Joins, following up to MAX_REDIRECTS redirects to the room's home node.
+  async _joinFollowing(room, localStream) {
+    for (let hops = 0; ; hops++) {
+      try {
+        return await this._joinHere(room, localStream);
+      } catch (err) {
+        if (err.code !== 'redirect' || !err.data?.url || hops >= MAX_REDIRECTS) throw err;
+        await this._moveTo(toWsUrl(err.data.url, this.ws?.url || this._url), err);
+      }
+    }
+  }
+
+  // Replaces the socket by one to url, authenticated with the same token, without telling the
+  // application. If url cannot be reached, reconnects to the original URL and throws `cause`.
+  async _moveTo(url, cause) {
+    const was = this._switching;
+    this._switching = true;
+    try {
+      this._dropSocket('redirected');
+      try {
+        await this._open(url, this._token);
+      } catch {
+        this._dropSocket('unreachable');
+        await this._open(this._url, this._token).catch(() => {});
+        // Outside a rejoin (which reports its own end) a session left without a socket says so.
+        if (!this.ws && !was) this._emit('disconnected', { code: 1006, reason: 'node unreachable' });
+        throw cause;
+      }
+    } finally {
+      this._switching = was;
+    }
+  }
+
+  _dropSocket(reason) {
+    const old = this.ws;
+    this.ws = null;
+    if (old) {
+      this._onClose({ code: 1000, reason }, true);
+      if (old.readyState <= WebSocket.OPEN) old.close(1000, reason);
+    }
+  }
+
+  // One call.join on the current socket.
+  async _joinHere(room, localStream) {
     if (this.pc) throw new SwitchboardError('state', 'already in a call');
     const pc = new RTCPeerConnection({
       iceServers: [], ...this.rtcConfig, bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require',
@@ -178,6 +272,14 @@ export class SwitchboardClient extends EventTarget {
 
   /** Leaves the current call (tells the server when connected) and closes the peer connection. */
   async leave() {
+    if (this._rejoinRoom) {
+      // Stop rejoining; a join in flight is left when it completes.
+      const room = this._rejoinRoom;
+      this._rejoinRoom = null;
+      this._rejoinGen++;
+      this._emit('ended', { room, reason: 'left' });
+      return;
+    }
     if (!this.pc) return;
     const room = this.room;
     // Tell the server first, so the others hear "left" rather than the DTLS close that
@@ -194,6 +296,9 @@ export class SwitchboardClient extends EventTarget {
 
   /** Closes the session: ends any call and the WebSocket. */
   close() {
+    this._rejoinGen++;
+    this._rejoinRoom = null;
+    this._url = null;   // no rejoin after this
     if (this.pc) {
       const room = this.room;
       this._teardown();
@@ -253,7 +358,8 @@ export class SwitchboardClient extends EventTarget {
     this._pending.delete(msg.id);
     clearTimeout(pending.timer);
     if (msg.error) {
-      pending.reject(new SwitchboardError(msg.error.code, msg.error.message, pending.method));
+      pending.reject(new SwitchboardError(msg.error.code, msg.error.message, pending.method,
+                                          msg.error.data));
     } else {
       pending.resolve(msg.result || {});
     }
@@ -283,8 +389,11 @@ export class SwitchboardClient extends EventTarget {
         break;
       case 'call.ended':
         if (this.pc) {
+          const room = this.room;
           this._teardown();
-          this._emit('ended', { room: data.room, reason: data.reason });
+          // 'moved': the node drains; the load balancer finds the room's new home.
+          if (data.reason === 'moved' && this._canRejoin()) this._rejoinLoop(room, 'moved');
+          else this._emit('ended', { room: data.room, reason: data.reason });
         }
         break;
       default:
@@ -292,19 +401,70 @@ export class SwitchboardClient extends EventTarget {
     }
   }
 
-  _onClose(ev) {
+  // quiet: the socket is being replaced (redirect, rejoin); the application is not told.
+  _onClose(ev, quiet = false) {
     for (const [, p] of this._pending) {
       clearTimeout(p.timer);
       p.reject(new SwitchboardError('disconnected', `connection closed (${ev.code})`, p.method));
     }
     this._pending.clear();
     this.ws = null;
+    if (quiet || this._switching) return;
+    if (this.pc && this._canRejoin()) {
+      const room = this.room;
+      this._teardown();
+      this._rejoinLoop(room, 'disconnected');
+      return;
+    }
     if (this.pc) {
       const room = this.room;
       this._teardown();
       this._emit('ended', { room, reason: 'disconnected' });
     }
     this._emit('disconnected', { code: ev.code, reason: ev.reason });
+  }
+
+  _canRejoin() {
+    return this.rejoin && this._url && this._token && this.rejoinAttempts > 0;
+  }
+
+  // Reconnects through the original URL with backoff and joins `room` again with the same
+  // local stream; 'ended' with `reason` if every attempt fails or the error is final.
+  async _rejoinLoop(room, reason) {
+    const gen = ++this._rejoinGen;
+    this._rejoinRoom = room;
+    this._switching = true;
+    let joined = false;
+    try {
+      for (let attempt = 1; attempt <= this.rejoinAttempts && gen === this._rejoinGen; attempt++) {
+        this._emit('reconnecting', { room, reason, attempt });
+        const backoff = Math.min(5000, 250 * 2 ** (attempt - 1));
+        await delay(backoff / 2 + Math.random() * backoff / 2);
+        if (gen !== this._rejoinGen) break;
+        try {
+          this._dropSocket('rejoining');
+          await this._open(this._url, this._token);
+          const result = await this._joinFollowing(room, this._localStream);
+          joined = true;
+          if (gen !== this._rejoinGen) {
+            // The application left meanwhile.
+            this.request('call.leave', {}).catch(() => {});
+            this._teardown();
+            break;
+          }
+          this._emit('rejoined', { room, call: result.call });
+          return;
+        } catch (err) {
+          if (!RETRYABLE.has(err.code)) break;
+        }
+      }
+    } finally {
+      this._switching = false;
+      if (gen === this._rejoinGen) this._rejoinRoom = null;
+    }
+    if (gen !== this._rejoinGen || joined) return;
+    this._emit('ended', { room, reason });
+    if (!this.ws) this._emit('disconnected', { code: 1006, reason: 'rejoin failed' });
   }
 
   // A later server offer (tracks of participants added or removed): answer with call.answer.

@@ -178,7 +178,7 @@ SB_TEST(older_database_is_upgraded_and_reopening_is_a_no_op) {
   sb_store_close(st);
 
   CHECK_EQ(sb_store_open_sqlite(path, &st, NULL, 0), 0);
-  CHECK_EQ(sb_store_schema_version(st), 2);
+  CHECK_EQ(sb_store_schema_version(st), sb_migrations_sqlite[sb_migrations_sqlite_count - 1].version);
   CHECK_EQ(count(st, "SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'audit_time'"), 1);
   CHECK_EQ(count(st, "SELECT COUNT(*) AS n FROM tenants WHERE id = 'acme'"), 1);
   CHECK(sb_store_exec(st, &before, "SELECT * FROM schema_version ORDER BY version", "") >= 0);
@@ -187,7 +187,7 @@ SB_TEST(older_database_is_upgraded_and_reopening_is_a_no_op) {
   CHECK_EQ(sb_store_open_sqlite(path, &st, NULL, 0), 0);
   CHECK(sb_store_exec(st, &after, "SELECT * FROM schema_version ORDER BY version", "") >= 0);
   CHECK(json_equal(before, after));
-  CHECK_EQ(json_array_size(after), 2);
+  CHECK_EQ(json_array_size(after), sb_migrations_sqlite_count);
   CHECK_EQ(sb_store_migrate(st, sb_migrations_sqlite, sb_migrations_sqlite_count, 0), 0);
   json_decref(before);
   json_decref(after);
@@ -211,15 +211,17 @@ SB_TEST(newer_database_is_refused) {
 
 SB_TEST(failed_migration_step_is_rolled_back) {
   static const sb_migration_t extra[] = {
-      {3, "half", "CREATE TABLE t3 (x INTEGER); INSERT INTO nowhere VALUES (1);"},
+      {99, "half", "CREATE TABLE t3 (x INTEGER); INSERT INTO nowhere VALUES (1);"},
   };
   sb_store_t *st = NULL;
   CHECK_EQ(sbt_store_open(&st), 0);
   CHECK(sb_store_migrate(st, extra, 1, 0) < 0);
-  CHECK(strstr(sb_store_errmsg(st), "migration 3") != NULL);
+  CHECK(strstr(sb_store_errmsg(st), "migration 99") != NULL);
   /* t3 is gone: selecting from it fails (the failure is outside any transaction) */
   CHECK_EQ(sb_store_exec(st, NULL, "SELECT x FROM t3", ""), SB_STORE_ERROR);
-  CHECK_EQ(count(st, "SELECT MAX(version) AS n FROM schema_version"), 2);
+  CHECK_EQ(count(st, "SELECT MAX(version) AS n FROM schema_version"),
+           sbt_pg() ? sb_migrations_pg[sb_migrations_pg_count - 1].version
+                    : sb_migrations_sqlite[sb_migrations_sqlite_count - 1].version);
   sb_store_close(st);
 }
 
