@@ -8,11 +8,11 @@
 #include <sys/socket.h>
 #include <uv.h>
 
+#include "relay/env.h"
 #include "relay/ice.h"
 #include "relay/relay.h"
 
 #define SB_BATCH 32
-#define SB_PKT_BUF 1600 /* MTU-sized packet plus the SRTP trailer */
 #define SB_HASH_BUCKETS 4096
 
 typedef struct sb_transport sb_transport_t;
@@ -37,9 +37,8 @@ typedef struct sb_worker {
   sb_queue_t *commands;
   int fd;
   uint16_t port;
-  sb_dtls_ctx_t *dtls;
   sb_ice_t *ice;
-  uint64_t now_ms; /* refreshed once per wake-up */
+  sb_relay_env_t env; /* what its transports, producers and consumers may ask of it */
 
   sb_transport_t *transports; /* all transports, linked by next_in_worker */
   sb_transport_t *by_ufrag[SB_HASH_BUCKETS];
@@ -48,9 +47,6 @@ typedef struct sb_worker {
 
   sb_batch_t rx;
   sb_batch_t tx;
-  sb_worker_stats_t stats;
-  int test_drop_percent;
-  uint32_t drop_rng;
   int stopping;
 } sb_worker_t;
 
@@ -77,7 +73,6 @@ uint32_t sb_addr_hash(const struct sockaddr_storage *a);
 int sb_addr_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
 void sb_worker_index_ufrag(sb_worker_t *w, sb_transport_t *t);
 void sb_worker_index_addr(sb_worker_t *w, sb_transport_t *t);
-void sb_worker_unindex_addr(sb_worker_t *w, sb_transport_t *t);
 void sb_worker_unindex(sb_worker_t *w, sb_transport_t *t);
 sb_transport_t *sb_worker_find_transport(sb_worker_t *w, uint64_t id);
 

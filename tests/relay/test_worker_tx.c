@@ -50,7 +50,7 @@ SB_TEST(send_while_a_slot_is_held_leaves_the_slot_alone) {
   CHECK_STR(buf, "keyframe request"); /* sent at once */
   CHECK_EQ(receive(rx, buf, sizeof buf), 16);
   CHECK_STR(buf, "forwarded packet");
-  CHECK_EQ(w.stats.tx_packets, 2);
+  CHECK_EQ(w.env.stats.tx_packets, 2);
 
   /* A released slot is free again: the next send queues in it as usual. */
   slot = sb_worker_slot(&w);
