@@ -130,52 +130,24 @@ sb_router_t *sb_worker_router(sb_worker_t *w, const char *room, int create) {
 
 /* --- sending --- */
 
-uint8_t *sb_worker_slot(sb_worker_t *w) {
-  if (w->tx.count == SB_BATCH)
-    sb_worker_flush(w);
-  w->tx.held = 1;
-  return w->tx.bufs[w->tx.count];
-}
-
-void sb_worker_release(sb_worker_t *w) { w->tx.held = 0; }
-
-void sb_worker_commit(sb_worker_t *w, size_t len, const struct sockaddr_storage *to, socklen_t tolen) {
-  int i = w->tx.count;
-  memcpy(&w->tx.addrs[i], to, tolen);
-  w->tx.iov[i].iov_base = w->tx.bufs[i];
-  w->tx.iov[i].iov_len = len;
-  w->tx.msgs[i].msg_hdr.msg_name = &w->tx.addrs[i];
-  w->tx.msgs[i].msg_hdr.msg_namelen = tolen;
-  w->tx.msgs[i].msg_hdr.msg_iov = &w->tx.iov[i];
-  w->tx.msgs[i].msg_hdr.msg_iovlen = 1;
-  w->tx.count++;
-  w->tx.held = 0;
+static void queue(sb_worker_t *w, sb_batch_t *b, size_t len, const struct sockaddr_storage *to,
+                  socklen_t tolen) {
+  int i = b->count;
+  memcpy(&b->addrs[i], to, tolen);
+  b->iov[i].iov_base = b->bufs[i];
+  b->iov[i].iov_len = len;
+  b->msgs[i].msg_hdr.msg_name = &b->addrs[i];
+  b->msgs[i].msg_hdr.msg_namelen = tolen;
+  b->msgs[i].msg_hdr.msg_iov = &b->iov[i];
+  b->msgs[i].msg_hdr.msg_iovlen = 1;
+  b->count++;
   sb_count(&w->env, tx_bytes, len);
-  if (w->tx.count == SB_BATCH)
-    sb_worker_flush(w);
 }
 
-void sb_worker_send(sb_worker_t *w, const uint8_t *data, size_t len,
-                    const struct sockaddr_storage *to, socklen_t tolen) {
-  if (len > SB_PKT_BUF)
-    return;
-  if (w->tx.held) { /* the next slot is being filled by our caller's caller: do not clobber it */
-    if (sendto(w->fd, data, len, 0, (const struct sockaddr *)to, tolen) < 0) {
-      sb_count(&w->env, drop_send, 1);
-      return;
-    }
-    sb_count(&w->env, tx_packets, 1);
-    sb_count(&w->env, tx_bytes, len);
-    return;
-  }
-  memcpy(sb_worker_slot(w), data, len);
-  sb_worker_commit(w, len, to, tolen);
-}
-
-void sb_worker_flush(sb_worker_t *w) {
+static void send_batch(sb_worker_t *w, sb_batch_t *b) {
   int off = 0;
-  while (off < w->tx.count) {
-    int n = sendmmsg(w->fd, w->tx.msgs + off, (unsigned)(w->tx.count - off), 0);
+  while (off < b->count) {
+    int n = sendmmsg(w->fd, b->msgs + off, (unsigned)(b->count - off), 0);
     if (n < 0) {
       if (errno == EINTR)
         continue;
@@ -184,10 +156,39 @@ void sb_worker_flush(sb_worker_t *w) {
       off++;
       continue;
     }
-    sb_count(&w->env, tx_packets, (uint64_t)n);
+    sb_count(&w->env, tx_packets, n);
     off += n;
   }
-  w->tx.count = 0;
+  b->count = 0;
+}
+
+uint8_t *sb_worker_slot(sb_worker_t *w) {
+  if (w->tx.count == SB_BATCH)
+    send_batch(w, &w->tx);
+  return w->tx.bufs[w->tx.count];
+}
+
+void sb_worker_release(sb_worker_t *w) { (void)w; /* the slot is simply not counted in */ }
+
+void sb_worker_commit(sb_worker_t *w, size_t len, const struct sockaddr_storage *to, socklen_t tolen) {
+  queue(w, &w->tx, len, to, tolen);
+  if (w->tx.count == SB_BATCH)
+    send_batch(w, &w->tx);
+}
+
+void sb_worker_send(sb_worker_t *w, const uint8_t *data, size_t len,
+                    const struct sockaddr_storage *to, socklen_t tolen) {
+  if (len > SB_PKT_BUF)
+    return;
+  if (w->ctl.count == SB_BATCH)
+    send_batch(w, &w->ctl);
+  memcpy(w->ctl.bufs[w->ctl.count], data, len);
+  queue(w, &w->ctl, len, to, tolen);
+}
+
+void sb_worker_flush(sb_worker_t *w) {
+  send_batch(w, &w->tx);
+  send_batch(w, &w->ctl);
 }
 
 /* The environment its objects see (relay/env.h). */

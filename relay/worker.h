@@ -24,7 +24,6 @@ typedef struct {
   struct sockaddr_storage addrs[SB_BATCH];
   uint8_t bufs[SB_BATCH][SB_PKT_BUF];
   int count;
-  int held;         /* bufs[count] was handed out by sb_worker_slot and is being filled */
 } sb_batch_t;
 
 typedef struct sb_worker {
@@ -46,21 +45,24 @@ typedef struct sb_worker {
   sb_router_t *routers;
 
   sb_batch_t rx;
-  sb_batch_t tx;
+  sb_batch_t tx;  /* forwarded media: filled in place through sb_worker_slot */
+  sb_batch_t ctl; /* control datagrams (STUN, DTLS, RTCP): copied in by sb_worker_send */
   int stopping;
 } sb_worker_t;
 
-/** A buffer for the next datagram to send; fill it, then sb_worker_commit, or give it back with
- * sb_worker_release. While it is held, sb_worker_send (an RTCP request made on the way, say)
- * sends directly instead of taking the same buffer. */
+/** The forwarding path's buffer for the next media datagram: fill it, then sb_worker_commit, or
+ * give it back with sb_worker_release. The caller is its only writer until then. */
 uint8_t *sb_worker_slot(sb_worker_t *w);
-/** Queues the slot's `len` bytes for `to`; flushes when the batch is full. */
+/** Queues the slot's `len` bytes for `to`; sends the media batch when it is full. */
 void sb_worker_commit(sb_worker_t *w, size_t len, const struct sockaddr_storage *to, socklen_t tolen);
 /** Gives the slot back unsent. */
 void sb_worker_release(sb_worker_t *w);
-/** Sends every queued datagram now. */
+/** Sends every queued datagram now: the media batch, then the control queue. */
 void sb_worker_flush(sb_worker_t *w);
-/** Copies a datagram into a slot and commits it. */
+/** Queues a copy of a control datagram (STUN, DTLS, RTCP, e.g. a keyframe request decided while
+ * a packet is being forwarded): it goes out at the next flush, after the fan-out loop, and never
+ * touches the media batch or its slot. When the queue is full it is sent at once (only its own
+ * buffers). */
 void sb_worker_send(sb_worker_t *w, const uint8_t *data, size_t len,
                     const struct sockaddr_storage *to, socklen_t tolen);
 
