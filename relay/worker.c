@@ -311,8 +311,8 @@ static void close_transport(sb_worker_t *w, sb_transport_t *t, const char *reaso
   sb_worker_unindex(w, t);
   if (r)
     sb_router_remove(r, t);
+  sb_count(&w->env, transports, -1); /* before the close event, which a reader may await */
   sb_transport_destroy(t, reason);
-  sb_count(&w->env, transports, -1);
   if (r && r->ntransports == 0)
     drop_router(w, r);
 }
