@@ -7,6 +7,10 @@
 #include "codec/vp8.h"
 #include "common/util.h"
 
+/* What the transport-wide send history counts for SRTP's tag: 10 bytes (AES-CM HMAC-SHA1-80;
+ * GCM's is 16). */
+#define SB_SRTP_TAG_COUNTED 10
+
 sb_consumer_t *sb_consumer_create(sb_transport_t *sub, const sb_cmd_t *cmd, sb_producer_t *const *layers) {
   int nlayers = cmd->u.consumer.nlayers > 1 ? cmd->u.consumer.nlayers : 1;
   if (nlayers > SB_SIMULCAST_MAX_LAYERS)
@@ -116,7 +120,7 @@ static size_t write_extensions(sb_consumer_t *c, const sb_pkt_info_t *info, uint
   if (ox->mid && c->midlen)
     sb_rtp_ext_add(&wr, ox->mid, c->mid, c->midlen);
   if (ox->twcc && c->transport->bwe.history && sb_rtp_ext_add(&wr, ox->twcc, zero, 2) == 0)
-    *twcc_at = 4 + wr.len - 2; /* after the 4-byte block header */
+    *twcc_at = SB_RTP_EXT_HEADER_SIZE + wr.len - 2; /* the value's offset, after the block header */
   if (info && ox->audio_level && info->audio_level)
     sb_rtp_ext_add(&wr, ox->audio_level, info->audio_level, info->audio_level_len);
   if (info && ox->send_time && info->send_time)
@@ -130,8 +134,9 @@ static size_t write_extensions(sb_consumer_t *c, const sb_pkt_info_t *info, uint
  * length, or -1 (counted; the slot is released). */
 static int seal(sb_transport_t *sub, uint8_t *out, size_t len, size_t twcc_at) {
   int n = (int)len;
-  if (twcc_at) /* SRTP adds its tag (10 or 16 bytes): counted as 10 */
-    sb_wr16(out + 12 + twcc_at, sb_bwe_on_send(&sub->bwe, len + 10, sb_now_us()));
+  if (twcc_at)
+    sb_wr16(out + SB_RTP_HEADER_SIZE + twcc_at,
+            sb_bwe_on_send(&sub->bwe, len + SB_SRTP_TAG_COUNTED, sb_now_us()));
   if (sb_srtp_protect(sub->srtp, out, &n) != 0) {
     sb_count(sub->env, drop_srtp, 1);
     sub->env->release(sub->env->arg);
@@ -179,8 +184,8 @@ int sb_consumer_forward(sb_consumer_t *c, const sb_producer_t *from, const sb_rt
   int as_rtx = retransmission && c->rtx_ssrc;
   uint8_t *out = env->slot(env->arg);
   size_t cap = SB_PKT_BUF - SB_SRTP_MAX_TRAILER;
-  size_t ext = write_extensions(c, info, out + 12, cap - 12, &twcc_at);
-  size_t body = 12 + ext + (as_rtx ? 2 : 0);
+  size_t ext = write_extensions(c, info, out + SB_RTP_HEADER_SIZE, cap - SB_RTP_HEADER_SIZE, &twcc_at);
+  size_t body = SB_RTP_HEADER_SIZE + ext + (as_rtx ? SB_RTX_OSN_SIZE : 0);
   if (body + pkt->payload_len > cap) {
     sb_count(env, drop_malformed, 1);
     env->release(env->arg);
@@ -198,7 +203,7 @@ int sb_consumer_forward(sb_consumer_t *c, const sb_producer_t *from, const sb_rt
   }
   if (as_rtx) {
     sb_rtp_write_fixed(out, pkt->marker, c->rtx_pt, c->rtx_seq++, ts, c->rtx_ssrc, ext > 0);
-    sb_wr16(out + 12 + ext, seq); /* RFC 4588 §4: the original sequence number first */
+    sb_wr16(out + SB_RTP_HEADER_SIZE + ext, seq); /* RFC 4588 §4: the original sequence number first */
   } else {
     sb_rtp_write_fixed(out, pkt->marker, c->pt, seq, ts, c->ssrc, ext > 0);
   }
@@ -284,8 +289,9 @@ int sb_consumer_send_padding(sb_consumer_t *c, size_t bytes, uint64_t now_ms) {
     return 0;
   while (n < SB_CONSUMER_PADDING_MAX_PACKETS && sent_bytes < bytes) {
     uint8_t *out = env->slot(env->arg);
-    size_t ext = write_extensions(c, NULL, out + 12, SB_PKT_BUF - SB_SRTP_MAX_TRAILER - 12, &twcc_at);
-    size_t body = 12 + ext;
+    size_t ext = write_extensions(c, NULL, out + SB_RTP_HEADER_SIZE,
+                                  SB_PKT_BUF - SB_SRTP_MAX_TRAILER - SB_RTP_HEADER_SIZE, &twcc_at);
+    size_t body = SB_RTP_HEADER_SIZE + ext;
     /* RFC 3550 §5.1: padding only; its last byte counts the padding bytes. */
     sb_rtp_write_fixed(out, 0, c->rtx_pt, c->rtx_seq++, c->last_ts, c->rtx_ssrc, ext > 0);
     out[0] |= 0x20;

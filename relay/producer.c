@@ -156,18 +156,18 @@ void sb_producer_packet_info(const sb_producer_t *p, const sb_rtp_packet_t *pkt,
 }
 
 void sb_producer_on_rtx(sb_producer_t *p, sb_rtp_packet_t *pkt, uint64_t now_ms) {
-  if (pkt->payload_len < 2 || !p->nack)
+  if (pkt->payload_len < SB_RTX_OSN_SIZE || !p->nack)
     return;
   /* RFC 4588 §4: the payload starts with the original sequence number. Move the header over
    * it and restore the original SSRC, payload type and sequence number in place. */
   uint16_t osn = sb_rd16(pkt->payload);
-  memmove(pkt->data + 2, pkt->data, pkt->header_len);
-  uint8_t *d = pkt->data + 2;
+  memmove(pkt->data + SB_RTX_OSN_SIZE, pkt->data, pkt->header_len);
+  uint8_t *d = pkt->data + SB_RTX_OSN_SIZE;
   d[1] = (uint8_t)((d[1] & 0x80) | (p->spec.pt & 0x7f));
-  sb_wr16(d + 2, osn);
+  sb_wr16(d + 2, osn); /* the header's sequence number field */
   sb_wr32(d + 8, p->ssrc);
   sb_rtp_packet_t orig;
-  if (sb_rtp_parse(d, pkt->len - 2, &orig) != 0)
+  if (sb_rtp_parse(d, pkt->len - SB_RTX_OSN_SIZE, &orig) != 0)
     return;
   sb_count(p->env, rtx_recovered, 1);
   sb_producer_on_rtp(p, &orig, now_ms);

@@ -11,9 +11,6 @@
 #include "common/log.h"
 #include "relay/worker.h"
 
-int sb_worker_init(sb_worker_t *w, int fd);
-void sb_worker_fini(sb_worker_t *w);
-
 struct sb_relay {
   sb_relay_config_t cfg;
   char announce_ip[64];
@@ -108,10 +105,8 @@ int sb_relay_start(const sb_relay_config_t *cfg, sb_relay_t **out) {
       rc = fd;
       goto Fail;
     }
-    if (sb_worker_init(w, fd) != 0) {
-      close(fd);
+    if (sb_worker_init(w, fd) != 0) /* it closed fd and undid its own steps */
       goto Fail;
-    }
     r->nworkers++;
     sb_info(NULL, "relay: worker %d on udp %s:%u", i, cfg->bind_ip, w->port);
   }

@@ -293,18 +293,18 @@ static void on_feedback(sb_transport_t *t, const sb_rtcp_item_t *it) {
   uint32_t sender, media;
   if (sb_rtcp_fb_ssrcs(it, &sender, &media) != 0)
     return;
-  if (it->pt == SB_RTCP_RTPFB && it->count == 15) {
+  if (it->pt == SB_RTCP_RTPFB && it->count == SB_RTCP_RTPFB_TWCC) {
     on_transport_feedback(t, it);
     return;
   }
-  if (it->pt == SB_RTCP_RTPFB && it->count == 1) {
+  if (it->pt == SB_RTCP_RTPFB && it->count == SB_RTCP_RTPFB_NACK) {
     nack_ctx_t n = {sb_transport_consumer_by_ssrc(t, media), t->env->now_ms, 0};
     if (n.c)
       sb_rtcp_nack_foreach(it, on_nack_seq, &n);
     return;
   }
-  int keyframe = (it->pt == SB_RTCP_PSFB && (it->count == 1 || it->count == 4));
-  if (it->pt == SB_RTCP_PSFB && it->count == 4) {
+  int keyframe = (it->pt == SB_RTCP_PSFB && (it->count == SB_RTCP_PSFB_PLI || it->count == SB_RTCP_PSFB_FIR));
+  if (it->pt == SB_RTCP_PSFB && it->count == SB_RTCP_PSFB_FIR) {
     uint32_t ssrcs[4];
     int n = sb_rtcp_fir_entries(it, ssrcs, 4);
     if (n > 0)

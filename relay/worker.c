@@ -442,15 +442,26 @@ static void on_tick(uv_timer_t *h) {
 
 /* --- thread --- */
 
+/* Closes the handles that are open and lets their callbacks run before the loop goes away. */
+static void close_handles(sb_worker_t *w) {
+  if (w->has_poll) {
+    uv_poll_stop(&w->poll);
+    uv_close((uv_handle_t *)&w->poll, NULL);
+    w->has_poll = 0;
+  }
+  if (w->has_timer) {
+    uv_close((uv_handle_t *)&w->timer, NULL);
+    w->has_timer = 0;
+  }
+  sb_queue_close(w->commands);
+  w->commands = NULL;
+  uv_run(&w->loop, UV_RUN_DEFAULT);
+}
+
 static void worker_main(void *arg) {
   sb_worker_t *w = arg;
   uv_run(&w->loop, UV_RUN_DEFAULT);
-  /* Close the handles and let their callbacks run before the loop goes away. */
-  uv_poll_stop(&w->poll);
-  uv_close((uv_handle_t *)&w->poll, NULL);
-  uv_close((uv_handle_t *)&w->timer, NULL);
-  sb_queue_close(w->commands);
-  uv_run(&w->loop, UV_RUN_DEFAULT);
+  close_handles(w);
 }
 
 int sb_worker_init(sb_worker_t *w, int fd) {
@@ -462,23 +473,39 @@ int sb_worker_init(sb_worker_t *w, int fd) {
   w->env.emit = env_emit;
   w->env.arg = w;
   if (uv_loop_init(&w->loop) != 0)
-    return -1;
+    goto Fail;
+  w->has_loop = 1;
   w->ice = sb_ice_create(lookup_ufrag, w);
   w->commands = sb_queue_create(&w->loop, on_command, w);
-  if (!w->ice || !w->commands)
-    return -1;
-  uv_poll_init_socket(&w->loop, &w->poll, fd);
+  if (!w->ice || !w->commands || uv_poll_init_socket(&w->loop, &w->poll, fd) != 0)
+    goto Fail;
+  w->has_poll = 1;
   w->poll.data = w;
-  uv_poll_start(&w->poll, UV_READABLE, on_readable);
-  uv_timer_init(&w->loop, &w->timer);
+  if (uv_timer_init(&w->loop, &w->timer) != 0)
+    goto Fail;
+  w->has_timer = 1;
   w->timer.data = w;
-  uv_timer_start(&w->timer, on_tick, SB_TICK_MS, SB_TICK_MS);
-  return uv_thread_create(&w->thread, worker_main, w);
+  if (uv_poll_start(&w->poll, UV_READABLE, on_readable) != 0 ||
+      uv_timer_start(&w->timer, on_tick, SB_TICK_MS, SB_TICK_MS) != 0 ||
+      uv_thread_create(&w->thread, worker_main, w) != 0)
+    goto Fail;
+  return 0;
+Fail:
+  sb_worker_fini(w);
+  return -1;
 }
 
 void sb_worker_fini(sb_worker_t *w) {
+  if (!w)
+    return;
+  if (w->has_loop) {
+    close_handles(w); /* nothing left to close after the thread ran */
+    uv_loop_close(&w->loop);
+    w->has_loop = 0;
+  }
   sb_ice_destroy(w->ice);
-  uv_loop_close(&w->loop);
+  w->ice = NULL;
   if (w->fd >= 0)
     close(w->fd);
+  w->fd = -1;
 }

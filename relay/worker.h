@@ -33,6 +33,7 @@ typedef struct sb_worker {
   uv_loop_t loop;
   uv_poll_t poll;
   uv_timer_t timer;
+  int has_loop, has_poll, has_timer; /* what sb_worker_init set up: what to undo */
   sb_queue_t *commands;
   int fd;
   uint16_t port;
@@ -65,6 +66,14 @@ void sb_worker_flush(sb_worker_t *w);
  * buffers). */
 void sb_worker_send(sb_worker_t *w, const uint8_t *data, size_t len,
                     const struct sockaddr_storage *to, socklen_t tolen);
+
+/** Sets up the worker's loop, ICE agent, command queue and handles on socket `fd` (owned from
+ * now on, closed by sb_worker_fini) and starts its thread. 0, or -1 with everything it had set up
+ * undone and `fd` closed. `w` comes zeroed but for index, relay, fd and env's data. */
+int sb_worker_init(sb_worker_t *w, int fd);
+/** Undoes sb_worker_init after the thread was joined (or was never started); accepts NULL and a
+ * half-initialised worker, and may be called twice. */
+void sb_worker_fini(sb_worker_t *w);
 
 /** Reports an event up to signaling. */
 void sb_worker_emit(sb_worker_t *w, sb_event_type_t type, uint64_t transport, const char *reason,

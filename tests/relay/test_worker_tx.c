@@ -94,3 +94,16 @@ SB_TEST(a_full_control_queue_is_sent_without_touching_a_held_slot) {
   close(rx);
   close(w.fd);
 }
+
+SB_TEST(init_that_fails_halfway_undoes_its_own_steps) {
+  memset(&w, 0, sizeof w);
+  /* No socket: the loop, the ICE agent and the command queue are set up, then the poll handle
+   * fails; what was set up is undone (the sanitizer tree's leak check sees the rest). */
+  CHECK_EQ(sb_worker_init(&w, -1), -1);
+  CHECK_EQ(w.has_loop, 0);
+  CHECK(w.ice == NULL);
+  CHECK(w.commands == NULL);
+  CHECK_EQ(w.fd, -1);
+  sb_worker_fini(&w); /* twice is harmless */
+  sb_worker_fini(NULL);
+}
