@@ -1,6 +1,8 @@
 /* The relay as signaling drives it: worker threads started and stopped, commands down, events
  * up on the caller's loop, counters read from this thread while the workers write them (the
  * ThreadSanitizer tree runs this; label "threads"). */
+#include <sched.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "relay_fixture.h"
@@ -49,9 +51,9 @@ SB_TEST(commands_go_down_events_come_up_counters_are_read_across_threads) {
 
   /* a transport on worker 1, closed by command: the close comes back as an event */
   sb_relay_send(s.relay, 1, fx_create_cmd(7, 1));
-  sb_cmd_t *close = sb_cmd_new(SB_CMD_TRANSPORT_CLOSE, 7);
-  snprintf(close->u.close.reason, sizeof close->u.close.reason, "bye");
-  sb_relay_send(s.relay, 1, close);
+  sb_cmd_t *bye = sb_cmd_new(SB_CMD_TRANSPORT_CLOSE, 7);
+  snprintf(bye->u.close.reason, sizeof bye->u.close.reason, "bye");
+  sb_relay_send(s.relay, 1, bye);
   wait_closed(&loop, &s, 1);
   CHECK_EQ(s.closed, 1);
   CHECK_EQ(s.transport, 7);
@@ -60,6 +62,23 @@ SB_TEST(commands_go_down_events_come_up_counters_are_read_across_threads) {
   sb_worker_stats_t st;
   sb_relay_stats(s.relay, 1, &st);
   CHECK_EQ(st.transports, 0);
+
+  /* datagrams from an unknown source: the worker counts them while this thread reads the
+   * counters (a data race unless both sides are atomic) */
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(sb_relay_port(s.relay, 0)),
+                           .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  CHECK(fd >= 0);
+  for (int i = 0; i < 20; i++)
+    sendto(fd, "\x80\x60garbage-rtp", 13, 0, (struct sockaddr *)&to, sizeof to);
+  uint64_t deadline = uv_hrtime() + 10000000000ull;
+  do {
+    sched_yield();
+    sb_relay_stats(s.relay, 0, &st);
+  } while (st.drop_unknown_source < 20 && uv_hrtime() < deadline);
+  close(fd);
+  CHECK_EQ(st.drop_unknown_source, 20);
+  CHECK_EQ(st.rx_packets, 20);
 
   /* an unusable fingerprint: the worker refuses to create it */
   sb_cmd_t *bad = fx_create_cmd(8, 1);
