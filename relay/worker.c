@@ -162,9 +162,17 @@ static void send_batch(sb_worker_t *w, sb_batch_t *b) {
   b->count = 0;
 }
 
+/* Sends the media batch, after the control queue: a control datagram queued before a media
+ * packet must reach the peer first (the DTLS flight that completes its handshake, before the
+ * first SRTP packet it could not read yet). The control queue never uses the slot. */
+static void send_media(sb_worker_t *w) {
+  send_batch(w, &w->ctl);
+  send_batch(w, &w->tx);
+}
+
 uint8_t *sb_worker_slot(sb_worker_t *w) {
   if (w->tx.count == SB_BATCH)
-    send_batch(w, &w->tx);
+    send_media(w);
   return w->tx.bufs[w->tx.count];
 }
 
@@ -173,7 +181,7 @@ void sb_worker_release(sb_worker_t *w) { (void)w; /* the slot is simply not coun
 void sb_worker_commit(sb_worker_t *w, size_t len, const struct sockaddr_storage *to, socklen_t tolen) {
   queue(w, &w->tx, len, to, tolen);
   if (w->tx.count == SB_BATCH)
-    send_batch(w, &w->tx);
+    send_media(w);
 }
 
 void sb_worker_send(sb_worker_t *w, const uint8_t *data, size_t len,
@@ -186,10 +194,7 @@ void sb_worker_send(sb_worker_t *w, const uint8_t *data, size_t len,
   queue(w, &w->ctl, len, to, tolen);
 }
 
-void sb_worker_flush(sb_worker_t *w) {
-  send_batch(w, &w->tx);
-  send_batch(w, &w->ctl);
-}
+void sb_worker_flush(sb_worker_t *w) { send_media(w); }
 
 /* The environment its objects see (relay/env.h). */
 static uint8_t *env_slot(void *arg) { return sb_worker_slot(arg); }

@@ -58,12 +58,14 @@ uint8_t *sb_worker_slot(sb_worker_t *w);
 void sb_worker_commit(sb_worker_t *w, size_t len, const struct sockaddr_storage *to, socklen_t tolen);
 /** Gives the slot back unsent. */
 void sb_worker_release(sb_worker_t *w);
-/** Sends every queued datagram now: the media batch, then the control queue. */
+/** Sends every queued datagram now: the control queue, then the media batch (so that no media
+ * packet overtakes a control datagram queued before it, e.g. the DTLS flight that completes the
+ * peer's handshake). */
 void sb_worker_flush(sb_worker_t *w);
 /** Queues a copy of a control datagram (STUN, DTLS, RTCP, e.g. a keyframe request decided while
- * a packet is being forwarded): it goes out at the next flush, after the fan-out loop, and never
- * touches the media batch or its slot. When the queue is full it is sent at once (only its own
- * buffers). */
+ * a packet is being forwarded): it goes out at the next flush after the fan-out loop (or when the
+ * media batch fills), ahead of the media queued with it, and never touches the media batch or
+ * its slot. When the queue is full it is sent at once (only its own buffers). */
 void sb_worker_send(sb_worker_t *w, const uint8_t *data, size_t len,
                     const struct sockaddr_storage *to, socklen_t tolen);
 

@@ -30,7 +30,7 @@ static int receive(int fd, char *buf, size_t cap) {
   return (int)n;
 }
 
-SB_TEST(control_datagram_sent_during_forwarding_goes_out_at_flush_after_the_media) {
+SB_TEST(control_datagram_sent_during_forwarding_waits_for_the_flush) {
   struct sockaddr_storage to, self;
   socklen_t tolen, selflen;
   char buf[256];
@@ -49,10 +49,11 @@ SB_TEST(control_datagram_sent_during_forwarding_goes_out_at_flush_after_the_medi
   CHECK_EQ(w.ctl.count, 1);
   sb_worker_flush(&w);
 
-  CHECK_EQ(receive(rx, buf, sizeof buf), 16);
-  CHECK_STR(buf, "forwarded packet");
+  /* the control queue goes first: nothing queued before a media packet is overtaken by it */
   CHECK_EQ(receive(rx, buf, sizeof buf), 16);
   CHECK_STR(buf, "keyframe request");
+  CHECK_EQ(receive(rx, buf, sizeof buf), 16);
+  CHECK_STR(buf, "forwarded packet");
   CHECK_EQ(w.env.stats.tx_packets, 2);
   CHECK_EQ(w.tx.count + w.ctl.count, 0);
 
@@ -88,9 +89,34 @@ SB_TEST(a_full_control_queue_is_sent_without_touching_a_held_slot) {
   for (int i = 0; i < SB_BATCH; i++)
     CHECK_EQ(receive(rx, buf, sizeof buf), 4);
   CHECK_EQ(receive(rx, buf, sizeof buf), 4);
-  CHECK_STR(buf, "held");
-  CHECK_EQ(receive(rx, buf, sizeof buf), 4);
   CHECK_STR(buf, "rtcp");
+  CHECK_EQ(receive(rx, buf, sizeof buf), 4);
+  CHECK_STR(buf, "held");
+  close(rx);
+  close(w.fd);
+}
+
+SB_TEST(a_full_media_batch_sends_the_control_datagrams_queued_before_it_first) {
+  struct sockaddr_storage to, self;
+  socklen_t tolen, selflen;
+  char buf[256];
+  memset(&w, 0, sizeof w);
+  int rx = udp_socket(&to, &tolen);
+  w.fd = udp_socket(&self, &selflen);
+  CHECK(rx >= 0 && w.fd >= 0);
+
+  sb_worker_send(&w, (const uint8_t *)"dtls", 4, &to, tolen); /* the handshake's last flight */
+  for (int i = 0; i < SB_BATCH; i++) {
+    memcpy(sb_worker_slot(&w), "srtp", 4);
+    sb_worker_commit(&w, 4, &to, tolen);
+  }
+  CHECK_EQ(w.env.stats.tx_packets, SB_BATCH + 1); /* the full batch went, and what came before */
+  CHECK_EQ(receive(rx, buf, sizeof buf), 4);
+  CHECK_STR(buf, "dtls");
+  for (int i = 0; i < SB_BATCH; i++) {
+    CHECK_EQ(receive(rx, buf, sizeof buf), 4);
+    CHECK_STR(buf, "srtp");
+  }
   close(rx);
   close(w.fd);
 }
