@@ -7,22 +7,24 @@
 #include "codec/vp8.h"
 #include "common/util.h"
 
-sb_consumer_t *sb_consumer_create(sb_transport_t *sub, const sb_cmd_t *cmd) {
-  sb_worker_t *w = sub->worker;
-  sb_transport_t *pub = sb_worker_find_transport(w, cmd->u.consumer.producer_transport);
-  uint32_t first = cmd->u.consumer.producer_id;
+/* What the transport-wide send history counts for SRTP's tag: 10 bytes (AES-CM HMAC-SHA1-80;
+ * GCM's is 16). */
+#define SB_SRTP_TAG_COUNTED 10
+
+sb_consumer_t *sb_consumer_create(sb_transport_t *sub, const sb_cmd_t *cmd, sb_producer_t *const *layers) {
   int nlayers = cmd->u.consumer.nlayers > 1 ? cmd->u.consumer.nlayers : 1;
-  if (!pub || nlayers > SB_SIMULCAST_MAX_LAYERS || first + (uint32_t)nlayers > (uint32_t)pub->nproducers)
+  if (nlayers > SB_SIMULCAST_MAX_LAYERS)
     return NULL;
-  sb_producer_t *p = pub->producers[first];
+  sb_producer_t *p = layers[0];
   sb_consumer_t *c = calloc(1, sizeof *c);
   if (!c)
     return NULL;
   c->id = cmd->u.consumer.consumer;
+  c->env = sub->env;
   c->transport = sub;
   c->producer = p;
-  c->producer_transport = pub->id;
-  c->producer_id = first;
+  c->producer_transport = cmd->u.consumer.producer_transport;
+  c->producer_id = cmd->u.consumer.producer_id;
   c->kind = p->spec.kind;
   c->ssrc = cmd->u.consumer.ssrc;
   c->pt = cmd->u.consumer.pt;
@@ -43,15 +45,21 @@ sb_consumer_t *sb_consumer_create(sb_transport_t *sub, const sb_cmd_t *cmd) {
     sb_seq_rewriter_init(&c->rw, 90000, c->last_seq, c->last_ts);
     sb_vp8_munger_init(&c->munger);
   }
-  for (int i = 0; i < nlayers; i++) {
-    if (sb_producer_attach(pub->producers[first + (uint32_t)i], c) != 0) {
-      sb_consumer_destroy(c);
-      return NULL;
+  /* Attached one by one, so that a failure leaves destroy exactly the layers to detach. */
+  if (c->nlayers) {
+    for (int i = 0; i < nlayers; i++) {
+      if (sb_producer_attach(layers[i], c) != 0)
+        goto Fail;
+      c->layers[i] = layers[i];
     }
-    if (c->nlayers)
-      c->layers[i] = pub->producers[first + (uint32_t)i];
+  } else if (sb_producer_attach(p, c) != 0) {
+    c->producer = NULL;
+    goto Fail;
   }
   return c;
+Fail:
+  sb_consumer_destroy(c);
+  return NULL;
 }
 
 void sb_consumer_forget(sb_consumer_t *c, const sb_producer_t *p) {
@@ -112,7 +120,7 @@ static size_t write_extensions(sb_consumer_t *c, const sb_pkt_info_t *info, uint
   if (ox->mid && c->midlen)
     sb_rtp_ext_add(&wr, ox->mid, c->mid, c->midlen);
   if (ox->twcc && c->transport->bwe.history && sb_rtp_ext_add(&wr, ox->twcc, zero, 2) == 0)
-    *twcc_at = 4 + wr.len - 2; /* after the 4-byte block header */
+    *twcc_at = SB_RTP_EXT_HEADER_SIZE + wr.len - 2; /* the value's offset, after the block header */
   if (info && ox->audio_level && info->audio_level)
     sb_rtp_ext_add(&wr, ox->audio_level, info->audio_level, info->audio_level_len);
   if (info && ox->send_time && info->send_time)
@@ -126,24 +134,25 @@ static size_t write_extensions(sb_consumer_t *c, const sb_pkt_info_t *info, uint
  * length, or -1 (counted; the slot is released). */
 static int seal(sb_transport_t *sub, uint8_t *out, size_t len, size_t twcc_at) {
   int n = (int)len;
-  if (twcc_at) /* SRTP adds its tag (10 or 16 bytes): counted as 10 */
-    sb_wr16(out + 12 + twcc_at, sb_bwe_on_send(&sub->bwe, len + 10, sb_now_us()));
+  if (twcc_at)
+    sb_wr16(out + SB_RTP_HEADER_SIZE + twcc_at,
+            sb_bwe_on_send(&sub->bwe, len + SB_SRTP_TAG_COUNTED, sb_now_us()));
   if (sb_srtp_protect(sub->srtp, out, &n) != 0) {
-    sub->worker->stats.drop_srtp++;
-    sb_worker_release(sub->worker);
+    sb_count(sub->env, drop_srtp, 1);
+    sub->env->release(sub->env->arg);
     return -1;
   }
   return n;
 }
 
 /* Tests only: a fixed share of first transmissions is dropped to exercise loss recovery. */
-static int test_drop(sb_worker_t *w) {
-  if (!w->test_drop_percent)
+static int test_drop(sb_relay_env_t *env) {
+  if (!env->test_drop_percent)
     return 0;
-  w->drop_rng = w->drop_rng * 1664525u + 1013904223u;
-  if ((w->drop_rng >> 16) % 100 >= (uint32_t)w->test_drop_percent)
+  env->drop_rng = env->drop_rng * 1664525u + 1013904223u;
+  if ((env->drop_rng >> 16) % 100 >= (uint32_t)env->test_drop_percent)
     return 0;
-  w->stats.test_dropped++;
+  sb_count(env, test_dropped, 1);
   return 1;
 }
 
@@ -165,7 +174,7 @@ static int map_single(sb_consumer_t *c, const sb_rtp_packet_t *pkt, const sb_vp8
 int sb_consumer_forward(sb_consumer_t *c, const sb_producer_t *from, const sb_rtp_packet_t *pkt,
                         const sb_pkt_info_t *info, uint64_t now_ms, int why) {
   sb_transport_t *sub = c->transport;
-  sb_worker_t *w = sub->worker;
+  sb_relay_env_t *env = c->env;
   uint16_t seq;
   uint32_t ts;
   size_t twcc_at;
@@ -173,13 +182,13 @@ int sb_consumer_forward(sb_consumer_t *c, const sb_producer_t *from, const sb_rt
   if (c->paused || !sb_transport_can_forward(sub) || pkt->payload_len == 0)
     return 0;
   int as_rtx = retransmission && c->rtx_ssrc;
-  uint8_t *out = sb_worker_slot(w);
+  uint8_t *out = env->slot(env->arg);
   size_t cap = SB_PKT_BUF - SB_SRTP_MAX_TRAILER;
-  size_t ext = write_extensions(c, info, out + 12, cap - 12, &twcc_at);
-  size_t body = 12 + ext + (as_rtx ? 2 : 0);
+  size_t ext = write_extensions(c, info, out + SB_RTP_HEADER_SIZE, cap - SB_RTP_HEADER_SIZE, &twcc_at);
+  size_t body = SB_RTP_HEADER_SIZE + ext + (as_rtx ? SB_RTX_OSN_SIZE : 0);
   if (body + pkt->payload_len > cap) {
-    w->stats.drop_malformed++;
-    sb_worker_release(w);
+    sb_count(env, drop_malformed, 1);
+    env->release(env->arg);
     return 0;
   }
   /* The payload goes into the slot first: a simulcast consumer rewrites its copy (picture ids)
@@ -189,12 +198,12 @@ int sb_consumer_forward(sb_consumer_t *c, const sb_producer_t *from, const sb_rt
                    ? sb_consumer_simulcast_map(c, from, pkt, info->vp8, retransmission, now_ms, out + body, &seq, &ts)
                    : map_single(c, pkt, info->vp8, now_ms, retransmission, &seq, &ts);
   if (mapped != 0) {
-    sb_worker_release(w); /* not committed: the slot is reused by the next packet */
+    env->release(env->arg); /* not committed: the slot is reused by the next packet */
     return 0;
   }
   if (as_rtx) {
     sb_rtp_write_fixed(out, pkt->marker, c->rtx_pt, c->rtx_seq++, ts, c->rtx_ssrc, ext > 0);
-    sb_wr16(out + 12 + ext, seq); /* RFC 4588 §4: the original sequence number first */
+    sb_wr16(out + SB_RTP_HEADER_SIZE + ext, seq); /* RFC 4588 §4: the original sequence number first */
   } else {
     sb_rtp_write_fixed(out, pkt->marker, c->pt, seq, ts, c->ssrc, ext > 0);
   }
@@ -206,16 +215,16 @@ int sb_consumer_forward(sb_consumer_t *c, const sb_producer_t *from, const sb_rt
   c->packets++;
   c->bytes += pkt->payload_len;
   if (why == SB_FWD_NACK)
-    w->stats.rtp_retransmitted++;
+    sb_count(env, rtp_retransmitted, 1);
   else if (why == SB_FWD_PROBE)
-    w->stats.probe_packets++;
+    sb_count(env, probe_packets, 1);
   else
-    w->stats.rtp_forwarded++;
-  if (!retransmission && test_drop(w)) {
-    sb_worker_release(w);
+    sb_count(env, rtp_forwarded, 1);
+  if (!retransmission && test_drop(env)) {
+    env->release(env->arg);
     return 1; /* counted as sent: it is lost on the way */
   }
-  sb_worker_commit(w, (size_t)len, &sub->addr, sub->addrlen);
+  env->commit(env->arg, (size_t)len, &sub->addr, sub->addrlen);
   return 1;
 }
 
@@ -239,7 +248,7 @@ static size_t resend(sb_consumer_t *c, uint16_t seq, uint64_t now_ms, int why) {
   if (sb_rtp_parse((uint8_t *)data, (size_t)len, &pkt) != 0)
     return 0;
   if (why == SB_FWD_NACK && !sb_transport_rtx_allow(c->transport, (size_t)len, now_ms)) {
-    c->transport->worker->stats.nack_over_budget++;
+    sb_count(c->env, nack_over_budget, 1);
     return 0;
   }
   sb_pkt_info_t info;
@@ -248,7 +257,7 @@ static size_t resend(sb_consumer_t *c, uint16_t seq, uint64_t now_ms, int why) {
 }
 
 void sb_consumer_on_nack(sb_consumer_t *c, uint16_t seq, uint64_t now_ms) {
-  c->transport->worker->stats.nack_received++;
+  sb_count(c->env, nack_received, 1);
   resend(c, seq, now_ms, SB_FWD_NACK);
 }
 
@@ -272,16 +281,17 @@ int sb_consumer_send_probe(sb_consumer_t *c, size_t bytes, uint64_t now_ms) {
 
 int sb_consumer_send_padding(sb_consumer_t *c, size_t bytes, uint64_t now_ms) {
   sb_transport_t *sub = c->transport;
-  sb_worker_t *w = sub->worker;
+  sb_relay_env_t *env = c->env;
   size_t twcc_at, sent_bytes = 0;
   int n = 0;
   (void)now_ms;
   if (c->kind != SB_KIND_VIDEO || !c->rtx_ssrc || !sb_transport_can_forward(sub))
     return 0;
   while (n < SB_CONSUMER_PADDING_MAX_PACKETS && sent_bytes < bytes) {
-    uint8_t *out = sb_worker_slot(w);
-    size_t ext = write_extensions(c, NULL, out + 12, SB_PKT_BUF - SB_SRTP_MAX_TRAILER - 12, &twcc_at);
-    size_t body = 12 + ext;
+    uint8_t *out = env->slot(env->arg);
+    size_t ext = write_extensions(c, NULL, out + SB_RTP_HEADER_SIZE,
+                                  SB_PKT_BUF - SB_SRTP_MAX_TRAILER - SB_RTP_HEADER_SIZE, &twcc_at);
+    size_t body = SB_RTP_HEADER_SIZE + ext;
     /* RFC 3550 §5.1: padding only; its last byte counts the padding bytes. */
     sb_rtp_write_fixed(out, 0, c->rtx_pt, c->rtx_seq++, c->last_ts, c->rtx_ssrc, ext > 0);
     out[0] |= 0x20;
@@ -290,10 +300,10 @@ int sb_consumer_send_padding(sb_consumer_t *c, size_t bytes, uint64_t now_ms) {
     int len = seal(sub, out, body + SB_CONSUMER_PADDING_SIZE, twcc_at);
     if (len < 0)
       break;
-    w->stats.probe_packets++;
+    sb_count(env, probe_packets, 1);
     sent_bytes += (size_t)len;
     n++;
-    sb_worker_commit(w, (size_t)len, &sub->addr, sub->addrlen);
+    env->commit(env->arg, (size_t)len, &sub->addr, sub->addrlen);
   }
   return n;
 }

@@ -12,6 +12,7 @@
 
 struct sb_consumer {
   uint64_t id;
+  sb_relay_env_t *env;
   sb_transport_t *transport; /* the subscriber, owner */
   sb_producer_t *producer;   /* the first (or only) layer; NULL once the producer is gone */
   uint64_t producer_transport;
@@ -41,7 +42,12 @@ struct sb_consumer {
   sb_vp8_munger_t munger;
 };
 
-sb_consumer_t *sb_consumer_create(sb_transport_t *sub, const sb_cmd_t *cmd);
+/** Creates the consumer a SB_CMD_CONSUMER_ADD command describes for subscriber `sub` and
+ * attaches it to `layers` (cmd->u.consumer.nlayers producers, or 1 without simulcast: the
+ * producer and its simulcast layers, found by the caller). The caller adds it to `sub`. NULL on
+ * failure, with nothing left attached or allocated. */
+sb_consumer_t *sb_consumer_create(sb_transport_t *sub, const sb_cmd_t *cmd, sb_producer_t *const *layers);
+/** Detaches from its producers and frees; accepts NULL and a half-built consumer. */
 void sb_consumer_destroy(sb_consumer_t *c);
 /** The producer `p` is going away: forget it. */
 void sb_consumer_forget(sb_consumer_t *c, const sb_producer_t *p);

@@ -9,11 +9,15 @@
 #define SB_MAX_DROPOUT 3000
 #define SB_MAX_MISORDER 100
 
-sb_producer_t *sb_producer_create(sb_transport_t *t, const sb_producer_spec_t *spec) {
+sb_producer_t *sb_producer_create(sb_relay_env_t *env, const sb_producer_listener_t *listener,
+                                  const sb_producer_spec_t *spec, const sb_ext_ids_t *ext, uint32_t rtcp_ssrc) {
   sb_producer_t *p = calloc(1, sizeof *p);
   if (!p)
     return NULL;
-  p->transport = t;
+  p->env = env;
+  p->listener = *listener;
+  p->ext = *ext;
+  p->rtcp_ssrc = rtcp_ssrc;
   p->spec = *spec;
   p->ssrc = spec->ssrc;
   if (spec->kind == SB_KIND_VIDEO) {
@@ -133,7 +137,7 @@ void sb_producer_on_rtp(sb_producer_t *p, sb_rtp_packet_t *pkt, uint64_t now_ms)
 }
 
 void sb_producer_packet_info(const sb_producer_t *p, const sb_rtp_packet_t *pkt, sb_pkt_info_t *out) {
-  const sb_ext_ids_t *ext = &p->transport->ext;
+  const sb_ext_ids_t *ext = &p->ext;
   int n;
   out->vp8 = NULL;
   out->audio_level = out->send_time = NULL;
@@ -152,20 +156,20 @@ void sb_producer_packet_info(const sb_producer_t *p, const sb_rtp_packet_t *pkt,
 }
 
 void sb_producer_on_rtx(sb_producer_t *p, sb_rtp_packet_t *pkt, uint64_t now_ms) {
-  if (pkt->payload_len < 2 || !p->nack)
+  if (pkt->payload_len < SB_RTX_OSN_SIZE || !p->nack)
     return;
   /* RFC 4588 §4: the payload starts with the original sequence number. Move the header over
    * it and restore the original SSRC, payload type and sequence number in place. */
   uint16_t osn = sb_rd16(pkt->payload);
-  memmove(pkt->data + 2, pkt->data, pkt->header_len);
-  uint8_t *d = pkt->data + 2;
+  memmove(pkt->data + SB_RTX_OSN_SIZE, pkt->data, pkt->header_len);
+  uint8_t *d = pkt->data + SB_RTX_OSN_SIZE;
   d[1] = (uint8_t)((d[1] & 0x80) | (p->spec.pt & 0x7f));
-  sb_wr16(d + 2, osn);
+  sb_wr16(d + 2, osn); /* the header's sequence number field */
   sb_wr32(d + 8, p->ssrc);
   sb_rtp_packet_t orig;
-  if (sb_rtp_parse(d, pkt->len - 2, &orig) != 0)
+  if (sb_rtp_parse(d, pkt->len - SB_RTX_OSN_SIZE, &orig) != 0)
     return;
-  p->transport->worker->stats.rtx_recovered++;
+  sb_count(p->env, rtx_recovered, 1);
   sb_producer_on_rtp(p, &orig, now_ms);
 }
 
@@ -179,10 +183,10 @@ int sb_producer_send_nacks(sb_producer_t *p, uint64_t now_ms) {
   if (n <= 0)
     return 0;
   uint8_t buf[512 + SB_SRTP_MAX_TRAILER];
-  int len = sb_rtcp_build_nack(buf, 512, p->transport->rtcp_ssrc, p->ssrc, seqs, n);
+  int len = sb_rtcp_build_nack(buf, 512, p->rtcp_ssrc, p->ssrc, seqs, n);
   if (len > 0) {
-    sb_transport_send_rtcp(p->transport, buf, (size_t)len);
-    p->transport->worker->stats.nack_sent += (uint64_t)n;
+    p->listener.send_rtcp(p->listener.arg, buf, (size_t)len);
+    sb_count(p->env, nack_sent, n);
   }
   return n;
 }
@@ -193,7 +197,6 @@ void sb_producer_on_sr(sb_producer_t *p, const sb_rtcp_sr_t *sr, uint64_t now_ms
 }
 
 void sb_producer_request_keyframe(sb_producer_t *p, uint64_t now_ms) {
-  sb_transport_t *t = p->transport;
   if (p->spec.kind != SB_KIND_VIDEO || p->ssrc == 0)
     return;
   if (p->last_pli_ms && now_ms - p->last_pli_ms < SB_PLI_INTERVAL_MS) {
@@ -201,12 +204,16 @@ void sb_producer_request_keyframe(sb_producer_t *p, uint64_t now_ms) {
     return;
   }
   uint8_t buf[64 + SB_SRTP_MAX_TRAILER];
-  int len = sb_rtcp_build_pli(buf, 64, t->rtcp_ssrc, p->ssrc);
+  int len = sb_rtcp_build_pli(buf, 64, p->rtcp_ssrc, p->ssrc);
   if (len <= 0)
     return;
   p->last_pli_ms = now_ms;
   p->pli_pending = 0;
-  sb_transport_send_rtcp(t, buf, (size_t)len);
+  p->listener.send_rtcp(p->listener.arg, buf, (size_t)len);
+}
+
+uint32_t sb_producer_loudness(const sb_producer_t *p, uint64_t now_ms) {
+  return p->spec.kind == SB_KIND_AUDIO && !p->paused ? sb_level_loudness(&p->level, now_ms) : 0;
 }
 
 int sb_producer_report(sb_producer_t *p, uint64_t now_ms, sb_rtcp_report_block_t *out) {

@@ -1,5 +1,6 @@
 /* A producer is one incoming track of a transport. It keeps receive statistics for receiver
- * reports and the fan-out list of its consumers (which it does not own). */
+ * reports and the fan-out list of its consumers (which it does not own; why here and not in the
+ * router: docs/architecture.md). What it sends (NACK, PLI) goes up through its listener. */
 #ifndef SB_PRODUCER_H
 #define SB_PRODUCER_H
 
@@ -29,8 +30,19 @@ typedef struct {
   uint64_t last_sr_ms;
 } sb_rx_stats_t;
 
+/* The producer's way up to its transport (mediasoup's Producer::Listener). */
+typedef struct {
+  /** Protects and sends an RTCP packet to the publisher: plaintext in `buf`, which has
+   * SB_SRTP_MAX_TRAILER bytes of room after `len`. */
+  void (*send_rtcp)(void *arg, uint8_t *buf, size_t len);
+  void *arg;
+} sb_producer_listener_t;
+
 struct sb_producer {
-  sb_transport_t *transport;
+  sb_relay_env_t *env;
+  sb_producer_listener_t listener;
+  sb_ext_ids_t ext;         /* the publisher's header extension ids */
+  uint32_t rtcp_ssrc;       /* sender SSRC of the relay's RTCP to the publisher */
   sb_producer_spec_t spec;
   uint32_t ssrc;            /* learned or signaled */
   sb_consumer_t **consumers;
@@ -49,8 +61,12 @@ struct sb_producer {
   sb_rtx_buffer_t *rtx;     /* video only: recent packets, shared by all consumers */
 };
 
-sb_producer_t *sb_producer_create(sb_transport_t *t, const sb_producer_spec_t *spec);
-/** Detaches every consumer (they stop forwarding) and frees. */
+/** Creates a producer; `env` is borrowed, `listener`, `spec` and `ext` are copied. NULL on
+ * failure, with nothing left allocated. */
+sb_producer_t *sb_producer_create(sb_relay_env_t *env, const sb_producer_listener_t *listener,
+                                  const sb_producer_spec_t *spec, const sb_ext_ids_t *ext, uint32_t rtcp_ssrc);
+/** Detaches every consumer (they stop forwarding) and frees. Accepts NULL and a half-built
+ * producer. */
 void sb_producer_destroy(sb_producer_t *p);
 
 int sb_producer_attach(sb_producer_t *p, sb_consumer_t *c);
@@ -78,6 +94,8 @@ void sb_producer_on_sr(sb_producer_t *p, const sb_rtcp_sr_t *sr, uint64_t now_ms
 /** Asks the publisher for a keyframe (PLI), at most once per SB_PLI_INTERVAL_MS. */
 void sb_producer_request_keyframe(sb_producer_t *p, uint64_t now_ms);
 /** Fills a receiver report block for this producer; returns 0, or -1 before any packet. */
+/** Audio: the loudness of the last packets (relay/speaker.h); 0 for video or while paused. */
+uint32_t sb_producer_loudness(const sb_producer_t *p, uint64_t now_ms);
 int sb_producer_report(sb_producer_t *p, uint64_t now_ms, sb_rtcp_report_block_t *out);
 
 #endif

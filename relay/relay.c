@@ -11,9 +11,6 @@
 #include "common/log.h"
 #include "relay/worker.h"
 
-int sb_worker_init(sb_worker_t *w, int fd);
-void sb_worker_fini(sb_worker_t *w);
-
 struct sb_relay {
   sb_relay_config_t cfg;
   char announce_ip[64];
@@ -96,10 +93,10 @@ int sb_relay_start(const sb_relay_config_t *cfg, sb_relay_t **out) {
       goto Fail;
     w->index = i;
     w->relay = r;
-    w->dtls = cfg->dtls;
+    w->env.dtls = cfg->dtls;
     w->fd = -1;
-    w->test_drop_percent = cfg->test_drop_percent;
-    w->drop_rng = 0x9e3779b9u + (uint32_t)i;
+    w->env.test_drop_percent = cfg->test_drop_percent;
+    w->env.drop_rng = 0x9e3779b9u + (uint32_t)i;
     r->workers[i] = w;
     int fd = open_socket(cfg->bind_ip, cfg->port_base ? cfg->port_base + i : 0, &w->port);
     if (fd < 0) {
@@ -108,10 +105,8 @@ int sb_relay_start(const sb_relay_config_t *cfg, sb_relay_t **out) {
       rc = fd;
       goto Fail;
     }
-    if (sb_worker_init(w, fd) != 0) {
-      close(fd);
+    if (sb_worker_init(w, fd) != 0) /* it closed fd and undid its own steps */
       goto Fail;
-    }
     r->nworkers++;
     sb_info(NULL, "relay: worker %d on udp %s:%u", i, cfg->bind_ip, w->port);
   }
@@ -164,7 +159,7 @@ void sb_relay_send(sb_relay_t *r, int worker, sb_cmd_t *cmd) {
 }
 
 void sb_relay_stats(const sb_relay_t *r, int worker, sb_worker_stats_t *out) {
-  const uint64_t *src = (const uint64_t *)&r->workers[worker]->stats;
+  const uint64_t *src = (const uint64_t *)&r->workers[worker]->env.stats;
   uint64_t *dst = (uint64_t *)out;
   /* Relaxed reads of counters another thread writes: a slightly stale figure is fine. */
   for (size_t i = 0; i < sizeof *out / sizeof(uint64_t); i++)

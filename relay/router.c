@@ -3,15 +3,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "relay/producer.h"
-#include "relay/transport.h"
 
-sb_router_t *sb_router_create(sb_worker_t *w, const char *room) {
+sb_router_t *sb_router_create(const char *room) {
   sb_router_t *r = calloc(1, sizeof *r);
   if (!r)
     return NULL;
   snprintf(r->room, sizeof r->room, "%s", room);
-  r->worker = w;
   sb_speaker_init(&r->speaker, 0, 0);
   return r;
 }
@@ -20,6 +17,7 @@ void sb_router_add(sb_router_t *r, sb_transport_t *t) {
   t->next_in_router = r->transports;
   r->transports = t;
   r->ntransports++;
+  t->speaker = r->speaker.current;
 }
 
 int sb_router_remove(sb_router_t *r, sb_transport_t *t) {
@@ -40,12 +38,14 @@ uint64_t sb_router_tick(sb_router_t *r, uint64_t now_ms) {
   if (now_ms - r->last_speaker_ms < SB_SPEAKER_INTERVAL_MS)
     return 0;
   r->last_speaker_ms = now_ms;
+  for (sb_transport_t *t = r->transports; t; t = t->next_in_router) {
+    uint32_t l = sb_transport_loudness(t, now_ms);
+    if (l > max)
+      max = l, loudest = t->id;
+  }
+  if (!sb_speaker_update(&r->speaker, loudest, max, now_ms, &who))
+    return 0;
   for (sb_transport_t *t = r->transports; t; t = t->next_in_router)
-    for (int i = 0; i < t->nproducers; i++) {
-      sb_producer_t *p = t->producers[i];
-      uint32_t l = p->spec.kind == SB_KIND_AUDIO && !p->paused ? sb_level_loudness(&p->level, now_ms) : 0;
-      if (l > max)
-        max = l, loudest = t->id;
-    }
-  return sb_speaker_update(&r->speaker, loudest, max, now_ms, &who) ? who : 0;
+    t->speaker = r->speaker.current;
+  return who;
 }

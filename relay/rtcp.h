@@ -17,6 +17,18 @@ enum {
   SB_RTCP_PSFB = 206,  /* FMT 1 = PLI, 4 = FIR, 15 = application layer (REMB) */
 };
 
+/* Feedback message types (the FMT field, RFC 4585 §6.1): RTPFB ... */
+enum {
+  SB_RTCP_RTPFB_NACK = 1,  /* generic NACK (RFC 4585 §6.2.1) */
+  SB_RTCP_RTPFB_TWCC = 15, /* transport-wide congestion control feedback */
+};
+/* ... and PSFB. */
+enum {
+  SB_RTCP_PSFB_PLI = 1,  /* picture loss indication (RFC 4585 §6.3.1) */
+  SB_RTCP_PSFB_FIR = 4,  /* full intra request (RFC 5104 §4.3.1) */
+  SB_RTCP_PSFB_AFB = 15, /* application layer feedback (REMB) */
+};
+
 /* One packet of a compound RTCP datagram. */
 typedef struct {
   uint8_t pt;

@@ -6,6 +6,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define SB_RTP_HEADER_SIZE 12    /* the fixed header, without CSRCs or extensions */
+#define SB_RTP_EXT_HEADER_SIZE 4 /* an extension block's profile and length words */
+#define SB_RTX_OSN_SIZE 2        /* RFC 4588 §4: the original sequence number before the payload */
+
 typedef struct {
   uint8_t *data;          /* the packet, not owned */
   size_t len;

@@ -9,7 +9,6 @@
 #include "relay/allocate.h"
 #include "relay/consumer.h"
 #include "relay/producer.h"
-#include "relay/router.h"
 
 #define SB_RR_INTERVAL_MS 1000
 #define SB_TWCC_INTERVAL_MS 100
@@ -17,15 +16,18 @@
 static void dtls_send(void *arg, const uint8_t *data, size_t len) {
   sb_transport_t *t = arg;
   if (t->has_addr)
-    sb_worker_send(t->worker, data, len, &t->addr, t->addrlen);
+    t->env->send(t->env->arg, data, len, &t->addr, t->addrlen);
 }
 
-sb_transport_t *sb_transport_create(sb_worker_t *w, const sb_cmd_t *cmd) {
+/* The producers' listener: their RTCP (NACK, PLI) goes to the publisher on this transport. */
+static void producer_send_rtcp(void *arg, uint8_t *buf, size_t len) { sb_transport_send_rtcp(arg, buf, len); }
+
+sb_transport_t *sb_transport_create(sb_relay_env_t *env, const sb_cmd_t *cmd) {
   sb_transport_t *t = calloc(1, sizeof *t);
   if (!t)
     return NULL;
   t->id = cmd->transport;
-  t->worker = w;
+  t->env = env;
   snprintf(t->ctx, sizeof t->ctx, "%s", cmd->u.create.log_ctx);
   snprintf(t->ufrag, sizeof t->ufrag, "%s", cmd->u.create.ufrag);
   snprintf(t->pwd, sizeof t->pwd, "%s", cmd->u.create.pwd);
@@ -33,7 +35,7 @@ sb_transport_t *sb_transport_create(sb_worker_t *w, const sb_cmd_t *cmd) {
   t->ext = cmd->u.create.ext;
   t->rtcp_ssrc = sb_random_u32();
   sb_bwe_init(&t->bwe);
-  t->created_ms = t->last_consent_ms = w->now_ms;
+  t->created_ms = t->last_consent_ms = env->now_ms;
   if (t->ext.twcc) {
     t->twcc = malloc(sizeof *t->twcc);
     if (!t->twcc)
@@ -42,74 +44,72 @@ sb_transport_t *sb_transport_create(sb_worker_t *w, const sb_cmd_t *cmd) {
     if (sb_bwe_enable_delay(&t->bwe) != 0)
       goto Fail;
   }
-  t->dtls = sb_dtls_create(w->dtls, cmd->u.create.fp_alg, cmd->u.create.fp, dtls_send, t);
+  t->dtls = sb_dtls_create(env->dtls, cmd->u.create.fp_alg, cmd->u.create.fp, dtls_send, t);
   if (!t->dtls) {
     sb_warn(t->ctx, "transport: unusable fingerprint (%s)", cmd->u.create.fp_alg);
     goto Fail;
   }
+  sb_producer_listener_t pl = {.send_rtcp = producer_send_rtcp, .arg = t};
   for (int i = 0; i < cmd->u.create.nproducers && i < SB_MAX_PRODUCERS; i++) {
-    t->producers[i] = sb_producer_create(t, &cmd->u.create.producers[i]);
+    t->producers[i] = sb_producer_create(env, &pl, &cmd->u.create.producers[i], &t->ext, t->rtcp_ssrc);
     if (!t->producers[i])
       goto Fail;
     t->nproducers++;
   }
-  t->router = sb_worker_router(w, cmd->u.create.room, 1);
-  if (!t->router)
-    goto Fail;
-  sb_router_add(t->router, t);
-  t->next_in_worker = w->transports;
-  w->transports = t;
-  sb_worker_index_ufrag(w, t);
   sb_info(t->ctx, "transport %llu created (%d producers)", (unsigned long long)t->id, t->nproducers);
   return t;
 Fail:
-  for (int i = 0; i < t->nproducers; i++)
-    sb_producer_destroy(t->producers[i]);
-  sb_dtls_destroy(t->dtls);
-  free(t->twcc);
-  sb_bwe_free(&t->bwe);
-  free(t);
+  sb_transport_destroy(t, NULL);
   return NULL;
 }
 
 void sb_transport_destroy(sb_transport_t *t, const char *reason) {
-  sb_worker_t *w = t->worker;
+  if (!t)
+    return;
   t->state = SB_TRANSPORT_CLOSED;
-  sb_dtls_shutdown(t->dtls);
+  if (t->dtls && reason)
+    sb_dtls_shutdown(t->dtls);
   for (int i = 0; i < t->nproducers; i++)
     sb_producer_destroy(t->producers[i]);
   for (int i = 0; i < t->nconsumers; i++)
     sb_consumer_destroy(t->consumers[i]);
   free(t->consumers);
-  sb_worker_unindex(w, t);
-  if (t->router)
-    sb_router_remove(t->router, t);
   sb_dtls_destroy(t->dtls);
   sb_srtp_destroy(t->srtp);
   free(t->twcc);
   sb_bwe_free(&t->bwe);
-  sb_info(t->ctx, "transport %llu closed: %s", (unsigned long long)t->id, reason);
-  sb_worker_emit(w, SB_EV_TRANSPORT_CLOSED, t->id, reason, NULL);
+  if (reason) {
+    sb_info(t->ctx, "transport %llu closed: %s", (unsigned long long)t->id, reason);
+    t->env->emit(t->env->arg, SB_EV_TRANSPORT_CLOSED, t->id, reason, NULL);
+  }
   free(t);
 }
 
-void sb_transport_on_check(sb_transport_t *t, const struct sockaddr_storage *from, socklen_t len,
-                           int use_candidate) {
-  sb_worker_t *w = t->worker;
-  if (t->has_addr && sb_addr_equal(&t->addr, from)) {
-    t->last_consent_ms = w->now_ms;
-    return;
+static int addr_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b) {
+  if (a->ss_family != b->ss_family)
+    return 0;
+  if (a->ss_family == AF_INET) {
+    const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+    return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+  }
+  const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+  return x->sin6_port == y->sin6_port && memcmp(&x->sin6_addr, &y->sin6_addr, 16) == 0;
+}
+
+int sb_transport_on_check(sb_transport_t *t, const struct sockaddr_storage *from, socklen_t len,
+                          int use_candidate) {
+  if (t->has_addr && addr_equal(&t->addr, from)) {
+    t->last_consent_ms = t->env->now_ms;
+    return 0;
   }
   /* A first valid check binds the address so DTLS can start; a nomination (USE-CANDIDATE) on
    * another address moves the selected pair there. Consent follows the selected pair. */
   if (t->has_addr && !use_candidate)
-    return;
-  sb_worker_unindex_addr(w, t);
+    return 0;
   memcpy(&t->addr, from, len);
   t->addrlen = len;
   t->has_addr = 1;
-  t->last_consent_ms = w->now_ms;
-  sb_worker_index_addr(w, t);
+  t->last_consent_ms = t->env->now_ms;
   if (t->state == SB_TRANSPORT_NEW)
     t->state = SB_TRANSPORT_ICE;
   char ip[64];
@@ -122,6 +122,7 @@ void sb_transport_on_check(sb_transport_t *t, const struct sockaddr_storage *fro
     port = ntohs(((const struct sockaddr_in6 *)from)->sin6_port);
   }
   sb_info(t->ctx, "ice: selected %s port %u%s", ip, port, use_candidate ? " (nominated)" : "");
+  return 1;
 }
 
 void sb_transport_on_dtls(sb_transport_t *t, const uint8_t *data, size_t len) {
@@ -149,12 +150,11 @@ void sb_transport_on_dtls(sb_transport_t *t, const uint8_t *data, size_t len) {
     }
     t->state = SB_TRANSPORT_CONNECTED;
     sb_info(t->ctx, "dtls: connected, srtp %s", sb_srtp_profile_name(keys->profile));
-    sb_worker_emit(t->worker, SB_EV_TRANSPORT_CONNECTED, t->id, NULL,
-                   sb_srtp_profile_name(keys->profile));
+    t->env->emit(t->env->arg, SB_EV_TRANSPORT_CONNECTED, t->id, NULL, sb_srtp_profile_name(keys->profile));
     /* Subscribers that were resumed before the transport came up need a keyframe now. */
     for (int i = 0; i < t->nconsumers; i++)
       if (!t->consumers[i]->paused)
-        sb_consumer_request_keyframe(t->consumers[i], t->worker->now_ms);
+        sb_consumer_request_keyframe(t->consumers[i], t->env->now_ms);
   }
 }
 
@@ -208,19 +208,19 @@ static sb_producer_t *rtx_producer_for(sb_transport_t *t, uint32_t ssrc) {
 }
 
 void sb_transport_on_rtp(sb_transport_t *t, uint8_t *data, size_t len) {
-  sb_worker_t *w = t->worker;
+  sb_relay_env_t *env = t->env;
   sb_rtp_packet_t pkt;
   int n = (int)len;
   if (!sb_transport_can_forward(t)) {
-    w->stats.drop_not_admitted++;
+    sb_count(env, drop_not_admitted, 1);
     return;
   }
   if (sb_srtp_unprotect(t->srtp, data, &n) != 0) {
-    w->stats.drop_srtp++;
+    sb_count(env, drop_srtp, 1);
     return;
   }
   if (sb_rtp_parse(data, (size_t)n, &pkt) != 0) {
-    w->stats.drop_malformed++;
+    sb_count(env, drop_malformed, 1);
     return;
   }
   if (t->twcc) {
@@ -230,21 +230,21 @@ void sb_transport_on_rtp(sb_transport_t *t, uint8_t *data, size_t len) {
   }
   sb_producer_t *p = rtx_producer_for(t, pkt.ssrc);
   if (p) {
-    sb_producer_on_rtx(p, &pkt, w->now_ms);
+    sb_producer_on_rtx(p, &pkt, env->now_ms);
     return;
   }
   p = producer_for(t, &pkt);
   if (!p && (p = rtx_producer_for(t, pkt.ssrc))) {
-    sb_producer_on_rtx(p, &pkt, w->now_ms);
+    sb_producer_on_rtx(p, &pkt, env->now_ms);
     return;
   }
   if (!p) {
-    w->stats.drop_malformed++;
-    if (sb_ratelimit_ok(&t->log_rl, w->now_ms, 3))
+    sb_count(env, drop_malformed, 1);
+    if (sb_ratelimit_ok(&t->log_rl, env->now_ms, 3))
       sb_warn(t->ctx, "rtp: no producer for ssrc %u pt %u", pkt.ssrc, pkt.pt);
     return;
   }
-  sb_producer_on_rtp(p, &pkt, w->now_ms);
+  sb_producer_on_rtp(p, &pkt, env->now_ms);
 }
 
 /* A NACK packet of 1500 bytes can name 6 375 sequence numbers; a real receiver's names a few
@@ -262,28 +262,28 @@ static void on_nack_seq(uint16_t seq, void *arg) {
   if (n->count++ < SB_NACK_MAX_PER_PACKET)
     sb_consumer_on_nack(n->c, seq, n->now_ms);
   else
-    n->c->transport->worker->stats.nack_over_budget++;
+    sb_count(n->c->env, nack_over_budget, 1);
 }
 
 /* Transport-cc feedback from a subscriber: the delay-based estimate learns from it. */
 static void on_transport_feedback(sb_transport_t *t, const sb_rtcp_item_t *it) {
-  sb_worker_t *w = t->worker;
-  uint64_t before = sb_bwe_estimate(&t->bwe, w->now_ms), overuses = t->bwe.overuses;
+  sb_relay_env_t *env = t->env;
+  uint64_t before = sb_bwe_estimate(&t->bwe, env->now_ms), overuses = t->bwe.overuses;
   uint64_t probes_ok = t->bwe.probes_ok;
-  if (sb_bwe_on_feedback(&t->bwe, it->data, it->len, w->now_ms) != 0) {
-    w->stats.drop_malformed++;
+  if (sb_bwe_on_feedback(&t->bwe, it->data, it->len, env->now_ms) != 0) {
+    sb_count(env, drop_malformed, 1);
     return;
   }
-  uint64_t after = sb_bwe_estimate(&t->bwe, w->now_ms);
+  uint64_t after = sb_bwe_estimate(&t->bwe, env->now_ms);
   if (t->bwe.overuses != overuses) {
-    w->stats.bwe_overuse++;
-    if (sb_ratelimit_ok(&t->log_rl, w->now_ms, 5))
+    sb_count(env, bwe_overuse, 1);
+    if (sb_ratelimit_ok(&t->log_rl, env->now_ms, 5))
       sb_info(t->ctx, "bwe: delay overuse, estimate %llu -> %llu bps (acknowledged %llu)",
               (unsigned long long)before, (unsigned long long)after,
               (unsigned long long)t->bwe.acked.bps);
   }
   if (t->bwe.probes_ok != probes_ok) {
-    w->stats.bwe_probe_ok++;
+    sb_count(env, bwe_probe_ok, 1);
     sb_info(t->ctx, "bwe: probe reached its target, estimate %llu -> %llu bps",
             (unsigned long long)before, (unsigned long long)after);
   }
@@ -293,18 +293,18 @@ static void on_feedback(sb_transport_t *t, const sb_rtcp_item_t *it) {
   uint32_t sender, media;
   if (sb_rtcp_fb_ssrcs(it, &sender, &media) != 0)
     return;
-  if (it->pt == SB_RTCP_RTPFB && it->count == 15) {
+  if (it->pt == SB_RTCP_RTPFB && it->count == SB_RTCP_RTPFB_TWCC) {
     on_transport_feedback(t, it);
     return;
   }
-  if (it->pt == SB_RTCP_RTPFB && it->count == 1) {
-    nack_ctx_t n = {sb_transport_consumer_by_ssrc(t, media), t->worker->now_ms, 0};
+  if (it->pt == SB_RTCP_RTPFB && it->count == SB_RTCP_RTPFB_NACK) {
+    nack_ctx_t n = {sb_transport_consumer_by_ssrc(t, media), t->env->now_ms, 0};
     if (n.c)
       sb_rtcp_nack_foreach(it, on_nack_seq, &n);
     return;
   }
-  int keyframe = (it->pt == SB_RTCP_PSFB && (it->count == 1 || it->count == 4));
-  if (it->pt == SB_RTCP_PSFB && it->count == 4) {
+  int keyframe = (it->pt == SB_RTCP_PSFB && (it->count == SB_RTCP_PSFB_PLI || it->count == SB_RTCP_PSFB_FIR));
+  if (it->pt == SB_RTCP_PSFB && it->count == SB_RTCP_PSFB_FIR) {
     uint32_t ssrcs[4];
     int n = sb_rtcp_fir_entries(it, ssrcs, 4);
     if (n > 0)
@@ -314,7 +314,7 @@ static void on_feedback(sb_transport_t *t, const sb_rtcp_item_t *it) {
     return;
   sb_consumer_t *c = sb_transport_consumer_by_ssrc(t, media);
   if (c)
-    sb_consumer_request_keyframe(c, t->worker->now_ms);
+    sb_consumer_request_keyframe(c, t->env->now_ms);
 }
 
 /* Loss the subscriber reports for what the relay sends it: the worst stream counts. */
@@ -325,22 +325,22 @@ static void on_report_blocks(sb_transport_t *t, const sb_rtcp_item_t *item) {
     if (sb_transport_consumer_by_ssrc(t, rb.ssrc) && rb.fraction_lost > worst)
       worst = rb.fraction_lost;
   if (worst >= 0) {
-    if (worst > 26 && sb_ratelimit_ok(&t->log_rl, t->worker->now_ms, 5))
+    if (worst > 26 && sb_ratelimit_ok(&t->log_rl, t->env->now_ms, 5))
       sb_info(t->ctx, "rtcp: subscriber reports %d/256 lost (estimate %llu bps)", worst,
-              (unsigned long long)sb_bwe_estimate(&t->bwe, t->worker->now_ms));
-    sb_bwe_on_loss(&t->bwe, (uint8_t)worst, t->worker->now_ms);
+              (unsigned long long)sb_bwe_estimate(&t->bwe, t->env->now_ms));
+    sb_bwe_on_loss(&t->bwe, (uint8_t)worst, t->env->now_ms);
   }
 }
 
 void sb_transport_on_rtcp(sb_transport_t *t, uint8_t *data, size_t len) {
-  sb_worker_t *w = t->worker;
+  sb_relay_env_t *env = t->env;
   int n = (int)len;
   if (!sb_transport_can_forward(t)) {
-    w->stats.drop_not_admitted++;
+    sb_count(env, drop_not_admitted, 1);
     return;
   }
   if (sb_srtp_unprotect_rtcp(t->srtp, data, &n) != 0) {
-    w->stats.drop_srtp++;
+    sb_count(env, drop_srtp, 1);
     return;
   }
   sb_rtcp_iter_t it;
@@ -353,7 +353,7 @@ void sb_transport_on_rtcp(sb_transport_t *t, uint8_t *data, size_t len) {
       if (sb_rtcp_parse_sr(&item, &sr) == 0)
         for (int i = 0; i < t->nproducers; i++)
           if (t->producers[i]->ssrc == sr.ssrc)
-            sb_producer_on_sr(t->producers[i], &sr, w->now_ms);
+            sb_producer_on_sr(t->producers[i], &sr, env->now_ms);
       on_report_blocks(t, &item);
     } else if (item.pt == SB_RTCP_RR) {
       on_report_blocks(t, &item);
@@ -362,14 +362,14 @@ void sb_transport_on_rtcp(sb_transport_t *t, uint8_t *data, size_t len) {
     }
   }
   if (r < 0)
-    w->stats.drop_malformed++;
+    sb_count(env, drop_malformed, 1);
 }
 
 void sb_transport_send_rtcp(sb_transport_t *t, uint8_t *buf, size_t len) {
   int n = (int)len;
   if (!sb_transport_can_forward(t) || sb_srtp_protect_rtcp(t->srtp, buf, &n) != 0)
     return;
-  sb_worker_send(t->worker, buf, (size_t)n, &t->addr, t->addrlen);
+  t->env->send(t->env->arg, buf, (size_t)n, &t->addr, t->addrlen);
 }
 
 static void send_receiver_reports(sb_transport_t *t, uint64_t now_ms) {
@@ -404,7 +404,7 @@ static void probe(sb_transport_t *t, uint64_t target_bps, uint64_t wanted_bps, u
   sb_bwe_probe_end(&t->bwe, n, now_ms);
   if (n == 0)
     return;
-  t->worker->stats.bwe_probes++;
+  sb_count(t->env, bwe_probes, 1);
   sb_info(t->ctx, "bwe: probing at %llu bps with %d %s packets (estimate %llu, wanted %llu)",
           (unsigned long long)target_bps, n, padding ? "padding" : "copied", (unsigned long long)before,
           (unsigned long long)wanted_bps);
@@ -416,7 +416,7 @@ static void probe(sb_transport_t *t, uint64_t target_bps, uint64_t wanted_bps, u
 static void adapt_to_estimate(sb_transport_t *t, uint64_t now_ms) {
   static _Thread_local sb_alloc_item_t items[SB_ALLOCATE_MAX];
   static _Thread_local uint64_t budget[SB_ALLOCATE_MAX];
-  uint64_t est = sb_bwe_estimate(&t->bwe, now_ms), speaker = t->router ? t->router->speaker.current : 0;
+  uint64_t est = sb_bwe_estimate(&t->bwe, now_ms), speaker = t->speaker;
   int n = t->nconsumers < SB_ALLOCATE_MAX ? t->nconsumers : SB_ALLOCATE_MAX, nsim = 0;
   for (int i = 0; i < n; i++) {
     sb_consumer_t *c = t->consumers[i];
@@ -515,4 +515,14 @@ int sb_transport_rtx_allow(sb_transport_t *t, size_t bytes, uint64_t now_ms) {
     return 0;
   t->rtx_tokens -= bytes;
   return 1;
+}
+
+uint32_t sb_transport_loudness(const sb_transport_t *t, uint64_t now_ms) {
+  uint32_t max = 0;
+  for (int i = 0; i < t->nproducers; i++) {
+    uint32_t l = sb_producer_loudness(t->producers[i], now_ms);
+    if (l > max)
+      max = l;
+  }
+  return max;
 }

@@ -11,8 +11,10 @@
 #include "relay/dtls.h"
 #include "relay/srtp.h"
 #include "relay/twcc.h"
-#include "relay/worker.h"
+#include "relay/env.h"
 
+typedef struct sb_transport sb_transport_t;
+typedef struct sb_router sb_router_t;
 typedef struct sb_producer sb_producer_t;
 typedef struct sb_consumer sb_consumer_t;
 
@@ -32,8 +34,9 @@ typedef enum {
 
 struct sb_transport {
   uint64_t id;
-  sb_worker_t *worker;
-  sb_router_t *router;
+  sb_relay_env_t *env;
+  sb_router_t *router;          /* the worker's bookkeeping: transport.c never follows it */
+  uint64_t speaker;             /* the room's active speaker (a transport id), set by its router */
   char ctx[200];
   char ufrag[64];
   char pwd[128];
@@ -66,15 +69,19 @@ struct sb_transport {
   sb_transport_t *next_in_worker, *next_in_router, *next_by_ufrag, *next_by_addr;
 };
 
-/** Creates a transport from a create command and indexes it by ufrag. NULL on failure. */
-sb_transport_t *sb_transport_create(sb_worker_t *w, const sb_cmd_t *cmd);
-/** Closes: tells the peer (DTLS close_notify), detaches consumers of its producers, unindexes
- * and frees. Emits SB_EV_TRANSPORT_CLOSED with `reason`. */
+/** Creates a transport (with its producers) from a create command; `env` is borrowed and must
+ * outlive it. The caller indexes it and adds it to its router. NULL on failure, with nothing
+ * left allocated. */
+sb_transport_t *sb_transport_create(sb_relay_env_t *env, const sb_cmd_t *cmd);
+/** Closes: tells the peer (DTLS close_notify), detaches consumers of its producers and frees;
+ * emits SB_EV_TRANSPORT_CLOSED with `reason` unless `reason` is NULL. The caller unindexes it
+ * first. Accepts NULL and a transport that sb_transport_create left half-built. */
 void sb_transport_destroy(sb_transport_t *t, const char *reason);
 
-/** A valid connectivity check arrived from `from`. */
-void sb_transport_on_check(sb_transport_t *t, const struct sockaddr_storage *from, socklen_t len,
-                           int use_candidate);
+/** A valid connectivity check arrived from `from`. Returns 1 when the selected address changed
+ * (the caller re-indexes the transport by address), else 0. */
+int sb_transport_on_check(sb_transport_t *t, const struct sockaddr_storage *from, socklen_t len,
+                          int use_candidate);
 void sb_transport_on_dtls(sb_transport_t *t, const uint8_t *data, size_t len);
 void sb_transport_on_rtp(sb_transport_t *t, uint8_t *data, size_t len);
 void sb_transport_on_rtcp(sb_transport_t *t, uint8_t *data, size_t len);
@@ -95,6 +102,9 @@ int sb_transport_rtx_allow(sb_transport_t *t, size_t bytes, uint64_t now_ms);
 /** Protects and sends an RTCP compound packet (plaintext in `buf`, which needs
  * SB_SRTP_MAX_TRAILER bytes of room after len). */
 void sb_transport_send_rtcp(sb_transport_t *t, uint8_t *buf, size_t len);
+
+/** The loudness of the transport's loudest unpaused audio producer now (relay/speaker.h). */
+uint32_t sb_transport_loudness(const sb_transport_t *t, uint64_t now_ms);
 
 static inline int sb_transport_can_forward(const sb_transport_t *t) {
   return t->state == SB_TRANSPORT_CONNECTED && t->admitted;

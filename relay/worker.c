@@ -76,17 +76,16 @@ static void unlink_chain(sb_transport_t **head, sb_transport_t *t, size_t next_o
   }
 }
 
-void sb_worker_unindex_addr(sb_worker_t *w, sb_transport_t *t) {
-  if (t->has_addr) {
-    uint32_t b = sb_addr_hash(&t->addr) % SB_HASH_BUCKETS;
-    unlink_chain(&w->by_addr[b], t, offsetof(sb_transport_t, next_by_addr));
-  }
+static void unindex_addr(sb_worker_t *w, sb_transport_t *t, const struct sockaddr_storage *addr) {
+  uint32_t b = sb_addr_hash(addr) % SB_HASH_BUCKETS;
+  unlink_chain(&w->by_addr[b], t, offsetof(sb_transport_t, next_by_addr));
 }
 
 void sb_worker_unindex(sb_worker_t *w, sb_transport_t *t) {
   uint32_t b = str_hash(t->ufrag, strlen(t->ufrag)) % SB_HASH_BUCKETS;
   unlink_chain(&w->by_ufrag[b], t, offsetof(sb_transport_t, next_by_ufrag));
-  sb_worker_unindex_addr(w, t);
+  if (t->has_addr)
+    unindex_addr(w, t, &t->addr);
   unlink_chain(&w->transports, t, offsetof(sb_transport_t, next_in_worker));
 }
 
@@ -121,7 +120,7 @@ sb_router_t *sb_worker_router(sb_worker_t *w, const char *room, int create) {
       return r;
   if (!create)
     return NULL;
-  sb_router_t *r = sb_router_create(w, room);
+  sb_router_t *r = sb_router_create(room);
   if (r) {
     r->next = w->routers;
     w->routers = r;
@@ -131,64 +130,85 @@ sb_router_t *sb_worker_router(sb_worker_t *w, const char *room, int create) {
 
 /* --- sending --- */
 
+static void queue(sb_worker_t *w, sb_batch_t *b, size_t len, const struct sockaddr_storage *to,
+                  socklen_t tolen) {
+  int i = b->count;
+  memcpy(&b->addrs[i], to, tolen);
+  b->iov[i].iov_base = b->bufs[i];
+  b->iov[i].iov_len = len;
+  b->msgs[i].msg_hdr.msg_name = &b->addrs[i];
+  b->msgs[i].msg_hdr.msg_namelen = tolen;
+  b->msgs[i].msg_hdr.msg_iov = &b->iov[i];
+  b->msgs[i].msg_hdr.msg_iovlen = 1;
+  b->count++;
+  sb_count(&w->env, tx_bytes, len);
+}
+
+static void send_batch(sb_worker_t *w, sb_batch_t *b) {
+  int off = 0;
+  while (off < b->count) {
+    int n = sendmmsg(w->fd, b->msgs + off, (unsigned)(b->count - off), 0);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      /* A full socket buffer or an unreachable peer: drop this datagram, count it, go on. */
+      sb_count(&w->env, drop_send, 1);
+      off++;
+      continue;
+    }
+    sb_count(&w->env, tx_packets, n);
+    off += n;
+  }
+  b->count = 0;
+}
+
+/* Sends the media batch, after the control queue: a control datagram queued before a media
+ * packet must reach the peer first (the DTLS flight that completes its handshake, before the
+ * first SRTP packet it could not read yet). The control queue never uses the slot. */
+static void send_media(sb_worker_t *w) {
+  send_batch(w, &w->ctl);
+  send_batch(w, &w->tx);
+}
+
 uint8_t *sb_worker_slot(sb_worker_t *w) {
   if (w->tx.count == SB_BATCH)
-    sb_worker_flush(w);
-  w->tx.held = 1;
+    send_media(w);
   return w->tx.bufs[w->tx.count];
 }
 
-void sb_worker_release(sb_worker_t *w) { w->tx.held = 0; }
+void sb_worker_release(sb_worker_t *w) { (void)w; /* the slot is simply not counted in */ }
 
 void sb_worker_commit(sb_worker_t *w, size_t len, const struct sockaddr_storage *to, socklen_t tolen) {
-  int i = w->tx.count;
-  memcpy(&w->tx.addrs[i], to, tolen);
-  w->tx.iov[i].iov_base = w->tx.bufs[i];
-  w->tx.iov[i].iov_len = len;
-  w->tx.msgs[i].msg_hdr.msg_name = &w->tx.addrs[i];
-  w->tx.msgs[i].msg_hdr.msg_namelen = tolen;
-  w->tx.msgs[i].msg_hdr.msg_iov = &w->tx.iov[i];
-  w->tx.msgs[i].msg_hdr.msg_iovlen = 1;
-  w->tx.count++;
-  w->tx.held = 0;
-  w->stats.tx_bytes += len;
+  queue(w, &w->tx, len, to, tolen);
   if (w->tx.count == SB_BATCH)
-    sb_worker_flush(w);
+    send_media(w);
 }
 
 void sb_worker_send(sb_worker_t *w, const uint8_t *data, size_t len,
                     const struct sockaddr_storage *to, socklen_t tolen) {
   if (len > SB_PKT_BUF)
     return;
-  if (w->tx.held) { /* the next slot is being filled by our caller's caller: do not clobber it */
-    if (sendto(w->fd, data, len, 0, (const struct sockaddr *)to, tolen) < 0) {
-      w->stats.drop_send++;
-      return;
-    }
-    w->stats.tx_packets++;
-    w->stats.tx_bytes += len;
-    return;
-  }
-  memcpy(sb_worker_slot(w), data, len);
-  sb_worker_commit(w, len, to, tolen);
+  if (w->ctl.count == SB_BATCH)
+    send_batch(w, &w->ctl);
+  memcpy(w->ctl.bufs[w->ctl.count], data, len);
+  queue(w, &w->ctl, len, to, tolen);
 }
 
-void sb_worker_flush(sb_worker_t *w) {
-  int off = 0;
-  while (off < w->tx.count) {
-    int n = sendmmsg(w->fd, w->tx.msgs + off, (unsigned)(w->tx.count - off), 0);
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      /* A full socket buffer or an unreachable peer: drop this datagram, count it, go on. */
-      w->stats.drop_send++;
-      off++;
-      continue;
-    }
-    w->stats.tx_packets += (uint64_t)n;
-    off += n;
-  }
-  w->tx.count = 0;
+void sb_worker_flush(sb_worker_t *w) { send_media(w); }
+
+/* The environment its objects see (relay/env.h). */
+static uint8_t *env_slot(void *arg) { return sb_worker_slot(arg); }
+static void env_release(void *arg) { sb_worker_release(arg); }
+static void env_commit(void *arg, size_t len, const struct sockaddr_storage *to, socklen_t tolen) {
+  sb_worker_commit(arg, len, to, tolen);
+}
+static void env_send(void *arg, const uint8_t *data, size_t len, const struct sockaddr_storage *to,
+                     socklen_t tolen) {
+  sb_worker_send(arg, data, len, to, tolen);
+}
+static void env_emit(void *arg, sb_event_type_t type, uint64_t transport, const char *reason,
+                     const char *srtp_profile) {
+  sb_worker_emit(arg, type, transport, reason, srtp_profile);
 }
 
 /* --- receiving --- */
@@ -203,13 +223,20 @@ static void on_stun(sb_worker_t *w, uint8_t *buf, size_t len, struct sockaddr_st
     sb_worker_send(w, reply, rlen, from, fl);
   if (r != SB_ICE_OK) {
     if (r != SB_ICE_NOT_REQUEST)
-      w->stats.stun_bad++;
+      sb_count(&w->env, stun_bad, 1);
     sb_debug(SB_DBG_ICE, NULL, "stun from port %u dropped: %s",
              ntohs(((struct sockaddr_in *)from)->sin_port), sb_ice_result_str(r));
     return;
   }
-  w->stats.stun_ok++;
-  sb_transport_on_check(check.transport, from, fl, check.use_candidate);
+  sb_count(&w->env, stun_ok, 1);
+  sb_transport_t *t = check.transport;
+  struct sockaddr_storage old = t->addr;
+  int had = t->has_addr;
+  if (sb_transport_on_check(t, from, fl, check.use_candidate)) {
+    if (had)
+      unindex_addr(w, t, &old);
+    sb_worker_index_addr(w, t);
+  }
 }
 
 static void on_datagram(sb_worker_t *w, uint8_t *buf, size_t len, struct sockaddr_storage *from, socklen_t fl) {
@@ -220,7 +247,7 @@ static void on_datagram(sb_worker_t *w, uint8_t *buf, size_t len, struct sockadd
   }
   sb_transport_t *t = find_by_addr(w, from);
   if (!t) {
-    w->stats.drop_unknown_source++;
+    sb_count(&w->env, drop_unknown_source, 1);
     return;
   }
   switch (kind) {
@@ -234,7 +261,7 @@ static void on_datagram(sb_worker_t *w, uint8_t *buf, size_t len, struct sockadd
     sb_transport_on_rtcp(t, buf, len);
     break;
   default:
-    w->stats.drop_malformed++;
+    sb_count(&w->env, drop_malformed, 1);
   }
 }
 
@@ -242,7 +269,7 @@ static void on_readable(uv_poll_t *h, int status, int events) {
   sb_worker_t *w = h->data;
   if (status < 0)
     return;
-  w->now_ms = sb_now_ms();
+  w->env.now_ms = sb_now_ms();
   for (int round = 0; round < SB_RX_ROUNDS; round++) {
     for (int i = 0; i < SB_BATCH; i++) {
       w->rx.iov[i].iov_base = w->rx.bufs[i];
@@ -259,10 +286,10 @@ static void on_readable(uv_poll_t *h, int status, int events) {
       break;
     for (int i = 0; i < n; i++) {
       size_t len = w->rx.msgs[i].msg_len;
-      w->stats.rx_packets++;
-      w->stats.rx_bytes += len;
+      sb_count(&w->env, rx_packets, 1);
+      sb_count(&w->env, rx_bytes, len);
       if (w->rx.msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
-        w->stats.drop_malformed++;
+        sb_count(&w->env, drop_malformed, 1);
         continue;
       }
       on_datagram(w, w->rx.bufs[i], len, &w->rx.addrs[i], w->rx.msgs[i].msg_hdr.msg_namelen);
@@ -275,18 +302,34 @@ static void on_readable(uv_poll_t *h, int status, int events) {
 
 /* --- commands from signaling --- */
 
+static void drop_router(sb_worker_t *w, sb_router_t *r) {
+  for (sb_router_t **pp = &w->routers; *pp; pp = &(*pp)->next)
+    if (*pp == r) {
+      *pp = r->next;
+      break;
+    }
+  sb_router_destroy(r);
+}
+
 static void close_transport(sb_worker_t *w, sb_transport_t *t, const char *reason) {
   sb_router_t *r = t->router;
+  sb_worker_unindex(w, t);
+  if (r)
+    sb_router_remove(r, t);
+  sb_count(&w->env, transports, -1); /* before the close event, which a reader may await */
   sb_transport_destroy(t, reason);
-  w->stats.transports--;
-  if (r && r->ntransports == 0) {
-    for (sb_router_t **pp = &w->routers; *pp; pp = &(*pp)->next)
-      if (*pp == r) {
-        *pp = r->next;
-        break;
-      }
-    sb_router_destroy(r);
-  }
+  if (r && r->ntransports == 0)
+    drop_router(w, r);
+}
+
+/* The producers a consumer attaches to: the publisher's track and its simulcast layers. */
+static sb_consumer_t *create_consumer(sb_worker_t *w, sb_transport_t *sub, const sb_cmd_t *cmd) {
+  sb_transport_t *pub = sb_worker_find_transport(w, cmd->u.consumer.producer_transport);
+  uint32_t first = cmd->u.consumer.producer_id;
+  int nlayers = cmd->u.consumer.nlayers > 1 ? cmd->u.consumer.nlayers : 1;
+  if (!pub || nlayers > SB_SIMULCAST_MAX_LAYERS || first + (uint32_t)nlayers > (uint32_t)pub->nproducers)
+    return NULL;
+  return sb_consumer_create(sub, cmd, &pub->producers[first]);
 }
 
 static void cmd_consumer(sb_worker_t *w, sb_cmd_t *cmd) {
@@ -298,13 +341,13 @@ static void cmd_consumer(sb_worker_t *w, sb_cmd_t *cmd) {
   case SB_CMD_CONSUMER_ADD:
     if (c)
       return;
-    c = sb_consumer_create(sub, cmd);
+    c = create_consumer(w, sub, cmd);
     if (c && sb_transport_add_consumer(sub, c) != 0)
       sb_consumer_destroy(c);
     break;
   case SB_CMD_CONSUMER_RESUME:
     if (c)
-      sb_consumer_resume(c, w->now_ms);
+      sb_consumer_resume(c, w->env.now_ms);
     break;
   case SB_CMD_CONSUMER_REMOVE:
     if (c) {
@@ -317,17 +360,33 @@ static void cmd_consumer(sb_worker_t *w, sb_cmd_t *cmd) {
   }
 }
 
+/* Creates a transport, adds it to its room's router and indexes it by ufrag. */
+static int open_transport(sb_worker_t *w, const sb_cmd_t *cmd) {
+  sb_router_t *r = sb_worker_router(w, cmd->u.create.room, 1);
+  sb_transport_t *t = r ? sb_transport_create(&w->env, cmd) : NULL;
+  if (!t) {
+    if (r && r->ntransports == 0)
+      drop_router(w, r);
+    return -1;
+  }
+  t->router = r;
+  sb_router_add(r, t);
+  t->next_in_worker = w->transports;
+  w->transports = t;
+  sb_worker_index_ufrag(w, t);
+  return 0;
+}
+
 static void on_command(sb_msg_t *msg, void *arg) {
   sb_worker_t *w = arg;
   sb_cmd_t *cmd = (sb_cmd_t *)msg;
   sb_transport_t *t;
-  w->now_ms = sb_now_ms();
+  w->env.now_ms = sb_now_ms();
   switch (cmd->hdr.type) {
   case SB_CMD_TRANSPORT_CREATE:
     if (!w->stopping && !sb_worker_find_transport(w, cmd->transport)) {
-      t = sb_transport_create(w, cmd);
-      if (t)
-        w->stats.transports++;
+      if (open_transport(w, cmd) == 0)
+        sb_count(&w->env, transports, 1);
       else
         sb_worker_emit(w, SB_EV_TRANSPORT_CLOSED, cmd->transport, "create_failed", NULL);
     }
@@ -346,7 +405,7 @@ static void on_command(sb_msg_t *msg, void *arg) {
       sb_producer_t *p = t->producers[cmd->u.pause.producer_id];
       p->paused = cmd->u.pause.paused;
       if (!p->paused) /* subscribers' decoders restart from a keyframe */
-        sb_producer_request_keyframe(p, w->now_ms);
+        sb_producer_request_keyframe(p, w->env.now_ms);
     }
     break;
   case SB_CMD_TRANSPORT_PREFER:
@@ -369,17 +428,17 @@ static void on_command(sb_msg_t *msg, void *arg) {
 
 static void on_tick(uv_timer_t *h) {
   sb_worker_t *w = h->data;
-  w->now_ms = sb_now_ms();
+  w->env.now_ms = sb_now_ms();
   sb_transport_t *t = w->transports;
   while (t) {
     sb_transport_t *next = t->next_in_worker;
-    const char *why = sb_transport_tick(t, w->now_ms);
+    const char *why = sb_transport_tick(t, w->env.now_ms);
     if (why)
       close_transport(w, t, why);
     t = next;
   }
   for (sb_router_t *r = w->routers; r; r = r->next) {
-    uint64_t speaker = sb_router_tick(r, w->now_ms);
+    uint64_t speaker = sb_router_tick(r, w->env.now_ms);
     if (speaker)
       sb_worker_emit(w, SB_EV_ACTIVE_SPEAKER, speaker, NULL, NULL);
   }
@@ -388,37 +447,70 @@ static void on_tick(uv_timer_t *h) {
 
 /* --- thread --- */
 
+/* Closes the handles that are open and lets their callbacks run before the loop goes away. */
+static void close_handles(sb_worker_t *w) {
+  if (w->has_poll) {
+    uv_poll_stop(&w->poll);
+    uv_close((uv_handle_t *)&w->poll, NULL);
+    w->has_poll = 0;
+  }
+  if (w->has_timer) {
+    uv_close((uv_handle_t *)&w->timer, NULL);
+    w->has_timer = 0;
+  }
+  sb_queue_close(w->commands);
+  w->commands = NULL;
+  uv_run(&w->loop, UV_RUN_DEFAULT);
+}
+
 static void worker_main(void *arg) {
   sb_worker_t *w = arg;
   uv_run(&w->loop, UV_RUN_DEFAULT);
-  /* Close the handles and let their callbacks run before the loop goes away. */
-  uv_poll_stop(&w->poll);
-  uv_close((uv_handle_t *)&w->poll, NULL);
-  uv_close((uv_handle_t *)&w->timer, NULL);
-  sb_queue_close(w->commands);
-  uv_run(&w->loop, UV_RUN_DEFAULT);
+  close_handles(w);
 }
 
 int sb_worker_init(sb_worker_t *w, int fd) {
   w->fd = fd;
+  w->env.slot = env_slot;
+  w->env.commit = env_commit;
+  w->env.release = env_release;
+  w->env.send = env_send;
+  w->env.emit = env_emit;
+  w->env.arg = w;
   if (uv_loop_init(&w->loop) != 0)
-    return -1;
+    goto Fail;
+  w->has_loop = 1;
   w->ice = sb_ice_create(lookup_ufrag, w);
   w->commands = sb_queue_create(&w->loop, on_command, w);
-  if (!w->ice || !w->commands)
-    return -1;
-  uv_poll_init_socket(&w->loop, &w->poll, fd);
+  if (!w->ice || !w->commands || uv_poll_init_socket(&w->loop, &w->poll, fd) != 0)
+    goto Fail;
+  w->has_poll = 1;
   w->poll.data = w;
-  uv_poll_start(&w->poll, UV_READABLE, on_readable);
-  uv_timer_init(&w->loop, &w->timer);
+  if (uv_timer_init(&w->loop, &w->timer) != 0)
+    goto Fail;
+  w->has_timer = 1;
   w->timer.data = w;
-  uv_timer_start(&w->timer, on_tick, SB_TICK_MS, SB_TICK_MS);
-  return uv_thread_create(&w->thread, worker_main, w);
+  if (uv_poll_start(&w->poll, UV_READABLE, on_readable) != 0 ||
+      uv_timer_start(&w->timer, on_tick, SB_TICK_MS, SB_TICK_MS) != 0 ||
+      uv_thread_create(&w->thread, worker_main, w) != 0)
+    goto Fail;
+  return 0;
+Fail:
+  sb_worker_fini(w);
+  return -1;
 }
 
 void sb_worker_fini(sb_worker_t *w) {
+  if (!w)
+    return;
+  if (w->has_loop) {
+    close_handles(w); /* nothing left to close after the thread ran */
+    uv_loop_close(&w->loop);
+    w->has_loop = 0;
+  }
   sb_ice_destroy(w->ice);
-  uv_loop_close(&w->loop);
+  w->ice = NULL;
   if (w->fd >= 0)
     close(w->fd);
+  w->fd = -1;
 }

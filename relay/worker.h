@@ -8,11 +8,11 @@
 #include <sys/socket.h>
 #include <uv.h>
 
+#include "relay/env.h"
 #include "relay/ice.h"
 #include "relay/relay.h"
 
 #define SB_BATCH 32
-#define SB_PKT_BUF 1600 /* MTU-sized packet plus the SRTP trailer */
 #define SB_HASH_BUCKETS 4096
 
 typedef struct sb_transport sb_transport_t;
@@ -24,7 +24,6 @@ typedef struct {
   struct sockaddr_storage addrs[SB_BATCH];
   uint8_t bufs[SB_BATCH][SB_PKT_BUF];
   int count;
-  int held;         /* bufs[count] was handed out by sb_worker_slot and is being filled */
 } sb_batch_t;
 
 typedef struct sb_worker {
@@ -34,12 +33,12 @@ typedef struct sb_worker {
   uv_loop_t loop;
   uv_poll_t poll;
   uv_timer_t timer;
+  int has_loop, has_poll, has_timer; /* what sb_worker_init set up: what to undo */
   sb_queue_t *commands;
   int fd;
   uint16_t port;
-  sb_dtls_ctx_t *dtls;
   sb_ice_t *ice;
-  uint64_t now_ms; /* refreshed once per wake-up */
+  sb_relay_env_t env; /* what its transports, producers and consumers may ask of it */
 
   sb_transport_t *transports; /* all transports, linked by next_in_worker */
   sb_transport_t *by_ufrag[SB_HASH_BUCKETS];
@@ -47,26 +46,36 @@ typedef struct sb_worker {
   sb_router_t *routers;
 
   sb_batch_t rx;
-  sb_batch_t tx;
-  sb_worker_stats_t stats;
-  int test_drop_percent;
-  uint32_t drop_rng;
+  sb_batch_t tx;  /* forwarded media: filled in place through sb_worker_slot */
+  sb_batch_t ctl; /* control datagrams (STUN, DTLS, RTCP): copied in by sb_worker_send */
   int stopping;
 } sb_worker_t;
 
-/** A buffer for the next datagram to send; fill it, then sb_worker_commit, or give it back with
- * sb_worker_release. While it is held, sb_worker_send (an RTCP request made on the way, say)
- * sends directly instead of taking the same buffer. */
+/** The forwarding path's buffer for the next media datagram: fill it, then sb_worker_commit, or
+ * give it back with sb_worker_release. The caller is its only writer until then. */
 uint8_t *sb_worker_slot(sb_worker_t *w);
-/** Queues the slot's `len` bytes for `to`; flushes when the batch is full. */
+/** Queues the slot's `len` bytes for `to`; sends the media batch when it is full. */
 void sb_worker_commit(sb_worker_t *w, size_t len, const struct sockaddr_storage *to, socklen_t tolen);
 /** Gives the slot back unsent. */
 void sb_worker_release(sb_worker_t *w);
-/** Sends every queued datagram now. */
+/** Sends every queued datagram now: the control queue, then the media batch (so that no media
+ * packet overtakes a control datagram queued before it, e.g. the DTLS flight that completes the
+ * peer's handshake). */
 void sb_worker_flush(sb_worker_t *w);
-/** Copies a datagram into a slot and commits it. */
+/** Queues a copy of a control datagram (STUN, DTLS, RTCP, e.g. a keyframe request decided while
+ * a packet is being forwarded): it goes out at the next flush after the fan-out loop (or when the
+ * media batch fills), ahead of the media queued with it, and never touches the media batch or
+ * its slot. When the queue is full it is sent at once (only its own buffers). */
 void sb_worker_send(sb_worker_t *w, const uint8_t *data, size_t len,
                     const struct sockaddr_storage *to, socklen_t tolen);
+
+/** Sets up the worker's loop, ICE agent, command queue and handles on socket `fd` (owned from
+ * now on, closed by sb_worker_fini) and starts its thread. 0, or -1 with everything it had set up
+ * undone and `fd` closed. `w` comes zeroed but for index, relay, fd and env's data. */
+int sb_worker_init(sb_worker_t *w, int fd);
+/** Undoes sb_worker_init after the thread was joined (or was never started); accepts NULL and a
+ * half-initialised worker, and may be called twice. */
+void sb_worker_fini(sb_worker_t *w);
 
 /** Reports an event up to signaling. */
 void sb_worker_emit(sb_worker_t *w, sb_event_type_t type, uint64_t transport, const char *reason,
@@ -77,7 +86,6 @@ uint32_t sb_addr_hash(const struct sockaddr_storage *a);
 int sb_addr_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
 void sb_worker_index_ufrag(sb_worker_t *w, sb_transport_t *t);
 void sb_worker_index_addr(sb_worker_t *w, sb_transport_t *t);
-void sb_worker_unindex_addr(sb_worker_t *w, sb_transport_t *t);
 void sb_worker_unindex(sb_worker_t *w, sb_transport_t *t);
 sb_transport_t *sb_worker_find_transport(sb_worker_t *w, uint64_t id);
 

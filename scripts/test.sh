@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs the test dependencies, builds the normal tree (build/) and the sanitizer tree
-# (build-asan/, -DSB_SANITIZE=ON), and runs every test in both (unit, integration, browser).
-# Exits non-zero if anything fails; both trees are always tried so one run shows all failures.
+# (build-asan/, -DSB_SANITIZE=ON), and runs every test in both (unit, integration, browser);
+# then the ThreadSanitizer tree (build-tsan/, -DSB_TSAN=ON) builds and runs only the
+# multi-threaded unit tests (ctest label "threads"; about 2 minutes on a fresh tree).
+# Exits non-zero if anything fails; every tree is always tried so one run shows all failures.
 #
-# Usage: scripts/test.sh [--skip-deps] [--only build|build-asan] [-- CTEST_ARGS...]
+# Usage: scripts/test.sh [--skip-deps] [--only build|build-asan|build-tsan] [-- CTEST_ARGS...]
 #   --skip-deps  do not run scripts/install-deps.sh --test first
 #   --only DIR   build and test only that tree
-#   CTEST_ARGS   passed to ctest (e.g. -R browser)
+#   CTEST_ARGS   passed to ctest (e.g. -R browser; not to the TSAN tree)
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -20,14 +22,15 @@ usage() { sed -n '2,10s/^# \{0,1\}//p' "$0"; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --skip-deps) skip_deps=1; shift ;;
-    --only) [ $# -ge 2 ] || { echo "test.sh: --only needs build or build-asan" >&2; exit 2; }
+    --only) [ $# -ge 2 ] || { echo "test.sh: --only needs build, build-asan or build-tsan" >&2; exit 2; }
             only=$2; shift 2 ;;
     --) shift; ctest_args=("$@"); break ;;
     -h|--help) usage; exit 0 ;;
     *) echo "test.sh: unknown argument: $1" >&2; usage >&2; exit 2 ;;
   esac
 done
-case "$only" in ""|build|build-asan) ;; *) echo "test.sh: --only takes build or build-asan" >&2; exit 2 ;; esac
+case "$only" in ""|build|build-asan|build-tsan) ;;
+  *) echo "test.sh: --only takes build, build-asan or build-tsan" >&2; exit 2 ;; esac
 
 cd "$root"
 if [ "$skip_deps" = 0 ]; then
@@ -55,6 +58,25 @@ if [ -z "$only" ] || [ "$only" = build ]; then
 fi
 if [ -z "$only" ] || [ "$only" = build-asan ]; then
   run_tree build-asan -DSB_SANITIZE=ON
+fi
+
+# The TSAN tree: only what starts threads (TSAN cannot share a tree with ASan, and the whole
+# suite under it would cost more CI time than the races it can find outside those tests).
+if [ -z "$only" ] || [ "$only" = build-tsan ]; then
+  echo "=== build-tsan: configure"
+  if ! cmake -S . -B build-tsan -DSB_TSAN=ON -DSB_SANITIZE=OFF; then
+    failed+=("build-tsan (configure)")
+  else
+    echo "=== build-tsan: build (multi-threaded tests only)"
+    if ! cmake --build build-tsan -j "$jobs" --target threaded_tests; then
+      failed+=("build-tsan (build)")
+    else
+      echo "=== build-tsan: test"
+      if ! ctest --test-dir build-tsan --output-on-failure --no-tests=error -L threads; then
+        failed+=("build-tsan (tests)")
+      fi
+    fi
+  fi
 fi
 
 if [ ${#failed[@]} -gt 0 ]; then
