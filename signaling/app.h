@@ -23,13 +23,17 @@ typedef struct {
   char bind_ip[64];       /* media sockets bind here */
   int media_port;         /* first worker's port; 0 = any */
   int workers;
-  char db_path[512];
+  char db_path[512];      /* SQLite path, or a postgresql:// URL / libpq conninfo */
   char secret_file[512];
   char web_dir[512];
   int demo;
   int max_participants;   /* per room */
   int max_video_publishers;
   int test_drop_percent;  /* tests only: loss injected toward subscribers */
+  char node_id[64];       /* empty = derived at start */
+  char public_url[256];   /* empty = the listen address */
+  int drain_timeout_s;
+  int test_db_delay_ms;   /* tests only: delay added to each database job */
 } sb_config_t;
 
 typedef struct sb_app {
