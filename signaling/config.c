@@ -433,6 +433,15 @@ int sb_config_load_file(sb_serve_config_t *sc, const char *path, char *err, size
        p++)
     if (apply_pair(sc, &doc, p, path, &seen, err, errlen))
       goto Exit;
+  /* A second document ("---") would be ignored silently: refuse it. */
+  yaml_document_t next;
+  if (!yaml_parser_load(&parser, &next) || yaml_document_get_root_node(&next)) {
+    if (parser.error == YAML_NO_ERROR)
+      yaml_document_delete(&next);
+    fail(err, errlen, "%s: one YAML document only", path);
+    goto Exit;
+  }
+  yaml_document_delete(&next);
   rc = 0;
 Exit:
   if (have_doc)

@@ -98,6 +98,13 @@ SB_TEST(a_bool_flag_may_turn_a_file_value_off) {
   CHECK_EQ(sc.app.demo, 0);
   CHECK_EQ(LOAD(&sc, env, "--demo"), SB_CFG_RUN);
   CHECK_EQ(sc.app.demo, 1);
+  write_file(path, "# only comments\n\n   # and blank lines\n");
+  snprintf(flag, sizeof flag, "--config=%s", path);
+  rc = LOAD(&sc, env, flag);
+  unlink(path);
+  CHECK_EQ(rc, SB_CFG_RUN);
+  CHECK_EQ(sc.app.workers, 1);
+  CHECK_EQ(src(&sc, "workers"), SB_SRC_DEFAULT);
 }
 
 SB_TEST(each_type_parses_and_checks_its_range) {
@@ -164,6 +171,7 @@ SB_TEST(unknown_keys_are_errors_naming_the_key) {
       {"- workers\n", "expected a mapping"},
       {"workers: 1\n  bad: [\n", ":"},
       {"max-participants: 1\n", "max-participants: '1' is not an integer in 2-1000"},
+      {"workers: 1\n---\nworkers: 2\n", "one YAML document only"},
   };
   for (size_t i = 0; i < sizeof bad_files / sizeof bad_files[0]; i++) {
     write_file(path, bad_files[i][0]);
