@@ -24,6 +24,7 @@ for tool in cpack dpkg dpkg-deb systemd-analyze curl python3; do
   command -v "$tool" >/dev/null || { echo "missing $tool (scripts/install-deps.sh --test)"; exit 1; }
 done
 
+trap 'echo "FAIL: line $LINENO: $BASH_COMMAND"' ERR
 sb_netns_create
 work=$(mktemp -d /tmp/sb-package.XXXXXX)
 sb_on_cleanup "rm -rf '$work'"
@@ -34,7 +35,8 @@ deb=$(ls "$work"/pkg/switchboard_*.deb)
 sb_log "built $(basename "$deb") ($(du -k "$deb" | cut -f1) KiB)"
 dpkg-deb -x "$deb" "$work/root"
 depends=$(dpkg-deb -f "$deb" Depends)
-conffiles=$(dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles)
+dpkg-deb -e "$deb" "$work/control"
+conffiles=$(cat "$work/control/conffiles")
 [ "$conffiles" = /etc/switchboard/switchboard.yaml ] || { echo "FAIL: conffiles: $conffiles"; exit 1; }
 
 # 2. Every library a binary links comes from the package itself or from a package in Depends.
@@ -47,13 +49,15 @@ for bin in switchboard switchboard-bench; do
   esac
   for lib in $(objdump -p "$work/root/usr/bin/$bin" | awk '/NEEDED/{print $2}'); do
     if [ -e "$work/root/usr/lib/switchboard/$lib" ]; then continue; fi
-    path=$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64|64bit/ {print $NF; exit}')
-    [ -n "$path" ] || path=$(ldconfig -p | awk -v l="$lib" '$1 == l {print $NF; exit}')
+    # (awk reads to the end: an early exit would fail the pipeline with SIGPIPE under pipefail)
+    # (the 64-bit entry first: libc6-i386 also ships a libc.so.6)
+    path=$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64/ && !p {p = $NF}
+                                          $1 == l && !q {q = $NF} END {print p ? p : q}')
     # dpkg knows a file by the path its package shipped (/lib or /usr/lib with merged /usr)
     real=$(readlink -f "$path")
     pkg=""
     for p in "$path" "$real" "${real#/usr}" "/usr$real"; do
-      pkg=$(dpkg -S "$p" 2>/dev/null | head -1 | cut -d: -f1) && [ -n "$pkg" ] && break
+      pkg=$(dpkg -S "$p" 2>/dev/null | awk -F: 'NR == 1 {print $1}') && [ -n "$pkg" ] && break
     done
     if [ -z "$pkg" ] || ! grep -Eq "(^|, )$pkg( |,|$)" <<<"$depends"; then
       echo "FAIL: $bin needs $lib ($path, package '${pkg:-?}') not in Depends: $depends"
