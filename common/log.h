@@ -4,6 +4,7 @@
 #define SB_LOG_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 typedef enum { SB_LOG_ERROR = 0, SB_LOG_WARN, SB_LOG_INFO, SB_LOG_DEBUG } sb_log_level_t;
 
@@ -24,9 +25,30 @@ extern unsigned sb_log_debug; /* mask of enabled debug categories */
  * returns 0 or -1 for an unknown name. */
 int sb_log_configure(const char *level, const char *categories);
 
-/** Prints one line: time, level, context ("tenant/room/user" or "-"), message. */
+/** Parses debug category names ("ice,dtls" or "all") into *mask; 0 or -1 for an unknown name.
+ * Changes no logging state. */
+int sb_log_parse_categories(const char *categories, unsigned *mask);
+
+/** Selects the line format: "text" (default) or "json" (one object per line: time, level,
+ * tenant, room, user or context, request, event, message). Returns 0 or -1 for another name. */
+int sb_log_set_format(const char *format);
+
+/** Where lines go (default stderr; tests pass a temporary file). Not owned. */
+void sb_log_set_output(FILE *out);
+
+/** Sets the calling thread's request id (e.g. a WebSocket request's id), carried by the lines
+ * this thread logs until it is cleared with NULL. Copied; at most 63 characters. */
+void sb_log_set_request(const char *request_id);
+
+/** Prints one line: time, level, context ("tenant/room/user", "tenant/user" or a component
+ * name, NULL = "-"), message. */
 void sb_log(sb_log_level_t level, const char *ctx, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/** As sb_log with a short machine-readable event name ("server.start"), shown in JSON lines as
+ * "event" and in text lines before the message. */
+void sb_log_event(sb_log_level_t level, const char *ctx, const char *event, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 #define sb_error(ctx, ...) sb_log(SB_LOG_ERROR, ctx, __VA_ARGS__)
 #define sb_warn(ctx, ...)                                                                   \

@@ -35,12 +35,14 @@ fi
 
 pkgs=(build-essential cmake pkg-config libuv1-dev libnice-dev libsrtp2-dev libssl-dev libopus-dev
       libvpx-dev libwebsockets-dev libwebsockets-evlib-uv libjansson-dev libjwt-dev libsqlite3-dev
-      libpq-dev dpkg-dev iproute2 ca-certificates)
+      libpq-dev libyaml-dev dpkg-dev iproute2 ca-certificates)
 if [ "$with_tests" = 1 ]; then
   # libclang-rt-dev holds libFuzzer's runtime (only recommended by clang, and we install
   # without recommends); fonts give headless Chromium something to render text with.
   # haproxy is the load balancer in front of the cluster tests' nodes; they query it with curl.
   pkgs+=(chromium clang libclang-rt-dev fonts-dejavu-core postgresql haproxy curl)
+  # the package test: systemd-analyze verify on the installed unit
+  pkgs+=(systemd)
   command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
   command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 fi

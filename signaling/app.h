@@ -24,7 +24,7 @@ typedef struct {
   char bind_ip[64];       /* media sockets bind here */
   int media_port;         /* first worker's port; 0 = any */
   int workers;
-  char db_path[512];
+  char db_path[512];      /* SQLite path, or a postgresql:// URL / libpq conninfo */
   char secret_file[512];
   char web_dir[512];
   int demo;

@@ -1,3 +1,6 @@
+#include <jansson.h>
+#include <stdlib.h>
+
 #include "common/log.h"
 #include "common/util.h"
 #include "sbtest.h"
@@ -27,4 +30,78 @@ SB_TEST(ice_strings_use_the_ice_alphabet) {
   CHECK_EQ(strlen(s), 32);
   for (int i = 0; i < 32; i++)
     CHECK(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", s[i]) != NULL);
+}
+
+/* Logs through a temporary file and returns its lines parsed as JSON (an array). */
+static json_t *log_json_lines(void (*emit)(void)) {
+  FILE *f = tmpfile();
+  char line[4096];
+  json_t *lines = json_array();
+  sb_log_set_output(f);
+  sb_log_set_format("json");
+  emit();
+  sb_log_set_format("text");
+  sb_log_set_output(NULL);
+  rewind(f);
+  while (fgets(line, sizeof line, f)) {
+    json_error_t e;
+    json_t *o = json_loads(line, 0, &e);
+    json_array_append_new(lines, o ? o : json_string("unparsable"));
+  }
+  fclose(f);
+  return lines;
+}
+
+static void emit_examples(void) {
+  sb_info("acme/r1/alice", "joined \"quoted\" \\ tab\t newline\n end");
+  sb_log_event(SB_LOG_WARN, "acme/bob", "ws.refused", "refused: %d", 7);
+  sb_log_set_request("42");
+  sb_error("lws", "bad bytes \xff\xfe here");
+  sb_log_set_request(NULL);
+  sb_error(NULL, "no context");
+}
+
+SB_TEST(json_lines_parse_back_with_split_context) {
+  json_t *lines = log_json_lines(emit_examples);
+  CHECK_EQ(json_array_size(lines), 4);
+  json_t *a = json_array_get(lines, 0), *b = json_array_get(lines, 1);
+  json_t *c = json_array_get(lines, 2), *d = json_array_get(lines, 3);
+  CHECK(json_is_object(a) && json_is_object(b) && json_is_object(c) && json_is_object(d));
+  /* RFC 3339 UTC with milliseconds: 2026-12-04T17:47:52.123Z */
+  const char *t = json_string_value(json_object_get(a, "time"));
+  CHECK(t && strlen(t) == 24 && t[10] == 'T' && t[19] == '.' && t[23] == 'Z');
+  CHECK_STR(json_string_value(json_object_get(a, "level")), "info");
+  CHECK_STR(json_string_value(json_object_get(a, "tenant")), "acme");
+  CHECK_STR(json_string_value(json_object_get(a, "room")), "r1");
+  CHECK_STR(json_string_value(json_object_get(a, "user")), "alice");
+  CHECK_STR(json_string_value(json_object_get(a, "message")),
+            "joined \"quoted\" \\ tab\t newline\n end");
+  CHECK(json_object_get(a, "event") == NULL && json_object_get(a, "request") == NULL);
+  CHECK_STR(json_string_value(json_object_get(b, "level")), "warn");
+  CHECK_STR(json_string_value(json_object_get(b, "tenant")), "acme");
+  CHECK(json_object_get(b, "room") == NULL);
+  CHECK_STR(json_string_value(json_object_get(b, "user")), "bob");
+  CHECK_STR(json_string_value(json_object_get(b, "event")), "ws.refused");
+  CHECK_STR(json_string_value(json_object_get(b, "message")), "refused: 7");
+  CHECK_STR(json_string_value(json_object_get(c, "context")), "lws");
+  CHECK_STR(json_string_value(json_object_get(c, "request")), "42");
+  CHECK_STR(json_string_value(json_object_get(c, "message")), "bad bytes ?? here");
+  CHECK(json_object_get(d, "context") == NULL && json_object_get(d, "tenant") == NULL);
+  CHECK_EQ(json_object_size(d), 3); /* time, level, message */
+  json_decref(lines);
+}
+
+SB_TEST(text_lines_show_event_and_request) {
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&buf, &len);
+  sb_log_set_output(f);
+  sb_log_set_request("7");
+  sb_log_event(SB_LOG_ERROR, "acme/r1/alice", "call.end", "ended");
+  sb_log_set_request(NULL);
+  sb_log_set_output(NULL);
+  fclose(f);
+  CHECK(strstr(buf, " error [acme/r1/alice] req=7 call.end: ended\n") != NULL);
+  free(buf);
+  CHECK_EQ(sb_log_set_format("xml"), -1);
 }
