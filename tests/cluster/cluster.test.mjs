@@ -79,7 +79,8 @@ async function pageSample() {
   const ended = t ? t.events.filter((e) => e.event === 'call.ended') : [];
   const s = { at: Date.now(), pc: Boolean(pc), audio: 0, frames: 0,
               node: connected.length ? connected[connected.length - 1].data.node : null,
-              ended: ended.map((e) => e.data.reason), url: t?.client?.ws?.url || null };
+              ended: ended.map((e) => e.data.reason), url: t?.client?.ws?.url || null,
+              events: t ? t.events.map((e) => e.event) : [] };
   if (pc) {
     (await pc.getStats()).forEach((r) => {
       if (r.type !== 'inbound-rtp') return;
@@ -184,6 +185,9 @@ test('a revocation on another node cuts media on the home node; rejoin refused e
     return s.ended.includes('member_removed') && Date.now() - lastAt > 1500;
   }, 20000 * SCALE);
   log(`METRIC cross_node_cut_ms: ${lastAt - answered}`);
+  // The room event of a change made on another node reaches bob's session too (the bus).
+  assert.ok((await sample('bob')).events.includes('room.member_removed'),
+            'bob is told he was removed, though the change was made on another node');
   for (const n of NODES) {
     await connect('bob', nodeUrl(n.id));
     const j = await join('bob');
