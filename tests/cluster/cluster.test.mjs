@@ -44,6 +44,11 @@ async function pageConnect({ token, url }) {
   t.client?.close();
   const c = new SwitchboardClient();
   c.addEventListener('event', (e) => t.events.push({ at: Date.now(), ...e.detail }));
+  // The library's own view of a move: what an application sees (no 'ended' when it rejoins).
+  t.client_events = [];
+  for (const type of ['reconnecting', 'rejoined', 'ended']) {
+    c.addEventListener(type, (e) => t.client_events.push({ type, reason: e.detail?.reason }));
+  }
   await c.connect(new URL(url, location.href).href.replace(/^http/, 'ws'), token);
   t.client = c;
   if (!t.stream) {
@@ -80,7 +85,8 @@ async function pageSample() {
   const s = { at: Date.now(), pc: Boolean(pc), audio: 0, frames: 0,
               node: connected.length ? connected[connected.length - 1].data.node : null,
               ended: ended.map((e) => e.data.reason), url: t?.client?.ws?.url || null,
-              events: t ? t.events.map((e) => e.event) : [] };
+              events: t ? t.events.map((e) => e.event) : [],
+              client: t ? t.client_events : [] };
   if (pc) {
     (await pc.getStats()).forEach((r) => {
       if (r.type !== 'inbound-rtp') return;
@@ -262,4 +268,9 @@ test('drain: not ready, no new room, calls moved at the drain timeout', async ()
                   await flowing('carol', 'media after the move')];
   assert.notEqual(a.node, home);
   assert.equal(a.node, c.node);
+  // The application saw the library rejoin by itself: reconnecting (moved), rejoined, no ended.
+  const seen = a.client.map((e) => e.type);
+  const at = seen.lastIndexOf('reconnecting');
+  assert.ok(at >= 0 && a.client[at].reason === 'moved', `alice's client events: ${JSON.stringify(a.client)}`);
+  assert.deepEqual(seen.slice(at), ['reconnecting', 'rejoined'], JSON.stringify(a.client));
 });
