@@ -43,7 +43,14 @@ void sb_bench_config_usage(const char *prog) {
   printf("Usage: %s [options]\n"
          "Load and latency test of a Switchboard server with real WebRTC-like clients.\n\n"
          "Target:\n"
-         "  --url URL              signaling WebSocket (default ws://127.0.0.1:8080/ws)\n"
+         "  --url URL              signaling WebSocket (default ws://127.0.0.1:8080/ws); wss://\n"
+         "                         for a load balancer that terminates TLS (the admin API is then\n"
+         "                         reached over https at the same address). call.join redirects\n"
+         "                         to a room's home node are followed (at most 3 in a row)\n"
+         "  --ca-file FILE         certificates to verify a wss:// server with (default: the\n"
+         "                         system's)\n"
+         "  --health-url URL       a node whose /api/health counters the run samples (repeat it\n"
+         "                         for several nodes; they are summed); default: --url's address\n"
          "  --secret-file FILE     HS256 secret used to mint the participants' tokens\n"
          "  --spawn-server PATH    start PATH serve ... on a free loopback port for this run\n"
          "  --server-arg ARG       one more argument for the spawned server (repeat it), e.g.\n"
@@ -148,12 +155,13 @@ enum {
   O_URL = 256, O_SECRET, O_SPAWN, O_PID, O_TENANT, O_UPREFIX, O_RPREFIX, O_CALLS, O_ROOMS,
   O_ROOMSIZE, O_FANOUT, O_FANOUTROOMS, O_AUDIOONLY, O_DURATION, O_RAMPRATE, O_JOINTO, O_VKBPS,
   O_AKBPS, O_RES, O_FPS, O_CLIP, O_DECODE, O_RAMP, O_RSTART, O_RSTEP, O_RMAX, O_RSTEPS, O_TP99,
-  O_TLOSS, O_SRTP, O_SIMULCAST, O_PREFER, O_DECODEALL, O_NOTWCC, O_NOPROV, O_SRVARG, O_THREADS, O_RXTS, O_JSON, O_HTML, O_QUIET, O_PROGRESS, O_NOPROGRESS, O_LOG, O_DEBUG,
+  O_TLOSS, O_SRTP, O_SIMULCAST, O_PREFER, O_DECODEALL, O_NOTWCC, O_NOPROV, O_SRVARG, O_CAFILE, O_HEALTHURL, O_THREADS, O_RXTS, O_JSON, O_HTML, O_QUIET, O_PROGRESS, O_NOPROGRESS, O_LOG, O_DEBUG,
   O_HELP,
 };
 
 static const struct option options[] = {
-    {"url", 1, 0, O_URL}, {"secret-file", 1, 0, O_SECRET}, {"spawn-server", 1, 0, O_SPAWN},
+    {"url", 1, 0, O_URL}, {"ca-file", 1, 0, O_CAFILE}, {"health-url", 1, 0, O_HEALTHURL},
+    {"secret-file", 1, 0, O_SECRET}, {"spawn-server", 1, 0, O_SPAWN},
     {"server-pid", 1, 0, O_PID}, {"tenant", 1, 0, O_TENANT}, {"user-prefix", 1, 0, O_UPREFIX},
     {"room-prefix", 1, 0, O_RPREFIX}, {"calls", 1, 0, O_CALLS}, {"rooms", 1, 0, O_ROOMS},
     {"room-size", 1, 0, O_ROOMSIZE}, {"fanout", 1, 0, O_FANOUT},
@@ -178,6 +186,11 @@ static const struct option options[] = {
 static int apply(sb_bench_config_t *c, int opt, const char *a) {
   switch (opt) {
   case O_URL: return copy_str(c->url, sizeof c->url, a);
+  case O_CAFILE: return copy_str(c->ca_file, sizeof c->ca_file, a);
+  case O_HEALTHURL:
+    if (c->nhealth_urls >= (int)(sizeof c->health_urls / sizeof c->health_urls[0]))
+      return -1;
+    return copy_str(c->health_urls[c->nhealth_urls++], sizeof c->health_urls[0], a);
   case O_SECRET: return copy_str(c->secret_file, sizeof c->secret_file, a);
   case O_SPAWN: return copy_str(c->spawn_server, sizeof c->spawn_server, a);
   case O_PID: return parse_int(a, 1, 1 << 30, &c->server_pid);
@@ -292,8 +305,11 @@ int sb_bench_config_parse(sb_bench_config_t *c, int argc, char **argv, char *err
     c->calls = 1;
   if (c->secret_file[0] == '\0' && c->spawn_server[0] == '\0')
     return fail(err, errlen, "--secret-file is required (or --spawn-server, which makes one)");
-  if (strncmp(c->url, "ws://", 5) != 0)
-    return fail(err, errlen, "--url must be ws://host:port/path");
+  if (strncmp(c->url, "ws://", 5) != 0 && strncmp(c->url, "wss://", 6) != 0)
+    return fail(err, errlen, "--url must be ws://host:port/path or wss://host:port/path");
+  for (int i = 0; i < c->nhealth_urls; i++)
+    if (strncmp(c->health_urls[i], "http://", 7) != 0 && strncmp(c->health_urls[i], "https://", 8) != 0)
+      return fail(err, errlen, "--health-url must be http://host:port or https://host:port");
   if (c->ramp_mode && c->fanout == 0 && c->rooms == 0 && c->calls == 0)
     return fail(err, errlen, "--ramp needs a scenario to grow");
   if (c->ramp_mode && c->ramp_start > c->ramp_max)

@@ -10,7 +10,10 @@ typedef enum { SB_BENCH_RX_KERNEL = 0, SB_BENCH_RX_USER } sb_bench_rxts_t;
 
 typedef struct {
   /* target */
-  char url[256];            /* ws://host:port/ws */
+  char url[256];            /* ws[s]://host:port/ws */
+  char ca_file[256];        /* certificates a wss:// server is verified against, "" = system's */
+  char health_urls[8][128]; /* nodes whose /api/health is summed (--health-url), none = --url's */
+  int nhealth_urls;
   char secret_file[256];
   char spawn_server[256];   /* path of a switchboard binary to start, "" = none */
   int server_pid;           /* 0 = unknown: no server CPU/RSS figures */

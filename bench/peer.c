@@ -138,7 +138,8 @@ static void send_join(sb_bench_peer_t *p) {
   sb_bench_worker_t *w = p->w;
   json_t *params;
   int len;
-  if (sb_bench_peer_socket_open(p) < 0) {
+  /* after a redirect the UDP socket (and so the offer's port) is the first attempt's */
+  if (p->fd < 0 && sb_bench_peer_socket_open(p) < 0) {
     sb_bench_peer_fail(p, "UDP socket: %s", p->error[0] ? p->error : "failed");
     return;
   }
@@ -149,7 +150,8 @@ static void send_join(sb_bench_peer_t *p) {
   }
   params = json_pack("{s:s,s:s%}", "room", p->room_id, "sdp", w->sdpbuf, (size_t)len);
   p->late_joiner = room_has_media(p);
-  p->t_join_sent = sb_now_us();
+  if (!p->join_hops)
+    p->t_join_sent = sb_now_us(); /* join times include the redirects followed */
   p->join_id = sb_bench_sig_request(&p->sig, "call.join", params);
   sb_bench_peer_set_state(p, SB_PEER_JOINING);
 }
@@ -218,6 +220,8 @@ static void on_join_result(sb_bench_peer_t *p, json_t *result) {
   }
   if (json_is_integer(rev))
     p->offer_revision = (int)json_integer_value(rev);
+  snprintf(p->node, sizeof p->node, "%s", json_string_value(json_object_get(result, "node")) ?
+           json_string_value(json_object_get(result, "node")) : "");
   if (sb_bench_answer_read(sdp, strlen(sdp), w->scratch, &p->answer, err, sizeof err) < 0) {
     sb_bench_peer_fail(p, "server answer: %s", err);
     return;
@@ -247,6 +251,21 @@ static void on_join_result(sb_bench_peer_t *p, json_t *result) {
     sb_bench_peer_fail(p, "ICE: %s", p->error[0] ? p->error : "cannot start");
 }
 
+/* A call.join answered "redirect" (docs/protocol.md "Several nodes"): close this socket and, once
+ * it is closed, authenticate on data.url and join again. 0, or -1 if it is not to be followed. */
+static int follow_redirect(sb_bench_peer_t *p, json_t *error) {
+  const char *code = json_string_value(json_object_get(error, "code"));
+  const char *url = json_string_value(json_object_get(json_object_get(error, "data"), "url"));
+  if (!code || strcmp(code, "redirect") != 0 || !url || p->join_hops >= SB_PEER_MAX_REDIRECTS ||
+      sb_bench_url_parse(url, &p->redirect) < 0)
+    return -1;
+  p->join_hops++;
+  p->redirecting = 1;
+  sb_bench_peer_set_state(p, SB_PEER_CONNECTING);
+  sb_bench_sig_close(&p->sig);
+  return 0;
+}
+
 static void on_reply(void *user, long long id, json_t *result, json_t *error) {
   sb_bench_peer_t *p = user;
   char why[200];
@@ -258,13 +277,17 @@ static void on_reply(void *user, long long id, json_t *result, json_t *error) {
       return;
     }
     p->t_auth_ok = sb_now_us();
-    if (p->w->run->provision)
+    if (p->join_hops)
+      send_join(p); /* on the node a redirect named: the room exists */
+    else if (p->w->run->provision)
       create_room(p);
     else
       send_join(p);
   } else if (id == p->room_id_req && p->state == SB_PEER_ROOM) {
     on_room_result(p, result, error, why);
   } else if (id == p->join_id) {
+    if (error && follow_redirect(p, error) == 0)
+      return;
     if (error)
       sb_bench_peer_fail(p, "call.join refused (%s)", why);
     else
@@ -338,6 +361,14 @@ static void on_event(void *user, const char *event, json_t *data) {
 
 static void on_close(void *user, int code, const char *reason) {
   sb_bench_peer_t *p = user;
+  if (p->redirecting && p->state == SB_PEER_CONNECTING) {
+    p->redirecting = 0;
+    sb_bench_sig_free(&p->sig);
+    if (sb_bench_sig_connect(&p->sig, p->w->lws, &p->redirect, &sig_cb, p, p->user) < 0)
+      sb_bench_peer_fail(p, "WebSocket connect to %s:%d (redirect) failed", p->redirect.host,
+                         p->redirect.port);
+    return;
+  }
   if (p->state == SB_PEER_LEAVING || p->state == SB_PEER_FAILED) {
     if (p->state == SB_PEER_LEAVING)
       sb_bench_peer_set_state(p, SB_PEER_DONE);

@@ -94,6 +94,7 @@ typedef struct {
 } sb_rx_stream_t;
 
 #define SB_PEER_MAX_RX 512
+#define SB_PEER_MAX_REDIRECTS 3 /* as web/switchboard.js: the lease may move during a join */
 
 typedef struct sb_bench_peer {
   int index;
@@ -120,6 +121,10 @@ typedef struct sb_bench_peer {
   int late_joiner;          /* somebody in the room was already publishing when it joined */
 
   sb_bench_sig_t sig;
+  sb_bench_url_t redirect;  /* where the next WebSocket goes (a call.join redirect) */
+  int redirecting;          /* the socket is closing to follow `redirect` */
+  int join_hops;            /* redirects followed by this join (at most SB_PEER_MAX_REDIRECTS) */
+  char node[32];            /* the node whose call it joined (call.join's result), "" = none named */
   long long auth_id, join_id, leave_id, room_id_req, prefer_id;
   int prefer_ok;            /* call.prefer answered with a result */
   int offers, answers;      /* call.offer events and call.answer replies */

@@ -311,8 +311,8 @@ static void totals_json(json_t *doc, const totals_t *tp, int exp_streams, uint64
 static void peers_json(const sb_bench_results_t *r, json_t *doc) {
   const sb_bench_run_t *run = r->run;
   json_t *streams = json_array(), *errors = json_array(), *reasons = json_object(), *parts;
-  json_t *profiles = json_object(), *refusals = json_array();
-  int nrefused = 0;
+  json_t *profiles = json_object(), *refusals = json_array(), *nodes = json_object();
+  int nrefused = 0, redirects = 0;
   sb_hist_t join, answer, ice, dtls;
   totals_t t;
   int started = 0, media = 0, failed = 0, exp_streams = 0, late = 0, prefer_ok = 0;
@@ -353,6 +353,9 @@ static void peers_json(const sb_bench_results_t *r, json_t *doc) {
       sb_hist_add(&join, first * 1000u);
     late += p->late_joiner;
     prefer_ok += p->prefer_ok;
+    redirects += p->join_hops;
+    if (p->node[0] && p->t_answer) /* which node's call it joined (several nodes) */
+      json_object_set_new(nodes, p->node, json_integer(json_integer_value(json_object_get(nodes, p->node)) + 1));
     add_time(&answer, p->t_join_sent, p->t_answer);
     add_time(&ice, p->t_join_sent, p->t_ice_done);
     add_time(&dtls, p->t_join_sent, p->t_dtls_done);
@@ -381,6 +384,9 @@ static void peers_json(const sb_bench_results_t *r, json_t *doc) {
    * received without a transport-wide sequence number on such a transport */
   json_object_set_new(parts, "twcc", json_pack("{s:i,s:I,s:I}", "accepted", twcc_accepted, "feedback_sent",
                                                (json_int_t)twcc_fb, "packets_without_seq", (json_int_t)twcc_no_ext));
+  /* call.join redirects followed, and the participants each node's calls took */
+  json_object_set_new(parts, "redirects", json_integer(redirects));
+  json_object_set_new(parts, "nodes", nodes);
   if (r->cfg->prefer) /* call.prefer requests the server answered with a result */
     json_object_set_new(parts, "prefer_answered", json_integer(prefer_ok));
   json_object_set_new(doc, "participants", parts);
@@ -608,6 +614,19 @@ static void print_sizes(const json_t *d) {
   printf("\n");
 }
 
+/* Several nodes: which node's calls the participants joined, and the redirects that took. */
+static void print_nodes(const json_t *d) {
+  const json_t *nodes = json_object_get(json_object_get(d, "participants"), "nodes");
+  const char *id;
+  json_t *n;
+  if (json_object_size(nodes) == 0)
+    return;
+  printf("  nodes           ");
+  json_object_foreach((json_t *)nodes, id, n)
+    printf(" %s %lld", id, (long long)json_integer_value(n));
+  printf(" participants, %.0f call.join redirects followed\n", num(d, "participants.redirects"));
+}
+
 void sb_bench_report_print(const sb_bench_results_t *r, const json_t *d) {
   printf("\nswitchboard-bench: %s, %d cores (%s)\n", r->started_at, r->machine.cores, r->machine.cpu_model);
   printf("  participants     %4.0f planned, %.0f reached media, %.0f failed, %.0f call.answer refused\n",
@@ -621,6 +640,7 @@ void sb_bench_report_print(const sb_bench_results_t *r, const json_t *d) {
   printf("  join to media    p50 %.1f  p90 %.1f  p99 %.1f  max %.1f ms  (%.0f participants)\n",
          num(d, "join_ms.p50"), num(d, "join_ms.p90"), num(d, "join_ms.p99"), num(d, "join_ms.max"),
          num(d, "join_ms.count"));
+  print_nodes(d);
   printf("  setup (join->DTLS) p50 %.1f  p99 %.1f ms\n", num(d, "setup_ms.dtls.p50"), num(d, "setup_ms.dtls.p99"));
   printf("  streams          %.0f received of %.0f expected, %.0f without packets\n", num(d, "totals.streams"),
          num(d, "totals.streams_expected"), num(d, "totals.streams_without_packets"));

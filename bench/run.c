@@ -187,7 +187,7 @@ static void samples_free(samples_t *s) {
   free(s->health);
 }
 
-static void sample(samples_t *s, int sec, int pid, const sb_bench_url_t *url, sb_bench_results_t *res) {
+static void sample(samples_t *s, int sec, int pid, const sb_bench_run_t *run, sb_bench_results_t *res) {
   sb_bench_proc_t pr;
   double u, sy;
   if (sec >= s->cap || sec <= s->last)
@@ -208,7 +208,7 @@ static void sample(samples_t *s, int sec, int pid, const sb_bench_url_t *url, sb
   }
   sb_bench_self_cpu(&u, &sy);
   s->self_cpu_s[sec] = u + sy;
-  sb_bench_health(url, &s->health[sec]);
+  sb_bench_health(run, &s->health[sec]);
 }
 
 /* ---- window figures from the workers' seconds ------------------------------------------------ */
@@ -499,7 +499,7 @@ int sb_bench_run_execute(sb_bench_run_t *run, sb_bench_worker_t *ws, int nw, int
   if (samples_init(&c.smp, cap) < 0 || (cfg->ramp_mode && !(res->steps = calloc(1000, sizeof *res->steps))))
     return -1;
   run->t0_us = sb_now_us();
-  sample(&c.smp, 0, server_pid, &run->url, res);
+  sample(&c.smp, 0, server_pid, run, res);
   atomic_store(&run->sending, 1);
   if (cfg->ramp_mode) {
     start_step(&c, 0, cfg->ramp_start > run->npeers ? run->npeers : cfg->ramp_start, run->t0_us);
@@ -524,7 +524,7 @@ int sb_bench_run_execute(sb_bench_run_t *run, sb_bench_worker_t *ws, int nw, int
     sec = (int)((now - run->t0_us) / 1000000u);
     if (sec >= cap - 2)
       break;
-    sample(&c.smp, sec, server_pid, &run->url, res);
+    sample(&c.smp, sec, server_pid, run, res);
     control_step(&c, now);
     if (c.progress)
       progress_line(&c, now);
@@ -537,7 +537,7 @@ int sb_bench_run_execute(sb_bench_run_t *run, sb_bench_worker_t *ws, int nw, int
   for (k = 0; k < nw; k++)
     sb_bench_worker_join(&ws[k]);
   now = sb_now_us();
-  sample(&c.smp, (int)((now - run->t0_us) / 1000000u), server_pid, &run->url, res);
+  sample(&c.smp, (int)((now - run->t0_us) / 1000000u), server_pid, run, res);
   res->wall_s = (double)(now - run->t0_us) / 1e6;
   sb_bench_self_cpu(&res->bench_user_s, &res->bench_sys_s);
   finish_window(&c);

@@ -13,10 +13,11 @@
 #define OPERATOR_TENANT "_operator" /* the server's operator pseudo-tenant (docs/openapi.yaml) */
 
 /* 201 created or 409 already there are both fine for provisioning. */
-static int post(const sb_bench_url_t *u, const char *path, const char *token, json_t *body,
+static int post(const sb_bench_run_t *run, const char *path, const char *token, json_t *body,
                 char *err, size_t errlen) {
   json_t *resp = NULL;
-  int st = sb_bench_http_json(u->host, u->port, "POST", path, token, body, &resp, TIMEOUT_MS);
+  int st = sb_bench_http_json(&run->url, run->cfg->ca_file, "POST", path, token, body, &resp,
+                              TIMEOUT_MS);
   const char *msg = json_string_value(json_object_get(json_object_get(resp, "error"), "message"));
   json_decref(body);
   if (st == 201 || st == 409) {
@@ -46,13 +47,13 @@ int sb_bench_provision(const sb_bench_run_t *run, const uint8_t *key, size_t key
     snprintf(err, errlen, "cannot mint the operator token");
     return -1;
   }
-  r = post(&run->url, "/api/admin/tenants", token,
+  r = post(run, "/api/admin/tenants", token,
            json_pack("{s:s,s:s}", "id", cfg->tenant, "name", "Switchboard bench"), err, errlen);
   snprintf(path, sizeof path, "/api/admin/tenants/%s/users", cfg->tenant);
   for (int i = 0; r == 0 && i < run->npeers; i++) {
     char name[64];
     snprintf(name, sizeof name, "Bench %s", run->peers[i].user);
-    r = post(&run->url, path, token, json_pack("{s:s,s:s}", "id", run->peers[i].user, "name", name),
+    r = post(run, path, token, json_pack("{s:s,s:s}", "id", run->peers[i].user, "name", name),
              err, errlen);
     if (r > 0)
       r = -1; /* the admin API exists (the tenant was made): a 404 here is an error */
@@ -65,14 +66,14 @@ static uint64_t u64(const json_t *o, const char *k) {
   return (uint64_t)json_integer_value(json_object_get(o, k));
 }
 
-void sb_bench_health(const sb_bench_url_t *url, sb_bench_health_t *out) {
+/* Adds one node's counters to out; 0, or -1 if it did not answer. */
+static int health_add(const sb_bench_url_t *url, const char *ca_file, sb_bench_health_t *out) {
   json_t *resp = NULL, *w;
   size_t i;
-  memset(out, 0, sizeof *out);
-  if (sb_bench_http_json(url->host, url->port, "GET", "/api/health", NULL, NULL, &resp, 1000) != 200 ||
+  if (sb_bench_http_json(url, ca_file, "GET", "/api/health", NULL, NULL, &resp, 1000) != 200 ||
       !json_is_array(json_object_get(resp, "workers"))) {
     json_decref(resp);
-    return;
+    return -1;
   }
   json_array_foreach(json_object_get(resp, "workers"), i, w) {
     out->rx_packets += u64(w, "rx_packets");
@@ -89,6 +90,22 @@ void sb_bench_health(const sb_bench_url_t *url, sb_bench_health_t *out) {
     out->nack_over_budget += u64(w, "nack_over_budget");
     out->workers++;
   }
-  out->ok = 1;
   json_decref(resp);
+  return 0;
+}
+
+void sb_bench_health(const sb_bench_run_t *run, sb_bench_health_t *out) {
+  const sb_bench_config_t *cfg = run->cfg;
+  sb_bench_url_t u;
+  memset(out, 0, sizeof *out);
+  if (cfg->nhealth_urls == 0) {
+    out->ok = health_add(&run->url, cfg->ca_file, out) == 0;
+    return;
+  }
+  for (int i = 0; i < cfg->nhealth_urls; i++)
+    if (sb_bench_url_parse(cfg->health_urls[i], &u) < 0 || health_add(&u, cfg->ca_file, out) < 0) {
+      memset(out, 0, sizeof *out);
+      return;
+    }
+  out->ok = 1;
 }

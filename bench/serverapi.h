@@ -25,7 +25,8 @@ typedef struct {
   int workers;
 } sb_bench_health_t;
 
-/** Reads /api/health (1 s timeout); out->ok is 0 if it could not. */
-void sb_bench_health(const sb_bench_url_t *url, sb_bench_health_t *out);
+/** Reads /api/health (1 s timeout) of every --health-url node, summed, or else of --url's
+ * address; out->ok is 0 unless every node answered. */
+void sb_bench_health(const sb_bench_run_t *run, sb_bench_health_t *out);
 
 #endif

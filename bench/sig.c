@@ -18,27 +18,45 @@ struct sb_bench_sig_msg {
 };
 
 int sb_bench_url_parse(const char *url, sb_bench_url_t *out) {
-  const char *p, *host, *colon, *slash;
+  static const struct {
+    const char *prefix;
+    int tls, port;
+  } schemes[] = {{"ws://", 0, 80}, {"wss://", 1, 443}, {"http://", 0, 80}, {"https://", 1, 443}};
+  const char *p, *host = NULL, *colon, *slash;
   char *end;
-  long port = 80;
+  long port = 0;
+  size_t hlen;
   memset(out, 0, sizeof *out);
-  if (strncmp(url, "ws://", 5) != 0)
+  for (size_t i = 0; i < sizeof schemes / sizeof schemes[0] && !host; i++) {
+    size_t n = strlen(schemes[i].prefix);
+    if (strncmp(url, schemes[i].prefix, n) == 0) {
+      host = url + n;
+      out->tls = schemes[i].tls;
+      port = schemes[i].port;
+    }
+  }
+  if (!host)
     return -1;
-  host = url + 5;
-  slash = strchr(host, '/');
-  p = slash ? slash : host + strlen(host);
+  p = host + strcspn(host, "/?");
+  slash = *p ? p : NULL;
   colon = memchr(host, ':', (size_t)(p - host));
-  if ((colon ? colon : p) == host || (size_t)((colon ? colon : p) - host) >= sizeof out->host)
+  hlen = (size_t)((colon ? colon : p) - host);
+  if (hlen == 0 || hlen >= sizeof out->host)
     return -1;
-  memcpy(out->host, host, (size_t)((colon ? colon : p) - host));
+  memcpy(out->host, host, hlen);
   if (colon) {
     port = strtol(colon + 1, &end, 10);
     if (end != p || port <= 0 || port > 65535)
       return -1;
   }
   out->port = (int)port;
-  snprintf(out->path, sizeof out->path, "%s", slash ? slash : "/");
-  return strlen(slash ? slash : "/") < sizeof out->path ? 0 : -1;
+  /* an empty path is the signaling endpoint's (a redirect names the node by its base URL) */
+  if (!slash || *slash == '?')
+    return snprintf(out->path, sizeof out->path, "/ws%s", slash ? slash : "") <
+                   (int)sizeof out->path ? 0 : -1;
+  if (slash[1] == '\0' || slash[1] == '?')
+    return snprintf(out->path, sizeof out->path, "/ws%s", slash + 1) < (int)sizeof out->path ? 0 : -1;
+  return snprintf(out->path, sizeof out->path, "%s", slash) < (int)sizeof out->path ? 0 : -1;
 }
 
 static void dispatch(sb_bench_sig_t *s) {
@@ -156,13 +174,15 @@ static const struct lws_protocols protocols[] = {
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
-int sb_bench_sig_context_create(uv_loop_t *loop, struct lws_context **pctx) {
+int sb_bench_sig_context_create(uv_loop_t *loop, const char *ca_file, struct lws_context **pctx) {
   struct lws_context_creation_info info;
   void *loops[1] = {loop};
   memset(&info, 0, sizeof info);
   info.port = CONTEXT_PORT_NO_LISTEN;
   info.protocols = protocols;
-  info.options = LWS_SERVER_OPTION_LIBUV;
+  info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+  if (ca_file && ca_file[0])
+    info.client_ssl_ca_filepath = ca_file;
   info.foreign_loops = loops;
   info.timeout_secs = 10;
   info.connect_timeout_secs = 10;
@@ -194,6 +214,7 @@ int sb_bench_sig_connect(sb_bench_sig_t *s, struct lws_context *ctx, const sb_be
   ci.host = hostport;
   ci.origin = hostport;
   ci.protocol = "switchboard.v1";
+  ci.ssl_connection = url->tls ? LCCSCF_USE_SSL : 0; /* the certificate and its name verified */
   ci.userdata = s;
   ci.pwsi = &s->wsi;
   s->live = 1;

@@ -16,10 +16,13 @@ struct lws_context;
 typedef struct {
   char host[128];
   int port;
-  char path[128];
+  char path[192]; /* with the query, e.g. /ws?node=n2 */
+  int tls;        /* wss:// (and https:// for the HTTP API) */
 } sb_bench_url_t;
 
-/** Splits ws://host:port/path. 0 or -1. */
+/** Splits ws[s]://host[:port]/path[?query] (port 80 or 443 by default). A redirect's
+ * http[s]:// URL is accepted too and means ws[s]:// (docs/protocol.md "Several nodes"), with
+ * path /ws when it has none. 0 or -1. */
 int sb_bench_url_parse(const char *url, sb_bench_url_t *out);
 
 typedef struct {
@@ -51,8 +54,9 @@ typedef struct {
 } sb_bench_sig_t;
 
 /** Creates an lws context bound to `loop` (a foreign libuv loop) into *pctx, which lws sets
- * to NULL once the context is entirely gone. 0 or -1. */
-int sb_bench_sig_context_create(uv_loop_t *loop, struct lws_context **pctx);
+ * to NULL once the context is entirely gone. `ca_file` (NULL or "" = the system's) holds the
+ * certificates wss:// servers are verified against. 0 or -1. */
+int sb_bench_sig_context_create(uv_loop_t *loop, const char *ca_file, struct lws_context **pctx);
 
 /** Destroys the context: call it while the loop still runs (it closes the connections and
  * handles), and once more after uv_run returned, which completes it if *pctx is still set. */
