@@ -236,7 +236,10 @@ test('two browsers hold an Opus+VP8 call through the relay', { timeout: 150000 }
     await alice.click('#mute-video');
     await waitFor('bob to see alice\'s camera off', async () => /camera off/.test(await caption
       .textContent()), 10000 * SCALE, () => 'caption without "camera off"');
-    assert.equal(await alice.getAttribute('#mute-video', 'aria-pressed'), 'true');
+    // alice's button turns pressed when her call.mute is answered, which may come after bob
+    // was told (the server sends the event and the answer in either order).
+    await waitFor('alice\'s camera button pressed', async () => await alice.getAttribute(
+      '#mute-video', 'aria-pressed') === 'true', 5000 * SCALE, () => 'aria-pressed is not "true"');
     await alice.click('#mute-video');
     await waitFor('bob to see alice\'s camera on', async () => !/camera off/.test(await caption
       .textContent()), 10000 * SCALE, () => 'caption still "camera off"');
