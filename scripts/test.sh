@@ -2,13 +2,15 @@
 # Installs the test dependencies, builds the normal tree (build/) and the sanitizer tree
 # (build-asan/, -DSB_SANITIZE=ON), and runs every test in both (unit, integration, browser);
 # then the ThreadSanitizer tree (build-tsan/, -DSB_TSAN=ON) builds and runs only the
-# multi-threaded unit tests (ctest label "threads"; about 2 minutes on a fresh tree).
+# multi-threaded unit tests (ctest label "threads"; about 2 minutes on a fresh tree), and the
+# fuzz tree (build-fuzz/, clang, -DSB_FUZZ=ON) builds the libFuzzer targets and runs each for
+# 20 s over its committed seeds (ctest label "fuzz"; about a minute).
 # Exits non-zero if anything fails; every tree is always tried so one run shows all failures.
 #
-# Usage: scripts/test.sh [--skip-deps] [--only build|build-asan|build-tsan] [-- CTEST_ARGS...]
+# Usage: scripts/test.sh [--skip-deps] [--only build|build-asan|build-tsan|build-fuzz] [-- CTEST_ARGS...]
 #   --skip-deps  do not run scripts/install-deps.sh --test first
 #   --only DIR   build and test only that tree
-#   CTEST_ARGS   passed to ctest (e.g. -R browser; not to the TSAN tree)
+#   CTEST_ARGS   passed to ctest (e.g. -R browser; not to the TSAN and fuzz trees)
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -17,20 +19,20 @@ skip_deps=0
 only=""
 ctest_args=()
 
-usage() { sed -n '2,10s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '2,13s/^# \{0,1\}//p' "$0"; }
 
 while [ $# -gt 0 ]; do
   case "$1" in
     --skip-deps) skip_deps=1; shift ;;
-    --only) [ $# -ge 2 ] || { echo "test.sh: --only needs build, build-asan or build-tsan" >&2; exit 2; }
+    --only) [ $# -ge 2 ] || { echo "test.sh: --only needs build, build-asan, build-tsan or build-fuzz" >&2; exit 2; }
             only=$2; shift 2 ;;
     --) shift; ctest_args=("$@"); break ;;
     -h|--help) usage; exit 0 ;;
     *) echo "test.sh: unknown argument: $1" >&2; usage >&2; exit 2 ;;
   esac
 done
-case "$only" in ""|build|build-asan|build-tsan) ;;
-  *) echo "test.sh: --only takes build, build-asan or build-tsan" >&2; exit 2 ;; esac
+case "$only" in ""|build|build-asan|build-tsan|build-fuzz) ;;
+  *) echo "test.sh: --only takes build, build-asan, build-tsan or build-fuzz" >&2; exit 2 ;; esac
 
 cd "$root"
 if [ "$skip_deps" = 0 ]; then
@@ -74,6 +76,25 @@ if [ -z "$only" ] || [ "$only" = build-tsan ]; then
       echo "=== build-tsan: test"
       if ! ctest --test-dir build-tsan --output-on-failure --no-tests=error -L threads; then
         failed+=("build-tsan (tests)")
+      fi
+    fi
+  fi
+fi
+
+# The fuzz tree: clang with libFuzzer, ASan and UBSan; only the fuzz targets are built, and the
+# two cores run two targets at a time.
+if [ -z "$only" ] || [ "$only" = build-fuzz ]; then
+  echo "=== build-fuzz: configure"
+  if ! CC=clang cmake -S . -B build-fuzz -DSB_FUZZ=ON; then
+    failed+=("build-fuzz (configure)")
+  else
+    echo "=== build-fuzz: build (fuzz targets only)"
+    if ! cmake --build build-fuzz -j "$jobs" --target fuzz_targets; then
+      failed+=("build-fuzz (build)")
+    else
+      echo "=== build-fuzz: test"
+      if ! ctest --test-dir build-fuzz --output-on-failure --no-tests=error -L fuzz -j "$jobs"; then
+        failed+=("build-fuzz (tests)")
       fi
     fi
   fi
