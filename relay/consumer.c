@@ -224,6 +224,9 @@ int sb_consumer_forward(sb_consumer_t *c, const sb_producer_t *from, const sb_rt
     env->release(env->arg);
     return 1; /* counted as sent: it is lost on the way */
   }
+  sub->tx_bytes += (uint64_t)len;
+  if (!sub->first_media_ms)
+    sub->first_media_ms = env->now_ms ? env->now_ms : 1;
   env->commit(env->arg, (size_t)len, &sub->addr, sub->addrlen);
   return 1;
 }

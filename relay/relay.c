@@ -37,6 +37,29 @@ void sb_worker_emit(sb_worker_t *w, sb_event_type_t type, uint64_t transport, co
   sb_queue_push(w->relay->events, &ev->hdr);
 }
 
+void sb_worker_emit_bytes(sb_worker_t *w, uint64_t transport, uint64_t rx_bytes, uint64_t tx_bytes) {
+  sb_event_t *ev = calloc(1, sizeof *ev);
+  if (!ev)
+    return;
+  ev->hdr.type = SB_EV_TRANSPORT_BYTES;
+  ev->transport = transport;
+  ev->worker = w->index;
+  ev->rx_bytes = rx_bytes;
+  ev->tx_bytes = tx_bytes;
+  sb_queue_push(w->relay->events, &ev->hdr);
+}
+
+void sb_worker_emit_media(sb_worker_t *w, uint64_t transport, uint64_t at_ms) {
+  sb_event_t *ev = calloc(1, sizeof *ev);
+  if (!ev)
+    return;
+  ev->hdr.type = SB_EV_TRANSPORT_MEDIA;
+  ev->transport = transport;
+  ev->worker = w->index;
+  ev->at_ms = at_ms;
+  sb_queue_push(w->relay->events, &ev->hdr);
+}
+
 /* One non-blocking UDP socket per worker with large buffers: bursts of video keyframes to many
  * subscribers must not overflow the defaults. */
 static int open_socket(const char *ip, int port, uint16_t *bound) {

@@ -91,6 +91,9 @@ typedef enum {
   SB_EV_TRANSPORT_CONNECTED = 1, /* ICE and DTLS up, SRTP keyed */
   SB_EV_TRANSPORT_CLOSED,        /* the worker closed it (reason) or confirms a close command */
   SB_EV_ACTIVE_SPEAKER,          /* `transport`'s audio is now the loudest of its room */
+  SB_EV_TRANSPORT_BYTES,         /* media bytes since the last report (rx_bytes, tx_bytes): about
+                                    once a second while they change, and before CLOSED */
+  SB_EV_TRANSPORT_MEDIA,         /* the first media packet was forwarded to it (at_ms) */
 } sb_event_type_t;
 
 typedef struct {
@@ -99,6 +102,8 @@ typedef struct {
   int worker;
   char reason[48];
   char srtp_profile[32];
+  uint64_t rx_bytes, tx_bytes;   /* TRANSPORT_BYTES */
+  uint64_t at_ms;                /* TRANSPORT_MEDIA: when, on sb_now_ms()'s clock */
 } sb_event_t;
 
 typedef struct sb_relay sb_relay_t;
@@ -130,6 +135,19 @@ sb_cmd_t *sb_cmd_new(sb_cmd_type_t type, uint64_t transport);
 /** Sends a command to a worker; the relay takes ownership. */
 void sb_relay_send(sb_relay_t *r, int worker, sb_cmd_t *cmd);
 
+/* Upper bounds (microseconds) of the event-loop lag histograms' buckets. */
+#define SB_LAG_NBOUNDS 10
+#define SB_LAG_BOUNDS_US {1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000}
+
+/** The bucket of a lag of `us` microseconds: 0..SB_LAG_NBOUNDS. */
+static inline int sb_lag_bucket(uint64_t us) {
+  static const uint64_t bounds[SB_LAG_NBOUNDS] = SB_LAG_BOUNDS_US;
+  int i = 0;
+  while (i < SB_LAG_NBOUNDS && us > bounds[i])
+    i++;
+  return i;
+}
+
 /* Counters of one worker, read with relaxed atomics from any thread. */
 typedef struct {
   uint64_t rx_packets, tx_packets, rx_bytes, tx_bytes;
@@ -152,6 +170,10 @@ typedef struct {
   uint64_t bwe_probe_ok;        /* ... that proved the rate the subscriber wanted */
   uint64_t probe_packets;       /* packets in those bursts */
   uint64_t transports;
+  /* Event-loop lag: how late the worker's periodic timer fired, as a histogram over
+   * SB_LAG_BOUNDS_US (the last bucket is above them all). */
+  uint64_t lag_bucket[SB_LAG_NBOUNDS + 1];
+  uint64_t lag_sum_us, lag_count;
 } sb_worker_stats_t;
 
 void sb_relay_stats(const sb_relay_t *r, int worker, sb_worker_stats_t *out);

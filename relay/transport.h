@@ -65,6 +65,10 @@ struct sb_transport {
   sb_twcc_t *twcc;              /* transport-cc feedback to the publisher, if negotiated */
   uint64_t created_ms, last_consent_ms, last_rr_ms, last_twcc_ms;
   sb_ratelimit_t log_rl;
+  /* Media bytes for per-tenant accounting, reported up by the worker (SB_EV_TRANSPORT_BYTES). */
+  uint64_t rx_bytes, tx_bytes, rx_reported, tx_reported;
+  uint64_t first_media_ms;      /* the first media packet forwarded to it, 0 = none yet */
+  int first_media_reported;
 
   sb_transport_t *next_in_worker, *next_in_router, *next_by_ufrag, *next_by_addr;
 };

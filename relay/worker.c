@@ -13,6 +13,7 @@
 #include "relay/transport.h"
 
 #define SB_TICK_MS 20
+#define SB_REPORT_TICKS 50 /* transports' media bytes are reported about once a second */
 #define SB_RX_ROUNDS 8 /* batches per wake-up before yielding to timers and commands */
 
 /* --- hashing of transports by remote address and by ufrag --- */
@@ -255,9 +256,11 @@ static void on_datagram(sb_worker_t *w, uint8_t *buf, size_t len, struct sockadd
     sb_transport_on_dtls(t, buf, len);
     break;
   case SB_PKT_RTP:
+    t->rx_bytes += len;
     sb_transport_on_rtp(t, buf, len);
     break;
   case SB_PKT_RTCP:
+    t->rx_bytes += len;
     sb_transport_on_rtcp(t, buf, len);
     break;
   default:
@@ -311,8 +314,22 @@ static void drop_router(sb_worker_t *w, sb_router_t *r) {
   sb_router_destroy(r);
 }
 
+/* Reports the transport's media bytes since the last report, and its first forwarded packet. */
+static void report_transport(sb_worker_t *w, sb_transport_t *t) {
+  if (t->first_media_ms && !t->first_media_reported) {
+    t->first_media_reported = 1;
+    sb_worker_emit_media(w, t->id, t->first_media_ms);
+  }
+  if (t->rx_bytes == t->rx_reported && t->tx_bytes == t->tx_reported)
+    return;
+  sb_worker_emit_bytes(w, t->id, t->rx_bytes - t->rx_reported, t->tx_bytes - t->tx_reported);
+  t->rx_reported = t->rx_bytes;
+  t->tx_reported = t->tx_bytes;
+}
+
 static void close_transport(sb_worker_t *w, sb_transport_t *t, const char *reason) {
   sb_router_t *r = t->router;
+  report_transport(w, t); /* before the close event: its bytes are counted by then */
   sb_worker_unindex(w, t);
   if (r)
     sb_router_remove(r, t);
@@ -426,15 +443,32 @@ static void on_command(sb_msg_t *msg, void *arg) {
   sb_worker_flush(w);
 }
 
+/* How late this tick fired, into the lag histogram. */
+static void measure_lag(sb_worker_t *w) {
+  uint64_t now_us = sb_now_us();
+  if (w->last_tick_us) {
+    uint64_t due = w->last_tick_us + SB_TICK_MS * 1000u;
+    uint64_t lag = now_us > due ? now_us - due : 0;
+    sb_count(&w->env, lag_bucket[sb_lag_bucket(lag)], 1);
+    sb_count(&w->env, lag_sum_us, lag);
+    sb_count(&w->env, lag_count, 1);
+  }
+  w->last_tick_us = now_us;
+}
+
 static void on_tick(uv_timer_t *h) {
   sb_worker_t *w = h->data;
+  measure_lag(w);
   w->env.now_ms = sb_now_ms();
+  int report = ++w->ticks % SB_REPORT_TICKS == 0;
   sb_transport_t *t = w->transports;
   while (t) {
     sb_transport_t *next = t->next_in_worker;
     const char *why = sb_transport_tick(t, w->env.now_ms);
     if (why)
       close_transport(w, t, why);
+    else if (report || (t->first_media_ms && !t->first_media_reported))
+      report_transport(w, t);
     t = next;
   }
   for (sb_router_t *r = w->routers; r; r = r->next) {

@@ -49,6 +49,8 @@ typedef struct sb_worker {
   sb_batch_t tx;  /* forwarded media: filled in place through sb_worker_slot */
   sb_batch_t ctl; /* control datagrams (STUN, DTLS, RTCP): copied in by sb_worker_send */
   int stopping;
+  uint64_t last_tick_us; /* when the periodic timer last fired (lag measurement) */
+  uint64_t ticks;
 } sb_worker_t;
 
 /** The forwarding path's buffer for the next media datagram: fill it, then sb_worker_commit, or
@@ -80,6 +82,11 @@ void sb_worker_fini(sb_worker_t *w);
 /** Reports an event up to signaling. */
 void sb_worker_emit(sb_worker_t *w, sb_event_type_t type, uint64_t transport, const char *reason,
                     const char *srtp_profile);
+
+/** Reports a transport's media bytes received and forwarded to it since the last report. */
+void sb_worker_emit_bytes(sb_worker_t *w, uint64_t transport, uint64_t rx_bytes, uint64_t tx_bytes);
+/** Reports the first media packet forwarded to a transport, at `at_ms` (sb_now_ms()). */
+void sb_worker_emit_media(sb_worker_t *w, uint64_t transport, uint64_t at_ms);
 
 /* Hash tables of transports (intrusive chains). */
 uint32_t sb_addr_hash(const struct sockaddr_storage *a);

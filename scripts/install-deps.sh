@@ -43,6 +43,8 @@ if [ "$with_tests" = 1 ]; then
   pkgs+=(chromium clang libclang-rt-dev fonts-dejavu-core postgresql haproxy curl)
   # the package test: systemd-analyze verify on the installed unit
   pkgs+=(systemd)
+  # promtool (in Debian's prometheus package) checks /metrics and the example alert rules
+  pkgs+=(prometheus)
   command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
   command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 fi

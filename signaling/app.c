@@ -14,6 +14,7 @@
 #include "relay/srtp.h"
 #include "signaling/call.h"
 #include "signaling/dbq.h"
+#include "signaling/metrics.h"
 #include "signaling/model.h"
 #include "signaling/node.h"
 #include "signaling/bus.h"
@@ -176,6 +177,8 @@ int sb_app_start(sb_app_t *app, uv_loop_t *loop) {
   };
   if (sb_app_open_model(app) != 0)
     return -1;
+  if (!(app->metrics = sb_metrics_create(loop)))
+    return -1;
   if (sb_relay_start(&rc, &app->relay) != 0)
     return -1;
   if (sb_call_start(app) != 0)
@@ -200,6 +203,8 @@ void sb_app_stop(sb_app_t *app) {
   sb_relay_stop(app->relay);
   app->relay = NULL;
   sb_call_stop(app);
+  sb_metrics_destroy(app->metrics); /* after the relay: no event comes any more */
+  app->metrics = NULL;
   sb_dtls_ctx_destroy(app->dtls);
   app->dtls = NULL;
   /* Last: done callbacks of the jobs still queued find no session, connection or call. */

@@ -16,6 +16,7 @@ typedef struct sb_dbq sb_dbq_t;
 typedef struct sb_call_sm sb_call_sm_t;
 struct sb_call_actions;
 typedef struct sb_node sb_node_t;
+typedef struct sb_metrics sb_metrics_t;
 
 typedef struct {
   char http_host[64];
@@ -36,6 +37,7 @@ typedef struct {
   char public_url[256];   /* how clients reach this node; "" = the listen address */
   int drain_timeout_s;    /* calls left this long after a drain starts end with reason "moved";
                            * 0: at once, and SIGTERM stops at once as without a cluster */
+  char metrics_token[256]; /* "" = /metrics only from loopback, without a proxy header */
 } sb_config_t;
 
 typedef struct sb_app {
@@ -57,6 +59,7 @@ typedef struct sb_app {
   sb_node_t *node;        /* this process as a cluster node (node.h) */
   struct sb_bus *bus;     /* effects from other nodes (bus.h); NULL on SQLite */
   char bus_node[64];      /* the node id the model's publisher stamps (read on the DB thread) */
+  sb_metrics_t *metrics;  /* signaling/metrics.h; NULL in tests that start no app */
 } sb_app_t;
 
 /** Fills cfg with the embedded defaults. */

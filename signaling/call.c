@@ -10,6 +10,7 @@
 #include "signaling/admission.h"
 #include "signaling/api_client.h"
 #include "signaling/dbq.h"
+#include "signaling/metrics.h"
 #include "signaling/model.h"
 #include "signaling/node.h"
 
@@ -163,6 +164,7 @@ typedef struct {
   const char *sdp_code;
   char sdp_why[160];
   sb_admission_join_t adm;
+  uint64_t request_ms;           /* the request arrived (join time, metrics.h) */
   /* The room's home (brief §9): this node, or where to send the client. */
   char node[SB_CLUSTER_ID_MAX];  /* this node's id, "" outside a cluster (no node yet) */
   int draining;                  /* this node takes no new room */
@@ -265,6 +267,10 @@ static void join_done(sb_dbq_job_t *job) {
     rc = sb_call_sm_join(app->calls, &in, &acts, &cerr);
     if (rc == 0)
       s->participant = sb_call_sm_participant(app->calls, s->id);
+    if (rc == 0 && s->participant)
+      sb_metrics_admitted(app->metrics, j->tenant, s->participant->transport, j->request_ms);
+    else if (j->adm.denied)
+      sb_metrics_denied(app->metrics, j->tenant, j->adm.denied);
     rc = finish(app, s, rc, &acts, &cerr, &result, &err);
     if (rc == 0 && app->node) /* which node hosts the call, for clients and operators */
       json_object_set_new(result, "node", json_string(sb_node_id(app)));
@@ -288,6 +294,7 @@ int sb_call_m_join(sb_session_t *s, json_t *params, json_t **result, sb_rpc_erro
   j->job.done = join_done;
   j->app = s->app;
   j->session = s->id;
+  j->request_ms = sb_now_ms();
   snprintf(j->room, sizeof j->room, "%s", room);
   snprintf(j->tenant, sizeof j->tenant, "%s", s->who.tenant);
   snprintf(j->user, sizeof j->user, "%s", s->who.user);
@@ -389,8 +396,11 @@ void sb_call_revoke(sb_app_t *app, const char *tenant, const char *user, const c
   sb_call_actions_t acts;
   if (!app->calls)
     return;
+  const sb_participant_t *p = sb_call_sm_find(app->calls, room, tenant, user);
+  uint64_t transport = p ? p->transport : 0;
   sb_call_actions_init(&acts);
-  sb_call_sm_revoke(app->calls, tenant, user, room, reason, &acts);
+  if (sb_call_sm_revoke(app->calls, tenant, user, room, reason, &acts) == 1)
+    sb_metrics_revoked(app->metrics, tenant, transport, sb_now_ms()); /* before the close goes */
   run(app, &acts, NULL, NULL);
   sb_call_actions_free(&acts);
 }
@@ -425,6 +435,11 @@ void sb_call_end_all(sb_app_t *app, const char *reason) {
 void sb_call_on_relay_event(sb_event_t *ev, void *arg) {
   sb_app_t *app = arg;
   sb_call_actions_t acts;
+  sb_metrics_relay_event(app->metrics, ev, sb_now_ms());
+  if (ev->hdr.type == SB_EV_TRANSPORT_BYTES || ev->hdr.type == SB_EV_TRANSPORT_MEDIA) {
+    free(ev); /* for the metrics only */
+    return;
+  }
   sb_call_actions_init(&acts);
   if (app->calls)
     sb_call_sm_relay_event(app->calls, ev, sb_now_ms(), &acts);

@@ -74,6 +74,10 @@ static const sb_cfg_option_t options[] = {
      .min = 0, .max = 86400, .def = "0",
      .help = "after a drain (admin drain, or SIGTERM when above 0) calls may go on this long, "
              "then end with reason moved; 0: SIGTERM stops at once"},
+    {.name = "metrics-token", .type = SB_CFG_STR, .arg = "TOKEN", A(metrics_token), .def = "",
+     .def_doc = "none: /metrics answers loopback clients only", .flags = SB_CFG_SECRET,
+     .help = "bearer token that GET /metrics requires (then from any address; masked when "
+             "printed; prefer the environment or the file to a flag, which ps shows)"},
     {.name = "log-level", .type = SB_CFG_ENUM, .arg = "LEVEL", F(log_level), .def = "info",
      .choices = "error|warn|info|debug", .help = "least severe level logged"},
     {.name = "log-format", .type = SB_CFG_ENUM, .arg = "FORMAT", F(log_format), .def = "text",

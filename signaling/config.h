@@ -22,6 +22,7 @@ enum {
   SB_CFG_SECRET_URL = 1 << 0, /* may hold a password (URL or conninfo): masked when printed */
   SB_CFG_NOFILE = 1 << 1,     /* not a file key (--config itself) */
   SB_CFG_TESTING = 1 << 2,    /* for tests only */
+  SB_CFG_SECRET = 1 << 3,     /* a secret: printed as "***" when set */
 };
 
 typedef enum { SB_SRC_DEFAULT = 0, SB_SRC_FILE, SB_SRC_ENV, SB_SRC_FLAG } sb_cfg_source_t;

@@ -115,6 +115,8 @@ void sb_config_print(const sb_serve_config_t *sc, FILE *out) {
         fprintf(out, "# %s: %s (%s)\n", o->name, value, source_names[sc->source[i]]);
       continue;
     }
+    if ((o->flags & SB_CFG_SECRET) && value[0])
+      snprintf(value, sizeof value, "***");
     if (o->flags & SB_CFG_SECRET_URL) {
       sb_config_mask_url(value, masked, sizeof masked);
       memcpy(value, masked, sizeof value);

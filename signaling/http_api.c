@@ -1,6 +1,7 @@
 #include "signaling/http_api.h"
 
 #include <jansson.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "signaling/admission.h"
 #include "signaling/api_admin.h"
 #include "signaling/dbq.h"
+#include "signaling/metrics.h"
 #include "signaling/demo.h"
 #include "signaling/node.h"
 #include "signaling/token.h"
@@ -68,6 +70,40 @@ static char *health(sb_app_t *app, int *status) {
                                    "workers", workers));
 }
 
+/* --- /metrics --- */
+
+#define SB_PROM_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+
+static int is_loopback(const char *ip) {
+  return strncmp(ip, "127.", 4) == 0 || strcmp(ip, "::1") == 0 || strncmp(ip, "::ffff:127.", 11) == 0;
+}
+
+/* With --metrics-token: that bearer token, from anywhere. Without: loopback clients only, and not
+ * through a proxy on this host (which would make every client look local). */
+static char *metrics(sb_app_t *app, const sb_http_request_t *req, int *status) {
+  const char *want = app->cfg.metrics_token;
+  if (want[0]) {
+    const char *got = strncmp(req->auth, "Bearer ", 7) == 0 ? req->auth + 7 : NULL;
+    if (!got)
+      return error_json(status, 401, "unauthorized", "/metrics needs the bearer token");
+    if (strlen(got) != strlen(want) || CRYPTO_memcmp(got, want, strlen(want)) != 0)
+      return error_json(status, 403, "forbidden", "wrong metrics token");
+  } else if (!is_loopback(req->peer ? req->peer : "") || req->forwarded) {
+    return error_json(status, 403, "forbidden",
+                      "/metrics answers loopback clients only; set --metrics-token to scrape it "
+                      "from elsewhere");
+  }
+  char *text = sb_metrics_render(app);
+  if (!text)
+    return error_json(status, 500, "internal", "out of memory");
+  *status = 200;
+  return text;
+}
+
+const char *sb_http_api_content_type(const char *path, int status) {
+  return status == 200 && strcmp(path, "/metrics") == 0 ? SB_PROM_CONTENT_TYPE : "application/json";
+}
+
 /* The operator (who may create tenants) holds an administrator token of this pseudo-tenant. */
 #define SB_OPERATOR_TENANT "_operator"
 
@@ -101,6 +137,18 @@ static int admin_run(sb_model_t *m, sb_dbq_job_t *job) {
                            &c->resp, &c->fx);
 }
 
+/* GET /api/admin/tenants/{id}/usage: the model checked the caller and the tenant; the figures
+ * are the signaling loop's (metrics.h), added here. */
+static void add_usage(sb_http_call_t *c) {
+  json_t *usage = json_object_get(c->resp, "usage");
+  const char *tenant = json_string_value(json_object_get(usage, "tenant"));
+  size_t n = strcspn(c->path, "?");
+  if (c->status != 200 || strcmp(c->method, "GET") != 0 || n < 6 ||
+      strncmp(c->path + n - 6, "/usage", 6) != 0 || !tenant)
+    return;
+  sb_metrics_tenant_json(c->app, tenant, usage);
+}
+
 static void admin_done(sb_dbq_job_t *job) {
   sb_http_call_t *c = (sb_http_call_t *)job;
   if (job->status == SB_DBQ_ECANCELLED) {
@@ -109,6 +157,7 @@ static void admin_done(sb_dbq_job_t *job) {
   }
   /* The effects apply whether or not the caller is still there to read the answer. */
   sb_admission_apply(c->app, &c->fx);
+  add_usage(c);
   if (c->drained[0] && c->app->node && strcmp(c->drained, sb_node_id(c->app)) == 0)
     sb_node_drain(c->app, NULL); /* this node: at once, not at its next heartbeat */
   if (c->owner) {
@@ -181,6 +230,8 @@ char *sb_http_api_handle(sb_app_t *app, const sb_http_request_t *req, int *statu
     return error_json(status, 503, "unavailable", "the server is shutting down");
   if (strcmp(path, "/api/health") == 0 && strcmp(method, "GET") == 0)
     return health(app, status);
+  if (strcmp(path, "/metrics") == 0 && strcmp(method, "GET") == 0)
+    return metrics(app, req, status);
   if (strncmp(path, "/api/admin/", 11) == 0 || strcmp(path, "/api/admin") == 0)
     return admin(app, req, status, answer, owner, pending);
   if (strncmp(path, "/api/demo/", 10) == 0) {

@@ -1,5 +1,5 @@
-/* JSON endpoints under /api: health, metrics, the development-only demo endpoints (with --demo)
- * and the administrator API.
+/* JSON endpoints under /api: health, the development-only demo endpoints (with --demo)
+ * and the administrator API; and the Prometheus text at /metrics.
  *
  * Endpoints that need the database (the administrator API) answer later: their model operation
  * runs on the executor (dbq.h) and the answer comes back on the loop. The others (health, demo
@@ -17,6 +17,8 @@ typedef struct {
   const char *auth;   /* the Authorization header, "" if none */
   const char *body;   /* NULL for none */
   size_t body_len;
+  const char *peer;   /* the client's address ("" if unknown) */
+  int forwarded;      /* it came through a proxy (X-Forwarded-For or Forwarded was sent) */
 } sb_http_request_t;
 
 /* A deferred answer: on the loop, with the status and the body (malloc'd JSON text, now the
@@ -30,6 +32,10 @@ typedef struct sb_http_call sb_http_call_t;
  * loop exactly once, unless sb_http_call_orphan(*pending) comes first. */
 char *sb_http_api_handle(sb_app_t *app, const sb_http_request_t *req, int *status,
                          sb_http_answer_fn answer, void *owner, sb_http_call_t **pending);
+
+/** The content type of an answer to `path` with `status`: JSON, or the Prometheus text format
+ * for a successful GET /metrics. */
+const char *sb_http_api_content_type(const char *path, int status);
 
 /** The connection of a deferred call has gone: the answer is dropped (the operation's effects
  * still apply) and the call frees itself once its job is done. */

@@ -81,6 +81,7 @@ typedef struct {
   int body_too_large;
   sb_http_call_t *pending;
   int status;
+  const char *content_type;
   int headers_sent;
   unsigned char *resp; /* LWS_PRE + body */
   size_t resp_len;
@@ -88,7 +89,10 @@ typedef struct {
 
 static int http_send_headers(struct lws *wsi, http_pss_t *pss) {
   unsigned char buf[LWS_PRE + 1024], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
-  if (lws_add_http_common_headers(wsi, (unsigned)pss->status, "application/json", pss->resp_len, &p, end) ||
+  if (lws_add_http_common_headers(wsi, (unsigned)pss->status, pss->content_type, pss->resp_len, &p, end) ||
+      (pss->status == 401 &&
+       lws_add_http_header_by_name(wsi, (const unsigned char *)"www-authenticate:",
+                                   (const unsigned char *)"Bearer", 6, &p, end)) ||
       lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
                                   (const unsigned char *)"no-store", 8, &p, end) ||
       lws_finalize_write_http_header(wsi, start, &p, end))
@@ -107,6 +111,7 @@ static int http_set_answer(http_pss_t *pss, int status, char *text) {
   memcpy(pss->resp + LWS_PRE, text ? text : "", len);
   pss->resp_len = len;
   pss->status = text ? status : 500;
+  pss->content_type = sb_http_api_content_type(pss->path, pss->status);
   free(text);
   lws_callback_on_writable(pss->wsi);
   return 0;
@@ -120,16 +125,20 @@ static void http_answer(void *owner, int status, char *text) {
 }
 
 static int http_respond(struct lws *wsi, http_pss_t *pss, sb_app_t *app) {
-  char auth[1024] = "";
+  char auth[1024] = "", peer[64] = "";
   int status = 500;
   lws_hdr_copy(wsi, auth, sizeof auth, WSI_TOKEN_HTTP_AUTHORIZATION);
+  lws_get_peer_simple(wsi, peer, sizeof peer);
+  int forwarded = lws_hdr_total_length(wsi, WSI_TOKEN_X_FORWARDED_FOR) > 0 ||
+                  lws_hdr_custom_length(wsi, "forwarded:", 10) > 0;
   char *text = NULL;
   if (pss->body_too_large) {
     status = 413;
     text = strdup("{\"error\":{\"code\":\"limit_exceeded\",\"message\":\"body over 64 KiB\"}}");
   } else {
     sb_http_request_t req = {.method = pss->method, .path = pss->path, .auth = auth,
-                             .body = pss->body, .body_len = pss->body_len};
+                             .body = pss->body, .body_len = pss->body_len, .peer = peer,
+                             .forwarded = forwarded};
     text = sb_http_api_handle(app, &req, &status, http_answer, pss, &pss->pending);
     if (pss->pending)
       return 0; /* http_answer follows */
@@ -174,7 +183,7 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
      * (/healthz, /readyz) are mounted at the root and keep their path. */
     snprintf(pss->path, sizeof pss->path, "%s%s",
              strncmp(in, "/api", 4) == 0 || strncmp(in, "/healthz", 8) == 0 ||
-                     strncmp(in, "/readyz", 7) == 0 ? "" : "/api",
+                     strncmp(in, "/readyz", 7) == 0 || strncmp(in, "/metrics", 8) == 0 ? "" : "/api",
              (const char *)in);
     /* The query string comes as one header fragment per parameter. */
     for (int i = 0;; i++) {
@@ -264,8 +273,17 @@ static const struct lws_http_mount mount_healthz = {
     .mountpoint_len = 8,
 };
 
-static const struct lws_http_mount mount_readyz = {
+/* Prometheus scrapes /metrics at the root (access rule in http_api.c). */
+static const struct lws_http_mount mount_metrics = {
     .mount_next = &mount_healthz,
+    .mountpoint = "/metrics",
+    .origin = "sb-api",
+    .origin_protocol = LWSMPRO_CALLBACK,
+    .mountpoint_len = 8,
+};
+
+static const struct lws_http_mount mount_readyz = {
+    .mount_next = &mount_metrics,
     .mountpoint = "/readyz",
     .origin = "sb-api",
     .origin_protocol = LWSMPRO_CALLBACK,
