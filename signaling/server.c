@@ -22,13 +22,23 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
   sb_app_t *app = lws_context_user(lws_get_context(wsi));
   sb_session_t *s = pss ? pss->session : NULL;
   switch (reason) {
-  case LWS_CALLBACK_ESTABLISHED:
+  case LWS_CALLBACK_ESTABLISHED: {
     if (app->stopping)
       return -1;
-    pss->session = sb_session_create(app, wsi);
+    char peer[64] = "";
+    lws_get_peer_simple(wsi, peer, sizeof peer);
+    if (sb_session_count_peer(app, peer) >= app->cfg.max_conns_per_address) {
+      static const char why[] = "too many connections from this address";
+      app->ws_refused_address++;
+      sb_debug(SB_DBG_SIG, NULL, "ws: refused %s: max-conns-per-address", peer);
+      lws_close_reason(wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, (unsigned char *)why, sizeof why - 1);
+      return -1;
+    }
+    pss->session = sb_session_create(app, wsi, peer);
     /* A connection that does not authenticate in time is closed (cleared by a good auth). */
     lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, SB_AUTH_TIMEOUT_S);
     return pss->session ? 0 : -1;
+  }
   case LWS_CALLBACK_RECEIVE: {
     if (!s)
       return -1;
