@@ -33,6 +33,9 @@ void sb_config_defaults(sb_config_t *cfg) {
   snprintf(cfg->web_dir, sizeof cfg->web_dir, "%s", SB_WEB_DIR);
   cfg->max_participants = 100;
   cfg->max_video_publishers = 25;
+  cfg->max_conns_per_address = 200;
+  cfg->max_conns_per_user = 20;
+  cfg->max_requests_per_second = 50;
 }
 
 static int hexval(int c) {

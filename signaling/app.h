@@ -31,6 +31,9 @@ typedef struct {
   int demo;
   int max_participants;   /* per room */
   int max_video_publishers;
+  int max_conns_per_address; /* WebSocket connections from one source address */
+  int max_conns_per_user;    /* authenticated WebSocket connections of one user */
+  int max_requests_per_second; /* per WebSocket connection (token bucket, burst as large) */
   int test_drop_percent;  /* tests only: loss injected toward subscribers */
   int test_db_delay_ms;   /* tests only: the DB thread sleeps this long before each job */
   char node_id[64];       /* "" = derived from the host name and port (node.c) */
@@ -56,6 +59,10 @@ typedef struct sb_app {
   int stopping;
   uv_signal_t sigint, sigterm;
   uint64_t started_ms;
+  uint64_t ws_closed_slow;     /* connections closed because their client did not read */
+  uint64_t ws_refused_address; /* connections refused over max-conns-per-address */
+  uint64_t ws_refused_user;    /* auths refused over max-conns-per-user */
+  uint64_t ws_rate_limited;    /* requests answered rate_limited */
   sb_node_t *node;        /* this process as a cluster node (node.h) */
   struct sb_bus *bus;     /* effects from other nodes (bus.h); NULL on SQLite */
   char bus_node[64];      /* the node id the model's publisher stamps (read on the DB thread) */

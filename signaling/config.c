@@ -60,6 +60,18 @@ static const sb_cfg_option_t options[] = {
      .max = 1000, .def = "100", .help = "participants per call"},
     {.name = "max-video-publishers", .type = SB_CFG_INT, .arg = "N", A(max_video_publishers),
      .min = 1, .max = 1000, .def = "25", .help = "participants sending video per call"},
+    {.name = "max-conns-per-address", .type = SB_CFG_INT, .arg = "N", A(max_conns_per_address),
+     .min = 1, .max = 1000000, .def = "200",
+     .help = "WebSocket connections open at once from one source IP address; more are closed "
+             "with 1008"},
+    {.name = "max-conns-per-user", .type = SB_CFG_INT, .arg = "N", A(max_conns_per_user), .min = 1,
+     .max = 100000, .def = "20",
+     .help = "authenticated WebSocket connections of one user at once; a further auth answers "
+             "limit_exceeded and closes with 1008"},
+    {.name = "max-requests-per-second", .type = SB_CFG_INT, .arg = "N",
+     A(max_requests_per_second), .min = 1, .max = 100000, .def = "50",
+     .help = "requests per second on one WebSocket connection (bursts up to this many); more "
+             "are answered rate_limited and not carried out"},
     {.name = "demo", .type = SB_CFG_BOOL, A(demo), .def = "false",
      .help = "seed demo tenants and users and enable /api/demo/* (development only: anyone can "
              "get a demo user's token)"},

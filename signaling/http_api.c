@@ -14,6 +14,7 @@
 #include "signaling/metrics.h"
 #include "signaling/demo.h"
 #include "signaling/node.h"
+#include "signaling/session.h"
 #include "signaling/token.h"
 
 static char *error_json(int *status, int code, const char *err, const char *msg) {
@@ -63,11 +64,19 @@ static char *health(sb_app_t *app, int *status) {
       json_object_set_new(o, counters[k].name, json_integer((json_int_t)counters[k].v));
     json_array_append_new(workers, o);
   }
+  int conns = 0;
+  for (sb_session_t *s = app->sessions; s; s = s->next)
+    conns++;
+  json_t *sig = json_pack("{s:i, s:I, s:I, s:I, s:I}", "connections", conns, "closed_not_reading",
+                          (json_int_t)app->ws_closed_slow, "refused_per_address",
+                          (json_int_t)app->ws_refused_address, "refused_per_user",
+                          (json_int_t)app->ws_refused_user, "rate_limited",
+                          (json_int_t)app->ws_rate_limited);
   /* db_backlog: database jobs not yet answered; read here without touching the database. */
-  return ok_json(status, json_pack("{s:s, s:I, s:s, s:i, s:o}", "status", "ok", "uptime_ms",
+  return ok_json(status, json_pack("{s:s, s:I, s:s, s:i, s:o, s:o}", "status", "ok", "uptime_ms",
                                    (json_int_t)(sb_now_ms() - app->started_ms), "srtp_build",
                                    SB_SRTP_BUILD, "db_backlog", (int)sb_dbq_backlog(app->dbq),
-                                   "workers", workers));
+                                   "signaling", sig, "workers", workers));
 }
 
 /* --- /metrics --- */

@@ -22,13 +22,23 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
   sb_app_t *app = lws_context_user(lws_get_context(wsi));
   sb_session_t *s = pss ? pss->session : NULL;
   switch (reason) {
-  case LWS_CALLBACK_ESTABLISHED:
+  case LWS_CALLBACK_ESTABLISHED: {
     if (app->stopping)
       return -1;
-    pss->session = sb_session_create(app, wsi);
+    char peer[64] = "";
+    lws_get_peer_simple(wsi, peer, sizeof peer);
+    if (sb_session_count_peer(app, peer) >= app->cfg.max_conns_per_address) {
+      static const char why[] = "too many connections from this address";
+      app->ws_refused_address++;
+      sb_debug(SB_DBG_SIG, NULL, "ws: refused %s: max-conns-per-address", peer);
+      lws_close_reason(wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, (unsigned char *)why, sizeof why - 1);
+      return -1;
+    }
+    pss->session = sb_session_create(app, wsi, peer);
     /* A connection that does not authenticate in time is closed (cleared by a good auth). */
     lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, SB_AUTH_TIMEOUT_S);
     return pss->session ? 0 : -1;
+  }
   case LWS_CALLBACK_RECEIVE: {
     if (!s)
       return -1;
@@ -71,7 +81,21 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
 
 /* One HTTP transaction. A deferred answer (dbq.h) comes back through http_answer while `pending`
  * is set; when the connection goes first, the pending call is orphaned and never touches this
- * (lws frees it after LWS_CALLBACK_CLOSED_HTTP). */
+ * (lws frees it after LWS_CALLBACK_CLOSED_HTTP).
+ *
+ * Pipelining: libwebsockets 4.1 parses the next request of a connection as soon as the previous
+ * one's callback returns, answered or not, and then replaces this per-request state (and it
+ * gives a flow-controlled HTTP/1 connection no POLLOUT, so reading cannot be paused). So:
+ * - an answer known at once is written inside the request's callback and the transaction
+ *   completed there: pipelined requests without a body are answered in order on a kept-alive
+ *   connection;
+ * - a request that comes in while one waits on the database closes the connection at once
+ *   (the waiting one is carried out, its answer dropped, as when a client goes away); HTTP/1.1
+ *   clients send unanswered requests again on a new connection;
+ * - the answer to a request with a body says "connection: close" and closes the connection:
+ *   libwebsockets 4.1 reads a body pipelined behind other bytes from the wrong offset and may
+ *   then loop on its completion, so nothing after a body is ever parsed. (A body request
+ *   pipelined behind another request is answered, but from those misread bytes: bad_request.) */
 typedef struct {
   struct lws *wsi;
   char method[8];
@@ -80,9 +104,9 @@ typedef struct {
   size_t body_len;
   int body_too_large;
   sb_http_call_t *pending;
+  int has_body; /* POST, PATCH or PUT: the connection closes after the answer */
   int status;
   const char *content_type;
-  int headers_sent;
   unsigned char *resp; /* LWS_PRE + body */
   size_t resp_len;
 } http_pss_t;
@@ -95,12 +119,38 @@ static int http_send_headers(struct lws *wsi, http_pss_t *pss) {
                                    (const unsigned char *)"Bearer", 6, &p, end)) ||
       lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
                                   (const unsigned char *)"no-store", 8, &p, end) ||
+      (pss->has_body &&
+       lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION, (const unsigned char *)"close", 5, &p, end)) ||
       lws_finalize_write_http_header(wsi, start, &p, end))
     return -1;
   return 0;
 }
 
-/* Keeps the answer for the writable callback, which sends the headers and then the body. */
+static void http_pss_free(http_pss_t *pss) {
+  sb_http_call_orphan(pss->pending);
+  pss->pending = NULL;
+  free(pss->body);
+  free(pss->resp);
+  pss->body = NULL;
+  pss->resp = NULL;
+}
+
+/* Writes the kept answer (headers and body) and ends the transaction; -1: close the connection.
+ * pss is gone (lws frees it with the transaction) once this returns 0. */
+static int http_send(struct lws *wsi, http_pss_t *pss) {
+  int refuse = pss->has_body;
+  if (http_send_headers(wsi, pss) != 0 ||
+      lws_write(wsi, pss->resp + LWS_PRE, pss->resp_len, LWS_WRITE_HTTP_FINAL) != (int)pss->resp_len) {
+    http_pss_free(pss);
+    return -1;
+  }
+  http_pss_free(pss);
+  if (refuse)
+    return -1; /* lws sends what it still holds before closing */
+  return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+/* Keeps the answer (text is consumed); 0 or -1 without memory. */
 static int http_set_answer(http_pss_t *pss, int status, char *text) {
   size_t len = text ? strlen(text) : 0;
   pss->resp = malloc(LWS_PRE + len + 1);
@@ -113,15 +163,17 @@ static int http_set_answer(http_pss_t *pss, int status, char *text) {
   pss->status = text ? status : 500;
   pss->content_type = sb_http_api_content_type(pss->path, pss->status);
   free(text);
-  lws_callback_on_writable(pss->wsi);
   return 0;
 }
 
+/* A deferred answer: written from the writable callback. */
 static void http_answer(void *owner, int status, char *text) {
   http_pss_t *pss = owner;
   pss->pending = NULL;
   if (http_set_answer(pss, status, text) != 0)
     lws_set_timeout(pss->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+  else
+    lws_callback_on_writable(pss->wsi);
 }
 
 static int http_respond(struct lws *wsi, http_pss_t *pss, sb_app_t *app) {
@@ -143,38 +195,25 @@ static int http_respond(struct lws *wsi, http_pss_t *pss, sb_app_t *app) {
     if (pss->pending)
       return 0; /* http_answer follows */
   }
-  return http_set_answer(pss, status, text);
-}
-
-static void http_pss_free(http_pss_t *pss) {
-  sb_http_call_orphan(pss->pending);
-  pss->pending = NULL;
-  free(pss->body);
-  free(pss->resp);
-  pss->body = NULL;
-  pss->resp = NULL;
+  if (http_set_answer(pss, status, text) != 0)
+    return -1;
+  return http_send(wsi, pss);
 }
 
 static int http_writable(struct lws *wsi, http_pss_t *pss) {
-  if (!pss->resp)
-    return 0;
-  if (!pss->headers_sent) {
-    if (http_send_headers(wsi, pss) != 0)
-      return -1;
-    pss->headers_sent = 1;
-    lws_callback_on_writable(wsi);
-    return 0;
-  }
-  if (lws_write(wsi, pss->resp + LWS_PRE, pss->resp_len, LWS_WRITE_HTTP_FINAL) != (int)pss->resp_len)
-    return -1;
-  http_pss_free(pss);
-  return lws_http_transaction_completed(wsi) ? -1 : 0;
+  return pss->resp ? http_send(wsi, pss) : 0;
 }
+
+/* The connection's request is still being answered. */
+static int http_busy(http_pss_t *pss) { return pss->pending || pss->resp; }
 
 static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len) {
   http_pss_t *pss = user;
   sb_app_t *app = lws_context_user(lws_get_context(wsi));
   switch (reason) {
+  case LWS_CALLBACK_FILTER_HTTP_CONNECTION:
+    /* A pipelined request while the previous one waits on the database: see http_pss_t. */
+    return pss && http_busy(pss) ? -1 : 0;
   case LWS_CALLBACK_HTTP:
     http_pss_free(pss);
     memset(pss, 0, sizeof *pss);
@@ -202,6 +241,7 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
       for (size_t i = 0; i < sizeof with_body / sizeof with_body[0]; i++)
         if (lws_hdr_total_length(wsi, with_body[i].tok)) {
           snprintf(pss->method, sizeof pss->method, "%s", with_body[i].name);
+          pss->has_body = 1;
           /* The body follows; a request without one completes at once. */
           if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) == 0)
             return http_respond(wsi, pss, app);
@@ -212,7 +252,7 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
              lws_hdr_total_length(wsi, WSI_TOKEN_DELETE_URI) ? "DELETE" : "GET");
     return http_respond(wsi, pss, app);
   case LWS_CALLBACK_HTTP_BODY:
-    if (len == 0 || !in)
+    if (len == 0 || !in || http_busy(pss))
       return 0;
     if (pss->body_len + len > SB_MAX_HTTP_BODY) {
       pss->body_too_large = 1;
@@ -229,7 +269,7 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
     }
     return 0;
   case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-    return http_respond(wsi, pss, app);
+    return http_busy(pss) ? 0 : http_respond(wsi, pss, app);
   case LWS_CALLBACK_HTTP_WRITEABLE:
     return http_writable(wsi, pss);
   case LWS_CALLBACK_CLOSED_HTTP:

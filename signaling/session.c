@@ -12,9 +12,6 @@
 #include "signaling/admission.h"
 #include "signaling/call.h"
 
-/* A client that does not read its frames is cut off rather than buffered without bound. */
-#define SB_MAX_TXQ_BYTES (4 * 1024 * 1024)
-
 int sb_rpc_fail(sb_rpc_error_t *err, const char *code, const char *fmt, ...) {
   va_list ap;
   err->code = code;
@@ -30,13 +27,26 @@ struct sb_rxframe {
   char data[];
 };
 
-sb_session_t *sb_session_create(sb_app_t *app, struct lws *wsi) {
+static void free_txq(sb_session_t *s) {
+  while (s->txq) {
+    sb_frame_t *f = s->txq;
+    s->txq = f->next;
+    free(f);
+  }
+  s->txq_tail = NULL;
+  s->txq_bytes = 0;
+}
+
+sb_session_t *sb_session_create(sb_app_t *app, struct lws *wsi, const char *peer) {
   sb_session_t *s = calloc(1, sizeof *s);
   if (!s)
     return NULL;
   s->id = sb_app_next_id(app);
   s->app = app;
   s->wsi = wsi;
+  snprintf(s->peer, sizeof s->peer, "%s", peer);
+  s->rate_tokens = app->cfg.max_requests_per_second;
+  s->rate_ms = sb_now_ms();
   snprintf(s->ctx, sizeof s->ctx, "-");
   s->next = app->sessions;
   app->sessions = s;
@@ -53,11 +63,7 @@ void sb_session_destroy(sb_session_t *s) {
       *pp = s->next;
       break;
     }
-  while (s->txq) {
-    sb_frame_t *f = s->txq;
-    s->txq = f->next;
-    free(f);
-  }
+  free_txq(s);
   while (s->rq) {
     sb_rxframe_t *f = s->rq;
     s->rq = f->next;
@@ -67,6 +73,24 @@ void sb_session_destroy(sb_session_t *s) {
   free(s->rx);
   OPENSSL_cleanse(&s->who, sizeof s->who);
   free(s);
+}
+
+int sb_session_count_peer(sb_app_t *app, const char *peer) {
+  int n = 0;
+  for (sb_session_t *s = app->sessions; s; s = s->next)
+    n += strcmp(s->peer, peer) == 0;
+  return n;
+}
+
+/* The client stopped reading: its queue is dropped and the connection closed at the next
+ * service (no close frame could reach it); its later frames are ignored. Logged once. */
+static void cut_off(sb_session_t *s) {
+  s->cut_off = 1;
+  s->app->ws_closed_slow++;
+  sb_warn(s->ctx, "ws: client from %s is not reading (%zu bytes queued); closing", s->peer,
+          s->txq_bytes);
+  free_txq(s);
+  lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 }
 
 sb_session_t *sb_session_find(sb_app_t *app, uint64_t id) {
@@ -79,17 +103,14 @@ sb_session_t *sb_session_find(sb_app_t *app, uint64_t id) {
 void sb_session_send(sb_session_t *s, json_t *msg) {
   char *text = json_dumps(msg, JSON_COMPACT);
   json_decref(msg);
-  if (!text || !s->wsi) {
+  if (!text || !s->wsi || s->cut_off) {
     free(text);
     return;
   }
   size_t len = strlen(text);
   if (s->txq_bytes + len > SB_MAX_TXQ_BYTES) {
-    sb_warn(s->ctx, "ws: client is not reading; closing");
-    s->close_after_flush = 1;
-    s->close_code = LWS_CLOSE_STATUS_POLICY_VIOLATION;
     free(text);
-    lws_callback_on_writable(s->wsi);
+    cut_off(s);
     return;
   }
   sb_frame_t *f = malloc(sizeof *f + LWS_PRE + len);
@@ -150,6 +171,19 @@ static int m_auth(sb_session_t *s, json_t *params, json_t **result, sb_rpc_error
   if (rc != 0) {
     sb_info(NULL, "auth refused: %s", sb_token_strerror(rc));
     return sb_rpc_fail(err, "unauthenticated", "%s", sb_token_strerror(rc));
+  }
+  int same = 0;
+  for (sb_session_t *o = s->app->sessions; o; o = o->next)
+    same += o->authed && strcmp(o->who.tenant, c.tenant) == 0 && strcmp(o->who.user, c.user) == 0;
+  if (same >= s->app->cfg.max_conns_per_user) {
+    s->app->ws_refused_user++;
+    sb_info(NULL, "auth refused: %s/%s has %d connections (max-conns-per-user)", c.tenant, c.user,
+            same);
+    OPENSSL_cleanse(&c, sizeof c);
+    s->close_after_flush = 1; /* after this answer, with 1008 */
+    s->close_code = LWS_CLOSE_STATUS_POLICY_VIOLATION;
+    return sb_rpc_fail(err, "limit_exceeded", "this user has %d connections open (the most allowed)",
+                       same);
   }
   s->authed = 1;
   lws_set_timeout(s->wsi, NO_PENDING_TIMEOUT, 0);
@@ -288,7 +322,38 @@ static void queue_frame(sb_session_t *s, const char *data, size_t len) {
   s->rq_bytes += len;
 }
 
+/* Token bucket: max-requests-per-second tokens a second, as many at most. */
+static int rate_allows(sb_session_t *s) {
+  uint64_t now = sb_now_ms();
+  double rate = s->app->cfg.max_requests_per_second;
+  s->rate_tokens += (double)(now - s->rate_ms) * rate / 1000.0;
+  if (s->rate_tokens > rate)
+    s->rate_tokens = rate;
+  s->rate_ms = now;
+  if (s->rate_tokens < 1.0)
+    return 0;
+  s->rate_tokens -= 1.0;
+  return 1;
+}
+
+static void refuse_rate(sb_session_t *s, const char *data, size_t len) {
+  json_t *msg = json_loadb(data, len, 0, NULL);
+  json_t *id = json_object_get(msg, "id");
+  sb_rpc_error_t err = {0};
+  s->app->ws_rate_limited++;
+  sb_rpc_fail(&err, "rate_limited", "more than %d requests per second on this connection",
+              s->app->cfg.max_requests_per_second);
+  reply(s, id && valid_id(id) ? id : NULL, NULL, &err);
+  json_decref(msg);
+}
+
 void sb_session_on_frame(sb_session_t *s, const char *data, size_t len) {
+  if (s->cut_off || s->close_after_flush)
+    return;
+  if (!rate_allows(s)) {
+    refuse_rate(s, data, len);
+    return;
+  }
   if (s->suspended)
     queue_frame(s, data, len);
   else

@@ -18,6 +18,8 @@
 #define SB_MAX_FRAME (256 * 1024)
 #define SB_SESSION_MAX_QUEUED 64
 #define SB_SESSION_MAX_QUEUED_BYTES (1024 * 1024)
+/* A client that does not read its frames is cut off rather than buffered without bound. */
+#define SB_MAX_TXQ_BYTES (4 * 1024 * 1024)
 
 /* A handler's return when the request waits on the executor (answered later). */
 #define SB_RPC_PENDING 1
@@ -51,6 +53,10 @@ struct sb_session {
   json_t *pending_id;     /* id of the request answered by sb_session_complete() */
   sb_rxframe_t *rq, *rq_tail; /* frames received while suspended */
   size_t rq_count, rq_bytes;
+  char peer[64];          /* the client's IP address */
+  int cut_off;            /* its client stopped reading: nothing more is run or sent */
+  double rate_tokens;     /* requests it may still make (refilled per second) */
+  uint64_t rate_ms;       /* when rate_tokens was last refilled */
   sb_session_t *next;
 };
 
@@ -66,7 +72,11 @@ typedef struct {
  * done calls sb_session_complete(). */
 typedef int (*sb_method_fn)(sb_session_t *s, json_t *params, json_t **result, sb_rpc_error_t *err);
 
-sb_session_t *sb_session_create(sb_app_t *app, struct lws *wsi);
+/** A new connection from peer (an IP address); NULL when out of memory. */
+sb_session_t *sb_session_create(sb_app_t *app, struct lws *wsi, const char *peer);
+/** Open connections from this address. */
+int sb_session_count_peer(sb_app_t *app, const char *peer);
+
 /** The connection closed: leave any call, unlink and free. */
 void sb_session_destroy(sb_session_t *s);
 /** Handles one complete text frame (queued while the session is suspended). */

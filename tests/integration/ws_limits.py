@@ -1,0 +1,125 @@
+"""Hostile WebSocket clients (issue 13, F2). Usage: ws_limits.py HOST PORT SERVER_PID, against a
+server started with --demo --max-conns-per-address 8 --max-conns-per-user 3
+--max-requests-per-second 20. Checks: the 9th connection from one address and the 4th of one user are
+refused (close code 1008, limit_exceeded); a flood of requests on one connection is answered
+rate_limited while another client's requests are answered promptly. Prints METRIC lines and
+"N passed, N failed"; exit status 1 on any failure."""
+import json
+import os
+import socket
+import struct
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from durability import Closed, WebSocket, demo_token, http_call, session  # noqa: E402
+
+
+def raw_frame(payload):
+    """A masked text frame with a zero mask key (legal, and the payload needs no masking)."""
+    n = len(payload)
+    head = bytes([0x81]) + (bytes([0x80 | n]) if n < 126 else bytes([0x80 | 126]) + struct.pack("!H", n))
+    return head + b"\0\0\0\0" + payload
+
+
+def health(host, port):
+    return http_call(host, port, "GET", "/api/health")[1]["signaling"]
+
+
+def wait_connections(host, port, at_most, timeout_s=10):
+    deadline = time.time() + timeout_s
+    while time.time() < deadline:
+        if health(host, port)["connections"] <= at_most:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def close_code(ws):
+    """Reads until the server's close frame; returns its code (None if the socket just ends)."""
+    try:
+        while True:
+            b0, b1 = ws._take(2)
+            n = b1 & 0x7F
+            if n == 126:
+                n = struct.unpack("!H", ws._take(2))[0]
+            payload = ws._take(n)
+            if b0 & 0x0F == 0x8:
+                return struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else None
+    except (Closed, OSError):
+        return None
+
+
+def main():
+    host, port = sys.argv[1], int(sys.argv[2])
+    results = []
+
+    def check(what, ok, detail=""):
+        results.append(ok)
+        print(("ok " if ok else "not ok ") + what + ("" if ok else f": {detail}"))
+
+    # --- connections per address ---
+    conns = [WebSocket(host, port) for _ in range(8)]
+    extra = WebSocket(host, port)
+    code = close_code(extra)
+    check("the 9th connection from one address is closed with 1008", code == 1008, code)
+    r = conns[0].call("ping", {})
+    check("the 8 others still work", r.get("error", {}).get("code") == "unauthenticated", r)
+    for ws in conns:
+        ws.close()
+    wait_connections(host, port, 0)
+    check("refused_per_address counted", health(host, port)["refused_per_address"] == 1)
+
+    # --- connections per user ---
+    tok = demo_token(host, port, "bob")
+    bobs = [session(host, port, tok) for _ in range(3)]
+    fourth = WebSocket(host, port)
+    r = fourth.call("auth", {"token": tok})
+    check("bob's 4th connection: auth answers limit_exceeded",
+          r.get("error", {}).get("code") == "limit_exceeded", r)
+    code = close_code(fourth)
+    check("... and the connection is closed (1008 or no close frame)", code in (1008, None), code)
+    carol = session(host, port, demo_token(host, port, "carol"))
+    check("another user still connects", carol.call("ping", {}).get("result") is not None)
+    bobs[0].close()
+    wait_connections(host, port, 3)
+    again = WebSocket(host, port)
+    r = again.call("auth", {"token": tok})
+    check("once one of bob's connections closed, he may connect again", "result" in r, r)
+    for ws in bobs[1:] + [again]:
+        ws.close()
+
+    # --- request rate ---
+    flood = session(host, port, demo_token(host, port, "dave"))
+    time.sleep(1.2)  # the auth request used a token
+    for i in range(300):
+        flood._send_frame(0x1, json.dumps({"id": i, "method": "ping", "params": {}}).encode())
+    t0 = time.time()
+    r = carol.call("ping", {})
+    other_ms = (time.time() - t0) * 1000
+    print(f"METRIC ws_other_client_ping_during_flood_ms={other_ms:.1f}")
+    check("another client's request is answered during the flood", "result" in r, r)
+    codes = {}
+    for i in range(300):
+        m = flood.reply(i)
+        c = m.get("error", {}).get("code", "ok")
+        codes[c] = codes.get(c, 0) + 1
+    print(f"METRIC ws_flood_answers {codes}")
+    check("the flood gets rate_limited answers, every request answered",
+          codes.get("rate_limited", 0) >= 250 and sum(codes.values()) == 300, codes)
+    check("requests within the budget are carried out (20/s burst)",
+          15 <= codes.get("ok", 0) <= 40, codes)
+    time.sleep(1.1)
+    r = flood.call("ping", {})
+    check("after a second the connection may make requests again", "result" in r, r)
+    check("rate_limited counted", health(host, port)["rate_limited"] >= 250)
+    flood.close()
+    carol.close()
+    passed = sum(results)
+    print(f"{passed} passed, {len(results) - passed} failed")
+    return 0 if passed == len(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
