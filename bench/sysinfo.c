@@ -124,9 +124,10 @@ static pid_t start_child(const sb_bench_server_t *s, const char *path, char (*ex
       dup2(fd, 2);
       close(fd);
     }
-    /* --media-port 0: a free port, so that runs and other servers never collide */
+    /* --media-port 0: a free port, so that runs and other servers never collide; every
+     * participant connects from 127.0.0.1, so no limit of connections per address */
     const char *fixed[] = {path, "serve", "--http", http, "--media-ip", "127.0.0.1", "--media-port", "0",
-                           "--db", db, "--secret-file", s->secret};
+                           "--db", db, "--secret-file", s->secret, "--max-conns-per-address", "0"};
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
       argv[n++] = (char *)fixed[i];
     for (int i = 0; i < nextra && n < 31; i++)

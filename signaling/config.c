@@ -61,9 +61,10 @@ static const sb_cfg_option_t options[] = {
     {.name = "max-video-publishers", .type = SB_CFG_INT, .arg = "N", A(max_video_publishers),
      .min = 1, .max = 1000, .def = "25", .help = "participants sending video per call"},
     {.name = "max-conns-per-address", .type = SB_CFG_INT, .arg = "N", A(max_conns_per_address),
-     .min = 1, .max = 1000000, .def = "200",
+     .min = 0, .max = 1000000, .def = "200",
      .help = "WebSocket connections open at once from one source IP address; more are closed "
-             "with 1008"},
+             "with 1008. 0 = no limit: set it behind a load balancer, whose address every "
+             "client shares (limit clients at the load balancer instead)"},
     {.name = "max-conns-per-user", .type = SB_CFG_INT, .arg = "N", A(max_conns_per_user), .min = 1,
      .max = 100000, .def = "20",
      .help = "authenticated WebSocket connections of one user at once; a further auth answers "

@@ -27,7 +27,8 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
       return -1;
     char peer[64] = "";
     lws_get_peer_simple(wsi, peer, sizeof peer);
-    if (sb_session_count_peer(app, peer) >= app->cfg.max_conns_per_address) {
+    if (app->cfg.max_conns_per_address > 0 &&
+        sb_session_count_peer(app, peer) >= app->cfg.max_conns_per_address) {
       static const char why[] = "too many connections from this address";
       app->ws_refused_address++;
       sb_debug(SB_DBG_SIG, NULL, "ws: refused %s: max-conns-per-address", peer);

@@ -85,7 +85,7 @@ sb_cluster_start() {
     sb_netns_start "n$i" "$dir/n$i.log" "$build/switchboard" serve --node-id "n$i" \
       --http "$(sb_node_ip "$i"):$(sb_node_port "$i")" --media-ip "$(sb_node_ip "$i")" --media-port 0 \
       --public-url "https://127.0.0.1:$SB_LB_PORT/?node=n$i" --db "$dir/n$i.sqlite3" \
-      --secret-file "$dir/secret" "$@"
+      --secret-file "$dir/secret" --max-conns-per-address 0 "$@"
   done
   for ((i = 1; i <= n; i++)); do
     sb_wait_for_line "$dir/n$i.log" "Switchboard listening" 60 "n$i" || return 1
