@@ -43,8 +43,14 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
   case LWS_CALLBACK_RECEIVE: {
     if (!s)
       return -1;
-    if (lws_frame_is_binary(wsi) || s->rxlen + len > SB_MAX_FRAME) {
-      lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, NULL, 0);
+    if (lws_frame_is_binary(wsi)) {
+      static const char why[] = "text frames only";
+      lws_close_reason(wsi, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE, (unsigned char *)why, sizeof why - 1);
+      return -1;
+    }
+    if (s->rxlen + len > SB_MAX_FRAME) {
+      static const char why[] = "frame over 256 KiB";
+      lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, (unsigned char *)why, sizeof why - 1);
       return -1;
     }
     int whole = lws_is_first_fragment(wsi) && lws_is_final_fragment(wsi) && !s->rxlen;

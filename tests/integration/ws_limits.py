@@ -2,7 +2,8 @@
 server started with --demo --max-conns-per-address 8 --max-conns-per-user 3
 --max-requests-per-second 20. Checks: the 9th connection from one address and the 4th of one user are
 refused (close code 1008, limit_exceeded); a flood of requests on one connection is answered
-rate_limited while another client's requests are answered promptly. Prints METRIC lines and
+rate_limited while another client's requests are answered promptly; a frame over 256 KiB is
+closed with 1009 and a binary frame with 1003. Prints METRIC lines and
 "N passed, N failed"; exit status 1 on any failure."""
 import json
 import os
@@ -116,6 +117,21 @@ def main():
     check("rate_limited counted", health(host, port)["rate_limited"] >= 250)
     flood.close()
     carol.close()
+
+    # --- frames the protocol does not take: closed with a status that says why ---
+    wait_connections(host, port, 0)
+    big = WebSocket(host, port)
+    big._send_frame(0x1, b'{"id":1,"method":"ping","params":{"pad":"' + b"x" * (300 * 1024) + b'"}}')
+    code = close_code(big)
+    check("a frame over 256 KiB is closed with 1009 (message too big)", code == 1009, code)
+    binary = WebSocket(host, port)
+    binary._send_frame(0x2, b"\x00\x01")
+    code = close_code(binary)
+    check("a binary frame is closed with 1003 (unsupported data)", code == 1003, code)
+    other = session(host, port, demo_token(host, port, "dave"))
+    r = other.call("ping", {})
+    check("other connections are unaffected", "result" in r, r)
+    other.close()
     passed = sum(results)
     print(f"{passed} passed, {len(results) - passed} failed")
     return 0 if passed == len(results) else 1
