@@ -99,15 +99,35 @@ static int sb__wrap(json_t **result, const char *key, json_t *value) {
   return 0;
 }
 
+/* A list's page parameters: "limit" (default SB_MODEL_PAGE_DEFAULT) and "cursor". */
+static int sb__param_page(json_t *params, sb_model_page_t *page, sb_model_err_t *err) {
+  int rc;
+  memset(page, 0, sizeof *page);
+  page->limit = SB_MODEL_PAGE_DEFAULT;
+  if ((rc = sb__params_only(params, err, "limit", "cursor", NULL)) < 0 ||
+      (rc = sb__param_int(params, "limit", &page->limit, err)) < 0)
+    return rc;
+  return sb__param_str(params, "cursor", 0, &page->cursor, err);
+}
+
+/* {key: list} and, when more follow, "next_cursor". */
+static int sb__wrap_page(json_t **result, const char *key, json_t *list, const sb_model_page_t *page) {
+  *result = json_pack("{s:o}", key, list);
+  if (*result && page->next[0])
+    json_object_set_new(*result, "next_cursor", json_string(page->next));
+  return 0;
+}
+
 /* ---- rooms ---- */
 
 static int sb__rooms_list(sb_model_t *m, const sb_principal_t *who, json_t *params,
                           json_t **result, sb_model_err_t *err, sb_effects_t *fx) {
   json_t *rooms = NULL;
-  int rc = sb__params_only(params, err, NULL);
-  if (rc < 0 || (rc = sb_model_rooms_list(m, who, &rooms, err)) < 0)
+  sb_model_page_t page;
+  int rc = sb__param_page(params, &page, err);
+  if (rc < 0 || (rc = sb_model_rooms_list(m, who, &page, &rooms, err)) < 0)
     return rc;
-  return sb__wrap(result, "rooms", rooms);
+  return sb__wrap_page(result, "rooms", rooms, &page);
 }
 
 static int sb__rooms_get(sb_model_t *m, const sb_principal_t *who, json_t *params,
@@ -230,10 +250,11 @@ static int sb__contact_fields(json_t *params, sb_contact_fields_t *f, sb_model_e
 static int sb__contacts_list(sb_model_t *m, const sb_principal_t *who, json_t *params,
                              json_t **result, sb_model_err_t *err, sb_effects_t *fx) {
   json_t *list = NULL;
-  int rc = sb__params_only(params, err, NULL);
-  if (rc < 0 || (rc = sb_model_contacts_list(m, who, &list, err)) < 0)
+  sb_model_page_t page;
+  int rc = sb__param_page(params, &page, err);
+  if (rc < 0 || (rc = sb_model_contacts_list(m, who, &page, &list, err)) < 0)
     return rc;
-  return sb__wrap(result, "contacts", list);
+  return sb__wrap_page(result, "contacts", list, &page);
 }
 
 static int sb__contacts_add_or_update(sb_model_t *m, const sb_principal_t *who, json_t *params,
@@ -293,10 +314,11 @@ SB__USER_METHOD(sb__blocks_remove, sb_model_block_remove(m, who, &u, fx, err))
 static int sb__blocks_list(sb_model_t *m, const sb_principal_t *who, json_t *params,
                            json_t **result, sb_model_err_t *err, sb_effects_t *fx) {
   json_t *list = NULL;
-  int rc = sb__params_only(params, err, NULL);
-  if (rc < 0 || (rc = sb_model_blocks_list(m, who, &list, err)) < 0)
+  sb_model_page_t page;
+  int rc = sb__param_page(params, &page, err);
+  if (rc < 0 || (rc = sb_model_blocks_list(m, who, &page, &list, err)) < 0)
     return rc;
-  return sb__wrap(result, "blocks", list);
+  return sb__wrap_page(result, "blocks", list, &page);
 }
 
 static int sb__notifications_list(sb_model_t *m, const sb_principal_t *who, json_t *params,

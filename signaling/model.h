@@ -107,9 +107,22 @@ typedef struct {
   const char *name, *photo_url, *description;
 } sb_room_fields_t;
 
-/** The caller's rooms, newest first, each with its external mark. *out: array. */
-int sb_model_rooms_list(sb_model_t *m, const sb_principal_t *who, json_t **out,
-                        sb_model_err_t *err);
+/* One page of a list (rooms.list, contacts.list, blocks.list): at most `limit` items (1 to
+ * SB_MODEL_PAGE_MAX) after `cursor` (NULL or "" = from the start; otherwise the `next` of the
+ * previous page, opaque to clients). `next` is set to the cursor of the following page, "" when
+ * this page is the last. */
+#define SB_MODEL_PAGE_MAX 500
+#define SB_MODEL_PAGE_DEFAULT 100
+typedef struct {
+  int limit;
+  const char *cursor;
+  char next[160];
+} sb_model_page_t;
+
+/** The caller's rooms, most recently changed first (then by id), each with its external mark.
+ * *out: array of one page. */
+int sb_model_rooms_list(sb_model_t *m, const sb_principal_t *who, sb_model_page_t *page,
+                        json_t **out, sb_model_err_t *err);
 /** One room of the caller with its members. */
 int sb_model_room_get(sb_model_t *m, const sb_principal_t *who, const char *room, json_t **out,
                       sb_model_err_t *err);
@@ -153,9 +166,9 @@ typedef struct {
   const char *display_name, *phone, *email, *memo;
 } sb_contact_fields_t;
 
-/** The caller's contacts with their private details. *out: array. */
-int sb_model_contacts_list(sb_model_t *m, const sb_principal_t *who, json_t **out,
-                           sb_model_err_t *err);
+/** The caller's contacts with their private details, by tenant and id. *out: array of one page. */
+int sb_model_contacts_list(sb_model_t *m, const sb_principal_t *who, sb_model_page_t *page,
+                           json_t **out, sb_model_err_t *err);
 /** Adds (or, if present, updates) a contact and creates or reopens the 1:1 room with them.
  * *out: {"contact": {...}, "room": {...}}. */
 int sb_model_contact_add(sb_model_t *m, const sb_principal_t *who, const sb_user_ref_t *user,
@@ -167,9 +180,9 @@ int sb_model_contact_update(sb_model_t *m, const sb_principal_t *who, const sb_u
 /** Removes a contact; the 1:1 room stays. */
 int sb_model_contact_remove(sb_model_t *m, const sb_principal_t *who, const sb_user_ref_t *user,
                             sb_model_err_t *err);
-/** The users the caller blocked. *out: array. */
-int sb_model_blocks_list(sb_model_t *m, const sb_principal_t *who, json_t **out,
-                         sb_model_err_t *err);
+/** The users the caller blocked, by tenant and id. *out: array of one page. */
+int sb_model_blocks_list(sb_model_t *m, const sb_principal_t *who, sb_model_page_t *page,
+                         json_t **out, sb_model_err_t *err);
 /** Blocks a user: their 1:1 call ends, group calls stop exchanging media between the two. */
 int sb_model_block_add(sb_model_t *m, const sb_principal_t *who, const sb_user_ref_t *user,
                        sb_effects_t *fx, sb_model_err_t *err);

@@ -25,31 +25,46 @@ static json_t *sb__contact_from_row(const json_t *row) {
                    "reachable", sb__row_bool(row, "reachable"));
 }
 
+/* The caller's contacts (only_uid: just that one), by tenant and id: those after `a`, at most
+ * `limit` (0 = all). */
 static int sb__contacts_query(sb_model_t *m, const sb__user_t *me, long long only_uid,
-                              json_t **out) {
+                              const sb__after_t *a, int limit, json_t **out) {
+  static const sb__after_t first = {0};
   json_t *rows = NULL, *row;
   size_t i;
+  if (!a)
+    a = &first;
   int rc = sb_store_exec(m->st, &rows,
-                         SB__CONTACT_SQL "AND (? = 0 OR c.contact_uid = ?) ORDER BY u.tenant_id, "
-                         "u.id", "sbsslll", me->tenant, me->permitted, me->tenant, me->tenant,
-                         me->uid, only_uid, only_uid);
+                         SB__CONTACT_SQL "AND (? = 0 OR c.contact_uid = ?) AND (? = 0 OR "
+                         "u.tenant_id > ? OR (u.tenant_id = ? AND u.id > ?)) ORDER BY u.tenant_id, "
+                         "u.id LIMIT ?", "sbsslllbsssi", me->tenant, me->permitted, me->tenant,
+                         me->tenant, me->uid, only_uid, only_uid, a->set, a->tenant, a->tenant,
+                         a->id, limit > 0 ? limit : 1 << 30);
   *out = json_array();
   json_array_foreach(rows, i, row) json_array_append_new(*out, sb__contact_from_row(row));
   json_decref(rows);
   return rc;
 }
 
-int sb_model_contacts_list(sb_model_t *m, const sb_principal_t *who, json_t **out,
-                           sb_model_err_t *err) {
+int sb_model_contacts_list(sb_model_t *m, const sb_principal_t *who, sb_model_page_t *page,
+                           json_t **out, sb_model_err_t *err) {
   sb__user_t me;
+  sb__after_t a;
   int rc;
   *out = NULL;
-  if ((rc = sb__me(m, who, &me, err)) < 0)
+  page->next[0] = '\0';
+  if ((rc = sb__page_start(page, 0, &a, err)) < 0 || (rc = sb__me(m, who, &me, err)) < 0)
     return rc;
-  if ((rc = sb__contacts_query(m, &me, 0, out)) < 0) {
+  if ((rc = sb__contacts_query(m, &me, 0, &a, page->limit + 1, out)) < 0) {
     json_decref(*out);
     *out = NULL;
     return sb__dbfail(m, err, rc);
+  }
+  if (sb__page_trim(*out, page->limit)) {
+    json_t *last = json_array_get(*out, json_array_size(*out) - 1);
+    snprintf(page->next, sizeof page->next, "%s/%s",
+             json_string_value(json_object_get(last, "tenant")),
+             json_string_value(json_object_get(last, "user")));
   }
   return 0;
 }
@@ -151,7 +166,7 @@ static int sb__contact_add_tx(sb_model_t *m, const sb_principal_t *who, const sb
     return sb__dbfail(m, err, rc);
   if ((rc = sb__direct_room_open(m, who, &me, &u, room, sizeof room, fx, err)) < 0)
     return rc;
-  if ((rc = sb__contacts_query(m, &me, u.uid, &list)) >= 0)
+  if ((rc = sb__contacts_query(m, &me, u.uid, NULL, 0, &list)) >= 0)
     rc = sb__room_json(m, room, &me, 0, &rj);
   if (rc >= 0)
     *out = json_pack("{s:O, s:o}", "contact", json_array_get(list, 0), "room", rj);
@@ -206,7 +221,7 @@ int sb_model_contact_update(sb_model_t *m, const sb_principal_t *who, const sb_u
     return sb__dbfail(m, err, rc);
   if (rc == 0)
     return sb__fail(err, SB_MODEL_ENOTFOUND, "contact not found");
-  if ((rc = sb__contacts_query(m, &me, u.uid, &list)) < 0) {
+  if ((rc = sb__contacts_query(m, &me, u.uid, NULL, 0, &list)) < 0) {
     json_decref(list);
     return sb__dbfail(m, err, rc);
   }
@@ -231,21 +246,29 @@ int sb_model_contact_remove(sb_model_t *m, const sb_principal_t *who, const sb_u
 
 /* ---- blocks ---- */
 
-int sb_model_blocks_list(sb_model_t *m, const sb_principal_t *who, json_t **out,
-                         sb_model_err_t *err) {
+int sb_model_blocks_list(sb_model_t *m, const sb_principal_t *who, sb_model_page_t *page,
+                         json_t **out, sb_model_err_t *err) {
   sb__user_t me;
+  sb__after_t a;
   json_t *rows = NULL, *row;
   size_t i;
   int rc;
   *out = NULL;
-  if ((rc = sb__me(m, who, &me, err)) < 0)
+  page->next[0] = '\0';
+  if ((rc = sb__page_start(page, 0, &a, err)) < 0 || (rc = sb__me(m, who, &me, err)) < 0)
     return rc;
   rc = sb_store_exec(m->st, &rows,
                      "SELECT u.id, u.tenant_id, u.name, k.created_ms FROM blocks k JOIN users u "
-                     "ON u.uid = k.blocked_uid WHERE k.blocker_uid = ? ORDER BY u.tenant_id, u.id",
-                     "l", me.uid);
+                     "ON u.uid = k.blocked_uid WHERE k.blocker_uid = ? AND (? = 0 OR u.tenant_id "
+                     "> ? OR (u.tenant_id = ? AND u.id > ?)) ORDER BY u.tenant_id, u.id LIMIT ?",
+                     "lbsssi", me.uid, a.set, a.tenant, a.tenant, a.id, page->limit + 1);
   if (rc < 0)
     return sb__dbfail(m, err, rc);
+  if (sb__page_trim(rows, page->limit)) {
+    row = json_array_get(rows, json_array_size(rows) - 1);
+    snprintf(page->next, sizeof page->next, "%s/%s", sb__row_str(row, "tenant_id"),
+             sb__row_str(row, "id"));
+  }
   *out = json_array();
   json_array_foreach(rows, i, row) {
     json_array_append_new(*out, json_pack("{s:s, s:s, s:s, s:I}", "user", sb__row_str(row, "id"),

@@ -44,6 +44,20 @@ typedef struct {
 #define SB__TEXT_MAX 2048
 #define SB__URL_MAX 1024
 
+/* ---- model_page.c: keyset pages of lists (sb_model_page_t) ---- */
+/** A page's position, decoded from its cursor: after (key_ms, tenant, id) in the list's order. */
+typedef struct {
+  int set;               /* 0: the first page */
+  long long key_ms;      /* rooms: updated_ms */
+  char tenant[SB_ID_MAX + 1], id[SB_ID_MAX + 1];
+} sb__after_t;
+/** Checks the limit and decodes the cursor: rooms' "MS.ID" (with_ms) or users' "TENANT/ID". */
+int sb__page_start(const sb_model_page_t *page, int with_ms, sb__after_t *after,
+                   sb_model_err_t *err);
+/** Rows were read with LIMIT limit + 1: drops the extra row and returns 1 if there was one
+ * (more follow), else 0. */
+int sb__page_trim(json_t *rows, int limit);
+
 /* ---- model.c ---- */
 uint64_t sb__now(sb_model_t *m);
 /** Sets err and returns status. */

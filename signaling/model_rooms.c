@@ -7,7 +7,7 @@
 /* A room as seen by member mm.uid: for a 1:1 room the peer is the other user of the pair, named
  * by the viewer's private contact name when there is one. */
 #define SB__ROOM_VIEW_SQL                                                                     \
-  "SELECT r.id, r.kind, r.name, r.photo_url, r.description, r.tenant_id AS home, "           \
+  "SELECT r.id, r.kind, r.name, r.photo_url, r.description, r.tenant_id AS home, r.updated_ms, " \
   SB__ROOM_TENANTS_SQL("r.id") " AS ntenants, "                                               \
   "(SELECT COUNT(*) FROM room_members x WHERE x.room_id = r.id) AS nmembers, "                \
   "mm.is_master AS master, p.id AS peer_id, p.tenant_id AS peer_tenant, p.name AS peer_name, " \
@@ -142,19 +142,28 @@ int sb__member_insert(sb_model_t *m, const char *room, const sb__user_t *u, int 
   return rc;
 }
 
-int sb_model_rooms_list(sb_model_t *m, const sb_principal_t *who, json_t **out,
-                        sb_model_err_t *err) {
+int sb_model_rooms_list(sb_model_t *m, const sb_principal_t *who, sb_model_page_t *page,
+                        json_t **out, sb_model_err_t *err) {
   sb__user_t me;
+  sb__after_t a;
   json_t *rows = NULL, *row, *arr;
   size_t i;
   int rc;
   *out = NULL;
-  if ((rc = sb__me(m, who, &me, err)) < 0)
+  page->next[0] = '\0';
+  if ((rc = sb__page_start(page, 1, &a, err)) < 0 || (rc = sb__me(m, who, &me, err)) < 0)
     return rc;
-  rc = sb_store_exec(m->st, &rows, SB__ROOM_VIEW_SQL "ORDER BY r.updated_ms DESC, r.id", "l",
-                     me.uid);
+  rc = sb_store_exec(m->st, &rows,
+                     SB__ROOM_VIEW_SQL "WHERE (? = 0 OR r.updated_ms < ? OR (r.updated_ms = ? AND "
+                     "r.id > ?)) ORDER BY r.updated_ms DESC, r.id LIMIT ?",
+                     "lbllsi", me.uid, a.set, a.key_ms, a.key_ms, a.id, page->limit + 1);
   if (rc < 0)
     return sb__dbfail(m, err, rc);
+  if (sb__page_trim(rows, page->limit)) {
+    row = json_array_get(rows, json_array_size(rows) - 1);
+    snprintf(page->next, sizeof page->next, "%lld.%s", sb__row_int(row, "updated_ms"),
+             sb__row_str(row, "id"));
+  }
   arr = json_array();
   json_array_foreach(rows, i, row) json_array_append_new(arr, sb__room_from_row(row));
   json_decref(rows);

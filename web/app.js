@@ -365,6 +365,19 @@ function scheduleRefresh() {
   }, 30);
 }
 
+/** Every page of a list method (docs/api.md: limit, cursor, next_cursor) as one {key: [...]}. */
+async function reqAll(method, key) {
+  const items = [];
+  let cursor;
+  for (let page = 0; page < 50; page++) {
+    const r = await req(method, cursor ? { limit: 500, cursor } : { limit: 500 });
+    items.push(...r[key]);
+    if (!r.next_cursor) break;
+    cursor = r.next_cursor;
+  }
+  return { [key]: items };
+}
+
 let refreshSeq = 0;
 /** Reloads rooms, contacts, blocks and the selected room; a stale reload never renders. */
 async function refreshAll() {
@@ -372,7 +385,7 @@ async function refreshAll() {
   const seq = ++refreshSeq;
   try {
     const [rooms, contacts, blocks] = await Promise.all([
-      req('rooms.list'), req('contacts.list'), req('blocks.list')]);
+      reqAll('rooms.list', 'rooms'), reqAll('contacts.list', 'contacts'), reqAll('blocks.list', 'blocks')]);
     let room = null;
     if (demo.selected && rooms.rooms.some((r) => r.id === demo.selected)) {
       room = (await req('rooms.get', { room: demo.selected })).room;

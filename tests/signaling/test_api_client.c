@@ -139,10 +139,26 @@ static int check_notifications(world_t *w, json_t *r) {
 }
 
 #define ALICE "acme/alice"
+/* {"limit": 2} of alice's three rooms: two, and a cursor for the rest. */
+static int check_first_page(world_t *w, json_t *r) {
+  return json_array_size(json_object_get(r, "rooms")) == 2 &&
+         json_is_string(json_object_get(r, "next_cursor"));
+}
+
 static const api_case_t cases[] = {
     {ALICE, "rooms.list", NULL, "ok", check_list},
     {ALICE, "rooms.list", "{}", "ok", check_list},
     {ALICE, "rooms.list", "{\"x\": 1}", "bad_request"},
+    {ALICE, "rooms.list", "{\"limit\": 2}", "ok", check_first_page},
+    {ALICE, "rooms.list", "{\"limit\": 0}", "bad_request"},
+    {ALICE, "rooms.list", "{\"limit\": 501}", "bad_request"},
+    {ALICE, "rooms.list", "{\"limit\": \"2\"}", "bad_request"},
+    {ALICE, "rooms.list", "{\"cursor\": 5}", "bad_request"},
+    {ALICE, "rooms.list", "{\"cursor\": \"garbage\"}", "bad_request"},
+    {ALICE, "rooms.list", "{\"cursor\": \"12.../x\"}", "bad_request"},
+    {ALICE, "contacts.list", "{\"cursor\": \"acme/\"}", "bad_request"},
+    {ALICE, "contacts.list", "{\"limit\": 1000}", "bad_request"},
+    {ALICE, "blocks.list", "{\"cursor\": \"1.demo\"}", "bad_request"},
     {ALICE, "rooms.list", "[]", "bad_request"},
     {"acme/ghost", "rooms.list", NULL, "unauthenticated"},
     {"acme/alice/x", "rooms.list", NULL, "unauthenticated"},
@@ -292,7 +308,7 @@ static int world_open(world_t *w) {
     return -1;
   snprintf(w->local, sizeof w->local, "%s", json_string_value(json_object_get(out, "id")));
   json_decref(out);
-  if (sb_model_rooms_list(w->f.m, &alice, &rooms, &err) < 0)
+  if (sb_model_rooms_list(w->f.m, &alice, &(sb_model_page_t){.limit = 100}, &rooms, &err) < 0)
     return -1;
   json_array_foreach(rooms, i, room) {
     if (!strcmp(json_string_value(json_object_get(room, "kind")), "direct"))
@@ -405,4 +421,88 @@ SB_TEST(every_method_has_a_case) {
   }
   CHECK(!sb_api_client_has("call.join"));
   CHECK(!sb_api_client_has(NULL));
+}
+
+/* Walks `method`'s pages of `limit` for alice; returns the ids in order ("tenant/user" for users)
+ * joined by spaces into out, and the number of pages; -1 on an error or a page too long. */
+static int walk(world_t *w, const char *method, const char *key, int limit, char *out, size_t cap) {
+  sb_principal_t alice = P("acme", "alice");
+  char cursor[200] = "";
+  int pages = 0;
+  out[0] = '\0';
+  for (;;) {
+    sb_api_error_t err = {0};
+    json_t *params = json_pack("{s:i}", "limit", limit), *result = NULL, *item;
+    size_t i;
+    if (cursor[0])
+      json_object_set_new(params, "cursor", json_string(cursor));
+    int rc = sb_api_client_call(w->f.m, &alice, method, params, &result, &err, &w->f.fx);
+    json_decref(params);
+    if (rc < 0 || json_array_size(json_object_get(result, key)) > (size_t)limit) {
+      json_decref(result);
+      return -1;
+    }
+    pages++;
+    json_array_foreach(json_object_get(result, key), i, item) {
+      const char *id = json_string_value(json_object_get(item, "id"));
+      size_t n = strlen(out);
+      if (id)
+        snprintf(out + n, cap - n, "%s ", id);
+      else
+        snprintf(out + n, cap - n, "%s/%s ", json_string_value(json_object_get(item, "tenant")),
+                 json_string_value(json_object_get(item, "user")));
+    }
+    const char *next = json_string_value(json_object_get(result, "next_cursor"));
+    snprintf(cursor, sizeof cursor, "%s", next ? next : "");
+    json_decref(result);
+    if (!cursor[0])
+      return pages;
+    if (pages > 100)
+      return -1;
+  }
+}
+
+SB_TEST(list_pages_walk_every_item_once_in_order) {
+  world_t w;
+  sb_principal_t alice = P("acme", "alice");
+  sb_api_error_t err = {0};
+  json_t *result = NULL;
+  char all[4096], paged[4096];
+  CHECK_EQ(world_open(&w), 0);
+  /* 3 rooms of the seed + 9: 12 rooms, some created within the same millisecond */
+  for (int i = 0; i < 9; i++) {
+    json_t *params = json_pack("{s:s}", "name", "page test");
+    CHECK_EQ(sb_api_client_call(w.f.m, &alice, "rooms.create", params, &result, &err, &w.f.fx), 0);
+    json_decref(params);
+    json_decref(result);
+  }
+  CHECK_EQ(walk(&w, "rooms.list", "rooms", 500, all, sizeof all), 1);
+  for (int limit = 1; limit <= 13; limit++) {
+    int pages = walk(&w, "rooms.list", "rooms", limit, paged, sizeof paged);
+    CHECK_EQ(pages, (12 + limit - 1) / limit);
+    CHECK(strcmp(paged, all) == 0);
+  }
+  /* contacts and blocks: alice adds bob and dave, then blocks carol and dave */
+  static const char *const steps[][2] = {
+      {"contacts.add", "{\"user\": \"bob\"}"},
+      {"contacts.add", "{\"user\": \"dave\", \"tenant\": \"globex\"}"},
+      {"blocks.add", "{\"user\": \"carol\", \"tenant\": \"globex\"}"},
+      {"blocks.add", "{\"user\": \"dave\", \"tenant\": \"globex\"}"}};
+  for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+    json_t *params = json_loads(steps[i][1], 0, NULL);
+    CHECK_EQ(sb_api_client_call(w.f.m, &alice, steps[i][0], params, &result, &err, &w.f.fx), 0);
+    json_decref(params);
+    json_decref(result);
+  }
+  CHECK_EQ(walk(&w, "contacts.list", "contacts", 500, all, sizeof all), 1);
+  CHECK(strstr(all, "acme/bob ") && strstr(all, "globex/dave "));
+  for (int limit = 1; limit <= 4; limit++) {
+    CHECK(walk(&w, "contacts.list", "contacts", limit, paged, sizeof paged) >= 1);
+    CHECK(strcmp(paged, all) == 0);
+  }
+  CHECK_EQ(walk(&w, "blocks.list", "blocks", 500, all, sizeof all), 1);
+  CHECK(strcmp(all, "globex/carol globex/dave ") == 0);
+  CHECK_EQ(walk(&w, "blocks.list", "blocks", 1, paged, sizeof paged), 2);
+  CHECK(strcmp(paged, all) == 0);
+  fixture_close(&w.f);
 }

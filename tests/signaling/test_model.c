@@ -293,7 +293,7 @@ SB_TEST(demo_seed_is_complete_and_idempotent) {
                              "u.id = 'alice'"), 1);
   CHECK_EQ(fixture_count(&f, "SELECT COUNT(*) AS n FROM rooms WHERE kind = 'direct'"), 1);
   CHECK_EQ(sb_model_admit(f.m, "globex", "dave", "demo", reason, sizeof reason), 0);
-  CHECK_EQ(sb_model_rooms_list(f.m, &dave, &out, &err), 0);
+  CHECK_EQ(sb_model_rooms_list(f.m, &dave, &(sb_model_page_t){.limit = 100}, &out, &err), 0);
   CHECK_EQ(json_array_size(out), 1);
   CHECK(json_is_true(json_object_get(json_array_get(out, 0), "external")));
   json_decref(out);
@@ -312,17 +312,17 @@ SB_TEST(contact_details_are_private_and_name_the_room) {
   CHECK(connect_tenants(&f, "acme", "alice", "globex", "carol") >= 0);
   CHECK_EQ(sb_model_contact_add(f.m, &alice, &carol_ref, &cf, &out, &f.fx, &err), 0);
   json_decref(out);
-  CHECK_EQ(sb_model_rooms_list(f.m, &alice, &out, &err), 0);
+  CHECK_EQ(sb_model_rooms_list(f.m, &alice, &(sb_model_page_t){.limit = 100}, &out, &err), 0);
   json_t *room = json_array_get(out, 0);
   CHECK_STR(json_string_value(json_object_get(room, "kind")), "direct");
   CHECK_STR(json_string_value(json_object_get(room, "name")), "Carol (Globex sales)");
   CHECK(json_is_true(json_object_get(room, "external")));
   json_decref(out);
   /* carol sees alice's own name and none of alice's notes */
-  CHECK_EQ(sb_model_rooms_list(f.m, &carol, &out, &err), 0);
+  CHECK_EQ(sb_model_rooms_list(f.m, &carol, &(sb_model_page_t){.limit = 100}, &out, &err), 0);
   CHECK_STR(json_string_value(json_object_get(json_array_get(out, 0), "name")), "Alice");
   json_decref(out);
-  CHECK_EQ(sb_model_contacts_list(f.m, &carol, &out, &err), 0);
+  CHECK_EQ(sb_model_contacts_list(f.m, &carol, &(sb_model_page_t){.limit = 100}, &out, &err), 0);
   CHECK_EQ(json_array_size(out), 0);
   json_decref(out);
   CHECK_EQ(fixture_count(&f, "SELECT COUNT(*) AS n FROM audit WHERE reason LIKE '%tea%'"), 0);
