@@ -659,6 +659,25 @@ void sb_call_sm_relay_event(sb_call_sm_t *sm, const sb_event_t *ev, uint64_t now
   }
 }
 
+void sb_call_sm_tick(sb_call_sm_t *sm, uint64_t now_ms, sb_call_actions_t *out) {
+  int expired = 0;
+  for (sb_call_room_t *r = sm->rooms; r; r = r->next)
+    for (sb_participant_t *p = r->participants; p; p = p->next) {
+      if (!p->offer_pending)
+        continue;
+      if (p->offer_seen_rev != p->revision) {
+        p->offer_seen_rev = p->revision;
+        p->offer_seen_ms = now_ms;
+      } else if (now_ms - p->offer_seen_ms >= SB_CALL_OFFER_TIMEOUT_MS) {
+        sb_warn(p->ctx, "offer %d not answered in %d s", p->revision, SB_CALL_OFFER_TIMEOUT_MS / 1000);
+        p->failed = 1; /* ended by reap: ending here would change the lists being walked */
+        expired = 1;
+      }
+    }
+  if (expired)
+    reap(sm, out);
+}
+
 void sb_call_sm_end_all(sb_call_sm_t *sm, const char *reason, sb_call_actions_t *out) {
   while (sm->rooms) {
     sb_call_room_t *r = sm->rooms;
