@@ -327,7 +327,7 @@ static void reap(sb_call_sm_t *sm, sb_call_actions_t *out) {
 
 static int publishes_video(const sb_sdp_t *offer) {
   for (int i = 0; i < offer->nmedia; i++)
-    if (offer->media[i].kind == SB_MEDIA_VIDEO && offer->media[i].port &&
+    if (offer->media[i].kind == SB_MEDIA_VIDEO && sb_negotiate_offered(offer, &offer->media[i]) &&
         (offer->media[i].dir == SB_DIR_SENDONLY || offer->media[i].dir == SB_DIR_SENDRECV))
       return 1;
   return 0;
