@@ -235,6 +235,12 @@ char *sb_negotiate_answer(const sb_call_config_t *cfg, sb_participant_t *p, cons
                           "policy max-bundle or balanced)");
     goto Fail;
   }
+  /* Checked here so the join is refused; the relay would fail to create the transport. */
+  if (!sb_dtls_fingerprint_usable(offer->fingerprint_alg, offer->fingerprint)) {
+    snprintf(err, errlen, "unusable a=fingerprint \"%.16s\": sha-256 (or sha-1/384/512) with a "
+             "value of that hash's length", offer->fingerprint_alg);
+    goto Fail;
+  }
   set_session(cfg, p, ans, SB_SETUP_PASSIVE);
   p->own = calloc(offer->nmedia, sizeof *p->own);
   if (!p->own)

@@ -344,3 +344,20 @@ SB_TEST(an_offer_answered_in_time_or_a_new_one_does_not_time_out) {
   CHECK_EQ(F.acts.len, 0);
   CHECK(part(0) && part(1) && part(2));
 }
+
+/* A join whose offer has a fingerprint the relay cannot use is refused with bad_sdp, and no
+ * transport is created (it used to be created, fail, and end the call with create_failed). */
+SB_TEST(a_join_with_an_unusable_fingerprint_is_refused_with_bad_sdp) {
+  fixture_start(10, 10);
+  step_begin();
+  CHECK_EQ(offer_parse(CHROME, &F.sdp), 0);
+  snprintf(F.sdp.fingerprint_alg, sizeof F.sdp.fingerprint_alg, "md5");
+  sb_call_join_t in = {.session = sid(0), .room = ROOM, .tenant = "t1", .user = uname(0), .name = "",
+                       .offer = &F.sdp, .now_ms = 1000};
+  CHECK_EQ(sb_call_sm_join(F.sm, &in, &F.acts, &F.err), -1);
+  CHECK_STR(F.err.code, "bad_sdp");
+  CHECK(strstr(F.err.message, "fingerprint") != NULL);
+  CHECK_EQ(F.acts.len, 0);
+  CHECK(part(0) == NULL);
+  CHECK(sb_call_sm_rooms(F.sm) == NULL);
+}

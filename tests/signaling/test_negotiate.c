@@ -292,3 +292,32 @@ SB_TEST(offer_without_bundle_group_is_refused) {
   CHECK_EQ(negotiate(text), -1);
   CHECK(strstr(R.err, "BUNDLE is required") != NULL);
 }
+
+/* A fingerprint the relay's DTLS cannot verify is refused when the offer is answered; it used
+ * to pass here and end the call afterwards (the relay could not create the transport). */
+SB_TEST(unusable_fingerprint_is_refused_at_negotiation) {
+  static const char *const bad[] = {
+      "md5 3A:11:C4:9E:0D:72:5B:E8:41:AF:06:93:D7:2C:88:1F",
+      "sha-256 3A:11:C4:9E:0D:72:5B:E8:41:AF:06:93:D7:2C:88:1F:64:B0:5E:E2:17:9A:C3:4D:F0:28:7B:B6:0A:55:E9",
+      "sha-256 3A:11:C4:9E:0D:72:5B:E8:41:AF:06:93:D7:2C:88:1F:64:B0:5E:E2:17:9A:C3:4D:F0:28:7B:B6:0A:55:E9:13:07",
+      "sha-256 3A:11:C4:9E:0D:72:5B:E8:41:AF:06:93:D7:2C:88:1F:64:B0:5E:E2:17:9A:C3:4D:F0:28:7B:B6:0A:55:E9:ZZ",
+      "sha-384 3A:11:C4:9E:0D:72:5B:E8:41:AF:06:93:D7:2C:88:1F:64:B0:5E:E2:17:9A:C3:4D:F0:28:7B:B6:0A:55:E9:13",
+  };
+  static const char *const good[] = {
+      "sha-256 " CLIENT_FP,
+      "SHA-256 3a:11:c4:9e:0d:72:5b:e8:41:af:06:93:d7:2c:88:1f:64:b0:5e:e2:17:9a:c3:4d:f0:28:7b:b6:0a:55:e9:13",
+  };
+  static char text[8192];
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0] + sizeof good / sizeof good[0]; i++) {
+    int ok = i >= sizeof bad / sizeof bad[0];
+    snprintf(text, sizeof text,
+             "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n"
+             "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=ice-ufrag:abcd\r\na=ice-pwd:0123456789abcdefghijkl\r\n"
+             "a=fingerprint:%s\r\na=setup:actpass\r\na=mid:0\r\na=sendonly\r\na=rtcp-mux\r\n"
+             "a=rtpmap:111 opus/48000/2\r\n",
+             ok ? good[i - sizeof bad / sizeof bad[0]] : bad[i]);
+    CHECK_EQ(negotiate(text), ok ? 0 : -1);
+    if (!ok)
+      CHECK(strstr(R.err, "fingerprint") != NULL);
+  }
+}
