@@ -311,16 +311,19 @@ static void end_participant(sb_call_sm_t *sm, sb_participant_t *p, const char *r
 }
 
 /* Ends the calls of participants whose offer could not be built during the step. */
+static sb_participant_t *first_failed(const sb_call_sm_t *sm) {
+  for (sb_call_room_t *r = sm->rooms; r; r = r->next)
+    for (sb_participant_t *p = r->participants; p; p = p->next)
+      if (p->failed)
+        return p;
+  return NULL;
+}
+
 static void reap(sb_call_sm_t *sm, sb_call_actions_t *out) {
-  for (int again = 1; again;) {
-    again = 0;
-    for (sb_call_room_t *r = sm->rooms; r && !again; r = r->next)
-      for (sb_participant_t *p = r->participants; p && !again; p = p->next)
-        if (p->failed) {
-          end_participant(sm, p, "negotiation_failed", out); /* may free r: scan again */
-          again = 1;
-        }
-  }
+  sb_participant_t *p;
+  /* Each end frees p (and maybe its room) and may fail others: search again from the start. */
+  while ((p = first_failed(sm)))
+    end_participant(sm, p, "negotiation_failed", out);
 }
 
 /* ---- joining ---- */
