@@ -1,12 +1,13 @@
-// Interop test with a second WebRTC stack: aiortc (Debian's python3-aiortc, default
-// configuration, tests/interop/aiortc_peer.py) and headless Chromium hold calls through the relay:
-// decoded Opus and VP8 both ways, a call longer than the relay's 30 s consent timeout, and a
-// participant (carol) joining after another (alice) left, whose tracks reuse the m-lines alice's
-// had in aiortc's description. Run by test_aiortc.sh inside a network namespace with the server
-// listening at SB_URL; the namespace has a veth pair, since aiortc (aioice) gathers no loopback
-// candidates.
+// Interop test with a second WebRTC stack, aiortc (Debian's python3-aiortc, aiortc_peer.py) or
+// GStreamer webrtcbin 1.22 (gstreamer1.0-plugins-bad and -nice, webrtcbin_peer.py), each in its
+// default configuration (webrtcbin with bundle-policy max-bundle: its default, none, is refused):
+// it and headless Chromium hold calls through the relay: decoded Opus and VP8 both ways, a call
+// longer than the relay's 30 s consent timeout, and a participant (carol) joining after another
+// (alice) left, whose tracks reuse the m-lines alice's had in the stack's description. Run by
+// test_aiortc.sh or test_webrtcbin.sh inside a network namespace with the server listening at
+// SB_URL; the namespace has a veth pair, since neither stack gathers loopback candidates.
 //
-// Environment: SB_URL, SB_TIMEOUT_SCALE, SB_CHROMIUM, SB_ROOM.
+// Environment: SB_STACK (aiortc or webrtcbin), SB_URL, SB_TIMEOUT_SCALE, SB_CHROMIUM, SB_ROOM.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -19,20 +20,24 @@ const BASE = process.env.SB_URL || 'http://127.0.0.1:8080/';
 const ROOM = process.env.SB_ROOM || 'demo';
 const PHASE_MS = 30000 * SCALE;
 const CONSENT_MS = 30000; // relay/transport.h SB_CONSENT_TIMEOUT_MS
-const MIN_AUDIO = 50; // packets (Chromium) or decoded frames (aiortc) in one sample
+const MIN_AUDIO = 50; // packets (Chromium) or decoded frames (the other stack) in one sample
 const MIN_VIDEO = 30; // decoded frames in one sample
 const here = dirname(fileURLToPath(import.meta.url));
+const STACK = process.env.SB_STACK || 'aiortc';
+const PEER_ARGS = { aiortc: [], webrtcbin: ['max-bundle'] }[STACK];
 
 let browser;
 const pages = {};
 let broken = null;
 
-/** The aiortc participant: its last report and every line it printed. */
-const peer = { proc: null, last: null, lines: [], ended: null, exited: null };
+/** The other stack's participant: its last report and every line it printed. */
+const peer = { proc: null, last: null, lines: [], ended: null, exited: null, error: null };
 
-function startPeer(user) {
+function startPeer(user, args = PEER_ARGS) {
   const url = new URL(BASE);
-  peer.proc = spawn('/usr/bin/python3', [join(here, 'aiortc_peer.py'), url.hostname, url.port, user, ROOM],
+  Object.assign(peer, { last: null, lines: [], ended: null, exited: null, error: null });
+  peer.proc = spawn('/usr/bin/python3',
+    [join(here, `${STACK}_peer.py`), url.hostname, url.port, user, ROOM, ...args],
     { stdio: ['ignore', 'pipe', 'pipe'] });
   createInterface({ input: peer.proc.stdout }).on('line', (line) => {
     peer.lines.push(line);
@@ -40,9 +45,12 @@ function startPeer(user) {
     try { m = JSON.parse(line); } catch { return; }
     if (m.video_frames) peer.last = m;
     if (m.ended) peer.ended = m.ended;
-    if (m.error) log(`[aiortc] ${line.slice(0, 2000)}`);
+    if (m.error) {
+      peer.error ||= m;
+      log(`[${STACK}] ${line.slice(0, 3000)}`);
+    }
   });
-  createInterface({ input: peer.proc.stderr }).on('line', (line) => log(`[aiortc stderr] ${line}`));
+  createInterface({ input: peer.proc.stderr }).on('line', (line) => log(`[${STACK} stderr] ${line}`));
   peer.proc.on('exit', (code, sig) => { peer.exited = `exit ${code ?? sig}`; });
 }
 
@@ -81,7 +89,7 @@ async function remoteMedia() {
   return out;
 }
 
-/** What the aiortc peer decoded from `user`: sums over the m-lines now carrying that user, since
+/** What the other stack decoded from `user`: sums over the m-lines now carrying that user, since
  * the report `since` (an m-line reused for another user keeps its receiver and its count). */
 function peerFrom(user, since = null) {
   const r = peer.last;
@@ -98,18 +106,18 @@ async function pageFrom(page, user) {
   return { audio: u?.audio || 0, video: u?.video || 0, codecs: u?.codecs || [], state: v?.state };
 }
 
-/** Waits until `page` (a Chromium participant `who`) and aiortc decode each other: more than
- * MIN_AUDIO/MIN_VIDEO since `base.chromium` (that page's counters) and the aiortc report
- * `base.aiortc` (all zero without base). */
+/** Waits until `page` (a Chromium participant `who`) and the other stack decode each other: more
+ * than MIN_AUDIO/MIN_VIDEO since `base.chromium` (that page's counters) and the stack's report
+ * `base.stack` (all zero without base). */
 async function waitBothWays(who, page, peerUser, base = null) {
   let seen = {};
-  return waitFor(`${who} (Chromium) and ${peerUser} (aiortc) to decode each other`, async () => {
-    if (peer.ended || peer.exited) assert.fail(`aiortc peer: ended ${peer.ended}, ${peer.exited}`);
-    seen = { chromium: await pageFrom(page, peerUser), aiortc: peerFrom(who, base?.aiortc) };
+  return waitFor(`${who} (Chromium) and ${peerUser} (${STACK}) to decode each other`, async () => {
+    if (peer.ended || peer.exited) assert.fail(`${STACK} peer: ended ${peer.ended}, ${peer.exited}`);
+    seen = { chromium: await pageFrom(page, peerUser), stack: peerFrom(who, base?.stack) };
     const d = (side, kind) => seen[side][kind] - (side === 'chromium' ? base?.chromium?.[kind] ?? 0 : 0);
     return d('chromium', 'audio') > MIN_AUDIO && d('chromium', 'video') > MIN_VIDEO
-      && d('aiortc', 'audio') > MIN_AUDIO && d('aiortc', 'video') > MIN_VIDEO && seen;
-  }, PHASE_MS, () => `${JSON.stringify(seen)}; aiortc last report ${JSON.stringify(peer.last)}`);
+      && d('stack', 'audio') > MIN_AUDIO && d('stack', 'video') > MIN_VIDEO && seen;
+  }, PHASE_MS, () => `${JSON.stringify(seen)}; ${STACK} last report ${JSON.stringify(peer.last)}`);
 }
 
 async function joinAs(user) {
@@ -144,7 +152,7 @@ function step(name, fn) {
       await fn(t);
     } catch (err) {
       broken = name;
-      log(`aiortc output (last 15 lines):\n#   ${peer.lines.slice(-15).join('\n#   ')}`);
+      log(`${STACK} output (last 15 lines):\n#   ${peer.lines.slice(-15).join('\n#   ')}`);
       throw err;
     }
   });
@@ -155,53 +163,76 @@ before(async () => {
   log(`browser ${browser.version()}, server ${BASE}, room ${ROOM}, timeout scale ${SCALE}`);
 });
 
+async function stopPeer() {
+  if (!peer.proc || peer.exited) return;
+  const gone = new Promise((resolve) => peer.proc.once('exit', resolve));
+  peer.proc.kill('SIGTERM');
+  await Promise.race([gone, new Promise((r) => setTimeout(r, 5000))]);
+  if (!peer.exited) peer.proc.kill('SIGKILL');
+}
+
 after(async () => {
-  if (peer.proc && !peer.exited) peer.proc.kill('SIGTERM');
+  await stopPeer();
   if (browser) await browser.close();
 });
 
+if (STACK === 'webrtcbin') {
+  step('webrtcbin\'s default bundle policy (none) is refused: BUNDLE is required', async () => {
+    startPeer('dave', ['none']);
+    await waitFor('the join to be answered', async () => peer.error || peer.last, PHASE_MS,
+      () => peer.lines.slice(-3).join(' '));
+    assert.equal(peer.error?.error, 'call.join', 'the join fails');
+    assert.equal(peer.error.reply.error.code, 'bad_sdp');
+    assert.match(peer.error.reply.error.message, /BUNDLE is required/);
+    await stopPeer();
+  });
+}
+
 let connectedAt = 0;
 
-step('Chromium and aiortc decode Opus and VP8 from each other', async () => {
+step(`Chromium and ${STACK} decode Opus and VP8 from each other`, async () => {
   await joinAs('alice');
   startPeer('bob');
   const t0 = Date.now();
   const seen = await waitBothWays('alice', pages.alice, 'bob');
   connectedAt = t0;
-  log(`decoding both ways ${Date.now() - t0} ms after aiortc started: ${JSON.stringify(seen)}`);
-  assert.ok(seen.chromium.codecs.includes('audio/opus'), 'Chromium receives Opus from aiortc');
-  assert.ok(seen.chromium.codecs.includes('video/vp8'), 'Chromium receives VP8 from aiortc');
+  log(`decoding both ways ${Date.now() - t0} ms after ${STACK} started: ${JSON.stringify(seen)}`);
+  assert.ok(seen.chromium.codecs.includes('audio/opus'), `Chromium receives Opus from ${STACK}`);
+  assert.ok(seen.chromium.codecs.includes('video/vp8'), `Chromium receives VP8 from ${STACK}`);
 });
 
 step('the call outlives the consent timeout with media both ways', async () => {
   // Past 30 s after the connection, plus margin: consent must have been renewed, not expired.
   const wait = connectedAt + CONSENT_MS + 8000 - Date.now();
   if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-  const base = { chromium: await pageFrom(pages.alice, 'bob'), aiortc: structuredClone(peer.last) };
+  const base = { chromium: await pageFrom(pages.alice, 'bob'), stack: structuredClone(peer.last) };
   await waitBothWays('alice', pages.alice, 'bob', base);
-  assert.equal(peer.ended, null, 'aiortc was not told the call ended');
+  assert.equal(peer.ended, null, `${STACK} was not told the call ended`);
   const h = await health();
   log(`after ${Math.round((Date.now() - connectedAt) / 1000)} s: stun_ok ${h.stun_ok}, ` +
       `stun_keepalive ${h.stun_keepalive}, stun_bad ${h.stun_bad}, drop_srtp ${h.drop_srtp}`);
   assert.equal(h.stun_bad, 0, 'no refused STUN');
+  // libnice keeps the pair alive with Binding indications and sends no consent requests: the
+  // relay counts the indications and keeps consent from the authenticated media.
+  if (STACK === 'webrtcbin') assert.ok(h.stun_keepalive > 0, 'libnice keepalives were counted');
 });
 
-step('alice leaves, carol joins: aiortc answers the reused m-lines and both decode', async () => {
+step(`alice leaves, carol joins: ${STACK} answers the reused m-lines and both decode`, async () => {
   const answersBefore = peer.last.answers;
   await pages.alice.click('#hangup');
   await pages.alice.waitForFunction(() => window.sbDemo.client === null, null, { timeout: 10000 * SCALE });
-  await waitFor('aiortc to answer the offer without alice', async () => {
+  await waitFor(`${STACK} to answer the offer without alice`, async () => {
     const r = peer.last;
     return r.answers > answersBefore && !Object.values(r.senders).some(([u, d]) => u === 'alice' && d !== 'inactive');
   }, PHASE_MS, () => JSON.stringify(peer.last));
   const mlinesBefore = Object.keys(peer.last.senders).length;
-  const base = { aiortc: structuredClone(peer.last) }; // alice's frames stay counted on her m-lines
+  const base = { stack: structuredClone(peer.last) }; // alice's frames stay counted on her m-lines
   await joinAs('carol');
   const seen = await waitBothWays('carol', pages.carol, 'bob', base);
-  log(`carol and aiortc decode each other: ${JSON.stringify(seen)}`);
+  log(`carol and ${STACK} decode each other: ${JSON.stringify(seen)}`);
   const carolMids = Object.entries(peer.last.senders).filter(([, [u]]) => u === 'carol').map(([m]) => m);
-  log(`aiortc's m-lines: ${JSON.stringify(peer.last.senders)}`);
+  log(`${STACK}'s m-lines: ${JSON.stringify(peer.last.senders)}`);
   assert.equal(Object.keys(peer.last.senders).length, mlinesBefore, 'carol took alice\'s m-lines, none added');
-  assert.ok(carolMids.length >= 2, `carol's audio and video m-lines at aiortc: ${carolMids}`);
-  assert.equal(peer.ended, null, 'aiortc is still in the call');
+  assert.ok(carolMids.length >= 2, `carol's audio and video m-lines at ${STACK}: ${carolMids}`);
+  assert.equal(peer.ended, null, `${STACK} is still in the call`);
 });
