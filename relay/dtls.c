@@ -176,6 +176,13 @@ static const EVP_MD *digest_by_alg(const char *alg) {
   return NULL;
 }
 
+int sb_dtls_fingerprint_usable(const char *alg, const char *fingerprint) {
+  uint8_t bytes[EVP_MAX_MD_SIZE];
+  const EVP_MD *md = alg ? digest_by_alg(alg) : NULL;
+  return md && fingerprint &&
+         sb_fingerprint_parse(fingerprint, bytes, sizeof bytes) == EVP_MD_get_size(md);
+}
+
 sb_dtls_t *sb_dtls_create(sb_dtls_ctx_t *ctx, const char *alg, const char *fingerprint,
                           sb_dtls_send_cb send, void *arg) {
   sb_dtls_t *d = calloc(1, sizeof *d);

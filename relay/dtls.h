@@ -54,6 +54,10 @@ const char *sb_dtls_error(const sb_dtls_t *d);
 /** Sends close_notify (best effort). */
 void sb_dtls_shutdown(sb_dtls_t *d);
 
+/** 1 if sb_dtls_create() can verify a peer with this a=fingerprint: a hash it knows (sha-1,
+ * sha-256, sha-384, sha-512; any case) and a value of that hash's length; else 0. */
+int sb_dtls_fingerprint_usable(const char *alg, const char *fingerprint);
+
 /** Parses "AB:CD:.." into bytes; returns the byte count or -1. */
 int sb_fingerprint_parse(const char *text, uint8_t *out, size_t max);
 

@@ -9,6 +9,7 @@
 
 struct sb_ice {
   StunAgent agent;
+  StunAgent indications; /* no credentials: keepalives (RFC 8445 §11) carry none */
   sb_ice_lookup_cb lookup;
   void *arg;
   uint64_t tie;
@@ -28,6 +29,8 @@ sb_ice_t *sb_ice_create(sb_ice_lookup_cb lookup, void *arg) {
     return NULL;
   stun_agent_init(&ice->agent, known_attributes, STUN_COMPATIBILITY_RFC5389,
                   STUN_AGENT_USAGE_SHORT_TERM_CREDENTIALS | STUN_AGENT_USAGE_USE_FINGERPRINT);
+  stun_agent_init(&ice->indications, known_attributes, STUN_COMPATIBILITY_RFC5389,
+                  STUN_AGENT_USAGE_IGNORE_CREDENTIALS | STUN_AGENT_USAGE_USE_FINGERPRINT);
   ice->lookup = lookup;
   ice->arg = arg;
   sb_random_bytes(&ice->tie, sizeof ice->tie);
@@ -53,6 +56,16 @@ static bool validater(StunAgent *agent, StunMessage *msg, uint8_t *username, uin
   return true;
 }
 
+/* A Binding indication: what libnice and other full agents send as keepalives. Without
+ * credentials it is validated only for form and FINGERPRINT (which RFC 5389 agents add). */
+static bool is_keepalive(sb_ice_t *ice, const uint8_t *buf, size_t len) {
+  StunMessage msg;
+  if (stun_agent_validate(&ice->indications, &msg, buf, len, NULL, NULL) != STUN_VALIDATION_SUCCESS)
+    return false;
+  return stun_message_get_class(&msg) == STUN_INDICATION &&
+         stun_message_get_method(&msg) == STUN_BINDING;
+}
+
 sb_ice_result_t sb_ice_process(sb_ice_t *ice, uint8_t *buf, size_t len, const struct sockaddr *from,
                                socklen_t fromlen, sb_ice_check_t *check, uint8_t *reply,
                                size_t reply_cap, size_t *reply_len) {
@@ -71,7 +84,9 @@ sb_ice_result_t sb_ice_process(sb_ice_t *ice, uint8_t *buf, size_t len, const st
     break;
   case STUN_VALIDATION_UNAUTHORIZED:
   case STUN_VALIDATION_UNAUTHORIZED_BAD_REQUEST:
-    return ice->found_user ? SB_ICE_BAD_INTEGRITY : SB_ICE_UNKNOWN_USER;
+    if (ice->found_user)
+      return SB_ICE_BAD_INTEGRITY;
+    return is_keepalive(ice, buf, len) ? SB_ICE_KEEPALIVE : SB_ICE_UNKNOWN_USER;
   case STUN_VALIDATION_UNMATCHED_RESPONSE:
     return SB_ICE_NOT_REQUEST;
   default:
@@ -103,6 +118,6 @@ sb_ice_result_t sb_ice_process(sb_ice_t *ice, uint8_t *buf, size_t len, const st
 
 const char *sb_ice_result_str(sb_ice_result_t r) {
   static const char *names[] = {"ok", "not a binding request", "malformed", "unknown ufrag",
-                                "bad message integrity", "role conflict"};
+                                "bad message integrity", "role conflict", "keepalive"};
   return (unsigned)r < sizeof names / sizeof names[0] ? names[r] : "?";
 }

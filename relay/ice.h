@@ -21,6 +21,7 @@ typedef enum {
   SB_ICE_UNKNOWN_USER,    /* no transport with that ufrag */
   SB_ICE_BAD_INTEGRITY,   /* known ufrag, wrong MESSAGE-INTEGRITY */
   SB_ICE_ROLE_CONFLICT,   /* peer claims the controlled role too: a 487 reply was built */
+  SB_ICE_KEEPALIVE,       /* a Binding indication (RFC 8445 §11): no reply, no transport */
 } sb_ice_result_t;
 
 typedef struct {
@@ -33,7 +34,8 @@ sb_ice_t *sb_ice_create(sb_ice_lookup_cb lookup, void *arg);
 void sb_ice_destroy(sb_ice_t *ice);
 
 /** Processes one datagram classified as STUN. On SB_ICE_OK or SB_ICE_ROLE_CONFLICT, `reply`
- * (reply_cap bytes; 1280 is enough) holds *reply_len bytes to send back to `from`. */
+ * (reply_cap bytes; 1280 is enough) holds *reply_len bytes to send back to `from`. A keepalive
+ * carries no credentials, so the caller finds its transport by `from`, if at all. */
 sb_ice_result_t sb_ice_process(sb_ice_t *ice, uint8_t *buf, size_t len, const struct sockaddr *from,
                                socklen_t fromlen, sb_ice_check_t *check, uint8_t *reply,
                                size_t reply_cap, size_t *reply_len);

@@ -158,6 +158,7 @@ typedef struct {
   uint64_t drop_malformed;
   uint64_t drop_send;           /* the socket refused a send */
   uint64_t stun_ok, stun_bad;
+  uint64_t stun_keepalive;      /* Binding indications (keepalives) from a selected address */
   uint64_t nack_sent;           /* sequence numbers asked of publishers */
   uint64_t nack_received;       /* sequence numbers asked by subscribers */
   uint64_t rtp_retransmitted;   /* answered from a retransmission buffer */

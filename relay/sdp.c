@@ -135,11 +135,12 @@ static int attr_msid_semantic(parse_ctx_t *c, char *v, int arg) {
   return 0;
 }
 
-enum { FLAG_ICE_LITE, FLAG_RTCP_MUX, FLAG_RTCP_RSIZE, FLAG_END_OF_CANDIDATES };
+enum { FLAG_ICE_LITE, FLAG_RTCP_MUX, FLAG_RTCP_RSIZE, FLAG_END_OF_CANDIDATES, FLAG_BUNDLE_ONLY };
 
 static int attr_flag(parse_ctx_t *c, char *v, int arg) {
   int *flag[] = {&c->sdp->ice_lite, c->m ? &c->m->rtcp_mux : NULL,
-                 c->m ? &c->m->rtcp_rsize : NULL, c->m ? &c->m->end_of_candidates : NULL};
+                 c->m ? &c->m->rtcp_rsize : NULL, c->m ? &c->m->end_of_candidates : NULL,
+                 c->m ? &c->m->bundle_only : NULL};
   if (flag[arg])
     *flag[arg] = 1;
   return 0;
@@ -479,6 +480,7 @@ static const struct {
     {"simulcast", attr_simulcast, 0, AT_MEDIA},
     {"candidate", attr_candidate, 0, AT_MEDIA},
     {"end-of-candidates", attr_flag, FLAG_END_OF_CANDIDATES, AT_MEDIA},
+    {"bundle-only", attr_flag, FLAG_BUNDLE_ONLY, AT_MEDIA},
 };
 
 static int parse_attribute(parse_ctx_t *c, char *line) {
@@ -699,6 +701,13 @@ int sb_sdp_parse(const char *text, size_t len, sb_sdp_t *out, char *err, size_t 
 }
 
 /* ---- lookups ------------------------------------------------------------------------------- */
+
+int sb_sdp_in_bundle(const sb_sdp_t *sdp, const char *mid) {
+  for (int i = 0; sdp && mid && mid[0] && i < MIN(sdp->nbundle, SB_SDP_MAX_MEDIA); i++)
+    if (strcmp(sdp->bundle[i], mid) == 0)
+      return 1;
+  return 0;
+}
 
 const sb_sdp_codec_t *sb_sdp_find_codec(const sb_sdp_media_t *m, const char *name, uint32_t clock) {
   for (int i = 0; m && name && i < MIN(m->ncodecs, SB_SDP_MAX_CODECS); i++)

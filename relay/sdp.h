@@ -65,7 +65,9 @@ typedef struct {
 
 typedef struct {
   sb_media_kind_t kind;
-  uint16_t port;          /* 0 = rejected m-line */
+  uint16_t port;          /* 0 = rejected m-line, unless bundle_only */
+  int bundle_only;        /* a=bundle-only (RFC 8843 §6): port 0, usable only inside the BUNDLE
+                           * group; parsed, never written (an answer must not carry it) */
   char mid[32];
   sb_dir_t dir;
   int rtcp_mux;
@@ -130,6 +132,9 @@ int sb_sdp_parse(const char *text, size_t len, sb_sdp_t *out, char *err, size_t 
  * level and repeated in each m-line (browsers accept both); rejected m-lines (port 0) keep only
  * m=, c= and a=mid. */
 int sb_sdp_write(const sb_sdp_t *sdp, char *buf, size_t buflen);
+
+/** 1 if `mid` is in the description's a=group:BUNDLE, else 0. */
+int sb_sdp_in_bundle(const sb_sdp_t *sdp, const char *mid);
 
 /** Codec lookup in a media section by name (case-insensitive) and clock; NULL if absent. */
 const sb_sdp_codec_t *sb_sdp_find_codec(const sb_sdp_media_t *m, const char *name, uint32_t clock);

@@ -219,6 +219,9 @@ void sb_transport_on_rtp(sb_transport_t *t, uint8_t *data, size_t len) {
     sb_count(env, drop_srtp, 1);
     return;
   }
+  /* Authenticated media from the selected pair proves the peer still wants it (RFC 7675 §5.1
+   * asks for authenticated traffic; a client without consent requests sends only this). */
+  t->last_consent_ms = env->now_ms;
   if (sb_rtp_parse(data, (size_t)n, &pkt) != 0) {
     sb_count(env, drop_malformed, 1);
     return;
@@ -343,6 +346,7 @@ void sb_transport_on_rtcp(sb_transport_t *t, uint8_t *data, size_t len) {
     sb_count(env, drop_srtp, 1);
     return;
   }
+  t->last_consent_ms = env->now_ms; /* as for SRTP */
   sb_rtcp_iter_t it;
   sb_rtcp_item_t item;
   sb_rtcp_iter_init(&it, data, (size_t)n);

@@ -28,7 +28,9 @@ typedef enum {
 /* How often a subscriber's estimate is shared among its consumers and layers are chosen. */
 #define SB_ALLOCATE_INTERVAL_MS 500
 
-/* Consent (RFC 7675) and set-up limits. */
+/* Consent (RFC 7675) and set-up limits. Consent is refreshed by a valid connectivity check from
+ * the selected address and by SRTP or SRTCP that authenticates; STUN Binding indications
+ * (keepalives, RFC 8445 §11) carry no credentials and refresh nothing. */
 #define SB_CONSENT_TIMEOUT_MS 30000
 #define SB_SETUP_TIMEOUT_MS 30000
 

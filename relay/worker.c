@@ -222,6 +222,14 @@ static void on_stun(sb_worker_t *w, uint8_t *buf, size_t len, struct sockaddr_st
                                      sizeof reply, &rlen);
   if (r == SB_ICE_OK || r == SB_ICE_ROLE_CONFLICT)
     sb_worker_send(w, reply, rlen, from, fl);
+  if (r == SB_ICE_KEEPALIVE) {
+    /* Accepted, not consent: it is unauthenticated (RFC 7675 §5.1); media refreshes consent. */
+    if (find_by_addr(w, from))
+      sb_count(&w->env, stun_keepalive, 1);
+    else
+      sb_count(&w->env, drop_unknown_source, 1);
+    return;
+  }
   if (r != SB_ICE_OK) {
     if (r != SB_ICE_NOT_REQUEST)
       sb_count(&w->env, stun_bad, 1);

@@ -4,7 +4,8 @@
 # Usage: scripts/install-deps.sh [--test]
 #   --test  also install what the tests need: Chromium, Node.js + npm (if node is missing),
 #           clang with libFuzzer (fuzz builds), the PostgreSQL server (the tests start their own),
-#           HAProxy (cluster tests) and the browser tests' npm packages
+#           HAProxy (cluster tests), aiortc and GStreamer webrtcbin (interop tests) and the
+#           browser tests' npm packages
 # Then builds libsrtp2 with OpenSSL into /opt/switchboard (scripts/build-libsrtp.sh); if that
 # fails the build falls back to Debian's libsrtp2 and this script still succeeds.
 set -euo pipefail
@@ -41,6 +42,11 @@ if [ "$with_tests" = 1 ]; then
   # without recommends); fonts give headless Chromium something to render text with.
   # haproxy is the load balancer in front of the cluster tests' nodes; they query it with curl.
   pkgs+=(chromium clang libclang-rt-dev fonts-dejavu-core postgresql haproxy curl)
+  # second WebRTC stacks for tests/interop, run with Debian's /usr/bin/python3: aiortc, and
+  # GStreamer webrtcbin with libnice, VP8 and Opus, scripted through GObject introspection
+  pkgs+=(python3-aiortc gstreamer1.0-plugins-bad gstreamer1.0-plugins-good gstreamer1.0-plugins-base
+         gstreamer1.0-nice gir1.2-gst-plugins-bad-1.0 gir1.2-gst-plugins-base-1.0 python3-gi
+         python3-gst-1.0)
   # the package test: systemd-analyze verify on the installed unit
   pkgs+=(systemd)
   # promtool (in Debian's prometheus package) checks /metrics and the example alert rules

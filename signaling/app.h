@@ -55,6 +55,7 @@ typedef struct sb_app {
   sb_session_t *sessions;
   sb_call_sm_t *calls;    /* the live calls (signaling/call_sm.c) */
   struct sb_call_actions *call_later; /* a call step's actions waiting for its reply (call.c) */
+  struct sb_call_clock *call_clock;   /* the calls' periodic step (call.c) */
   uint64_t next_id;       /* sessions; the first id of transports and consumers */
   int stopping;
   uv_signal_t sigint, sigterm;

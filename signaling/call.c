@@ -91,6 +91,39 @@ static int finish(sb_app_t *app, sb_session_t *s, int rc, sb_call_actions_t *act
   return rc == 0 ? 0 : -1;
 }
 
+/* The machine's periodic step (offer timeouts); freed in its close callback. */
+#define SB_CALL_TICK_MS 1000
+
+typedef struct sb_call_clock {
+  uv_timer_t timer;
+  sb_app_t *app;
+} sb_call_clock_t;
+
+static void on_tick(uv_timer_t *t) {
+  sb_call_clock_t *c = t->data;
+  sb_call_actions_t acts;
+  if (!c->app->calls)
+    return;
+  sb_call_actions_init(&acts);
+  sb_call_sm_tick(c->app->calls, sb_now_ms(), &acts);
+  run(c->app, &acts, NULL, NULL);
+  sb_call_actions_free(&acts);
+}
+
+static void on_clock_closed(uv_handle_t *h) { free(h->data); }
+
+static int clock_start(sb_app_t *app) {
+  sb_call_clock_t *c = calloc(1, sizeof *c);
+  if (!c)
+    return -1;
+  c->app = app;
+  c->timer.data = c;
+  uv_timer_init(app->loop, &c->timer);
+  uv_timer_start(&c->timer, on_tick, SB_CALL_TICK_MS, SB_CALL_TICK_MS);
+  app->call_clock = c;
+  return 0;
+}
+
 int sb_call_start(sb_app_t *app) {
   sb_call_config_t cfg;
   memset(&cfg, 0, sizeof cfg);
@@ -107,10 +140,15 @@ int sb_call_start(sb_app_t *app) {
   if (!app->calls || !app->call_later)
     return -1;
   sb_call_actions_init(app->call_later);
-  return 0;
+  return app->loop ? clock_start(app) : 0;
 }
 
 void sb_call_stop(sb_app_t *app) {
+  if (app->call_clock) {
+    uv_timer_stop(&app->call_clock->timer);
+    uv_close((uv_handle_t *)&app->call_clock->timer, on_clock_closed);
+    app->call_clock = NULL;
+  }
   sb_call_sm_destroy(app->calls);
   app->calls = NULL;
   sb_call_actions_free(app->call_later);

@@ -311,23 +311,26 @@ static void end_participant(sb_call_sm_t *sm, sb_participant_t *p, const char *r
 }
 
 /* Ends the calls of participants whose offer could not be built during the step. */
+static sb_participant_t *first_failed(const sb_call_sm_t *sm) {
+  for (sb_call_room_t *r = sm->rooms; r; r = r->next)
+    for (sb_participant_t *p = r->participants; p; p = p->next)
+      if (p->failed)
+        return p;
+  return NULL;
+}
+
 static void reap(sb_call_sm_t *sm, sb_call_actions_t *out) {
-  for (int again = 1; again;) {
-    again = 0;
-    for (sb_call_room_t *r = sm->rooms; r && !again; r = r->next)
-      for (sb_participant_t *p = r->participants; p && !again; p = p->next)
-        if (p->failed) {
-          end_participant(sm, p, "negotiation_failed", out); /* may free r: scan again */
-          again = 1;
-        }
-  }
+  sb_participant_t *p;
+  /* Each end frees p (and maybe its room) and may fail others: search again from the start. */
+  while ((p = first_failed(sm)))
+    end_participant(sm, p, "negotiation_failed", out);
 }
 
 /* ---- joining ---- */
 
 static int publishes_video(const sb_sdp_t *offer) {
   for (int i = 0; i < offer->nmedia; i++)
-    if (offer->media[i].kind == SB_MEDIA_VIDEO && offer->media[i].port &&
+    if (offer->media[i].kind == SB_MEDIA_VIDEO && sb_negotiate_offered(offer, &offer->media[i]) &&
         (offer->media[i].dir == SB_DIR_SENDONLY || offer->media[i].dir == SB_DIR_SENDRECV))
       return 1;
   return 0;
@@ -657,6 +660,25 @@ void sb_call_sm_relay_event(sb_call_sm_t *sm, const sb_event_t *ev, uint64_t now
     end_participant(sm, p, why, out);
     reap(sm, out);
   }
+}
+
+void sb_call_sm_tick(sb_call_sm_t *sm, uint64_t now_ms, sb_call_actions_t *out) {
+  int expired = 0;
+  for (sb_call_room_t *r = sm->rooms; r; r = r->next)
+    for (sb_participant_t *p = r->participants; p; p = p->next) {
+      if (!p->offer_pending)
+        continue;
+      if (p->offer_seen_rev != p->revision) {
+        p->offer_seen_rev = p->revision;
+        p->offer_seen_ms = now_ms;
+      } else if (now_ms - p->offer_seen_ms >= SB_CALL_OFFER_TIMEOUT_MS) {
+        sb_warn(p->ctx, "offer %d not answered in %d s", p->revision, SB_CALL_OFFER_TIMEOUT_MS / 1000);
+        p->failed = 1; /* ended by reap: ending here would change the lists being walked */
+        expired = 1;
+      }
+    }
+  if (expired)
+    reap(sm, out);
 }
 
 void sb_call_sm_end_all(sb_call_sm_t *sm, const char *reason, sb_call_actions_t *out) {

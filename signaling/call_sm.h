@@ -21,6 +21,11 @@
 
 #define SB_CALL_MAX_WORKERS 64
 
+/* A server offer not answered within this time ends the participant's call with
+ * "negotiation_failed": a client that cannot apply it (e.g. cannot change a reused m-line's
+ * direction) would otherwise block every later renegotiation of its description. */
+#define SB_CALL_OFFER_TIMEOUT_MS 10000
+
 /* What negotiation and admission limits need from the rest of the node. */
 typedef struct {
   char announce_ip[64];              /* in the host candidate of every description */
@@ -86,6 +91,8 @@ struct sb_participant {
   int nslots, capslots;
   int revision;           /* of the last offer or answer */
   int offer_pending;
+  int offer_seen_rev;     /* the pending offer's revision when the clock first saw it ... */
+  uint64_t offer_seen_ms; /* ... and when (sb_call_sm_tick) */
   int offered_mlines;     /* m-lines in the outstanding offer */
   int dirty;              /* another offer is needed once the pending one is answered */
   int failed;             /* no offer could be built: ended at the end of the step */
@@ -186,6 +193,10 @@ void sb_call_sm_refresh_media(sb_call_sm_t *sm, const char *room, const sb_call_
  * is told), closed by the worker on its own (audit write, then the call ends with its reason). */
 void sb_call_sm_relay_event(sb_call_sm_t *sm, const sb_event_t *ev, uint64_t now_ms,
                             sb_call_actions_t *out);
+/** Periodic step (the shell calls it about once a second): ends with "negotiation_failed" the
+ * call of each participant whose offer has been outstanding for SB_CALL_OFFER_TIMEOUT_MS,
+ * counted from the first tick that saw it. */
+void sb_call_sm_tick(sb_call_sm_t *sm, uint64_t now_ms, sb_call_actions_t *out);
 /** Ends every call with `reason`. */
 void sb_call_sm_end_all(sb_call_sm_t *sm, const char *reason, sb_call_actions_t *out);
 

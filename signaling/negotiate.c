@@ -187,13 +187,19 @@ static void set_ext_ids(sb_participant_t *p, const sb_sdp_media_t *m) {
     p->ext.rrid = id;
 }
 
-static int answer_media(const sb_call_config_t *cfg, sb_participant_t *p, const sb_sdp_media_t *in,
-                        sb_sdp_media_t *out, sb_cmd_t *create) {
+int sb_negotiate_offered(const sb_sdp_t *offer, const sb_sdp_media_t *m) {
+  return sb_sdp_in_bundle(offer, m->mid) && (m->port != 0 || m->bundle_only);
+}
+
+/* Answers one m-line. An accepted bundle-only m-line gets the bundle's port, candidate and
+ * ICE/DTLS attributes like any other (RFC 8843 §7.3: no bundle-only in an answer). */
+static int answer_media(const sb_call_config_t *cfg, sb_participant_t *p, const sb_sdp_t *offer,
+                        const sb_sdp_media_t *in, sb_sdp_media_t *out, sb_cmd_t *create) {
   memset(out, 0, sizeof *out);
   out->setup = -1; /* the session-level a=setup applies */
   out->kind = in->kind;
   snprintf(out->mid, sizeof out->mid, "%s", in->mid);
-  if (in->port == 0 || answer_codec(p, in, out) != 0) {
+  if (!sb_negotiate_offered(offer, in) || answer_codec(p, in, out) != 0) {
     out->port = 0;
     out->dir = SB_DIR_INACTIVE;
     if (in->ncodecs)
@@ -224,12 +230,23 @@ char *sb_negotiate_answer(const sb_call_config_t *cfg, sb_participant_t *p, cons
     snprintf(err, errlen, "the server is the DTLS server: offer a=setup:actpass or active");
     goto Fail;
   }
+  if (offer->nbundle == 0) {
+    snprintf(err, errlen, "BUNDLE is required: offer a=group:BUNDLE with every m-line (bundle "
+                          "policy max-bundle or balanced)");
+    goto Fail;
+  }
+  /* Checked here so the join is refused; the relay would fail to create the transport. */
+  if (!sb_dtls_fingerprint_usable(offer->fingerprint_alg, offer->fingerprint)) {
+    snprintf(err, errlen, "unusable a=fingerprint \"%.16s\": sha-256 (or sha-1/384/512) with a "
+             "value of that hash's length", offer->fingerprint_alg);
+    goto Fail;
+  }
   set_session(cfg, p, ans, SB_SETUP_PASSIVE);
   p->own = calloc(offer->nmedia, sizeof *p->own);
   if (!p->own)
     goto Fail;
   for (int i = 0; i < offer->nmedia; i++) {
-    if (answer_media(cfg, p, &offer->media[i], &ans->media[i], create) != 0) {
+    if (answer_media(cfg, p, offer, &offer->media[i], &ans->media[i], create) != 0) {
       snprintf(err, errlen, "more than %d published tracks", SB_MAX_PRODUCERS);
       goto Fail;
     }

@@ -10,9 +10,15 @@
 #include "relay/sdp.h"
 #include "signaling/call_sm.h"
 
+/** 1 if the offer's m-line `m` asks to be used: it is in the offer's BUNDLE group with a port,
+ * or with port 0 and a=bundle-only (RFC 8843 §6). Anything else is answered as rejected. */
+int sb_negotiate_offered(const sb_sdp_t *offer, const sb_sdp_media_t *m);
+
 /** Builds the answer to a client's first offer, filling p's negotiated state and the relay's
  * create command (producers, extension ids, remote fingerprint). p->worker chooses the port of
- * the candidate. Returns the SDP text (malloc'd) or NULL with a reason in err. */
+ * the candidate. Returns the SDP text (malloc'd) or NULL with a reason in err: among them an
+ * offer without a BUNDLE group (one transport per participant: BUNDLE is required) and a
+ * DTLS fingerprint the relay cannot verify. */
 char *sb_negotiate_answer(const sb_call_config_t *cfg, sb_participant_t *p, const sb_sdp_t *offer,
                           sb_cmd_t *create, char *err, size_t errlen);
 /** Builds the next server offer for p (malloc'd text), or NULL on failure (too many m-lines,

@@ -28,7 +28,8 @@ if [ ! -d "$browser_dir/node_modules/playwright-core" ]; then
   ) 9>/tmp/switchboard-browser-npm.lock
 fi
 
-# sb_browser_run TEST.mjs [SERVER_ARGS...]: the body of every driver that needs a server. Starts
+# sb_browser_run TEST.mjs [SERVER_ARGS...]: the body of every driver that needs a server (TEST.mjs
+# is relative to tests/browser; a driver elsewhere passes ../its-folder/TEST.mjs). Starts
 # `switchboard serve --demo` (fresh database and secret, SERVER_ARGS appended) and the node test
 # inside a network namespace of its own, then checks that the server survived, stops on TERM and
 # left no sanitizer report. Extra environment for node: the SB_TEST_ENV array. On failure the
@@ -37,9 +38,13 @@ sb_browser_run() {
   local test_file=$1; shift
   local bin=$build/switchboard port=8080 # free by construction: the namespace is ours alone
   [ -x "$bin" ] || { sb_log "no server binary at $bin"; exit 1; }
-  sb_tmp=$(mktemp -d "/tmp/sb-${test_file%%.*}.XXXXXX")
+  local name
+  name=$(basename "$test_file")
+  sb_tmp=$(mktemp -d "/tmp/sb-${name%%.*}.XXXXXX")
   sb_server_log=$sb_tmp/server.log
   sb_netns_create
+  # A driver may shape the namespace first (e.g. tests/interop adds a veth pair).
+  if declare -F sb_browser_netns_setup >/dev/null; then sb_browser_netns_setup; fi
   sb_on_cleanup 'sb__browser_cleanup $rc'
   sb_netns_start server "$sb_server_log" "$bin" serve --demo --http "127.0.0.1:$port" \
     --media-ip 127.0.0.1 --db "$sb_tmp/db" --secret-file "$sb_tmp/secret" "$@"

@@ -412,4 +412,44 @@ static inline int sdp_chrome_sim_offer(char *buf, size_t cap) {
   return n < 0 || (size_t)n >= cap ? -1 : n;
 }
 
+/* GStreamer webrtcbin 1.22 offer with bundle-policy max-bundle: the first m-line carries the
+ * transport; the second is port 0 + a=bundle-only inside the BUNDLE group (RFC 8843 §6, JSEP)
+ * without transport attributes of its own. Media-level mids as webrtcbin names them. */
+#define SDP_WEBRTCBIN_MAX_BUNDLE_OFFER                                                             \
+  "v=0\r\n"                                                                                        \
+  "o=- 2837462515347082016 0 IN IP4 0.0.0.0\r\n"                                                   \
+  "s=-\r\n"                                                                                        \
+  "t=0 0\r\n"                                                                                      \
+  "a=ice-options:trickle\r\n"                                                                      \
+  "a=group:BUNDLE video0 audio1\r\n"                                                               \
+  "m=video 9 UDP/TLS/RTP/SAVPF 96\r\n"                                                             \
+  "c=IN IP4 0.0.0.0\r\n"                                                                           \
+  "a=setup:actpass\r\n"                                                                            \
+  "a=ice-ufrag:Kp7cXq0zR2mB5nVw\r\n"                                                               \
+  "a=ice-pwd:d4Hs8LqT1yWm0fZc6gNa3eJrVb9uXo2k\r\n"                                                 \
+  "a=rtcp-mux\r\n"                                                                                 \
+  "a=rtcp-rsize\r\n"                                                                               \
+  "a=sendrecv\r\n"                                                                                 \
+  "a=rtpmap:96 VP8/90000\r\n"                                                                      \
+  "a=rtcp-fb:96 nack\r\n"                                                                          \
+  "a=rtcp-fb:96 nack pli\r\n"                                                                      \
+  "a=rtcp-fb:96 ccm fir\r\n"                                                                       \
+  "a=ssrc:3484078950 msid:user1714 webrtctransceiver0\r\n"                                         \
+  "a=ssrc:3484078950 cname:user1714@host-b1a2c3d4\r\n"                                             \
+  "a=mid:video0\r\n"                                                                               \
+  "a=fingerprint:sha-256 "                                                                         \
+  "5C:0E:7A:91:D3:48:2B:F6:13:A8:CE:70:4D:99:E5:21:B7:3F:6A:08:C2:DD:54:1E:8F:A3:66:0B:F9:37:E4:"  \
+  "C5\r\n"                                                                                         \
+  "m=audio 0 UDP/TLS/RTP/SAVPF 97\r\n"                                                             \
+  "c=IN IP4 0.0.0.0\r\n"                                                                           \
+  "a=bundle-only\r\n"                                                                              \
+  "a=sendrecv\r\n"                                                                                 \
+  "a=rtpmap:97 OPUS/48000/2\r\n"                                                                   \
+  "a=rtcp-fb:97 nack\r\n"                                                                          \
+  "a=fmtp:97 sprop-stereo=0;sprop-maxcapturerate=48000\r\n"                                        \
+  "a=ssrc:1917441391 msid:user1714 webrtctransceiver1\r\n"                                         \
+  "a=ssrc:1917441391 cname:user1714@host-b1a2c3d4\r\n"                                             \
+  "a=mid:audio1\r\n"                                                                               \
+  "a=rtcp-mux\r\n"
+
 #endif

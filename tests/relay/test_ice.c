@@ -1,5 +1,6 @@
 /* ICE-lite checks: requests built by libnice's controlling-side usage, as a browser's would be. */
 #include <arpa/inet.h>
+#include <stun/usages/bind.h>
 #include <stun/usages/ice.h>
 
 #include "relay/ice.h"
@@ -127,5 +128,48 @@ SB_TEST(controlled_peer_gets_role_conflict) {
   /* An ICE-lite agent is controlled; a controlled peer is told to switch (487) or answered. */
   CHECK(r == SB_ICE_ROLE_CONFLICT || r == SB_ICE_OK);
   CHECK(rlen > 0);
+  sb_ice_destroy(ice);
+}
+
+/* libnice's keepalive (RFC 8445 §11): a Binding indication without credentials. It used to be
+ * refused as an unknown user, which the worker counted as stun_bad. */
+SB_TEST(binding_indication_is_a_keepalive) {
+  sb_ice_t *ice = sb_ice_create(lookup, NULL);
+  StunAgent client;
+  StunMessage msg;
+  uint8_t ind[128], reply[1280];
+  size_t rlen = 99;
+  struct sockaddr_in from;
+  sb_ice_check_t check;
+  peer(&from);
+  stun_agent_init(&client, attrs, STUN_COMPATIBILITY_RFC5389,
+                  STUN_AGENT_USAGE_SHORT_TERM_CREDENTIALS | STUN_AGENT_USAGE_USE_FINGERPRINT);
+  size_t n = stun_usage_bind_keepalive(&client, &msg, ind, sizeof ind);
+  CHECK(n > 0);
+  CHECK_EQ(sb_ice_process(ice, ind, n, (struct sockaddr *)&from, sizeof from, &check, reply, sizeof reply, &rlen),
+           SB_ICE_KEEPALIVE);
+  CHECK_EQ(rlen, 0); /* indications are not answered */
+  CHECK(check.transport == NULL);
+  ind[n - 1] ^= 0x55; /* a broken FINGERPRINT is still refused */
+  CHECK(sb_ice_process(ice, ind, n, (struct sockaddr *)&from, sizeof from, &check, reply, sizeof reply,
+                       &rlen) != SB_ICE_KEEPALIVE);
+  sb_ice_destroy(ice);
+}
+
+/* A Binding request without credentials is not a keepalive: still refused. */
+SB_TEST(request_without_credentials_is_not_a_keepalive) {
+  sb_ice_t *ice = sb_ice_create(lookup, NULL);
+  StunAgent client;
+  StunMessage msg;
+  uint8_t req[128], reply[1280];
+  size_t rlen;
+  struct sockaddr_in from;
+  sb_ice_check_t check;
+  peer(&from);
+  stun_agent_init(&client, attrs, STUN_COMPATIBILITY_RFC5389, STUN_AGENT_USAGE_USE_FINGERPRINT);
+  size_t n = stun_usage_bind_create(&client, &msg, req, sizeof req);
+  CHECK(n > 0);
+  CHECK_EQ(sb_ice_process(ice, req, n, (struct sockaddr *)&from, sizeof from, &check, reply, sizeof reply, &rlen),
+           SB_ICE_UNKNOWN_USER);
   sb_ice_destroy(ice);
 }

@@ -833,3 +833,30 @@ SB_TEST(lookups_and_names) {
   CHECK_STR(sb_sdp_dir_str(SB_DIR_RECVONLY), "recvonly");
   CHECK_STR(sb_sdp_dir_str(SB_DIR_INACTIVE), "inactive");
 }
+
+/* max-bundle (webrtcbin, JSEP): port 0 + a=bundle-only is parsed as such, not as a rejected
+ * m-line, and its mid is found in the BUNDLE group. */
+SB_TEST(bundle_only_mline_is_parsed) {
+  CHECK_EQ(parse_str(SDP_WEBRTCBIN_MAX_BUNDLE_OFFER, &A), 0);
+  CHECK_EQ(A.nmedia, 2);
+  CHECK_EQ(A.media[0].port, 9);
+  CHECK_EQ(A.media[0].bundle_only, 0);
+  CHECK_EQ(A.media[1].port, 0);
+  CHECK_EQ(A.media[1].bundle_only, 1);
+  CHECK_STR(A.media[1].mid, "audio1");
+  CHECK_EQ(sb_sdp_in_bundle(&A, "video0"), 1);
+  CHECK_EQ(sb_sdp_in_bundle(&A, "audio1"), 1);
+  CHECK_EQ(sb_sdp_in_bundle(&A, "audio"), 0);
+  CHECK_EQ(sb_sdp_in_bundle(&A, ""), 0);
+  /* no transport attributes of its own: the session level has the first m-line's */
+  CHECK_STR(A.ice_ufrag, "Kp7cXq0zR2mB5nVw");
+  CHECK_EQ(A.setup, SB_SETUP_ACTPASS);
+  CHECK_STR(A.fingerprint_alg, "sha-256");
+  /* a=bundle-only at session level means nothing */
+  CHECK_EQ(parse_str("v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=bundle-only\r\n"
+                     "a=ice-ufrag:abcd\r\na=ice-pwd:0123456789abcdefghijkl\r\n"
+                     "a=fingerprint:sha-256 AA:BB\r\nm=audio 0 UDP/TLS/RTP/SAVPF 111\r\na=mid:0\r\n",
+                     &B),
+           0);
+  CHECK_EQ(B.media[0].bundle_only, 0);
+}

@@ -56,6 +56,46 @@ SB_TEST(setup_and_consent_time_out_on_the_clock) {
   CHECK_EQ(f.event_transport[0], 2);
 }
 
+/* A client that never sends consent requests (libnice, webrtcbin) but sends media stays: SRTP
+ * and SRTCP that authenticate renew consent; forged packets do not; silence still expires. */
+SB_TEST(authenticated_media_renews_consent) {
+  fx_env_t f;
+  fx_peer_t peer;
+  fx_env_init(&f);
+  sb_transport_t *t = fx_transport(&f, 1, 1);
+  fx_peer_init(&peer, 1);
+  uint8_t plain[SB_PKT_BUF], buf[SB_PKT_BUF];
+  uint64_t start = f.env.now_ms;
+  f.env.now_ms = start + SB_CONSENT_TIMEOUT_MS - 1000;
+  size_t n = fx_vp8(plain, t->producers[1]->ssrc, 10, 900, 1, 1, 1);
+  fx_peer_send(&peer, t, plain, n, 0);
+  CHECK_EQ(t->producers[1]->packets, 1);
+  CHECK(sb_transport_tick(t, start + SB_CONSENT_TIMEOUT_MS + 1) == NULL);
+
+  f.env.now_ms = start + 2 * SB_CONSENT_TIMEOUT_MS - 2000;
+  sb_rtcp_sr_t sr = {.ssrc = t->producers[1]->ssrc, .ntp = 1, .rtp_ts = 900};
+  int len = sb_rtcp_build_sr(plain, 200, &sr);
+  fx_peer_send(&peer, t, plain, (size_t)len, 1);
+  CHECK(sb_transport_tick(t, start + 2 * SB_CONSENT_TIMEOUT_MS) == NULL);
+
+  /* A packet that fails authentication is no proof of life. */
+  uint64_t last = f.env.now_ms;
+  f.env.now_ms = last + SB_CONSENT_TIMEOUT_MS / 2;
+  n = fx_vp8(plain, t->producers[1]->ssrc, 11, 990, 2, 0, 1);
+  memcpy(buf, plain, n);
+  len = (int)n;
+  sb_srtp_keys_t k = fx_keys(1, 1);
+  sb_srtp_t *forger = sb_srtp_create(&k);
+  sb_srtp_protect(forger, buf, &len);
+  sb_srtp_destroy(forger);
+  buf[len - 1] ^= 1;
+  sb_transport_on_rtp(t, buf, (size_t)len);
+  CHECK_EQ(f.env.stats.drop_srtp, 1);
+  CHECK_STR(sb_transport_tick(t, last + SB_CONSENT_TIMEOUT_MS + 1), "consent_expired");
+  fx_peer_fini(&peer);
+  sb_transport_destroy(t, "test");
+}
+
 SB_TEST(srtp_with_known_keys_reaches_the_producer_and_bad_packets_are_counted) {
   fx_env_t f;
   fx_peer_t peer;

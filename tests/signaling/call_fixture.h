@@ -175,6 +175,13 @@ static inline void relay_event(sb_event_type_t type, uint64_t transport, const c
   step_end();
 }
 
+/* The periodic step at `now_ms` on the fake clock. */
+static inline void tick(uint64_t now_ms) {
+  step_begin();
+  sb_call_sm_tick(F.sm, now_ms, &F.acts);
+  step_end();
+}
+
 /* ---- what the last step did ---- */
 
 static inline const sb_participant_t *part(int i) { return sb_call_sm_participant(F.sm, sid(i)); }

@@ -296,3 +296,68 @@ SB_TEST(the_last_leave_empties_the_room) {
   CHECK_EQ(join(2, CHROME), 0);
   CHECK_EQ(json_array_size(json_object_get(F.acts.items[1].data, "participants")), 0);
 }
+
+/* A client that never answers a server offer (e.g. cannot reuse an inactive m-line) used to
+ * keep it outstanding forever: no later renegotiation reached it. It now times out. */
+SB_TEST(an_unanswered_offer_ends_the_call_with_negotiation_failed) {
+  fixture_start(10, 10);
+  CHECK_EQ(join(0, CHROME), 0);
+  CHECK_EQ(join(1, CHROME), 0);
+  CHECK_EQ(answer(1), 0); /* u1 answers, u0 never does */
+  CHECK(part(0)->offer_pending);
+  uint64_t t0 = 50000;
+  tick(t0); /* the clock first sees the offer */
+  CHECK_EQ(F.acts.len, 0);
+  tick(t0 + SB_CALL_OFFER_TIMEOUT_MS - 1);
+  CHECK_EQ(F.acts.len, 0);
+  CHECK(part(0) != NULL);
+  uint64_t t_u0 = transport(0);
+  tick(t0 + SB_CALL_OFFER_TIMEOUT_MS);
+  CHECK(part(0) == NULL);
+  CHECK(part(1) != NULL);
+  json_t *ended = event_data(sid(0), "call.ended");
+  CHECK(ended != NULL);
+  CHECK_STR(json_string_value(json_object_get(ended, "reason")), "negotiation_failed");
+  CHECK(find_cmd(SB_CMD_TRANSPORT_CLOSE, t_u0) != NULL);
+  CHECK_EQ(count_events(sid(1), "call.participant_left"), 1);
+  CHECK_EQ(count_events(sid(1), "call.offer"), 1); /* u1 loses u0's tracks */
+}
+
+SB_TEST(an_offer_answered_in_time_or_a_new_one_does_not_time_out) {
+  fixture_start(10, 10);
+  CHECK_EQ(join(0, CHROME), 0);
+  CHECK_EQ(join(1, CHROME), 0);
+  tick(1000);
+  CHECK_EQ(answer(0), 0);
+  CHECK_EQ(answer(1), 0);
+  tick(1000 + SB_CALL_OFFER_TIMEOUT_MS * 5);
+  CHECK_EQ(F.acts.len, 0);
+  /* A newcomer: u0 gets a new offer; its clock starts when a tick first sees it. */
+  CHECK_EQ(join(2, CHROME), 0);
+  CHECK(part(0)->offer_pending);
+  uint64_t t1 = 2000 + SB_CALL_OFFER_TIMEOUT_MS * 5;
+  tick(t1);
+  tick(t1 + SB_CALL_OFFER_TIMEOUT_MS - 1);
+  CHECK_EQ(count_events(sid(0), "call.ended"), 0);
+  CHECK_EQ(answer_all(3), 0);
+  tick(t1 + SB_CALL_OFFER_TIMEOUT_MS * 2);
+  CHECK_EQ(F.acts.len, 0);
+  CHECK(part(0) && part(1) && part(2));
+}
+
+/* A join whose offer has a fingerprint the relay cannot use is refused with bad_sdp, and no
+ * transport is created (it used to be created, fail, and end the call with create_failed). */
+SB_TEST(a_join_with_an_unusable_fingerprint_is_refused_with_bad_sdp) {
+  fixture_start(10, 10);
+  step_begin();
+  CHECK_EQ(offer_parse(CHROME, &F.sdp), 0);
+  snprintf(F.sdp.fingerprint_alg, sizeof F.sdp.fingerprint_alg, "md5");
+  sb_call_join_t in = {.session = sid(0), .room = ROOM, .tenant = "t1", .user = uname(0), .name = "",
+                       .offer = &F.sdp, .now_ms = 1000};
+  CHECK_EQ(sb_call_sm_join(F.sm, &in, &F.acts, &F.err), -1);
+  CHECK_STR(F.err.code, "bad_sdp");
+  CHECK(strstr(F.err.message, "fingerprint") != NULL);
+  CHECK_EQ(F.acts.len, 0);
+  CHECK(part(0) == NULL);
+  CHECK(sb_call_sm_rooms(F.sm) == NULL);
+}

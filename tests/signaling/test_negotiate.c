@@ -17,6 +17,10 @@ typedef struct {
   char err[256];
 } result_t;
 
+/* A well-formed client fingerprint (32 bytes, as sha-256 has). */
+#define CLIENT_FP                                                                                   \
+  "3A:11:C4:9E:0D:72:5B:E8:41:AF:06:93:D7:2C:88:1F:64:B0:5E:E2:17:9A:C3:4D:F0:28:7B:B6:0A:55:E9:13"
+
 static result_t R;
 static sb_sdp_t offer;
 static char buf[64 * 1024];
@@ -159,7 +163,7 @@ static const char *video_offer(const char *pts, const char *codecs, const char *
   snprintf(text, sizeof text,
            "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n"
            "m=video 9 UDP/TLS/RTP/SAVPF %s\r\na=ice-ufrag:abcd\r\na=ice-pwd:0123456789abcdefghijkl\r\n"
-           "a=fingerprint:sha-256 AA:BB:CC\r\na=setup:actpass\r\na=mid:0\r\na=sendonly\r\n"
+           "a=fingerprint:sha-256 " CLIENT_FP "\r\na=setup:actpass\r\na=mid:0\r\na=sendonly\r\n"
            "a=rtcp-mux\r\n%s%s",
            pts, codecs, ssrcs);
   return text;
@@ -206,8 +210,9 @@ SB_TEST(too_many_layers_in_all_is_refused) {
   /* Three SSRC-simulcast cameras need nine producers, one more than a transport holds. */
   static char text[32 * 1024];
   int n = snprintf(text, sizeof text, "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+                   "a=group:BUNDLE 0 1 2\r\n"
                    "a=ice-ufrag:abcd\r\na=ice-pwd:0123456789abcdefghijkl\r\n"
-                   "a=fingerprint:sha-256 AA:BB:CC\r\n");
+                   "a=fingerprint:sha-256 " CLIENT_FP "\r\n");
   for (int i = 0; i < 3; i++)
     n += snprintf(text + n, sizeof text - (size_t)n,
                   "m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:%d\r\na=sendonly\r\na=rtpmap:96 VP8/90000\r\n"
@@ -216,4 +221,103 @@ SB_TEST(too_many_layers_in_all_is_refused) {
   CHECK(n < (int)sizeof text);
   CHECK_EQ(negotiate(text), -1);
   CHECK(strstr(R.err, "more than 8 published tracks") != NULL);
+}
+
+/* webrtcbin's max-bundle offer: the audio m-line is port 0 + a=bundle-only inside the BUNDLE
+ * group. It used to be answered as rejected (port 0, inactive, out of the group), and webrtcbin
+ * refused the whole answer for the missing a=setup. Now it is accepted into the bundle. */
+SB_TEST(bundle_only_mline_is_answered_inside_the_bundle) {
+  CHECK_EQ(negotiate(SDP_WEBRTCBIN_MAX_BUNDLE_OFFER), 0);
+  CHECK_EQ(R.answer.nmedia, 2);
+  CHECK_EQ(R.answer.nbundle, 2);
+  CHECK_STR(R.answer.bundle[0], "video0");
+  CHECK_STR(R.answer.bundle[1], "audio1");
+  for (int m = 0; m < 2; m++) {
+    CHECK_EQ(R.answer.media[m].port, 40000);
+    CHECK_EQ(R.answer.media[m].bundle_only, 0); /* never in an answer (RFC 8843 §7.3) */
+    CHECK_EQ(R.answer.media[m].rtcp_mux, 1);
+    CHECK_EQ(R.answer.media[m].dir, SB_DIR_RECVONLY);
+  }
+  const char *audio = answer_mline("audio1");
+  CHECK(strstr(audio, "m=audio 40000 ") != NULL);
+  CHECK(strstr(audio, "a=setup:passive\r\n") != NULL);
+  CHECK(strstr(audio, "a=ice-ufrag:ufrag\r\n") != NULL);
+  CHECK(strstr(audio, "a=fingerprint:sha-256 ") != NULL);
+  CHECK(strstr(audio, "a=candidate:") != NULL);
+  CHECK(strstr(audio, "a=bundle-only") == NULL);
+  /* both tracks are published: VP8 and Opus (webrtcbin writes "OPUS") */
+  CHECK_EQ(R.create.u.create.nproducers, 2);
+  CHECK_EQ(producer(0)->kind, SB_KIND_VIDEO);
+  CHECK_EQ(producer(0)->ssrc, 3484078950u);
+  CHECK_EQ(producer(1)->kind, SB_KIND_AUDIO);
+  CHECK_STR(producer(1)->mid, "audio1");
+  CHECK_EQ(producer(1)->ssrc, 1917441391u);
+  CHECK_EQ(producer(1)->pt, 97);
+}
+
+/* The same offer without a=bundle-only: port 0 is a rejected m-line, as before. And an m-line
+ * outside the offered group is rejected too: the relay has one transport per participant. */
+SB_TEST(port_zero_without_bundle_only_or_outside_the_group_is_rejected) {
+  static char text[8192];
+  const char *o = SDP_WEBRTCBIN_MAX_BUNDLE_OFFER;
+  const char *bo = strstr(o, "a=bundle-only\r\n");
+  CHECK(bo != NULL);
+  snprintf(text, sizeof text, "%.*s%s", (int)(bo - o), o, bo + strlen("a=bundle-only\r\n"));
+  CHECK_EQ(negotiate(text), 0);
+  CHECK_EQ(R.answer.media[1].port, 0);
+  CHECK_EQ(R.answer.nbundle, 1);
+  CHECK_STR(R.answer.bundle[0], "video0");
+  CHECK_EQ(R.create.u.create.nproducers, 1);
+
+  /* audio1 with a port but left out of the group */
+  const char *g = strstr(o, "a=group:BUNDLE video0 audio1\r\n");
+  CHECK(g != NULL);
+  const char *m0 = strstr(o, "m=audio 0 ");
+  snprintf(text, sizeof text, "%.*sa=group:BUNDLE video0\r\n%.*sm=audio 9 %s", (int)(g - o), o,
+           (int)(m0 - (g + strlen("a=group:BUNDLE video0 audio1\r\n"))),
+           g + strlen("a=group:BUNDLE video0 audio1\r\n"), m0 + strlen("m=audio 0 "));
+  CHECK_EQ(negotiate(text), 0);
+  CHECK_EQ(R.answer.media[1].port, 0);
+  CHECK_EQ(R.answer.nbundle, 1);
+  CHECK_EQ(R.create.u.create.nproducers, 1);
+}
+
+/* webrtcbin's default policy (none): one transport per m-line and no BUNDLE group. It used to
+ * get an answer with a BUNDLE group it never offered; now a clear refusal. */
+SB_TEST(offer_without_bundle_group_is_refused) {
+  static char text[8192];
+  const char *o = SDP_WEBRTCBIN_MAX_BUNDLE_OFFER;
+  const char *g = strstr(o, "a=group:BUNDLE video0 audio1\r\n");
+  snprintf(text, sizeof text, "%.*s%s", (int)(g - o), o, g + strlen("a=group:BUNDLE video0 audio1\r\n"));
+  CHECK_EQ(negotiate(text), -1);
+  CHECK(strstr(R.err, "BUNDLE is required") != NULL);
+}
+
+/* A fingerprint the relay's DTLS cannot verify is refused when the offer is answered; it used
+ * to pass here and end the call afterwards (the relay could not create the transport). */
+SB_TEST(unusable_fingerprint_is_refused_at_negotiation) {
+  static const char *const bad[] = {
+      "md5 3A:11:C4:9E:0D:72:5B:E8:41:AF:06:93:D7:2C:88:1F",
+      "sha-256 3A:11:C4:9E:0D:72:5B:E8:41:AF:06:93:D7:2C:88:1F:64:B0:5E:E2:17:9A:C3:4D:F0:28:7B:B6:0A:55:E9",
+      "sha-256 3A:11:C4:9E:0D:72:5B:E8:41:AF:06:93:D7:2C:88:1F:64:B0:5E:E2:17:9A:C3:4D:F0:28:7B:B6:0A:55:E9:13:07",
+      "sha-256 3A:11:C4:9E:0D:72:5B:E8:41:AF:06:93:D7:2C:88:1F:64:B0:5E:E2:17:9A:C3:4D:F0:28:7B:B6:0A:55:E9:ZZ",
+      "sha-384 3A:11:C4:9E:0D:72:5B:E8:41:AF:06:93:D7:2C:88:1F:64:B0:5E:E2:17:9A:C3:4D:F0:28:7B:B6:0A:55:E9:13",
+  };
+  static const char *const good[] = {
+      "sha-256 " CLIENT_FP,
+      "SHA-256 3a:11:c4:9e:0d:72:5b:e8:41:af:06:93:d7:2c:88:1f:64:b0:5e:e2:17:9a:c3:4d:f0:28:7b:b6:0a:55:e9:13",
+  };
+  static char text[8192];
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0] + sizeof good / sizeof good[0]; i++) {
+    int ok = i >= sizeof bad / sizeof bad[0];
+    snprintf(text, sizeof text,
+             "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n"
+             "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=ice-ufrag:abcd\r\na=ice-pwd:0123456789abcdefghijkl\r\n"
+             "a=fingerprint:%s\r\na=setup:actpass\r\na=mid:0\r\na=sendonly\r\na=rtcp-mux\r\n"
+             "a=rtpmap:111 opus/48000/2\r\n",
+             ok ? good[i - sizeof bad / sizeof bad[0]] : bad[i]);
+    CHECK_EQ(negotiate(text), ok ? 0 : -1);
+    if (!ok)
+      CHECK(strstr(R.err, "fingerprint") != NULL);
+  }
 }
