@@ -259,6 +259,8 @@ static int follow_redirect(sb_bench_peer_t *p, json_t *error) {
   if (!code || strcmp(code, "redirect") != 0 || !url || p->join_hops >= SB_PEER_MAX_REDIRECTS ||
       sb_bench_url_parse(url, &p->redirect) < 0)
     return -1;
+  if (p->redirect.tls && !p->w->run->url.tls)
+    return -1; /* the workers set up TLS only for a wss:// --url */
   p->join_hops++;
   p->redirecting = 1;
   sb_bench_peer_set_state(p, SB_PEER_CONNECTING);

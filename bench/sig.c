@@ -174,15 +174,19 @@ static const struct lws_protocols protocols[] = {
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
-int sb_bench_sig_context_create(uv_loop_t *loop, const char *ca_file, struct lws_context **pctx) {
+int sb_bench_sig_context_create(uv_loop_t *loop, int tls, const char *ca_file,
+                                struct lws_context **pctx) {
   struct lws_context_creation_info info;
   void *loops[1] = {loop};
   memset(&info, 0, sizeof info);
   info.port = CONTEXT_PORT_NO_LISTEN;
   info.protocols = protocols;
-  info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-  if (ca_file && ca_file[0])
-    info.client_ssl_ca_filepath = ca_file;
+  info.options = LWS_SERVER_OPTION_LIBUV;
+  if (tls) {
+    info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    if (ca_file && ca_file[0])
+      info.client_ssl_ca_filepath = ca_file;
+  }
   info.foreign_loops = loops;
   info.timeout_secs = 10;
   info.connect_timeout_secs = 10;

@@ -54,9 +54,11 @@ typedef struct {
 } sb_bench_sig_t;
 
 /** Creates an lws context bound to `loop` (a foreign libuv loop) into *pctx, which lws sets
- * to NULL once the context is entirely gone. `ca_file` (NULL or "" = the system's) holds the
- * certificates wss:// servers are verified against. 0 or -1. */
-int sb_bench_sig_context_create(uv_loop_t *loop, const char *ca_file, struct lws_context **pctx);
+ * to NULL once the context is entirely gone. With `tls`, it can open wss:// connections,
+ * verifying servers against `ca_file` (NULL or "" = the system's certificates); without, only
+ * ws:// (and no TLS state is set up at all). 0 or -1. */
+int sb_bench_sig_context_create(uv_loop_t *loop, int tls, const char *ca_file,
+                                struct lws_context **pctx);
 
 /** Destroys the context: call it while the loop still runs (it closes the connections and
  * handles), and once more after uv_run returned, which completes it if *pctx is still set. */

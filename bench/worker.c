@@ -173,7 +173,7 @@ static void tick_cb(uv_timer_t *t) {
 static void thread_main(void *arg) {
   sb_bench_worker_t *w = arg;
   struct timespec cpu;
-  if (sb_bench_sig_context_create(&w->loop, w->run->cfg->ca_file, &w->lws) < 0) {
+  if (sb_bench_sig_context_create(&w->loop, w->run->url.tls, w->run->cfg->ca_file, &w->lws) < 0) {
     sb_error("bench", "worker %d: cannot create the libwebsockets context", w->id);
     for (int i = 0; i < w->npeers; i++)
       sb_bench_peer_fail(w->peers[i], "no libwebsockets context");
