@@ -31,7 +31,13 @@ for i in 1 2 3; do
   health+=(--health-url "http://$(sb_node_ip "$i"):$(sb_node_port "$i")")
 done
 rc=0
-sb_netns_exec "$build/switchboard-bench" --url "wss://127.0.0.1:$SB_LB_PORT/ws" \
+# In the sanitizer tree the bench's exit sometimes reports libcrypto allocations of a worker's
+# libwebsockets TLS client context as leaked (its teardown on a foreign libuv loop; seen in about
+# one run of four, only with wss://). That is the load generator's exit, not the server's, so
+# leak detection is off for the bench here; the nodes run with every check (their logs are read
+# for reports below).
+sb_netns_exec env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+  "$build/switchboard-bench" --url "wss://127.0.0.1:$SB_LB_PORT/ws" \
   --ca-file "$tmp/lb.crt" --secret-file "$tmp/secret" "${health[@]}" --calls "$calls" \
   --rooms "$rooms" --room-size 4 --duration "$duration" --threads 2 --decode-sample 2 \
   --json "$tmp/bench.json" --no-progress >"$tmp/bench.out" 2>&1 || rc=$?
@@ -70,4 +76,7 @@ print("METRIC bench_lb_join_p99_ms %.1f" % j["p99"])
 print("METRIC bench_lb_redirects %d of %d participants" % (p["redirects"], planned))
 print("nodes:", nodes)
 EOF
+if grep -Eq 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$tmp"/n*.log; then
+  fail "sanitizer report in a node's log"
+fi
 sb_log "test_bench_lb passed"
