@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -362,11 +363,15 @@ static int fwd_main(sb_bench_fwd_t *f) {
 }
 
 int sb_bench_fwd_start(sb_bench_fwd_t *f) {
-  pid_t pid = fork();
+  pid_t parent = getpid(), pid = fork();
   if (pid < 0)
     return -1;
-  if (pid == 0)
+  if (pid == 0) {
+    /* a bench killed before it could set the stop flag takes the forwarder with it */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+      _exit(1);
     _exit(fwd_main(f)); /* the wiring was copied with the process; nothing of the bench runs here */
+  }
   f->pid = pid;
   return 0;
 }
