@@ -86,8 +86,9 @@ static int setup_baseline(app_t *a, char *err, size_t errlen) {
   a->fwd.fd = -1;
   if (!(a->bws = calloc((size_t)a->nw, sizeof *a->bws)))
     return -1;
+  int secs = secs_needed(&a->cfg, sb_bench_config_participants(&a->cfg));
   for (int i = 0; i < a->nw; i++)
-    if (sb_bench_worker_init(&a->bws[i], i, &a->brun, secs_needed(&a->cfg, sb_bench_config_participants(&a->cfg))) < 0) {
+    if (sb_bench_worker_init(&a->bws[i], i, &a->brun, secs) < 0) {
       snprintf(err, errlen, "worker set-up failed");
       return -1;
     }

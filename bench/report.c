@@ -508,7 +508,8 @@ static json_t *machine_cpu_json(const sb_bench_results_t *r) {
   json_object_set_new(o, "busy_pct_of_machine", json_real(r3(all > 0 ? 100 * busy / all : 0)));
   json_object_set_new(o, "busy_cores", json_real(r3(secs > 0 ? busy / secs : 0)));
   if (r->win_pkts_in)
-    json_object_set_new(o, "busy_us_per_forwarded_packet", json_real(r3(busy * 1e6 / (double)r->win_pkts_in)));
+    json_object_set_new(o, "busy_us_per_forwarded_packet",
+                        json_real(r3(busy * 1e6 / (double)r->win_pkts_in)));
   json_object_set_new(o, "bench_cpu_seconds", json_real(r3(r->bench_window_cpu_s)));
   return o;
 }
