@@ -370,6 +370,10 @@ int sb_bench_fwd_start(sb_bench_fwd_t *f) {
     /* a bench killed before it could set the stop flag takes the forwarder with it */
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
       _exit(1);
+    /* only its own socket: the clients' copies would keep their ports open after they close */
+    if ((f->fd > 3 && close_range(3, (unsigned)f->fd - 1, 0) < 0) ||
+        close_range((unsigned)f->fd + 1, ~0u, 0) < 0)
+      _exit(1);
     _exit(fwd_main(f)); /* the wiring was copied with the process; nothing of the bench runs here */
   }
   f->pid = pid;
