@@ -90,6 +90,12 @@ void sb_bench_config_usage(const char *prog) {
          "  --no-twcc               negotiate no transport-wide congestion control (default: the\n"
          "                          transport-cc extension and rtcp-fb, and feedback every 100 ms\n"
          "                          for what each participant receives, as browsers do)\n"
+         "Baseline:\n"
+         "  --baseline              after the run, run the same scenario (clients, sizes, rates,\n"
+         "                          rooms) through the bench's own minimal forwarder (one thread,\n"
+         "                          recvmmsg, SRTP, header rewrite, sendmmsg; keys handed to the\n"
+         "                          clients, no signaling, ICE or DTLS) and report both runs and\n"
+         "                          their ratios; not with --ramp or --simulcast\n"
          "Ramp mode (second figure of merit: the largest load within the targets):\n"
          "  --ramp                  run steps of growing load in the group rooms or calls given\n"
          "  --ramp-start N --ramp-step N --ramp-max N --ramp-step-seconds S\n"
@@ -156,7 +162,7 @@ enum {
   O_ROOMSIZE, O_FANOUT, O_FANOUTROOMS, O_AUDIOONLY, O_DURATION, O_RAMPRATE, O_JOINTO, O_VKBPS,
   O_AKBPS, O_RES, O_FPS, O_CLIP, O_DECODE, O_RAMP, O_RSTART, O_RSTEP, O_RMAX, O_RSTEPS, O_TP99,
   O_TLOSS, O_SRTP, O_SIMULCAST, O_PREFER, O_DECODEALL, O_NOTWCC, O_NOPROV, O_SRVARG, O_CAFILE, O_HEALTHURL, O_THREADS, O_RXTS, O_JSON, O_HTML, O_QUIET, O_PROGRESS, O_NOPROGRESS, O_LOG, O_DEBUG,
-  O_HELP,
+  O_HELP, O_BASELINE,
 };
 
 static const struct option options[] = {
@@ -178,7 +184,8 @@ static const struct option options[] = {
     {"quiet", 0, 0, O_QUIET}, {"progress", 0, 0, O_PROGRESS},
     {"no-progress", 0, 0, O_NOPROGRESS}, {"log-level", 1, 0, O_LOG}, {"debug", 1, 0, O_DEBUG},
     {"simulcast", 0, 0, O_SIMULCAST}, {"prefer", 1, 0, O_PREFER},
-    {"decode-all", 0, 0, O_DECODEALL}, {"no-twcc", 0, 0, O_NOTWCC}, {"help", 0, 0, O_HELP},
+    {"decode-all", 0, 0, O_DECODEALL}, {"no-twcc", 0, 0, O_NOTWCC},
+    {"baseline", 0, 0, O_BASELINE}, {"help", 0, 0, O_HELP},
     {0, 0, 0, 0},
 };
 
@@ -224,6 +231,7 @@ static int apply(sb_bench_config_t *c, int opt, const char *a) {
     return parse_size(a, 0, 16384, 16384, &c->prefer_w, &c->prefer_h);
   case O_DECODEALL: c->decode_all = 1; return 0;
   case O_NOTWCC: c->twcc = 0; return 0;
+  case O_BASELINE: c->baseline = 1; return 0;
   case O_FPS: return parse_int(a, 1, 60, &c->fps);
   case O_CLIP: return parse_int(a, 1, 60, &c->clip_seconds);
   case O_DECODE: return parse_int(a, 0, 100000, &c->decode_sample);
@@ -312,6 +320,9 @@ int sb_bench_config_parse(sb_bench_config_t *c, int argc, char **argv, char *err
       return fail(err, errlen, "--health-url must be http://host:port or https://host:port");
   if (c->ramp_mode && c->fanout == 0 && c->rooms == 0 && c->calls == 0)
     return fail(err, errlen, "--ramp needs a scenario to grow");
+  if (c->baseline && (c->ramp_mode || c->simulcast))
+    return fail(err, errlen, "--baseline runs one scenario of single-layer streams: not with --ramp or "
+                "--simulcast");
   if (c->ramp_mode && c->ramp_start > c->ramp_max)
     return fail(err, errlen, "--ramp-start is larger than --ramp-max");
   return check_simulcast(c, err, errlen);

@@ -51,6 +51,9 @@ typedef struct {
   char srtp[64];            /* use_srtp profiles offered, OpenSSL names, preferred first */
   int twcc;                 /* negotiate transport-cc and send its feedback (browsers do) */
 
+  /* --baseline: after the run, the same scenario through the bench's own minimal forwarder */
+  int baseline;
+
   /* machinery */
   int threads;
   sb_bench_rxts_t rx_ts;    /* where the receive time is taken */

@@ -202,6 +202,9 @@ static void summary(FILE *f, const json_t *d) {
   row(f, "… kernel (system calls, loopback delivery)", "%.2f",
       num(d, "server.cpu_system_us_per_forwarded_packet"));
   row(f, "server CPU (% of one core)", "%.1f", num(d, "server.cpu_pct_of_one_core"));
+  row(f, "machine busy CPU µs per forwarded packet (/proc/stat)", "%.2f",
+      num(d, "machine_cpu.busy_us_per_forwarded_packet"));
+  row(f, "machine busy CPU (% of all cores)", "%.1f", num(d, "machine_cpu.busy_pct_of_machine"));
   row(f, "server RSS max (MiB)", "%.1f", num(d, "server.rss_max_kib") / 1024);
   row(f, "bench CPU in the window (% of one core)", "%.1f", num(d, "bench_cpu.window_cpu_pct_of_one_core"));
   row(f, "frames decoded", "%.0f", num(d, "decode.frames_decoded"));
@@ -209,6 +212,34 @@ static void summary(FILE *f, const json_t *d) {
   row(f, "frames missing", "%.0f", num(d, "decode.frames_missing"));
   if (get(d, "ramp"))
     row(f, "ramp: most participants within target", "%.0f", num(d, "ramp.best_participants"));
+  fprintf(f, "</table>\n");
+}
+
+/* --baseline: the relay's figures, the baseline's and their ratio, one row each. */
+static void baseline_table(FILE *f, const json_t *d) {
+  static const char *rows[][2] = {
+      {"cpu_us_per_forwarded_packet", "process CPU µs per forwarded packet"},
+      {"cpu_user_us_per_forwarded_packet", "… user"},
+      {"cpu_system_us_per_forwarded_packet", "… kernel"},
+      {"machine_busy_us_per_forwarded_packet", "machine busy CPU µs per forwarded packet (/proc/stat)"},
+      {"latency_p50_us", "latency p50 (µs)"},
+      {"latency_p99_us", "latency p99 (µs)"},
+      {"loss_pct", "loss (%)"},
+      {"forwarded_pps", "forwarded packets/s"}};
+  const json_t *vs = get(d, "vs_baseline");
+  if (!vs)
+    return;
+  fprintf(f, "<h2>Relay against the baseline</h2><p>The same scenario through the bench's own "
+             "forwarder (one thread, recvmmsg, SRTP, header rewrite, sendmmsg), measured the same "
+             "way. Forwarder: %.0f packets forwarded, %.0f frames decoded, %.0f corrupt.</p>"
+             "<table><tr><th></th><th>relay</th><th>baseline</th><th>relay / baseline</th></tr>\n",
+          num(d, "baseline.forwarder.rtp_forwarded"), num(d, "baseline.decode.frames_decoded"),
+          num(d, "baseline.decode.frames_corrupt"));
+  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+    const json_t *o = json_object_get(vs, rows[i][0]);
+    fprintf(f, "<tr><th>%s</th><td>%.3f</td><td>%.3f</td><td>%.2f</td></tr>\n", rows[i][1], num(o, "relay"),
+            num(o, "baseline"), num(o, "ratio"));
+  }
   fprintf(f, "</table>\n");
 }
 
@@ -260,6 +291,7 @@ int sb_bench_report_html(const char *path, const json_t *d) {
              "<code>urn:switchboard:rtp-hdrext:send-time</code> extension, on the same host clock. "
              "The shaded band is the measured window.</p>\n");
   summary(f, d);
+  baseline_table(f, d);
   cdf_chart(f, d);
   if (tl) {
     series_t thr[] = {{"packets/s to the server", "#1f6feb", get(tl, "out_pps")},

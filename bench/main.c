@@ -5,9 +5,11 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 
 #include <libwebsockets.h>
 
+#include "bench/baseline.h"
 #include "bench/clip.h"
 #include "bench/config.h"
 #include "bench/report.h"
@@ -54,6 +56,12 @@ typedef struct {
   int spawned;
   uint8_t key[64];
   int keylen;
+  int server_stopped, server_stop_rc;
+  /* --baseline: the same scenario again, through the bench's own forwarder */
+  sb_bench_run_t brun;
+  sb_bench_worker_t *bws;
+  sb_bench_results_t bres;
+  sb_bench_fwd_t fwd;
 } app_t;
 
 static int make_clip(app_t *a, char *err, size_t errlen) {
@@ -68,6 +76,71 @@ static int make_clip(app_t *a, char *err, size_t errlen) {
   cp.seconds = (unsigned)a->cfg.clip_seconds;
   cp.audio_bps = a->cfg.audio_kbps * 1000;
   return sb_bench_clip_create(&a->clip, &cp, err, errlen);
+}
+
+/* The baseline run's own workers and participants (same scenario, tokens unused). */
+static int setup_baseline(app_t *a, char *err, size_t errlen) {
+  a->brun.cfg = &a->cfg;
+  a->brun.clip = &a->clip;
+  a->brun.baseline = &a->fwd;
+  a->fwd.fd = -1;
+  if (!(a->bws = calloc((size_t)a->nw, sizeof *a->bws)))
+    return -1;
+  int secs = secs_needed(&a->cfg, sb_bench_config_participants(&a->cfg));
+  for (int i = 0; i < a->nw; i++)
+    if (sb_bench_worker_init(&a->bws[i], i, &a->brun, secs) < 0) {
+      snprintf(err, errlen, "worker set-up failed");
+      return -1;
+    }
+  return sb_bench_run_prepare(&a->brun, a->bws, a->nw, a->key, (size_t)a->keylen, err, errlen);
+}
+
+/* The profile the relay's participants negotiated, else the first one offered. */
+static uint16_t baseline_profile(const app_t *a) {
+  for (int i = 0; i < a->run.npeers; i++)
+    if (a->run.peers[i].srtp.profile)
+      return a->run.peers[i].srtp.profile;
+  return strncmp(a->cfg.srtp, "SRTP_AEAD_AES_128_GCM", 21) == 0 ? SB_SRTP_PROFILE_AEAD_AES_128_GCM
+                                                                 : SB_SRTP_PROFILE_AES128_CM_SHA1_80;
+}
+
+/* Runs the scenario through the forwarder; the relay's spawned server is stopped first, so that
+ * it takes nothing from the machine's figures. 0, or -1 with a reason printed. */
+static int run_baseline(app_t *a) {
+  sb_bench_results_t *res = &a->bres;
+  char err[300];
+  if (a->spawned && !a->server_stopped) {
+    a->server_stop_rc = sb_bench_server_stop(&a->server, 0);
+    a->server_stopped = 1;
+  }
+  if (sb_bench_fwd_create(&a->fwd, baseline_profile(a), a->brun.npeers) < 0 ||
+      sb_bench_fwd_wire(&a->fwd, &a->brun, err, sizeof err) < 0 || sb_bench_fwd_start(&a->fwd) < 0) {
+    fprintf(stderr, "switchboard-bench: baseline set-up failed%s%s\n", a->fwd.cnt ? ": " : "",
+            a->fwd.cnt ? err : "");
+    return -1;
+  }
+  res->cfg = &a->cfg;
+  res->run = &a->brun;
+  res->workers = a->bws;
+  res->nworkers = a->nw;
+  res->server_pid = (int)a->fwd.pid;
+  snprintf(res->url, sizeof res->url, "baseline udp://127.0.0.1:%d", ntohs(a->fwd.addr.sin_port));
+  started_at(res->started_at, sizeof res->started_at);
+  sb_bench_machine(&res->machine);
+  if (!a->cfg.quiet)
+    printf("switchboard-bench: baseline: the same %d participants through the bench's forwarder (pid %d)\n",
+           a->brun.npeers, (int)a->fwd.pid);
+  if (sb_bench_run_execute(&a->brun, a->bws, a->nw, (int)a->fwd.pid, res) < 0) {
+    fprintf(stderr, "switchboard-bench: baseline: no participant reached media\n");
+    sb_bench_fwd_stop(&a->fwd);
+    return -1;
+  }
+  if (sb_bench_fwd_stop(&a->fwd) < 0) {
+    fprintf(stderr, "switchboard-bench: baseline forwarder did not exit cleanly (status %d)\n",
+            a->fwd.exit_status);
+    return -1;
+  }
+  return 0;
 }
 
 /* Server, secret, media, crypto, workers, participants, provisioning. */
@@ -101,6 +174,8 @@ static int setup(app_t *a, char *err, size_t errlen) {
       return -1;
     }
   if (sb_bench_run_prepare(&a->run, a->ws, a->nw, a->key, (size_t)a->keylen, err, errlen) < 0)
+    return -1;
+  if (cfg->baseline && setup_baseline(a, err, errlen) < 0)
     return -1;
   if (!cfg->no_provision) {
     i = sb_bench_provision(&a->run, a->key, (size_t)a->keylen, err, errlen);
@@ -136,9 +211,18 @@ static int run_and_report(app_t *a) {
     fprintf(stderr, "switchboard-bench: no participant reached media\n");
     rc = 1;
   }
+  if (cfg->baseline && rc == 0 && run_baseline(a) < 0)
+    rc = 1;
   doc = sb_bench_report_json(res);
+  if (cfg->baseline && a->bres.cfg) {
+    json_t *bdoc = sb_bench_report_json(&a->bres);
+    sb_bench_report_add_baseline(doc, bdoc, a->fwd.cnt ? sb_bench_fwd_json(&a->fwd) : json_object());
+    json_decref(bdoc);
+  }
   if (!cfg->quiet)
     sb_bench_report_print(res, doc);
+  if (!cfg->quiet && json_object_get(doc, "baseline"))
+    sb_bench_report_print_baseline(doc);
   if (cfg->json_file[0] && write_json(cfg->json_file, doc) < 0)
     rc = 1;
   if (cfg->html_file[0] && sb_bench_report_html(cfg->html_file, doc) < 0) {
@@ -150,7 +234,10 @@ static int run_and_report(app_t *a) {
 }
 
 static void teardown(app_t *a, int rc) {
-  if (a->spawned && sb_bench_server_stop(&a->server, rc != 0) < 0)
+  if (a->server_stopped && a->server_stop_rc < 0)
+    fprintf(stderr, "switchboard-bench: the server did not exit cleanly (wait status %d)\n",
+            a->server.exit_status);
+  if (a->spawned && !a->server_stopped && sb_bench_server_stop(&a->server, rc != 0) < 0)
     fprintf(stderr, "switchboard-bench: the server did not exit cleanly (wait status %d); log in %s\n",
             a->server.exit_status, a->server.log);
   for (int i = 0; a->ws && i < a->nw; i++)
@@ -159,6 +246,13 @@ static void teardown(app_t *a, int rc) {
   sb_bench_run_free(&a->run);
   free(a->res.ticks);
   free(a->res.steps);
+  for (int i = 0; a->bws && i < a->nw; i++)
+    sb_bench_worker_destroy(&a->bws[i]);
+  free(a->bws);
+  sb_bench_run_free(&a->brun);
+  free(a->bres.ticks);
+  free(a->bres.steps);
+  sb_bench_fwd_destroy(&a->fwd);
   sb_bench_cert_destroy(&a->run.cert);
   sb_bench_clip_destroy(&a->clip);
 }

@@ -76,10 +76,22 @@ int sb_bench_peer_finished(const sb_bench_peer_t *p) {
   return !p->sig.live && !p->poll_active && p->fd < 0;
 }
 
+/* --baseline: the socket, keys, answer and streams were set up by the wiring; media starts now.
+ * The join times then measure only the wait for the first packet. */
+static void start_baseline(sb_bench_peer_t *p, uint64_t now_us) {
+  p->t_join_sent = p->t_answer = p->t_ice_done = p->t_dtls_done = now_us;
+  sb_bench_peer_set_state(p, SB_PEER_MEDIA);
+  sb_bench_peer_media_begin(p, now_us);
+}
+
 void sb_bench_peer_start(sb_bench_peer_t *p, uint64_t now_us) {
   sb_bench_local_t *l = &p->local;
   sb_bench_run_t *run = p->w->run;
   p->t_start = now_us;
+  if (run->baseline) {
+    start_baseline(p, now_us);
+    return;
+  }
   p->fd = -1;
   memset(l, 0, sizeof *l);
   snprintf(l->user, sizeof l->user, "%s", p->user);
@@ -395,6 +407,11 @@ void sb_bench_peer_stop(sb_bench_peer_t *p) {
     sb_bench_peer_close(p);
     return;
   default:
+    if (p->w->run->baseline) { /* nothing to leave: no signaling */
+      sb_bench_peer_set_state(p, SB_PEER_DONE);
+      sb_bench_peer_close(p);
+      return;
+    }
     sb_bench_peer_set_state(p, SB_PEER_LEAVING);
     p->leave_id = sb_bench_sig_request(&p->sig, "call.leave", NULL);
     /* media stops now; the WebSocket closes when the leave is answered */
@@ -432,7 +449,8 @@ void sb_bench_peer_tick(sb_bench_peer_t *p, uint64_t now_us, int sending) {
     sb_bench_peer_net_tick(p, now_us);
     break;
   case SB_PEER_MEDIA:
-    sb_bench_peer_net_tick(p, now_us);
+    if (!p->w->run->baseline) /* no ICE consent with the baseline */
+      sb_bench_peer_net_tick(p, now_us);
     sb_bench_peer_media_tick(p, now_us, sending);
     break;
   default:

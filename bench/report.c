@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bench/srtpc.h"
 
@@ -487,6 +488,32 @@ static void server_json(const sb_bench_results_t *r, json_t *doc) {
   json_object_set_new(doc, "server", s);
 }
 
+/* The whole machine's CPU in the window from /proc/stat: busy = user + nice + system + irq +
+ * softirq. It holds the loopback receive path that sendmmsg runs in the sender or in ksoftirqd,
+ * the bench's own work and anything else running on the machine. */
+static json_t *machine_cpu_json(const sb_bench_results_t *r) {
+  const sb_bench_cpustat_t *d = &r->machine_win;
+  long hz = sysconf(_SC_CLK_TCK);
+  double tick = 1.0 / (double)(hz > 0 ? hz : 100), secs = r->sec_to - r->sec_from;
+  double busy = (double)sb_bench_cpustat_busy(d) * tick;
+  double all = busy + (double)(d->idle + d->iowait + d->steal) * tick;
+  json_t *o;
+  if (!d->ok)
+    return json_null();
+  o = json_pack("{s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f}", "busy_seconds", r3(busy), "idle_seconds",
+                r3((double)d->idle * tick), "user_seconds", r3((double)d->user * tick), "nice_seconds",
+                r3((double)d->nice * tick), "system_seconds", r3((double)d->system * tick), "irq_seconds",
+                r3((double)d->irq * tick), "softirq_seconds", r3((double)d->softirq * tick),
+                "iowait_seconds", r3((double)d->iowait * tick), "steal_seconds", r3((double)d->steal * tick));
+  json_object_set_new(o, "busy_pct_of_machine", json_real(r3(all > 0 ? 100 * busy / all : 0)));
+  json_object_set_new(o, "busy_cores", json_real(r3(secs > 0 ? busy / secs : 0)));
+  if (r->win_pkts_in)
+    json_object_set_new(o, "busy_us_per_forwarded_packet",
+                        json_real(r3(busy * 1e6 / (double)r->win_pkts_in)));
+  json_object_set_new(o, "bench_cpu_seconds", json_real(r3(r->bench_window_cpu_s)));
+  return o;
+}
+
 static json_t *bench_cpu_json(const sb_bench_results_t *r) {
   double secs = r->sec_to - r->sec_from;
   json_t *threads = json_array(), *o;
@@ -541,6 +568,7 @@ json_t *sb_bench_report_json(const sb_bench_results_t *r) {
                     : 0.0));
   server_json(r, doc);
   json_object_set_new(doc, "bench_cpu", bench_cpu_json(r));
+  json_object_set_new(doc, "machine_cpu", machine_cpu_json(r));
   json_object_set_new(doc, "timeline", timeline_json(r));
   if (r->nsteps) {
     json_t *steps = json_array();
@@ -663,6 +691,12 @@ void sb_bench_report_print(const sb_bench_results_t *r, const json_t *d) {
     printf("\n");
   } else
     printf("  server           no figures (give --server-pid or --spawn-server)\n");
+  if (!isnan(num(d, "machine_cpu.busy_seconds")))
+    printf("  machine CPU      %.2f busy CPU s (%.1f%% of %d cores; softirq %.2f s), %.2f us per forwarded "
+           "packet, the bench's %.2f s included\n",
+           num(d, "machine_cpu.busy_seconds"), num(d, "machine_cpu.busy_pct_of_machine"), r->machine.cores,
+           num(d, "machine_cpu.softirq_seconds"), num(d, "machine_cpu.busy_us_per_forwarded_packet"),
+           num(d, "machine_cpu.bench_cpu_seconds"));
   {
     char *prof = json_dumps(json_object_get(json_object_get(d, "participants"), "srtp_profiles"), JSON_COMPACT);
     printf("  bench            %.1f%% of a core in the window (%d threads); libsrtp2 %s; SRTP %s\n",

@@ -55,6 +55,7 @@ typedef struct {
   int health_ok;             /* the server's own counters over the window (/api/health) */
   uint64_t srv_rx, srv_tx, srv_forwarded;
   sb_bench_health_t health_end; /* the last reading: drops since the server started */
+  sb_bench_cpustat_t machine_win; /* the whole machine's ticks in the window (/proc/stat) */
 
   sb_bench_tick_t *ticks;    /* per second since t0 */
   int nticks;
@@ -68,6 +69,14 @@ json_t *sb_bench_report_json(const sb_bench_results_t *r);
 
 /** Prints the summary table. */
 void sb_bench_report_print(const sb_bench_results_t *r, const json_t *doc);
+
+/** Adds the baseline run (its document `bdoc`, not taken) as doc's "baseline" object, with the
+ * forwarder's counters `fwd` (taken), and "vs_baseline": the relay's figures over the
+ * baseline's, each computed the same way on both sides (report_baseline.c). */
+void sb_bench_report_add_baseline(json_t *doc, json_t *bdoc, json_t *fwd);
+
+/** Prints the baseline's lines and the ratios after the summary. */
+void sb_bench_report_print_baseline(const json_t *doc);
 
 /** Writes the self-contained HTML report (inline SVG). 0 or -1. */
 int sb_bench_report_html(const char *path, const json_t *doc);

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/baseline.h"
 #include "bench/serverapi.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -159,7 +160,8 @@ typedef struct {
   uint64_t *srv_user_ticks, *srv_sys_ticks;
   uint64_t *srv_rss_kib;
   double *self_cpu_s;
-  sb_bench_health_t *health; /* relay counters from /api/health */
+  sb_bench_health_t *health; /* relay counters from /api/health (or the baseline's) */
+  sb_bench_cpustat_t *machine; /* /proc/stat: the whole machine */
   int last;               /* last second sampled */
 } samples_t;
 
@@ -172,8 +174,9 @@ static int samples_init(samples_t *s, int cap) {
   s->srv_rss_kib = calloc((size_t)cap, sizeof *s->srv_rss_kib);
   s->self_cpu_s = calloc((size_t)cap, sizeof *s->self_cpu_s);
   s->health = calloc((size_t)cap, sizeof *s->health);
+  s->machine = calloc((size_t)cap, sizeof *s->machine);
   return s->srv_cpu_ns && s->srv_user_ticks && s->srv_sys_ticks && s->srv_rss_kib && s->self_cpu_s &&
-                 s->health
+                 s->health && s->machine
              ? 0
              : -1;
 }
@@ -185,6 +188,7 @@ static void samples_free(samples_t *s) {
   free(s->srv_rss_kib);
   free(s->self_cpu_s);
   free(s->health);
+  free(s->machine);
 }
 
 static void sample(samples_t *s, int sec, int pid, const sb_bench_run_t *run, sb_bench_results_t *res) {
@@ -206,9 +210,13 @@ static void sample(samples_t *s, int sec, int pid, const sb_bench_run_t *run, sb
     res->server_hwm_kib = pr.hwm_kib;
     res->server_threads = pr.threads;
   }
+  sb_bench_cpustat_sample(&s->machine[sec]);
   sb_bench_self_cpu(&u, &sy);
   s->self_cpu_s[sec] = u + sy;
-  sb_bench_health(run, &s->health[sec]);
+  if (run->baseline)
+    sb_bench_fwd_health(run->baseline, &s->health[sec]);
+  else
+    sb_bench_health(run, &s->health[sec]);
 }
 
 /* ---- window figures from the workers' seconds ------------------------------------------------ */
@@ -478,6 +486,20 @@ static void finish_window(ctl_t *c) {
       r->health_end = c->smp.health[s];
       break;
     }
+  if (r->sec_to < c->smp.cap && r->sec_from >= 0 && c->smp.machine[r->sec_from].ok &&
+      c->smp.machine[r->sec_to].ok) {
+    const sb_bench_cpustat_t *a = &c->smp.machine[r->sec_from], *b = &c->smp.machine[r->sec_to];
+    sb_bench_cpustat_t *d = &r->machine_win;
+    d->user = b->user - a->user;
+    d->nice = b->nice - a->nice;
+    d->system = b->system - a->system;
+    d->idle = b->idle - a->idle;
+    d->iowait = b->iowait - a->iowait;
+    d->irq = b->irq - a->irq;
+    d->softirq = b->softirq - a->softirq;
+    d->steal = b->steal - a->steal;
+    d->ok = 1;
+  }
   if (r->sec_to < c->smp.cap && r->sec_from >= 0 && c->smp.self_cpu_s[r->sec_to] > 0)
     r->bench_window_cpu_s = c->smp.self_cpu_s[r->sec_to] - c->smp.self_cpu_s[r->sec_from];
 }

@@ -321,6 +321,53 @@ void sb_bench_proc_sample(pid_t pid, sb_bench_proc_t *out) {
   out->ok = 1;
 }
 
+uint64_t sb_bench_cpustat_busy(const sb_bench_cpustat_t *c) {
+  return c->user + c->nice + c->system + c->irq + c->softirq;
+}
+
+int sb_bench_cpustat_parse(const char *text, sb_bench_cpustat_t *out) {
+  uint64_t v[8] = {0};
+  const char *p = text;
+  int n;
+  /* "cpu" then spaces: the per-core lines ("cpu0 ...") are not the aggregate */
+  if (!p || strncmp(p, "cpu ", 4) != 0)
+    return -1;
+  p += 3;
+  while (p[1] == ' ')
+    p++;
+  for (n = 0; n < 8 && (*p == ' '); n++)
+    if (!(p = stat_number(p, 0, &v[n])))
+      return -1;
+  /* the line must end after a whole number: a value cut by a short read is not a value */
+  if (n < 7 || (*p != '\n' && *p != ' '))
+    return -1;
+  memset(out, 0, sizeof *out);
+  out->user = v[0];
+  out->nice = v[1];
+  out->system = v[2];
+  out->idle = v[3];
+  out->iowait = v[4];
+  out->irq = v[5];
+  out->softirq = v[6];
+  out->steal = v[7];
+  out->ok = 1;
+  return 0;
+}
+
+void sb_bench_cpustat_sample(sb_bench_cpustat_t *out) {
+  char buf[512];
+  size_t n;
+  FILE *f = fopen("/proc/stat", "r");
+  memset(out, 0, sizeof *out);
+  if (!f)
+    return;
+  n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  if (sb_bench_cpustat_parse(buf, out) < 0)
+    memset(out, 0, sizeof *out);
+}
+
 void sb_bench_self_cpu(double *user_s, double *sys_s) {
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);

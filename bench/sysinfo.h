@@ -49,6 +49,25 @@ void sb_bench_proc_sample(pid_t pid, sb_bench_proc_t *out);
  * 0, or -1 if a field up to stime is missing, not a number, or cut short (a truncated line). */
 int sb_bench_proc_stat_parse(const char *text, uint64_t *utime, uint64_t *stime);
 
+/* The whole machine's CPU time from the aggregate "cpu" line of /proc/stat, in clock ticks
+ * (USER_HZ). On loopback the receive path of a sendmmsg runs in the sender or in ksoftirqd, so
+ * per-process figures move with the rate; the machine's busy time does not. */
+typedef struct {
+  int ok;
+  uint64_t user, nice, system, idle, iowait, irq, softirq, steal;
+} sb_bench_cpustat_t;
+
+/** Busy ticks: user + nice + system + irq + softirq (guest time is inside user and nice). */
+uint64_t sb_bench_cpustat_busy(const sb_bench_cpustat_t *c);
+
+/** Parses the text of /proc/stat: the first line must be the aggregate "cpu" line with at least
+ * user, nice, system, idle, iowait, irq and softirq (steal and later fields optional, 0 when
+ * absent). Returns 0, or -1 (out untouched) on a missing, malformed or cut-short line. */
+int sb_bench_cpustat_parse(const char *text, sb_bench_cpustat_t *out);
+
+/** Samples /proc/stat; out->ok is 0 when it cannot be read or parsed. */
+void sb_bench_cpustat_sample(sb_bench_cpustat_t *out);
+
 /** This process's CPU time (getrusage): user and system seconds. */
 void sb_bench_self_cpu(double *user_s, double *sys_s);
 

@@ -22,6 +22,7 @@
 #define SB_PKT_BUF 1600
 
 struct lws_context;
+struct sb_bench_fwd;
 
 /* A room of the scenario: its participants are run.peers[first .. first+count). */
 typedef struct sb_bench_room {
@@ -47,6 +48,9 @@ typedef struct {
   int nrooms;
   uint64_t t0_us;           /* start of the run (monotonic) */
   int provision;            /* rooms are created through the client API before joining */
+  /* --baseline's run: the bench's own forwarder instead of a server; clients skip signaling,
+   * ICE and DTLS and use the keys it was given (NULL in a run against a server) */
+  struct sb_bench_fwd *baseline;
   _Atomic int active;       /* peers with index < active may start (ramp mode raises it) */
   _Atomic int sending;      /* publishers send media while set */
   _Atomic int stopping;     /* participants leave */
