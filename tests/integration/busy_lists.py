@@ -1,0 +1,99 @@
+"""The signaling loop under many sockets asking for big lists (issue 13, F3). Usage:
+busy_lists.py HOST PORT, against a server started with --demo --max-conns-per-user 50
+--max-requests-per-second 1000. alice gets 300 rooms; then 40 of her sockets each send 10
+rooms.list requests at once and read every answer while /api/health and another user's ping are
+timed. Checks: every list answer is one page of at most 100 rooms (the default limit) with a
+cursor to the rest, walking the cursors gives every room once, and /api/health and the ping
+are answered during the load (the figures are printed as METRIC lines; only a generous bound,
+5 s, is asserted). Prints "N passed, N failed"; exit status 1 on any failure."""
+import json
+import os
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from durability import demo_token, http_call, session  # noqa: E402
+
+SOCKETS, REQUESTS, ROOMS = 40, 10, 300
+
+
+def main():
+    host, port = sys.argv[1], int(sys.argv[2])
+    results = []
+
+    def check(what, ok, detail=""):
+        results.append(ok)
+        print(("ok " if ok else "not ok ") + what + ("" if ok else f": {detail}"))
+
+    tok = demo_token(host, port, "alice")
+    alice = session(host, port, tok)
+    before = len(alice.call("rooms.list", {"limit": 500})["result"]["rooms"])  # the demo's
+    created = 0
+    for first in range(0, ROOMS, 50):  # 50 at a time: at most 64 may wait on one connection
+        for i in range(first, first + 50):
+            alice._send_frame(0x1, json.dumps({"id": i, "method": "rooms.create",
+                                               "params": {"name": f"busy {i}"}}).encode())
+        created += sum("result" in alice.reply(i) for i in range(first, first + 50))
+    check(f"{ROOMS} rooms created", created == ROOMS, created)
+
+    # walking the pages gives every room once
+    seen, cursor, pages = [], None, 0
+    while True:
+        r = alice.call("rooms.list", {"cursor": cursor} if cursor else {})
+        rooms = r["result"]["rooms"]
+        seen += [x["id"] for x in rooms]
+        pages += 1
+        cursor = r["result"].get("next_cursor")
+        if not cursor or pages > 10:
+            break
+    check("the cursors walk all rooms once, 100 a page",
+          len(seen) == ROOMS + before and len(set(seen)) == len(seen) and pages == 4,
+          (len(seen), before, pages))
+
+    socks = [session(host, port, tok) for _ in range(SOCKETS)]
+    sizes, errors = [], []
+
+    def load(ws):
+        for i in range(REQUESTS):
+            ws._send_frame(0x1, json.dumps({"id": i, "method": "rooms.list", "params": {}}).encode())
+        for i in range(REQUESTS):
+            m = ws.reply(i)
+            if "result" in m:
+                sizes.append((len(m["result"]["rooms"]), "next_cursor" in m["result"]))
+            else:
+                errors.append(m)
+
+    carol = session(host, port, demo_token(host, port, "carol"))
+    threads = [threading.Thread(target=load, args=(ws,)) for ws in socks]
+    for t in threads:
+        t.start()
+    health_ms, ping_ms = [], []
+    while any(t.is_alive() for t in threads):
+        t0 = time.monotonic()
+        st, _ = http_call(host, port, "GET", "/api/health")
+        health_ms.append((time.monotonic() - t0) * 1000 if st == 200 else 1e9)
+        t0 = time.monotonic()
+        ok = "result" in carol.call("ping", {})
+        ping_ms.append((time.monotonic() - t0) * 1000 if ok else 1e9)
+    for t in threads:
+        t.join()
+    print(f"METRIC busy_lists_health_ms max {max(health_ms):.1f} over {len(health_ms)} requests")
+    print(f"METRIC busy_lists_ping_ms max {max(ping_ms):.1f} over {len(ping_ms)} requests")
+    check("every list request is answered", len(sizes) == SOCKETS * REQUESTS and not errors,
+          (len(sizes), errors[:3]))
+    check("each answer is one page of 100 rooms with a cursor",
+          all(n == 100 and more for n, more in sizes), set(sizes))
+    check("/api/health is answered during the load (within 5 s each)",
+          len(health_ms) > 0 and max(health_ms) < 5000, health_ms[:10])
+    check("another user's ping is answered during the load (within 5 s each)",
+          len(ping_ms) > 0 and max(ping_ms) < 5000, ping_ms[:10])
+    for ws in socks + [alice, carol]:
+        ws.close()
+    passed = sum(results)
+    print(f"{passed} passed, {len(results) - passed} failed")
+    return 0 if passed == len(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
