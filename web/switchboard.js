@@ -233,7 +233,8 @@ export class SwitchboardClient extends EventTarget {
   async _joinHere(room, localStream) {
     if (this.pc) throw new SwitchboardError('state', 'already in a call');
     const pc = new RTCPeerConnection({
-      iceServers: this.iceServers, ...this.rtcConfig, bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require',
+      iceServers: this.iceServers, ...this.rtcConfig,
+      bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require',
     });
     this.pc = pc;
     this.room = room;

@@ -7,8 +7,10 @@
 # keeps the logs (the secret is in that directory too).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
-command -v turnserver >/dev/null || { sb_log "turnserver missing (coturn): scripts/install-deps.sh --test"; exit 1; }
-command -v nft >/dev/null || { sb_log "nft missing (nftables): scripts/install-deps.sh --test"; exit 1; }
+command -v turnserver >/dev/null ||
+  { sb_log "turnserver missing (coturn): scripts/install-deps.sh --test"; exit 1; }
+command -v nft >/dev/null ||
+  { sb_log "nft missing (nftables): scripts/install-deps.sh --test"; exit 1; }
 
 MEDIA_IP=10.78.0.1   # the relay's media (ICE-lite host candidate)
 TURN_IP=10.78.0.2    # coturn's listener and relay address

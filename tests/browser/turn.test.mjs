@@ -106,7 +106,8 @@ async function leave(page) {
 
 /** The firewall's drop counter (nft, inside the test's namespace). */
 function droppedByFirewall() {
-  const text = execFileSync('nft', ['list', 'chain', 'inet', 'sbturn', 'out'], { encoding: 'utf8' });
+  const text = execFileSync('nft', ['list', 'chain', 'inet', 'sbturn', 'out'],
+                            { encoding: 'utf8' });
   const m = text.match(/counter packets (\d+)/);
   return m ? Number(m[1]) : null;
 }
@@ -160,7 +161,8 @@ test('two pages hold a call through coturn with the auth result\'s TURN credenti
       for (const who of ['alice', 'bob']) {
         const s = ready[who];
         log(`${who}: ${JSON.stringify(s)}`);
-        assert.ok(s.audio.packetsReceived > 100, `${who}: audio packets ${s.audio.packetsReceived}`);
+        assert.ok(s.audio.packetsReceived > 100,
+                  `${who}: audio packets ${s.audio.packetsReceived}`);
         assert.ok(s.video.framesDecoded > 60, `${who}: video frames ${s.video.framesDecoded}`);
         assert.ok(s.pair, `${who}: a selected candidate pair`);
         assert.equal(s.pair.local.type, 'relay', `${who}: local candidate type`);
@@ -176,7 +178,8 @@ test('two pages hold a call through coturn with the auth result\'s TURN credenti
       await waitFor('successful ALLOCATEs by alice and bob in coturn\'s log', () => {
         text = readFileSync(TURN_LOG, 'utf8');
         return /ALLOCATE processed, success/.test(text) && want.every((re) => re.test(text));
-      }, 5000 * SCALE, () => `${text.split('\n').filter((l) => /ALLOCATE/.test(l)).length} ALLOCATE lines`);
+      }, 5000 * SCALE,
+      () => `${text.split('\n').filter((l) => /ALLOCATE/.test(l)).length} ALLOCATE lines`);
     });
 
     await leave(alice);
