@@ -51,6 +51,8 @@ if [ "$with_tests" = 1 ]; then
   pkgs+=(systemd)
   # promtool (in Debian's prometheus package) checks /metrics and the example alert rules
   pkgs+=(prometheus)
+  # the TURN browser test: coturn's turnserver, and nft to firewall the test's namespace
+  pkgs+=(coturn nftables)
   command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
   command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 fi
@@ -66,6 +68,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update
   apt-get install -y --no-install-recommends "${missing[@]}"
+  # The TURN test starts its own turnserver in a namespace; the package's service (enabled and
+  # started on a systemd host) would be a TURN server nobody configured: stop it if we added it.
+  if printf '%s\n' "${missing[@]}" | grep -qx coturn && [ -d /run/systemd/system ]; then
+    systemctl disable --now coturn.service >/dev/null 2>&1 || true
+  fi
 else
   log "all Debian packages present"
 fi

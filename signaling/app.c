@@ -36,6 +36,7 @@ void sb_config_defaults(sb_config_t *cfg) {
   cfg->max_conns_per_address = 200;
   cfg->max_conns_per_user = 20;
   cfg->max_requests_per_second = 50;
+  cfg->turn_ttl_s = 86400;
 }
 
 static int hexval(int c) {
@@ -95,6 +96,19 @@ int sb_app_load_secret(sb_app_t *app) {
   }
   app->secret_len = n / 2;
   OPENSSL_cleanse(text, sizeof text);
+  return 0;
+}
+
+int sb_app_load_turn(sb_app_t *app) {
+  char err[640];
+  if (sb_turn_setup(&app->turn, app->cfg.turn_urls, app->cfg.turn_secret_file,
+                    app->cfg.turn_ttl_s, err, sizeof err) != 0) {
+    sb_error(NULL, "%s", err);
+    return -1;
+  }
+  if (app->turn.n_urls)
+    sb_info(NULL, "TURN: %d server URL(s) handed out with credentials valid for %d s",
+            app->turn.n_urls, app->turn.ttl_s);
   return 0;
 }
 
@@ -214,4 +228,5 @@ void sb_app_stop(sb_app_t *app) {
   sb_dbq_destroy(app->dbq);
   app->dbq = NULL;
   OPENSSL_cleanse(app->secret, sizeof app->secret);
+  sb_turn_clear(&app->turn);
 }

@@ -10,6 +10,7 @@
 
 #include "relay/dtls.h"
 #include "relay/relay.h"
+#include "signaling/turn.h"
 
 typedef struct sb_session sb_session_t;
 typedef struct sb_dbq sb_dbq_t;
@@ -41,6 +42,9 @@ typedef struct {
   int drain_timeout_s;    /* calls left this long after a drain starts end with reason "moved";
                            * 0: at once, and SIGTERM stops at once as without a cluster */
   char metrics_token[256]; /* "" = /metrics only from loopback, without a proxy header */
+  char turn_urls[1024];      /* comma-separated turn:/turns: URLs; "" = no TURN */
+  char turn_secret_file[512]; /* coturn's static-auth-secret */
+  int turn_ttl_s;            /* lifetime of the TURN credentials handed out */
 } sb_config_t;
 
 typedef struct sb_app {
@@ -52,6 +56,7 @@ typedef struct sb_app {
   sb_dbq_t *dbq;          /* owns the store and the model on the DB thread (dbq.h) */
   uint8_t secret[64];
   size_t secret_len;
+  sb_turn_t turn;         /* TURN REST API credentials for the auth result (turn.h) */
   sb_session_t *sessions;
   sb_call_sm_t *calls;    /* the live calls (signaling/call_sm.c) */
   struct sb_call_actions *call_later; /* a call step's actions waiting for its reply (call.c) */
@@ -76,6 +81,10 @@ void sb_config_defaults(sb_config_t *cfg);
 /** Loads the token secret from cfg->secret_file, creating it (32 random bytes, hex, mode 0600)
  * if missing. Returns 0 or -1 with a logged reason. */
 int sb_app_load_secret(sb_app_t *app);
+
+/** Sets up app->turn from cfg's turn-url, turn-secret-file and turn-ttl. Returns 0 or -1 with
+ * a logged reason (never the secret). */
+int sb_app_load_turn(sb_app_t *app);
 
 /** Starts everything on `loop`: DTLS context, relay workers, the database executor (waits for
  * the store to open and the demo seed: nothing is served yet), HTTP/WebSocket server.

@@ -11,6 +11,7 @@
 #include <yaml.h>
 
 #include "common/log.h"
+#include "signaling/turn.h"
 
 #define F(field)                                                                            \
   .off = offsetof(sb_serve_config_t, field), .size = sizeof(((sb_serve_config_t *)0)->field)
@@ -91,6 +92,19 @@ static const sb_cfg_option_t options[] = {
      .def_doc = "none: /metrics answers loopback clients only", .flags = SB_CFG_SECRET,
      .help = "bearer token that GET /metrics requires (then from any address; masked when "
              "printed; prefer the environment or the file to a flag, which ps shows)"},
+    {.name = "turn-url", .type = SB_CFG_STR, .arg = "URLS", A(turn_urls), .def = "",
+     .def_doc = "none: no TURN", .check = sb_turn_check_urls,
+     .help = "TURN servers handed to clients with the auth result, comma-separated turn: or "
+             "turns: URLs (at most 8), e.g. turn:turn.example:3478?transport=udp,"
+             "turns:turn.example:5349?transport=tcp; needs turn-secret-file"},
+    {.name = "turn-secret-file", .type = SB_CFG_STR, .arg = "FILE", A(turn_secret_file),
+     .def = "", .def_doc = "none",
+     .help = "file holding the TURN REST API shared secret (coturn's static-auth-secret, one "
+             "line); the secret itself is never a flag, printed or logged"},
+    {.name = "turn-ttl", .type = SB_CFG_INT, .arg = "SECONDS", A(turn_ttl_s), .min = 60,
+     .max = 7 * 86400, .def = "86400",
+     .help = "lifetime of the TURN credentials in an auth result (the TURN server refuses them "
+             "afterwards)"},
     {.name = "log-level", .type = SB_CFG_ENUM, .arg = "LEVEL", F(log_level), .def = "info",
      .choices = "error|warn|info|debug", .help = "least severe level logged"},
     {.name = "log-format", .type = SB_CFG_ENUM, .arg = "FORMAT", F(log_format), .def = "text",

@@ -117,7 +117,7 @@ static int cmd_serve(int argc, char **argv) {
   if (sb_log_configure(sc.log_level, sc.debug) != 0 || sb_log_set_format(sc.log_format) != 0)
     return bad_flag("serve", "bad --log-level, --log-format or --debug");
   signal(SIGPIPE, SIG_IGN);
-  if (sb_app_load_secret(&app) != 0)
+  if (sb_app_load_turn(&app) != 0 || sb_app_load_secret(&app) != 0)
     return 1;
   uv_loop_t *loop = uv_default_loop();
   g_app = &app;

@@ -193,6 +193,11 @@ static int m_auth(sb_session_t *s, json_t *params, json_t **result, sb_rpc_error
   s->after_reply = sb_admission_on_connect_session;
   *result = json_pack("{s:{s:s, s:s, s:s, s:b}}", "user", "id", c.user, "tenant", c.tenant, "name",
                       c.name[0] ? c.name : c.user, "admin", c.admin);
+  /* TURN credentials for this user, in RTCPeerConnection's iceServers form (only with TURN). */
+  json_t *ice =
+      sb_turn_ice_servers(&s->app->turn, c.tenant, c.user, (int64_t)(sb_wall_ms() / 1000));
+  if (ice)
+    json_object_set_new(*result, "ice_servers", ice);
   return 0;
 }
 

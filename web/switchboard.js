@@ -77,7 +77,10 @@ export class SwitchboardClient extends EventTarget {
    * @param {number} [options.timeoutMs=20000] how long a request waits for its reply
    * @param {boolean} [options.trickle=true] send our ICE candidates with call.candidate (the
    *   ICE-lite server does not need them, it learns our address from connectivity checks)
-   * @param {RTCConfiguration} [options.rtcConfig] merged into the RTCPeerConnection settings
+   * @param {RTCConfiguration} [options.rtcConfig] merged into the RTCPeerConnection settings;
+   *   by default its `iceServers` are the TURN servers of the auth result (`ice_servers`, empty
+   *   when the server has no TURN): `{iceServers: []}` ignores them, `{iceTransportPolicy:
+   *   'relay'}` sends media only through TURN (for testing a TURN set-up)
    * @param {boolean} [options.rejoin=true] rejoin a call that was moved or lost its socket
    * @param {number} [options.rejoinAttempts=6] reconnections tried (backoff 0.25 s doubling,
    *   at most 5 s, with jitter: about 13 s in all) before 'ended'
@@ -91,6 +94,7 @@ export class SwitchboardClient extends EventTarget {
     this.rtcConfig = options.rtcConfig || {};
     this.ws = null;
     this.user = null;            // {id, tenant, name} after connect()
+    this.iceServers = [];        // TURN servers with credentials from the last auth result
     this.pc = null;              // the RTCPeerConnection of the current call
     this.room = null;
     this.callId = null;
@@ -142,6 +146,8 @@ export class SwitchboardClient extends EventTarget {
     try {
       const result = await this.request('auth', { token });
       this.user = result.user;
+      // Time-limited credentials: each (re)authentication brings fresh ones for the next join.
+      this.iceServers = Array.isArray(result.ice_servers) ? result.ice_servers : [];
       return this.user;
     } catch (err) {
       // The server keeps a refused connection open for a retry; this client retries with a new
@@ -227,7 +233,8 @@ export class SwitchboardClient extends EventTarget {
   async _joinHere(room, localStream) {
     if (this.pc) throw new SwitchboardError('state', 'already in a call');
     const pc = new RTCPeerConnection({
-      iceServers: [], ...this.rtcConfig, bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require',
+      iceServers: this.iceServers, ...this.rtcConfig,
+      bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require',
     });
     this.pc = pc;
     this.room = room;

@@ -55,6 +55,8 @@ SB_TEST(defaults_match_the_embedded_ones) {
   CHECK_EQ(sc.app.max_participants, d.max_participants);
   CHECK_EQ(sc.app.max_video_publishers, d.max_video_publishers);
   CHECK_EQ(sc.app.drain_timeout_s, 0);
+  CHECK(sc.app.turn_urls[0] == '\0');
+  CHECK_EQ(sc.app.turn_ttl_s, d.turn_ttl_s);
   CHECK_STR(sc.log_format, "text");
   CHECK_EQ(src(&sc, "workers"), SB_SRC_DEFAULT);
 }
@@ -131,6 +133,9 @@ SB_TEST(each_type_parses_and_checks_its_range) {
       {"--debug", "ice,nosuch", "debug: 'ice,nosuch' is not valid"},
       {"--demo=maybe", NULL, "demo: 'maybe' is not a boolean"},
       {"--drain-timeout", "-1", "drain-timeout"},
+      {"--turn-url", "stun:t.example:3478", "turn-url: 'stun:t.example:3478' is not valid"},
+      {"--turn-url", "turn:a,,turn:b", "turn-url"},
+      {"--turn-ttl", "59", "turn-ttl: '59' is not an integer in 60-604800"},
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     char *argv[] = {"serve", (char *)bad[i].flag, (char *)bad[i].value, NULL};
