@@ -416,6 +416,10 @@ int sb_server_start(sb_app_t *app) {
     info.ssl_cert_filepath = app->cfg.tls_cert;
     info.ssl_private_key_filepath = app->cfg.tls_key;
     info.ssl_options_set = SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1; /* and the minimum, cb_first */
+    /* HTTP/1.1 only, as without TLS: the answers and limits here are written for HTTP/1.1
+     * (http_pss_t), and Chromium loading the demo over lws 4.1's HTTP/2 fails with
+     * ERR_HTTP2_FRAME_SIZE_ERROR. WebSockets are HTTP/1.1 upgrades either way. */
+    info.alpn = "http/1.1";
   }
   app->lws = lws_create_context(&info);
   /* lws creates the context even when the listen socket cannot bind (its vhost is missing). */

@@ -2,7 +2,7 @@
 # TLS from the node (--tls-cert, --tls-key): a test CA and two server certificates for 127.0.0.1
 # (serials 1001 and 1002) are made with openssl in the temp dir; the server runs in a network
 # namespace with the first one.
-# - curl --cacert gets /healthz over https, and the certificate it was served is the first one;
+# - curl --cacert gets /healthz over https (HTTP/1.1: no h2 in ALPN), served the first certificate;
 # - tls.py: wss auth and ping, plain http on the same port refused, SIGHUP with the second pair
 #   (new connections get it, an open wss connection keeps working), SIGHUP with a key that is not
 #   the certificate's (refused, logged, the second one stays);
@@ -79,12 +79,13 @@ sb_netns_start server "$work/server.log" "$bin" "${common[@]}" --http "127.0.0.1
 sb_wait_for_line "$work/server.log" "Switchboard listening on https://127.0.0.1:$port/" \
   $((20 * scale)) server
 
-certs=$(sb_netns_exec curl -sS --cacert "$work/ca.pem" -o "$work/healthz.json" -w '%{certs}' \
+certs=$(sb_netns_exec curl -sS --cacert "$work/ca.pem" -o "$work/healthz.json" -w '%{certs}http %{http_version}\n' \
   "https://127.0.0.1:$port/healthz") || fail "curl over https with the test CA failed"
 grep -q '"status":"alive"' "$work/healthz.json" || fail "/healthz: $(cat "$work/healthz.json")"
 grep -q '^Serial Number:1001' <<<"$certs" || fail "curl was not served serial 1001: $certs"
 grep -q '^Subject:CN = switchboard test 1' <<<"$certs" || fail "curl: subject: $certs"
-sb_log "curl: /healthz over https, certificate serial 1001"
+grep -q '^http 1.1$' <<<"$certs" || fail "curl did not speak HTTP/1.1 (ALPN): $certs"
+sb_log "curl: /healthz over https (HTTP/1.1), certificate serial 1001"
 
 sb_netns_exec python3 "$SRC/tests/integration/tls.py" --port "$port" --pid "${SB_PID[server]}" \
   --log "$work/server.log" --ca "$work/ca.pem" --cert "$work/cert.pem" --key "$work/key.pem" \
