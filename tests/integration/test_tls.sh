@@ -3,6 +3,7 @@
 # (serials 1001 and 1002) are made with openssl in the temp dir; the server runs in a network
 # namespace with the first one.
 # - curl --cacert gets /healthz over https (HTTP/1.1: no h2 in ALPN), served the first certificate;
+# - switchboard admin --server https://... answers with --cacert and fails without it;
 # - tls.py: wss auth and ping, plain http on the same port refused, SIGHUP with the second pair
 #   (new connections get it, an open wss connection keeps working), SIGHUP with a key that is not
 #   the certificate's (refused, logged, the second one stays);
@@ -86,6 +87,17 @@ grep -q '^Serial Number:1001' <<<"$certs" || fail "curl was not served serial 10
 grep -q '^Subject:CN = switchboard test 1' <<<"$certs" || fail "curl: subject: $certs"
 grep -q '^http 1.1$' <<<"$certs" || fail "curl did not speak HTTP/1.1 (ALPN): $certs"
 sb_log "curl: /healthz over https (HTTP/1.1), certificate serial 1001"
+
+# switchboard admin over https: with the test CA it is answered, without it the certificate is
+# not trusted.
+admin=(admin --server "https://127.0.0.1:$port" --secret-file "$work/secret" --tenant acme --user alice)
+sb_netns_exec "$bin" "${admin[@]}" --cacert "$work/ca.pem" users >"$work/users.json" 2>&1 ||
+  fail "admin over https with --cacert: $(cat "$work/users.json")"
+grep -q '"id":"alice"' "$work/users.json" || fail "admin users: $(cat "$work/users.json")"
+if sb_netns_exec "$bin" "${admin[@]}" users >/dev/null 2>&1; then
+  fail "admin over https trusted the test certificate without --cacert"
+fi
+sb_log "admin over https: answered with --cacert, refused without"
 
 sb_netns_exec python3 "$SRC/tests/integration/tls.py" --port "$port" --pid "${SB_PID[server]}" \
   --log "$work/server.log" --ca "$work/ca.pem" --cert "$work/cert.pem" --key "$work/key.pem" \
