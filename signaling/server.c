@@ -372,6 +372,10 @@ static int tls_check(sb_app_t *app) {
   return 0;
 }
 
+/* Not lws_tls_cert_updated(): in libwebsockets 4.1 it loads the files straight into the live
+ * SSL_CTX and ignores a failure, so a key that does not match would leave the certificate
+ * without its key and fail every new handshake. Here the pair is checked first and then
+ * installed in one call. */
 int sb_server_tls_reload(sb_app_t *app) {
   char err[1200], what[512];
   if (!app->tls_ctx) {
