@@ -98,7 +98,8 @@ static const struct lws_protocols cli_protocols[] = {{"http", on_http, 0, 0, 0, 
                                                      {NULL, NULL, 0, 0, 0, NULL, 0}};
 
 /* Sends one request to http://host:port and waits (at most 15 s) for the answer. */
-static int run_request(cli_req_t *r, const char *host, int port) {
+/* tls: https, the certificate and its name verified against cacert (NULL: the system's CAs). */
+static int run_request(cli_req_t *r, const char *host, int port, int tls, const char *cacert) {
   struct lws_context_creation_info info;
   struct lws_client_connect_info ci;
   memset(&info, 0, sizeof info);
@@ -108,6 +109,10 @@ static int run_request(cli_req_t *r, const char *host, int port) {
   info.protocols = cli_protocols;
   info.user = r;
   info.connect_timeout_secs = 10;
+  if (tls) {
+    info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    info.client_ssl_ca_filepath = cacert;
+  }
   struct lws_context *ctx = lws_create_context(&info);
   if (!ctx)
     return -1;
@@ -119,6 +124,7 @@ static int run_request(cli_req_t *r, const char *host, int port) {
   ci.origin = host;
   ci.method = r->method;
   ci.protocol = cli_protocols[0].name;
+  ci.ssl_connection = tls ? LCCSCF_USE_SSL : 0;
   uint64_t deadline = sb_now_ms() + 15000;
   if (!lws_client_connect_via_info(&ci)) {
     snprintf(r->error, sizeof r->error, "cannot connect to %s:%d", host, port);
@@ -153,7 +159,9 @@ static void usage(FILE *out) {
           "  request METHOD PATH [JSON]  any endpoint, e.g. request GET /api/admin/tenants/acme\n"
           "\n"
           "Options:\n"
-          "  --server URL          http://HOST:PORT of the server (default http://127.0.0.1:8080)\n"
+          "  --server URL          http(s)://HOST:PORT of the server (default http://127.0.0.1:8080)\n"
+          "  --cacert FILE         https: trust the CA certificate(s) in FILE (PEM) instead of\n"
+          "                        the system's\n"
           "  --token TOKEN         an administrator's access token, or else:\n"
           "  --tenant T --user U   mint a 5-minute token for administrator U of tenant T with\n"
           "  --secret-file FILE    the server's secret (default switchboard.secret)\n"
@@ -232,12 +240,13 @@ int sb_admin_cli_main(int argc, char **argv) {
   static const struct option opts[] = {{"server", required_argument, 0, 'S'}, {"token", required_argument, 0, 't'},
                                        {"tenant", required_argument, 0, 'T'}, {"user", required_argument, 0, 'u'},
                                        {"secret-file", required_argument, 0, 's'}, {"help", no_argument, 0, 'h'},
+                                       {"cacert", required_argument, 0, 'C'},
                                        {0, 0, 0, 0}};
   const char *server = "http://127.0.0.1:8080", *token = NULL, *tenant = NULL, *user = NULL;
-  const char *secret_file = "switchboard.secret";
+  const char *secret_file = "switchboard.secret", *cacert = NULL;
   cli_req_t r;
   char host[256], tenant_path[128];
-  int port, o;
+  int port, o, tls;
   memset(&r, 0, sizeof r);
   opterr = 0;
   while ((o = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
@@ -247,6 +256,7 @@ int sb_admin_cli_main(int argc, char **argv) {
     case 'T': tenant = optarg; break;
     case 'u': user = optarg; break;
     case 's': secret_file = optarg; break;
+    case 'C': cacert = optarg; break;
     case 'h': usage(stdout); return 0;
     default: return usage_error("unknown or incomplete option");
     }
@@ -255,14 +265,16 @@ int sb_admin_cli_main(int argc, char **argv) {
     return usage_error("a command is required");
   if (!token && (!tenant || !user))
     return usage_error("give --token, or --tenant and --user (with --secret-file)");
-  if (sscanf(server, "http://%255[^:/]:%d", host, &port) != 2 || port <= 0 || port > 65535)
-    return usage_error("--server takes http://HOST:PORT");
+  tls = strncmp(server, "https://", 8) == 0;
+  const char *hostport = tls ? server + 8 : strncmp(server, "http://", 7) == 0 ? server + 7 : NULL;
+  if (!hostport || sscanf(hostport, "%255[^:/]:%d", host, &port) != 2 || port <= 0 || port > 65535)
+    return usage_error("--server takes http://HOST:PORT or https://HOST:PORT");
   snprintf(tenant_path, sizeof tenant_path, "/api/admin/tenants/%s", tenant ? tenant : "-");
   if (map_command(argc - optind, argv + optind, &r, tenant_path, tenant) != 0)
     return usage_error("unknown command or wrong arguments");
   if (make_token(&r, token, tenant, user, secret_file) != 0)
     return 1;
-  if (run_request(&r, host, port) != 0) {
+  if (run_request(&r, host, port, tls, cacert) != 0) {
     fprintf(stderr, "switchboard admin: %s\n", r.error);
     free(r.answer);
     return 1;

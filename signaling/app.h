@@ -45,6 +45,8 @@ typedef struct {
   char turn_urls[1024];      /* comma-separated turn:/turns: URLs; "" = no TURN */
   char turn_secret_file[512]; /* coturn's static-auth-secret */
   int turn_ttl_s;            /* lifetime of the TURN credentials handed out */
+  char tls_cert[512];     /* PEM certificate chain for HTTPS/WSS on http_host; "" = plain HTTP */
+  char tls_key[512];      /* its private key (PEM); given together with tls_cert */
 } sb_config_t;
 
 typedef struct sb_app {
@@ -63,7 +65,8 @@ typedef struct sb_app {
   struct sb_call_clock *call_clock;   /* the calls' periodic step (call.c) */
   uint64_t next_id;       /* sessions; the first id of transports and consumers */
   int stopping;
-  uv_signal_t sigint, sigterm;
+  uv_signal_t sigint, sigterm, sighup;
+  struct ssl_ctx_st *tls_ctx; /* the HTTPS vhost's, owned by libwebsockets; NULL without TLS */
   uint64_t started_ms;
   uint64_t ws_closed_slow;     /* connections closed because their client did not read */
   uint64_t ws_refused_address; /* connections refused over max-conns-per-address */

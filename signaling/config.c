@@ -37,6 +37,12 @@ static const sb_cfg_option_t options[] = {
     {.name = "http", .type = SB_CFG_HOSTPORT, .arg = "HOST:PORT", A(http_host),
      .off2 = offsetof(sb_serve_config_t, app.http_port), .def = "127.0.0.1:8080",
      .help = "HTTP and WebSocket listen address"},
+    {.name = "tls-cert", .type = SB_CFG_STR, .arg = "FILE", A(tls_cert), .def = "",
+     .def_doc = "none: plain HTTP",
+     .help = "PEM certificate (then its chain) to serve HTTPS and WSS on --http; with tls-key; "
+             "re-read on SIGHUP"},
+    {.name = "tls-key", .type = SB_CFG_STR, .arg = "FILE", A(tls_key), .def = "",
+     .def_doc = "none", .help = "PEM private key of tls-cert, unencrypted; re-read on SIGHUP"},
     {.name = "media-ip", .type = SB_CFG_STR, .arg = "IP", A(media_ip), .def = "127.0.0.1",
      .help = "address announced in ICE candidates"},
     {.name = "bind-ip", .type = SB_CFG_STR, .arg = "IP", A(bind_ip), .def = "",

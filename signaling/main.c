@@ -71,6 +71,7 @@ static void finish_stop(uv_timer_t *t) {
   sb_app_stop(g_app);
   uv_close((uv_handle_t *)&g_app->sigint, NULL);
   uv_close((uv_handle_t *)&g_app->sigterm, NULL);
+  uv_close((uv_handle_t *)&g_app->sighup, NULL);
 }
 
 static void stop_soon(sb_app_t *app) {
@@ -97,6 +98,13 @@ static void on_signal(uv_signal_t *h, int signum) {
   stop_soon(app);
 }
 
+/* SIGHUP (systemctl reload): new connections get the re-read certificate; nothing else stops. */
+static void on_sighup(uv_signal_t *h, int signum) {
+  sb_app_t *app = h->data;
+  sb_info(NULL, "signal %d: reloading the TLS certificate", signum);
+  sb_server_tls_reload(app);
+}
+
 static int cmd_serve(int argc, char **argv) {
   sb_serve_config_t sc;
   sb_app_t app;
@@ -113,6 +121,8 @@ static int cmd_serve(int argc, char **argv) {
   }
   app.cfg = sc.app;
   sb_config_t *c = &app.cfg;
+  if (!c->tls_cert[0] != !c->tls_key[0])
+    return bad_flag("serve", "tls-cert and tls-key go together: give both (HTTPS) or neither");
   /* Already validated by the table; these only take effect here. */
   if (sb_log_configure(sc.log_level, sc.debug) != 0 || sb_log_set_format(sc.log_format) != 0)
     return bad_flag("serve", "bad --log-level, --log-format or --debug");
@@ -127,12 +137,15 @@ static int cmd_serve(int argc, char **argv) {
   }
   uv_signal_init(loop, &app.sigint);
   uv_signal_init(loop, &app.sigterm);
-  app.sigint.data = app.sigterm.data = &app;
+  uv_signal_init(loop, &app.sighup);
+  app.sigint.data = app.sigterm.data = app.sighup.data = &app;
   uv_signal_start(&app.sigint, on_signal, SIGINT);
   uv_signal_start(&app.sigterm, on_signal, SIGTERM);
+  uv_signal_start(&app.sighup, on_sighup, SIGHUP);
   sb_log_event(SB_LOG_INFO, NULL, "node.start", "node %s, clients reach it at %s", sb_node_id(&app),
                sb_node_url(&app));
-  printf("Switchboard listening on http://%s:%d/\n", c->http_host, sb_server_port(&app));
+  printf("Switchboard listening on %s://%s:%d/\n", c->tls_cert[0] ? "https" : "http", c->http_host,
+         sb_server_port(&app));
   sb_log_event(SB_LOG_INFO, NULL, "server.start", "listening on %s:%d, web files in %s%s%s",
                c->http_host, sb_server_port(&app), c->web_dir, sc.config_file[0] ? ", config " : "",
                sc.config_file);

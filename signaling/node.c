@@ -54,10 +54,11 @@ static void sb__default_id(char *out, size_t len, int port) {
 }
 
 /* The WebSocket URL of --public-url: http(s) becomes ws(s), an empty or "/" path becomes /ws,
- * the query (?node=ID for the load balancer) stays. Default: the listen address. */
-static int sb__ws_url(const char *pub, const char *host, int port, char *out, size_t len) {
+ * the query (?node=ID for the load balancer) stays. Default: the listen address (wss with
+ * --tls-cert). */
+static int sb__ws_url(const char *pub, const char *host, int port, int tls, char *out, size_t len) {
   if (!pub[0])
-    return snprintf(out, len, "ws://%s:%d/ws", host, port) < (int)len ? 0 : -1;
+    return snprintf(out, len, "%s://%s:%d/ws", tls ? "wss" : "ws", host, port) < (int)len ? 0 : -1;
   static const struct {
     const char *given, *ws;
   } schemes[] = {{"https://", "wss"}, {"http://", "ws"}, {"wss://", "wss"}, {"ws://", "ws"}};
@@ -370,7 +371,7 @@ int sb_node_start(sb_app_t *app) {
     snprintf(n->id, sizeof n->id, "%s", app->cfg.node_id);
   else
     sb__default_id(n->id, sizeof n->id, port);
-  if (sb__ws_url(app->cfg.public_url, app->cfg.http_host, port, n->url, sizeof n->url) != 0) {
+  if (sb__ws_url(app->cfg.public_url, app->cfg.http_host, port, app->cfg.tls_cert[0] != '\0', n->url, sizeof n->url) != 0) {
     sb_error(NULL, "--public-url must be an http(s):// or ws(s):// URL: %s", app->cfg.public_url);
     return -1;
   }

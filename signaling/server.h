@@ -7,6 +7,10 @@
 /** Listens on cfg.http_host:http_port; 0 or -1. */
 int sb_server_start(sb_app_t *app);
 void sb_server_stop(sb_app_t *app);
+/** Re-reads cfg.tls_cert and tls_key for new connections (SIGHUP); running ones keep theirs. A
+ * pair that does not load or match is refused with a logged error and the current one stays.
+ * 0 (also without TLS: nothing to do) or -1. */
+int sb_server_tls_reload(sb_app_t *app);
 /** The port actually bound (useful with port 0). */
 int sb_server_port(sb_app_t *app);
 

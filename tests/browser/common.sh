@@ -32,11 +32,13 @@ fi
 # is relative to tests/browser; a driver elsewhere passes ../its-folder/TEST.mjs). Starts
 # `switchboard serve --demo` (fresh database and secret, SERVER_ARGS appended) and the node test
 # inside a network namespace of its own, then checks that the server survived, stops on TERM and
-# left no sanitizer report. Extra environment for node: the SB_TEST_ENV array. On failure the
+# left no sanitizer report. Extra environment for node: the SB_TEST_ENV array; SB_BROWSER_SCHEME=https
+# when SERVER_ARGS give the server a certificate (--tls-cert, --tls-key). On failure the
 # server log's tail is printed; SB_KEEP_LOGS=1 keeps the whole directory. Exits with the result.
 sb_browser_run() {
   local test_file=$1; shift
   local bin=$build/switchboard port=8080 # free by construction: the namespace is ours alone
+  local scheme=${SB_BROWSER_SCHEME:-http}
   [ -x "$bin" ] || { sb_log "no server binary at $bin"; exit 1; }
   local name
   name=$(basename "$test_file")
@@ -48,14 +50,14 @@ sb_browser_run() {
   sb_on_cleanup 'sb__browser_cleanup $rc'
   sb_netns_start server "$sb_server_log" "$bin" serve --demo --http "127.0.0.1:$port" \
     --media-ip 127.0.0.1 --db "$sb_tmp/db" --secret-file "$sb_tmp/secret" "$@"
-  sb_wait_for_line "$sb_server_log" "Switchboard listening on http://127\.0\.0\.1:$port/" \
+  sb_wait_for_line "$sb_server_log" "Switchboard listening on $scheme://127\.0\.0\.1:$port/" \
     $((20 * scale)) server
   [ "$(cat "/proc/${SB_PID[server]}/comm" 2>/dev/null)" = switchboard ] ||
     { sb_log "pid ${SB_PID[server]} is not the server"; exit 1; }
   # Bounded below ctest's 240 s (counting the start above) so that this script, not ctest's
   # SIGKILL, ends the run and the trap removes the namespace.
   local rc=0
-  sb_netns_exec env SB_URL="http://127.0.0.1:$port/" SB_SERVER_PID="${SB_PID[server]}" \
+  sb_netns_exec env SB_URL="$scheme://127.0.0.1:$port/" SB_SERVER_PID="${SB_PID[server]}" \
     SB_SERVER_LOG="$sb_server_log" SB_TIMEOUT_SCALE="$scale" SB_CHROMIUM="$chromium_bin" \
     HOME="$sb_tmp" "${SB_TEST_ENV[@]}" \
     timeout -k 5 $((220 - SECONDS)) node --test --test-reporter=spec "$browser_dir/$test_file" || rc=$?

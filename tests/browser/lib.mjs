@@ -22,10 +22,11 @@ export function log(...args) {
   console.log('#', ...args);
 }
 
-/** Launches Debian's Chromium (never a downloaded one) with the INTEROP.md flags. */
-export async function launchChromium() {
+/** Launches Debian's Chromium (never a downloaded one) with the INTEROP.md flags and `extraArgs`. */
+export async function launchChromium(extraArgs = []) {
   assert.ok(CHROMIUM, 'Chromium not found (scripts/install-deps.sh --test)');
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  return chromium.launch({ executablePath: CHROMIUM, headless: true,
+                           args: [...CHROMIUM_ARGS, ...extraArgs] });
 }
 
 /**

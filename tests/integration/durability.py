@@ -75,11 +75,14 @@ def http_call(host, port, method, path, token=None, body=None, on_sent=None):
 class WebSocket:
     GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
-    def __init__(self, host, port, path="/ws"):
+    def __init__(self, host, port, path="/ws", ssl_context=None):
+        """ssl_context (an ssl.SSLContext): wss:// instead of ws://."""
         self.next_id = 1
         self.buf = b""
         try:
             self.sock = socket.create_connection((host, port), timeout=TIMEOUT_S)
+            if ssl_context:
+                self.sock = ssl_context.wrap_socket(self.sock, server_hostname=host)
             key = base64.b64encode(os.urandom(16)).decode()
             self.sock.sendall((f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
                                "Upgrade: websocket\r\nConnection: Upgrade\r\n"
