@@ -81,6 +81,8 @@ int sb_log_set_format(const char *format) {
 
 void sb_log_set_output(FILE *out) { log_out = out; }
 
+const char *sb_log_request(void) { return request; }
+
 void sb_log_set_request(const char *request_id) {
   snprintf(request, sizeof request, "%s", request_id ? request_id : "");
 }

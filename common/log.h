@@ -40,6 +40,9 @@ void sb_log_set_output(FILE *out);
  * this thread logs until it is cleared with NULL. Copied; at most 63 characters. */
 void sb_log_set_request(const char *request_id);
 
+/** The calling thread's request id, "" when none is set. */
+const char *sb_log_request(void);
+
 /** Prints one line: time, level, context ("tenant/room/user", "tenant/user" or a component
  * name, NULL = "-"), message. */
 void sb_log(sb_log_level_t level, const char *ctx, const char *fmt, ...)

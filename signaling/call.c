@@ -285,7 +285,8 @@ static void join_done(sb_dbq_job_t *job) {
   sb_call_join_t in = {
       .session = j->session, .room = j->room, .tenant = j->tenant, .user = j->user,
       .name = j->name, .denied = j->adm.denied, .denied_why = j->adm.why, .excl = &x,
-      .offer = j->offer, .sdp_code = j->sdp_code, .sdp_why = j->sdp_why, .now_ms = sb_now_ms(),
+      .offer = j->offer, .sdp_code = j->sdp_code, .sdp_why = j->sdp_why,
+      .request = sb_log_request(), .now_ms = sb_now_ms(),
   };
   sb_call_actions_t acts;
   sb_call_err_t cerr = {0};
@@ -478,11 +479,14 @@ void sb_call_on_relay_event(sb_event_t *ev, void *arg) {
     free(ev); /* for the metrics only */
     return;
   }
+  /* the transport's lines carry the request id of the call.join that made it */
+  sb_log_set_request(sb_call_sm_request_of(app->calls, ev->transport));
   sb_call_actions_init(&acts);
   if (app->calls)
     sb_call_sm_relay_event(app->calls, ev, sb_now_ms(), &acts);
   run(app, &acts, NULL, NULL);
   sb_call_actions_free(&acts);
+  sb_log_set_request(NULL);
   free(ev);
 }
 

@@ -95,6 +95,11 @@ static sb_participant_t *by_transport(const sb_call_sm_t *sm, uint64_t transport
   return NULL;
 }
 
+const char *sb_call_sm_request_of(const sb_call_sm_t *sm, uint64_t transport) {
+  const sb_participant_t *p = sm ? by_transport(sm, transport) : NULL;
+  return p ? p->request : "";
+}
+
 const sb_participant_t *sb_call_sm_participant(const sb_call_sm_t *sm, uint64_t session) {
   return by_session(sm, session);
 }
@@ -357,6 +362,7 @@ static sb_participant_t *participant_new(sb_call_sm_t *sm, const sb_call_join_t 
   snprintf(p->tenant, sizeof p->tenant, "%s", in->tenant);
   snprintf(p->name, sizeof p->name, "%s", in->name && in->name[0] ? in->name : in->user);
   snprintf(p->ctx, sizeof p->ctx, "%s/%s/%s", p->tenant, in->room, p->user);
+  snprintf(p->request, sizeof p->request, "%s", in->request ? in->request : "");
   p->transport = ++sm->next_id;
   p->join_ms = in->now_ms;
   sb_random_bytes(&p->sdp_session_id, sizeof p->sdp_session_id);

@@ -75,6 +75,7 @@ struct sb_participant {
   sb_call_room_t *room;
   char user[64], tenant[64], name[128];
   char ctx[200];
+  char request[64];       /* the log request id of its call.join */
   uint64_t transport;
   int worker;
   int connected;
@@ -134,8 +135,13 @@ typedef struct {
   const sb_call_exclusions_t *excl; /* the room's exclusions, read after the admission */
   const sb_sdp_t *offer;     /* the client's offer; NULL if it did not parse: */
   const char *sdp_code, *sdp_why; /* then the error to answer with */
+  const char *request;       /* the join's log request id (NULL or "" = none), kept for the
+                                relay events of the participant's transport */
   uint64_t now_ms;
 } sb_call_join_t;
+
+/** The log request id of the call.join that made `transport`'s participant, "" if none. */
+const char *sb_call_sm_request_of(const sb_call_sm_t *sm, uint64_t transport);
 
 /** Makes an empty machine with a copy of cfg; NULL if out of memory. */
 sb_call_sm_t *sb_call_sm_create(const sb_call_config_t *cfg);

@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/log.h"
 #include "common/util.h"
@@ -81,6 +82,7 @@ static unsigned backoff_ms(int attempt) {
 static void sb__dbq_execute(sb_dbq_t *q, sb_dbq_job_t *job) {
   if (q->test_delay_ms > 0)
     uv_sleep((unsigned)q->test_delay_ms);
+  sb_log_set_request(job->request); /* the DB thread's lines belong to the request */
   for (job->attempts = 1;; job->attempts++) {
     job->status = job->run(q->model, job);
     if (job->status != SB_DBQ_ERETRY || job->attempts >= SB_DBQ_MAX_ATTEMPTS)
@@ -89,6 +91,7 @@ static void sb__dbq_execute(sb_dbq_t *q, sb_dbq_job_t *job) {
   }
   if (job->status == SB_DBQ_ERETRY)
     sb_warn("db", "gave up after %d conflicting attempts", job->attempts);
+  sb_log_set_request(NULL);
 }
 
 static void sb__dbq_thread(void *arg) {
@@ -129,9 +132,13 @@ static void sb__dbq_thread(void *arg) {
 /* --- the loop side --- */
 
 static void sb__dbq_deliver(sb_dbq_t *q, sb_dbq_job_t *job) {
+  char request[sizeof job->request];
   q->backlog--;
   job->next = NULL;
+  memcpy(request, job->request, sizeof request); /* done may free the job */
+  sb_log_set_request(request);
   job->done(job);
+  sb_log_set_request(NULL);
 }
 
 static void sb__dbq_drain(sb_dbq_t *q) {
@@ -222,6 +229,7 @@ Exit:
 }
 
 void sb_dbq_submit(sb_dbq_t *q, sb_dbq_job_t *job) {
+  snprintf(job->request, sizeof job->request, "%s", sb_log_request());
   job->sync = NULL;
   job->attempts = 0;
   job->status = 0;

@@ -41,6 +41,7 @@ struct sb_dbq_job {
   int status;          /* read in done */
   int attempts;        /* runs made (for logs and tests) */
   /* the executor's */
+  char request[64];    /* the submitting thread's log request id, set again around run and done */
   uv_sem_t *sync;
   sb_dbq_job_t *next;
 };

@@ -263,6 +263,21 @@ static int dispatch(sb_session_t *s, const char *method, json_t *params, json_t 
   return m->fn(s, params, result, err);
 }
 
+/* The log request id of a frame: the session and the client's id, so that every line logged
+ * while the request is handled (here, on the DB thread, in its completion, and the relay events
+ * of a call it joined) can be found with one search. */
+static void set_request(sb_session_t *s, json_t *id) {
+  if (json_is_integer(id))
+    snprintf(s->request, sizeof s->request, "S%llu.%lld", (unsigned long long)s->id,
+             (long long)json_integer_value(id));
+  else if (json_is_string(id))
+    snprintf(s->request, sizeof s->request, "S%llu.%.40s", (unsigned long long)s->id,
+             json_string_value(id));
+  else
+    snprintf(s->request, sizeof s->request, "S%llu.-", (unsigned long long)s->id);
+  sb_log_set_request(s->request);
+}
+
 static void handle_frame(sb_session_t *s, const char *data, size_t len) {
   json_error_t jerr;
   sb_rpc_error_t err = {0};
@@ -271,6 +286,9 @@ static void handle_frame(sb_session_t *s, const char *data, size_t len) {
   json_t *id = msg ? json_object_get(msg, "id") : NULL;
   const char *method = msg ? json_string_value(json_object_get(msg, "method")) : NULL;
   json_t *params = msg ? json_object_get(msg, "params") : NULL;
+  char outer[64]; /* the request whose completion resumed this session, if any */
+  snprintf(outer, sizeof outer, "%s", sb_log_request());
+  set_request(s, id && valid_id(id) ? id : NULL);
   if (!msg || !json_is_object(msg)) {
     sb_rpc_fail(&err, "bad_request", "frame is not a JSON object");
     reply(s, NULL, NULL, &err);
@@ -296,6 +314,7 @@ static void handle_frame(sb_session_t *s, const char *data, size_t len) {
   reply(s, id, rc == 0 ? result : NULL, rc == 0 ? NULL : &err);
   run_after_reply(s);
 Exit:
+  sb_log_set_request(outer);
   json_decref(msg);
 }
 
@@ -383,7 +402,10 @@ void sb_session_resume(sb_session_t *s) {
 
 void sb_session_complete(sb_session_t *s, json_t *result, const sb_rpc_error_t *err) {
   json_t *id = s->pending_id;
+  char outer[64];
+  snprintf(outer, sizeof outer, "%s", sb_log_request());
   s->pending_id = NULL;
+  sb_log_set_request(s->request);
   sb_debug(SB_DBG_SIG, s->ctx, "answered after the database: %s", err ? err->code : "ok");
   reply(s, id, err ? NULL : result, err);
   if (err)
@@ -391,6 +413,7 @@ void sb_session_complete(sb_session_t *s, json_t *result, const sb_rpc_error_t *
   json_decref(id);
   s->suspended = 0;
   run_after_reply(s); /* may suspend s again */
+  sb_log_set_request(outer);
   if (!s->suspended)
     sb_session_resume(s);
 }

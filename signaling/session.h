@@ -51,6 +51,7 @@ struct sb_session {
   void (*after_reply)(sb_session_t *s); /* set by a handler: runs once its reply is queued */
   int suspended;          /* waiting on the executor: new frames queue */
   json_t *pending_id;     /* id of the request answered by sb_session_complete() */
+  char request[64];       /* log request id of the request being handled: "S<session>.<id>" */
   sb_rxframe_t *rq, *rq_tail; /* frames received while suspended */
   size_t rq_count, rq_bytes;
   char peer[64];          /* the client's IP address */

@@ -105,3 +105,16 @@ SB_TEST(text_lines_show_event_and_request) {
   free(buf);
   CHECK_EQ(sb_log_set_format("xml"), -1);
 }
+
+SB_TEST(request_id_is_per_thread_and_read_back) {
+  CHECK_STR(sb_log_request(), "");
+  sb_log_set_request("S3.9");
+  CHECK_STR(sb_log_request(), "S3.9");
+  char long_id[100];
+  memset(long_id, 'x', sizeof long_id - 1);
+  long_id[sizeof long_id - 1] = '\0';
+  sb_log_set_request(long_id); /* kept to 63 characters */
+  CHECK_EQ(strlen(sb_log_request()), 63);
+  sb_log_set_request(NULL);
+  CHECK_STR(sb_log_request(), "");
+}

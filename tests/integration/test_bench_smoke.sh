@@ -27,7 +27,8 @@ od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$work/secret"
 echo >>"$work/secret"
 
 sb_netns_start server "$work/server.log" "$BUILD/switchboard" serve --http 127.0.0.1:18080 \
-  --media-ip 127.0.0.1 --media-port 0 --db "$work/db.sqlite3" --secret-file "$work/secret"
+  --media-ip 127.0.0.1 --media-port 0 --db "$work/db.sqlite3" --secret-file "$work/secret" \
+  --log-format json
 if ! sb_wait_for_line "$work/server.log" 'Switchboard listening' 30 server; then
   cat "$work/server.log"
   exit 1
@@ -114,6 +115,29 @@ print(f"bench smoke: {parts['reached_media']} participants, {len(streams)} strea
 for f in fails:
     print("FAIL:", f)
 sys.exit(1 if fails else 0)
+PY
+
+# JSON logs tie a call.join to its relay events: each participant's "joined the call" line and
+# its "media connected" line (logged when the relay's event arrives) carry the same request id,
+# S<session>.<id of the call.join>, distinct per participant.
+python3 - "$work/server.log" <<'PY' || exit 1
+import json, sys
+joined, media = {}, {}
+for line in open(sys.argv[1]):
+    try:
+        o = json.loads(line)
+    except ValueError:
+        continue  # the plain "Switchboard listening" line
+    who = (o.get("tenant"), o.get("room"), o.get("user"))
+    if o.get("message", "").startswith("joined the call"):
+        joined[who] = o.get("request")
+    elif o.get("message", "").startswith("media connected"):
+        media[who] = o.get("request")
+ok = len(joined) == 8 and set(media) == set(joined) and \
+    all(r and r.startswith("S") and media[w] == r for w, r in joined.items()) and \
+    len(set(joined.values())) == len(joined)
+print(f"request ids: {len(joined)} joins, {len(media)} media lines, tied: {ok}")
+sys.exit(0 if ok else 1)
 PY
 
 # Simulcast: three publishers each send rids l, m, h (320x180, 640x360, 1280x720) and every

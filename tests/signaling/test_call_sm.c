@@ -361,3 +361,18 @@ SB_TEST(a_join_with_an_unusable_fingerprint_is_refused_with_bad_sdp) {
   CHECK(part(0) == NULL);
   CHECK(sb_call_sm_rooms(F.sm) == NULL);
 }
+
+SB_TEST(a_participants_transport_keeps_the_log_request_id_of_its_join) {
+  fixture_start(10, 10);
+  step_begin();
+  CHECK_EQ(offer_parse(CHROME, &F.sdp), 0);
+  sb_call_join_t in = {.session = sid(0), .room = ROOM, .tenant = "t1", .user = uname(0), .name = "",
+                       .offer = &F.sdp, .request = "S7.42", .now_ms = 1000};
+  CHECK_EQ(sb_call_sm_join(F.sm, &in, &F.acts, &F.err), 0);
+  step_end();
+  CHECK_STR(sb_call_sm_request_of(F.sm, transport(0)), "S7.42");
+  CHECK_EQ(join(1, CHROME), 0); /* a join without one */
+  CHECK_STR(sb_call_sm_request_of(F.sm, transport(1)), "");
+  CHECK_STR(sb_call_sm_request_of(F.sm, 999999), "");
+  CHECK_STR(sb_call_sm_request_of(NULL, transport(0)), "");
+}
