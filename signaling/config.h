@@ -42,7 +42,7 @@ typedef struct {
   const char *help;
 } sb_cfg_option_t;
 
-#define SB_CFG_MAX_OPTIONS 32
+#define SB_CFG_MAX_OPTIONS 64
 
 /* Everything `serve` is configured with: the application's sb_config_t plus the process-level
  * options (logging, the config file) and where each value came from. */
