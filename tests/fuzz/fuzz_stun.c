@@ -118,7 +118,9 @@ static void find_claims(uint8_t *buf, size_t off, uint16_t type, uint16_t alen, 
     const uint8_t *colon = memchr(buf + off + 4, ':', alen);
     c->user = buf + off + 4;
     c->user_len = colon ? (size_t)(colon - c->user) : alen;
-  } else if (type == STUN_ATTRIBUTE_MESSAGE_INTEGRITY && alen == 20 && !c->mi_off) {
+  } else if (type == STUN_ATTRIBUTE_MESSAGE_INTEGRITY && alen > 16 && alen <= 20 && !c->mi_off) {
+    /* libnice compares the 20 bytes after the attribute's header whatever its length field
+     * says (17..20 occupy 20 bytes): the HMAC still covers the whole message before it. */
     c->mi_off = off;
   }
 }
