@@ -48,3 +48,39 @@ void sb_hex(const uint8_t *in, size_t len, char *out) {
   }
   out[2 * len] = '\0';
 }
+
+/* Length of the valid UTF-8 sequence at p (RFC 3629: no overlongs, surrogates or code points
+ * above U+10FFFF, as jansson checks), or 0. */
+static size_t utf8_len(const unsigned char *p) {
+  unsigned c = p[0];
+  unsigned lo = 0x80, hi = 0xBF;
+  size_t n;
+  if (c < 0x80)
+    return 1;
+  if (c >= 0xC2 && c <= 0xDF)
+    n = 2;
+  else if (c >= 0xE0 && c <= 0xEF)
+    n = 3, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+  else if (c >= 0xF0 && c <= 0xF4)
+    n = 4, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+  else
+    return 0;
+  if (p[1] < lo || p[1] > hi)
+    return 0;
+  for (size_t i = 2; i < n; i++)
+    if (p[i] < 0x80 || p[i] > 0xBF)
+      return 0;
+  return n;
+}
+
+char *sb_utf8_sanitize(char *s) {
+  unsigned char *p = (unsigned char *)s;
+  while (*p) {
+    size_t n = utf8_len(p);
+    if (n == 0)
+      *p++ = '?';
+    else
+      p += n;
+  }
+  return s;
+}

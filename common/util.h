@@ -20,6 +20,11 @@ uint32_t sb_random_u32(void);
 /** Writes `len` random characters from [A-Za-z0-9+/] and a NUL (ICE ufrag/pwd alphabet). */
 int sb_random_ice_string(char *out, size_t len);
 
+/** Replaces each byte of `s` (NUL-terminated) that does not start a valid UTF-8 sequence with
+ * '?', in place, so that the text can go into JSON: jansson refuses invalid UTF-8, and a message
+ * that quotes input cut at a byte count (e.g. "%.64s") can end inside a character. Returns s. */
+char *sb_utf8_sanitize(char *s);
+
 /** Lower-case hex of len bytes into out (2*len+1 bytes). */
 void sb_hex(const uint8_t *in, size_t len, char *out);
 

@@ -266,8 +266,46 @@ static int export_keys(sb_dtls_t *d) {
   return 0;
 }
 
+/* The shortest protected record of the negotiated cipher (explicit nonce and tag), or of any
+ * cipher the relay may pick while none is negotiated yet. */
+static size_t min_protected_len(SSL *ssl) {
+  const SSL_CIPHER *c = SSL_get_current_cipher(ssl);
+  if (!c)
+    return 8 + 16;
+  if (!SSL_CIPHER_is_aead(c))
+    return 0;
+  if (SSL_CIPHER_get_cipher_nid(c) == NID_chacha20_poly1305)
+    return 16;
+  return strstr(SSL_CIPHER_get_name(c), "CCM8") ? 8 + 8 : 8 + 16;
+}
+
+/* RFC 6347 §4.1.2.7: invalid records are dropped and the association kept. OpenSSL 3.0 instead
+ * ends the session with a fatal internal_error alert for a protected AEAD record shorter than
+ * its nonce and tag (openssl/openssl#25290), so one forged datagram from the peer's address
+ * ended the call. Such a datagram is dropped here, before OpenSSL sees it (found by fuzz_dtls). */
+static int has_short_record(SSL *ssl, const uint8_t *p, size_t len) {
+  size_t min = 0;
+  int known = 0;
+  while (len >= 13) {
+    size_t n = (size_t)p[11] << 8 | p[12];
+    if ((p[3] | p[4]) != 0) { /* epoch > 0: protected */
+      if (!known)
+        min = min_protected_len(ssl), known = 1;
+      if (n < min)
+        return 1;
+    }
+    if (n > len - 13)
+      break;
+    p += 13 + n;
+    len -= 13 + n;
+  }
+  return 0;
+}
+
 sb_dtls_state_t sb_dtls_feed(sb_dtls_t *d, const uint8_t *data, size_t len) {
   if (d->state == SB_DTLS_FAILED || d->state == SB_DTLS_CLOSED)
+    return d->state;
+  if (has_short_record(d->ssl, data, len))
     return d->state;
   BIO_write(SSL_get_rbio(d->ssl), data, (int)len);
   if (d->state == SB_DTLS_HANDSHAKING) {
@@ -287,11 +325,21 @@ sb_dtls_state_t sb_dtls_feed(sb_dtls_t *d, const uint8_t *data, size_t len) {
     }
     return d->state;
   }
-  /* Connected: no application data is expected; read to process alerts and retransmits. */
-  uint8_t sink[256];
-  int r = SSL_read(d->ssl, sink, sizeof sink);
-  if (r <= 0 && SSL_get_error(d->ssl, r) == SSL_ERROR_ZERO_RETURN)
+  /* Connected: no application data is expected; read to process alerts and retransmits, until
+   * nothing is left (a single read stopped inside application data and left a close_notify
+   * behind it unread). */
+  uint8_t sink[2048];
+  int r;
+  while ((r = SSL_read(d->ssl, sink, sizeof sink)) > 0)
+    ;
+  int err = SSL_get_error(d->ssl, r);
+  if (err == SSL_ERROR_ZERO_RETURN)
     d->state = SB_DTLS_CLOSED;
+  else if ((err == SSL_ERROR_SSL || err == SSL_ERROR_SYSCALL) && !d->error[0])
+    snprintf(d->error, sizeof d->error, "session unusable after a bad record (SRTP goes on)");
+  /* Read-ahead takes the whole datagram; what is left was refused by a session that reads no
+   * more, and would otherwise stay with every later datagram until the transport closes. */
+  (void)BIO_reset(SSL_get_rbio(d->ssl));
   ERR_clear_error();
   return d->state;
 }

@@ -66,6 +66,22 @@ static bool is_keepalive(sb_ice_t *ice, const uint8_t *buf, size_t len) {
          stun_message_get_method(&msg) == STUN_BINDING;
 }
 
+/* A peer that claims the controlled role too (RFC 8445 §7.3.1.1). libnice would resolve it by
+ * the tie-breakers: either switch our role and answer success, or answer 487 while reporting
+ * success, which made a refused check count as a valid one. An ICE-lite agent cannot take the
+ * controlling role, so the peer is always told to (487, integrity with the request's key). */
+static sb_ice_result_t role_conflict(sb_ice_t *ice, StunMessage *req, uint8_t *reply,
+                                     size_t reply_cap, size_t *reply_len) {
+  StunMessage err;
+  if (!stun_agent_init_error(&ice->agent, &err, reply, reply_cap, req, STUN_ERROR_ROLE_CONFLICT))
+    return SB_ICE_MALFORMED;
+  size_t n = stun_agent_finish_message(&ice->agent, &err, NULL, 0);
+  if (n == 0)
+    return SB_ICE_MALFORMED;
+  *reply_len = n;
+  return SB_ICE_ROLE_CONFLICT;
+}
+
 sb_ice_result_t sb_ice_process(sb_ice_t *ice, uint8_t *buf, size_t len, const struct sockaddr *from,
                                socklen_t fromlen, sb_ice_check_t *check, uint8_t *reply,
                                size_t reply_cap, size_t *reply_len) {
@@ -96,6 +112,10 @@ sb_ice_result_t sb_ice_process(sb_ice_t *ice, uint8_t *buf, size_t len, const st
     return SB_ICE_NOT_REQUEST;
   if (!ice->found)
     return SB_ICE_UNKNOWN_USER;
+  uint64_t peer_tie;
+  if (stun_message_find64(&req, STUN_ATTRIBUTE_ICE_CONTROLLED, &peer_tie) ==
+      STUN_MESSAGE_RETURN_SUCCESS)
+    return role_conflict(ice, &req, reply, reply_cap, reply_len);
   memset(&src, 0, sizeof src);
   memcpy(&src, from, fromlen);
   bool control = false; /* an ICE-lite agent is always controlled */
@@ -103,11 +123,8 @@ sb_ice_result_t sb_ice_process(sb_ice_t *ice, uint8_t *buf, size_t len, const st
   StunUsageIceReturn r = stun_usage_ice_conncheck_create_reply(
       &ice->agent, &req, &resp, reply, &rlen, &src, fromlen, &control, ice->tie,
       STUN_USAGE_ICE_COMPATIBILITY_RFC5245);
-  if (r == STUN_USAGE_ICE_RETURN_ROLE_CONFLICT) {
-    *reply_len = rlen;
-    return SB_ICE_ROLE_CONFLICT;
-  }
-  if (r != STUN_USAGE_ICE_RETURN_SUCCESS || rlen == 0)
+  if (r != STUN_USAGE_ICE_RETURN_SUCCESS || rlen == 0 ||
+      stun_message_get_class(&resp) != STUN_RESPONSE)
     return SB_ICE_MALFORMED;
   *reply_len = rlen;
   check->transport = ice->found;

@@ -5,7 +5,7 @@
 # then the ThreadSanitizer tree (build-tsan/, -DSB_TSAN=ON) builds and runs only the
 # multi-threaded unit tests (ctest label "threads"; about 2 minutes on a fresh tree), and the
 # fuzz tree (build-fuzz/, clang, -DSB_FUZZ=ON) builds the libFuzzer targets and runs each for
-# 20 s over its committed seeds (ctest label "fuzz"; about a minute).
+# 20 s over its committed seeds, two at a time (ctest label "fuzz"; about two minutes).
 # Exits non-zero if anything fails; every tree is always tried so one run shows all failures.
 #
 # Usage: scripts/test.sh [--skip-deps] [--only build|build-asan|build-tsan|build-fuzz] [-- CTEST_ARGS...]

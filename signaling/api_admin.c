@@ -362,7 +362,11 @@ static int sb__http_status(int rc) {
 }
 
 json_t *sb_api_admin_error(const char *code, const char *message) {
-  return json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", message);
+  /* Messages quote the request (a query key, a field) cut at a byte count: without this, one
+   * that is not UTF-8 made the answer NULL and the server answered nothing useful. */
+  char text[512];
+  snprintf(text, sizeof text, "%s", message);
+  return json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", sb_utf8_sanitize(text));
 }
 
 static int sb__route(sb_model_t *m, sb__req_t *r, const char *method, const char *path,

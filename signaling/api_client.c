@@ -378,6 +378,7 @@ int sb_api_client_call(sb_model_t *m, const sb_principal_t *who, const char *met
     err->code = "unknown_method";
     snprintf(err->message, sizeof err->message, "unknown method \"%.64s\"",
              method ? method : "");
+    sb_utf8_sanitize(err->message);
     return SB_MODEL_EBADREQ;
   }
   if (!params || json_is_null(params))
@@ -397,7 +398,8 @@ int sb_api_client_call(sb_model_t *m, const sb_principal_t *who, const char *met
     json_decref(*result);
     *result = NULL;
     err->code = sb_model_code(rc);
-    snprintf(err->message, sizeof err->message, "%s", merr.message);
+    /* Messages quote parameters cut at a byte count: keep them valid UTF-8 for the reply. */
+    snprintf(err->message, sizeof err->message, "%s", sb_utf8_sanitize(merr.message));
     return rc;
   }
   return 0;

@@ -18,6 +18,7 @@ int sb_rpc_fail(sb_rpc_error_t *err, const char *code, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(err->message, sizeof err->message, fmt, ap);
   va_end(ap);
+  sb_utf8_sanitize(err->message); /* quoted input cut short must not stop the reply */
   return -1;
 }
 

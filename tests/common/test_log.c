@@ -118,3 +118,15 @@ SB_TEST(request_id_is_per_thread_and_read_back) {
   sb_log_set_request(NULL);
   CHECK_STR(sb_log_request(), "");
 }
+
+SB_TEST(utf8_sanitize_keeps_valid_text_and_marks_the_rest) {
+  char ok[] = "abc \xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80";
+  char cut[] = "caf\xc3", bad[] = "\xc0\xaf\xed\xa0\x80\xf4\x90\x80\x80\xff";
+  CHECK_STR(sb_utf8_sanitize(ok), "abc \xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+  CHECK_STR(sb_utf8_sanitize(cut), "caf?");
+  /* an overlong '/', a surrogate, a code point above U+10FFFF, a byte that starts nothing */
+  CHECK_STR(sb_utf8_sanitize(bad), "??????????");
+  json_t *j = json_string(bad);
+  CHECK(j != NULL);
+  json_decref(j);
+}

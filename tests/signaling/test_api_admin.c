@@ -226,6 +226,10 @@ static const admin_case_t cases[] = {
     {ALICE, "GET", "/api/admin/audit?user=a&user=b", NULL, 400},
     {ALICE, "GET", "/api/admin/audit?user", NULL, 400},
     {NULL, "GET", "/api/admin/audit", NULL, 401},
+    /* Quoted input that is not UTF-8, or cut inside a character: the answer was NULL (fuzz). */
+    {ALICE, "GET", "/api/admin/audit?\xc2l=1", NULL, 400},
+    {ALICE, "PATCH", T "/acme",
+     "{\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xc3\xa9\": 1}", 400},
 
     {ALICE, "GET", "/api/admin/nope", NULL, 404},
     {ALICE, "DELETE", T "/acme", NULL, 404},
