@@ -2,12 +2,14 @@
 busy_lists.py HOST PORT, against a server started with --demo --max-conns-per-user 50
 --max-requests-per-second 1000. alice gets 300 rooms; then 40 of her sockets each send 10
 rooms.list requests at once and read every answer while /api/health and another user's ping are
-timed. Checks: every list answer is one page of at most 100 rooms (the default limit) with a
+timed; then bob stops reading while alice's room changes send him events. Checks: every list answer is one page of at most 100 rooms (the default limit) with a
 cursor to the rest, walking the cursors gives every room once, and /api/health and the ping
 are answered during the load (the figures are printed as METRIC lines; only a generous bound,
-5 s, is asserted). Prints "N passed, N failed"; exit status 1 on any failure."""
+5 s, is asserted), and the client that does not read is closed and counted (closed_not_reading)
+while others are served. Prints "N passed, N failed"; exit status 1 on any failure."""
 import json
 import os
+import socket
 import sys
 import threading
 import time
@@ -16,6 +18,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from durability import demo_token, http_call, session  # noqa: E402
 
 SOCKETS, REQUESTS, ROOMS = 40, 10, 300
+
+
+def health(host, port):
+    return http_call(host, port, "GET", "/api/health")[1]["signaling"]
 
 
 def main():
@@ -48,7 +54,8 @@ def main():
         if not cursor or pages > 10:
             break
     check("the cursors walk all rooms once, 100 a page",
-          len(seen) == ROOMS + before and len(set(seen)) == len(seen) and pages == 4,
+          len(seen) == ROOMS + before and len(set(seen)) == len(seen) and
+          pages == (ROOMS + before + 99) // 100,
           (len(seen), before, pages))
 
     socks = [session(host, port, tok) for _ in range(SOCKETS)]
@@ -88,7 +95,32 @@ def main():
           len(health_ms) > 0 and max(health_ms) < 5000, health_ms[:10])
     check("another user's ping is answered during the load (within 5 s each)",
           len(ping_ms) > 0 and max(ping_ms) < 5000, ping_ms[:10])
-    for ws in socks + [alice, carol]:
+    for ws in socks:
+        ws.close()
+
+    # A client that never reads while events for it pile up: libwebsockets reads nothing more
+    # from a connection whose output is stuck, so a client's own requests cannot grow its
+    # queue, but events can. bob stops reading; alice rewrites the demo room's description
+    # (bob is a member: each change is a room.updated of about 2 KB for him) until the answers
+    # queued for bob pass the 4 MiB cap: he is closed, logged once and counted; the others go on.
+    slow = session(host, port, demo_token(host, port, "bob"))
+    slow.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sig, n = health(host, port), 0
+    while sig["closed_not_reading"] < 1 and n < 8000:
+        for i in range(n, n + 50):
+            alice._send_frame(0x1, json.dumps({"id": 10000 + i, "method": "rooms.update", "params": {
+                "room": "demo", "description": f"{i:06d}" + "d" * 2000}}).encode())
+        for i in range(n, n + 50):
+            alice.reply(10000 + i)
+        n += 50
+        sig = health(host, port)
+    print(f"METRIC busy_lists_events_until_cut {n}")
+    check("a client that does not read is closed once its queue passes the cap",
+          sig["closed_not_reading"] == 1, (n, sig))
+    check("... and only that client: another user's ping is answered",
+          "result" in carol.call("ping", {}))
+    slow.sock.close()
+    for ws in (alice, carol):
         ws.close()
     passed = sum(results)
     print(f"{passed} passed, {len(results) - passed} failed")

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The signaling loop stays responsive while 40 sockets ask for big lists (busy_lists.py): list
 # answers are pages of bounded size and /api/health and other users' requests are answered
-# during the load.
+# during the load; a client that stops reading while events for it pile up is closed once its
+# queue passes the cap, logged once.
 set -euo pipefail
 src=${SB_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${SB_BUILD_DIR:-$src/build}
@@ -16,6 +17,11 @@ sb_netns_start server "$tmp/server.log" "$build/switchboard" serve --demo --http
 sb_wait_for_line "$tmp/server.log" "Switchboard listening" 60 server
 rc=0
 sb_netns_exec python3 "$src/tests/integration/busy_lists.py" 127.0.0.1 8080 || rc=$?
+n=$(grep -c "is not reading" "$tmp/server.log" || true)
+if [ "$n" != 1 ]; then
+  sb_log "expected one 'is not reading' line (the client that stopped reading), found $n"
+  rc=1
+fi
 if grep -Eq "LeakSanitizer|AddressSanitizer|runtime error" "$tmp/server.log"; then
   sb_log "sanitizer report in the server log"
   rc=1
