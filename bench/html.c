@@ -32,18 +32,6 @@ static void esc(FILE *f, const char *s) {
   }
 }
 
-static const json_t *get(const json_t *o, const char *path) {
-  char buf[128], *save = NULL, *tok;
-  snprintf(buf, sizeof buf, "%s", path);
-  for (tok = strtok_r(buf, ".", &save); tok && o; tok = strtok_r(NULL, ".", &save))
-    o = json_object_get(o, tok);
-  return o;
-}
-
-static double num(const json_t *doc, const char *path) {
-  const json_t *v = get(doc, path);
-  return v && json_is_number(v) ? json_number_value(v) : NAN;
-}
 
 /* A "nice" upper bound for an axis: 1, 2 or 5 times a power of ten. */
 static double nice_max(double v) {
@@ -75,7 +63,7 @@ static void axes(FILE *f, const char *title, const char *xlabel, const char *yla
 /* Values per second as lines; the measured window shaded. */
 static void time_chart(FILE *f, const json_t *doc, const char *title, const char *ylabel,
                        const series_t *s, int ns) {
-  const json_t *win = get(doc, "timeline.window");
+  const json_t *win = sb_bench_report_get(doc, "timeline.window");
   size_t n = json_array_size(s[0].values);
   double ymax = 0, xs;
   if (n < 2)
@@ -113,7 +101,7 @@ static void time_chart(FILE *f, const json_t *doc, const char *title, const char
 
 /* Cumulative distribution of the relay-added latency, logarithmic in time. */
 static void cdf_chart(FILE *f, const json_t *doc) {
-  const json_t *cdf = get(doc, "latency_us.cdf");
+  const json_t *cdf = sb_bench_report_get(doc, "latency_us.cdf");
   size_t n = json_array_size(cdf);
   double lo, hi, span;
   if (n < 2)
@@ -141,7 +129,7 @@ static void cdf_chart(FILE *f, const json_t *doc) {
   for (int k = 0; k < 3; k++) {
     char path[32];
     snprintf(path, sizeof path, "latency_us.%s", marks[k]);
-    double v = num(doc, path);
+    double v = sb_bench_report_num(doc, path);
     if (isnan(v) || v <= 0)
       continue;
     double x = ML + (W - ML - MR) * (log10(v > lo ? v : lo) - log10(lo)) / span;
@@ -183,35 +171,35 @@ static void object_table(FILE *f, const char *title, const json_t *o) {
 
 static void summary(FILE *f, const json_t *d) {
   fprintf(f, "<h2>Summary</h2><table>\n");
-  row(f, "participants reached media", "%.0f", num(d, "participants.reached_media"));
-  row(f, "participants failed", "%.0f", num(d, "participants.failed"));
-  row(f, "latency p50 (µs)", "%.1f", num(d, "latency_us.p50"));
-  row(f, "latency p90 (µs)", "%.1f", num(d, "latency_us.p90"));
-  row(f, "latency p99 (µs)", "%.1f", num(d, "latency_us.p99"));
-  row(f, "latency p99.9 (µs)", "%.1f", num(d, "latency_us.p999"));
-  row(f, "latency max (µs)", "%.1f", num(d, "latency_us.max"));
-  row(f, "join to first media p50 (ms)", "%.1f", num(d, "join_ms.p50"));
-  row(f, "join to first media p99 (ms)", "%.1f", num(d, "join_ms.p99"));
-  row(f, "loss (%)", "%.3f", num(d, "totals.loss_pct"));
-  row(f, "jitter mean (ms)", "%.3f", num(d, "totals.jitter_ms_mean"));
-  row(f, "packets/s to the server", "%.0f", num(d, "throughput.out_pps"));
-  row(f, "packets/s from the server", "%.0f", num(d, "throughput.in_pps"));
-  row(f, "server CPU µs per forwarded packet", "%.2f", num(d, "server.cpu_us_per_forwarded_packet"));
+  row(f, "participants reached media", "%.0f", sb_bench_report_num(d, "participants.reached_media"));
+  row(f, "participants failed", "%.0f", sb_bench_report_num(d, "participants.failed"));
+  row(f, "latency p50 (µs)", "%.1f", sb_bench_report_num(d, "latency_us.p50"));
+  row(f, "latency p90 (µs)", "%.1f", sb_bench_report_num(d, "latency_us.p90"));
+  row(f, "latency p99 (µs)", "%.1f", sb_bench_report_num(d, "latency_us.p99"));
+  row(f, "latency p99.9 (µs)", "%.1f", sb_bench_report_num(d, "latency_us.p999"));
+  row(f, "latency max (µs)", "%.1f", sb_bench_report_num(d, "latency_us.max"));
+  row(f, "join to first media p50 (ms)", "%.1f", sb_bench_report_num(d, "join_ms.p50"));
+  row(f, "join to first media p99 (ms)", "%.1f", sb_bench_report_num(d, "join_ms.p99"));
+  row(f, "loss (%)", "%.3f", sb_bench_report_num(d, "totals.loss_pct"));
+  row(f, "jitter mean (ms)", "%.3f", sb_bench_report_num(d, "totals.jitter_ms_mean"));
+  row(f, "packets/s to the server", "%.0f", sb_bench_report_num(d, "throughput.out_pps"));
+  row(f, "packets/s from the server", "%.0f", sb_bench_report_num(d, "throughput.in_pps"));
+  row(f, "server CPU µs per forwarded packet", "%.2f", sb_bench_report_num(d, "server.cpu_us_per_forwarded_packet"));
   row(f, "… user (relay code, libsrtp, OpenSSL, libc)", "%.2f",
-      num(d, "server.cpu_user_us_per_forwarded_packet"));
+      sb_bench_report_num(d, "server.cpu_user_us_per_forwarded_packet"));
   row(f, "… kernel (system calls, loopback delivery)", "%.2f",
-      num(d, "server.cpu_system_us_per_forwarded_packet"));
-  row(f, "server CPU (% of one core)", "%.1f", num(d, "server.cpu_pct_of_one_core"));
+      sb_bench_report_num(d, "server.cpu_system_us_per_forwarded_packet"));
+  row(f, "server CPU (% of one core)", "%.1f", sb_bench_report_num(d, "server.cpu_pct_of_one_core"));
   row(f, "machine busy CPU µs per forwarded packet (/proc/stat)", "%.2f",
-      num(d, "machine_cpu.busy_us_per_forwarded_packet"));
-  row(f, "machine busy CPU (% of all cores)", "%.1f", num(d, "machine_cpu.busy_pct_of_machine"));
-  row(f, "server RSS max (MiB)", "%.1f", num(d, "server.rss_max_kib") / 1024);
-  row(f, "bench CPU in the window (% of one core)", "%.1f", num(d, "bench_cpu.window_cpu_pct_of_one_core"));
-  row(f, "frames decoded", "%.0f", num(d, "decode.frames_decoded"));
-  row(f, "frames corrupt", "%.0f", num(d, "decode.frames_corrupt"));
-  row(f, "frames missing", "%.0f", num(d, "decode.frames_missing"));
-  if (get(d, "ramp"))
-    row(f, "ramp: most participants within target", "%.0f", num(d, "ramp.best_participants"));
+      sb_bench_report_num(d, "machine_cpu.busy_us_per_forwarded_packet"));
+  row(f, "machine busy CPU (% of all cores)", "%.1f", sb_bench_report_num(d, "machine_cpu.busy_pct_of_machine"));
+  row(f, "server RSS max (MiB)", "%.1f", sb_bench_report_num(d, "server.rss_max_kib") / 1024);
+  row(f, "bench CPU in the window (% of one core)", "%.1f", sb_bench_report_num(d, "bench_cpu.window_cpu_pct_of_one_core"));
+  row(f, "frames decoded", "%.0f", sb_bench_report_num(d, "decode.frames_decoded"));
+  row(f, "frames corrupt", "%.0f", sb_bench_report_num(d, "decode.frames_corrupt"));
+  row(f, "frames missing", "%.0f", sb_bench_report_num(d, "decode.frames_missing"));
+  if (sb_bench_report_get(d, "ramp"))
+    row(f, "ramp: most participants within target", "%.0f", sb_bench_report_num(d, "ramp.best_participants"));
   fprintf(f, "</table>\n");
 }
 
@@ -226,25 +214,25 @@ static void baseline_table(FILE *f, const json_t *d) {
       {"latency_p99_us", "latency p99 (µs)"},
       {"loss_pct", "loss (%)"},
       {"forwarded_pps", "forwarded packets/s"}};
-  const json_t *vs = get(d, "vs_baseline");
+  const json_t *vs = sb_bench_report_get(d, "vs_baseline");
   if (!vs)
     return;
   fprintf(f, "<h2>Relay against the baseline</h2><p>The same scenario through the bench's own "
              "forwarder (one thread, recvmmsg, SRTP, header rewrite, sendmmsg), measured the same "
              "way. Forwarder: %.0f packets forwarded, %.0f frames decoded, %.0f corrupt.</p>"
              "<table><tr><th></th><th>relay</th><th>baseline</th><th>relay / baseline</th></tr>\n",
-          num(d, "baseline.forwarder.rtp_forwarded"), num(d, "baseline.decode.frames_decoded"),
-          num(d, "baseline.decode.frames_corrupt"));
+          sb_bench_report_num(d, "baseline.forwarder.rtp_forwarded"), sb_bench_report_num(d, "baseline.decode.frames_decoded"),
+          sb_bench_report_num(d, "baseline.decode.frames_corrupt"));
   for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
     const json_t *o = json_object_get(vs, rows[i][0]);
-    fprintf(f, "<tr><th>%s</th><td>%.3f</td><td>%.3f</td><td>%.2f</td></tr>\n", rows[i][1], num(o, "relay"),
-            num(o, "baseline"), num(o, "ratio"));
+    fprintf(f, "<tr><th>%s</th><td>%.3f</td><td>%.3f</td><td>%.2f</td></tr>\n", rows[i][1], sb_bench_report_num(o, "relay"),
+            sb_bench_report_num(o, "baseline"), sb_bench_report_num(o, "ratio"));
   }
   fprintf(f, "</table>\n");
 }
 
 static void streams_table(FILE *f, const json_t *d) {
-  const json_t *streams = get(d, "streams");
+  const json_t *streams = sb_bench_report_get(d, "streams");
   size_t n = json_array_size(streams);
   fprintf(f, "<h2>Streams (%zu%s)</h2><table><tr><th>receiver</th><th>sender</th><th>kind</th>"
              "<th>packets</th><th>lost</th><th>dup</th><th>reord</th><th>jitter ms</th>"
@@ -258,12 +246,12 @@ static void streams_table(FILE *f, const json_t *d) {
     esc(f, json_string_value(json_object_get(s, "sender")));
     fprintf(f, "</td><td>%s</td><td>%.0f</td><td>%.0f</td><td>%.0f</td><td>%.0f</td><td>%.3f</td>"
                "<td>%.1f</td><td>%.1f</td><td>",
-            json_string_value(json_object_get(s, "kind")), num(s, "packets"), num(s, "lost"),
-            num(s, "duplicates"), num(s, "reordered"), num(s, "jitter_ms"), num(s, "latency_mean_us"),
-            num(s, "latency_max_us"));
+            json_string_value(json_object_get(s, "kind")), sb_bench_report_num(s, "packets"), sb_bench_report_num(s, "lost"),
+            sb_bench_report_num(s, "duplicates"), sb_bench_report_num(s, "reordered"), sb_bench_report_num(s, "jitter_ms"), sb_bench_report_num(s, "latency_mean_us"),
+            sb_bench_report_num(s, "latency_max_us"));
     if (dec)
-      fprintf(f, "%.0f / %.0f / %.0f", num(dec, "frames_decoded"), num(dec, "frames_corrupt"),
-              num(dec, "frames_missing"));
+      fprintf(f, "%.0f / %.0f / %.0f", sb_bench_report_num(dec, "frames_decoded"), sb_bench_report_num(dec, "frames_corrupt"),
+              sb_bench_report_num(dec, "frames_missing"));
     fprintf(f, "</td></tr>\n");
   }
   fprintf(f, "</table>\n");
@@ -271,11 +259,11 @@ static void streams_table(FILE *f, const json_t *d) {
 
 int sb_bench_report_html(const char *path, const json_t *d) {
   FILE *f = fopen(path, "w");
-  const json_t *tl = get(d, "timeline");
+  const json_t *tl = sb_bench_report_get(d, "timeline");
   if (!f)
     return -1;
   fprintf(f, "<!doctype html>\n<html><head><meta charset='utf-8'><title>switchboard-bench ");
-  esc(f, json_string_value(get(d, "started_at")));
+  esc(f, json_string_value(sb_bench_report_get(d, "started_at")));
   fprintf(f, "</title><style>body{font:14px system-ui,sans-serif;margin:24px;max-width:980px}"
              "table{border-collapse:collapse;margin:8px 0}th,td{border:1px solid #ddd;padding:3px 8px;"
              "text-align:left}th{background:#f6f8fa;font-weight:600}svg{display:block;margin:12px 0}"
@@ -284,9 +272,9 @@ int sb_bench_report_html(const char *path, const json_t *d) {
              ".yt{font:12px sans-serif;text-anchor:middle}.lg{font:12px sans-serif}"
              ".w{fill:#1f6feb;opacity:.07}.m{stroke:#d73a49;stroke-dasharray:4 3}</style></head><body>\n");
   fprintf(f, "<h1>Switchboard bench report</h1><p>Started ");
-  esc(f, json_string_value(get(d, "started_at")));
-  fprintf(f, " on %.0f cores (", num(d, "machine.cores"));
-  esc(f, json_string_value(get(d, "machine.cpu_model")));
+  esc(f, json_string_value(sb_bench_report_get(d, "started_at")));
+  fprintf(f, " on %.0f cores (", sb_bench_report_num(d, "machine.cores"));
+  esc(f, json_string_value(sb_bench_report_get(d, "machine.cpu_model")));
   fprintf(f, "). Relay-added latency is the receive time minus the send time stamped in the "
              "<code>urn:switchboard:rtp-hdrext:send-time</code> extension, on the same host clock. "
              "The shaded band is the measured window.</p>\n");
@@ -294,19 +282,19 @@ int sb_bench_report_html(const char *path, const json_t *d) {
   baseline_table(f, d);
   cdf_chart(f, d);
   if (tl) {
-    series_t thr[] = {{"packets/s to the server", "#1f6feb", get(tl, "out_pps")},
-                      {"packets/s from the server", "#2da44e", get(tl, "in_pps")}};
-    series_t lat[] = {{"p50 µs", "#1f6feb", get(tl, "p50_us")}, {"p99 µs", "#d73a49", get(tl, "p99_us")}};
-    series_t loss[] = {{"loss %", "#d73a49", get(tl, "loss_pct")}};
-    series_t cpu[] = {{"server CPU %", "#8250df", get(tl, "server_cpu_pct")},
-                      {"bench CPU %", "#bf8700", get(tl, "bench_cpu_pct")}};
+    series_t thr[] = {{"packets/s to the server", "#1f6feb", sb_bench_report_get(tl, "out_pps")},
+                      {"packets/s from the server", "#2da44e", sb_bench_report_get(tl, "in_pps")}};
+    series_t lat[] = {{"p50 µs", "#1f6feb", sb_bench_report_get(tl, "p50_us")}, {"p99 µs", "#d73a49", sb_bench_report_get(tl, "p99_us")}};
+    series_t loss[] = {{"loss %", "#d73a49", sb_bench_report_get(tl, "loss_pct")}};
+    series_t cpu[] = {{"server CPU %", "#8250df", sb_bench_report_get(tl, "server_cpu_pct")},
+                      {"bench CPU %", "#bf8700", sb_bench_report_get(tl, "bench_cpu_pct")}};
     time_chart(f, d, "Throughput over time", "packets per second", thr, 2);
     time_chart(f, d, "Relay-added latency over time", "microseconds", lat, 2);
     time_chart(f, d, "Loss over time", "percent", loss, 1);
     time_chart(f, d, "CPU over time (100% = one core)", "percent", cpu, 2);
   }
-  if (get(d, "ramp")) {
-    const json_t *steps = get(d, "ramp.steps");
+  if (sb_bench_report_get(d, "ramp")) {
+    const json_t *steps = sb_bench_report_get(d, "ramp.steps");
     fprintf(f, "<h2>Ramp steps</h2><table><tr><th>participants</th><th>with media</th><th>p50 µs</th>"
                "<th>p99 µs</th><th>loss %%</th><th>in pps</th><th>server µs/pkt</th><th>user µs/pkt</th>"
                "<th>kernel µs/pkt</th><th>within target</th></tr>\n");
@@ -314,16 +302,16 @@ int sb_bench_report_html(const char *path, const json_t *d) {
       const json_t *s = json_array_get(steps, i);
       fprintf(f, "<tr><td>%.0f</td><td>%.0f</td><td>%.1f</td><td>%.1f</td><td>%.3f</td><td>%.0f</td>"
                  "<td>%.2f</td><td>%.2f</td><td>%.2f</td><td>%s</td></tr>\n",
-              num(s, "participants"), num(s, "with_media"), num(s, "p50_us"), num(s, "p99_us"),
-              num(s, "loss_pct"), num(s, "in_pps"), num(s, "server_us_per_pkt"),
-              num(s, "server_user_us_per_pkt"), num(s, "server_system_us_per_pkt"),
+              sb_bench_report_num(s, "participants"), sb_bench_report_num(s, "with_media"), sb_bench_report_num(s, "p50_us"), sb_bench_report_num(s, "p99_us"),
+              sb_bench_report_num(s, "loss_pct"), sb_bench_report_num(s, "in_pps"), sb_bench_report_num(s, "server_us_per_pkt"),
+              sb_bench_report_num(s, "server_user_us_per_pkt"), sb_bench_report_num(s, "server_system_us_per_pkt"),
               json_is_true(json_object_get(s, "ok")) ? "yes" : "no");
     }
     fprintf(f, "</table>\n");
   }
-  object_table(f, "Parameters", get(d, "parameters"));
-  object_table(f, "Machine", get(d, "machine"));
-  object_table(f, "Versions", get(d, "versions"));
+  object_table(f, "Parameters", sb_bench_report_get(d, "parameters"));
+  object_table(f, "Machine", sb_bench_report_get(d, "machine"));
+  object_table(f, "Versions", sb_bench_report_get(d, "versions"));
   streams_table(f, d);
   fprintf(f, "</body></html>\n");
   return fclose(f) == 0 ? 0 : -1;

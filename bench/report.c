@@ -598,14 +598,19 @@ json_t *sb_bench_report_json(const sb_bench_results_t *r) {
 
 /* ---- summary table ------------------------------------------------------------------------ */
 
-static double num(const json_t *doc, const char *path) {
+const json_t *sb_bench_report_get(const json_t *doc, const char *path) {
   char buf[128], *save = NULL, *tok;
-  const json_t *v = doc;
   snprintf(buf, sizeof buf, "%s", path);
-  for (tok = strtok_r(buf, ".", &save); tok && v; tok = strtok_r(NULL, ".", &save))
-    v = json_object_get(v, tok);
-  return v ? json_number_value(v) : NAN;
+  for (tok = strtok_r(buf, ".", &save); tok && doc; tok = strtok_r(NULL, ".", &save))
+    doc = json_object_get(doc, tok);
+  return doc;
 }
+
+double sb_bench_report_num(const json_t *doc, const char *path) {
+  const json_t *v = sb_bench_report_get(doc, path);
+  return v && json_is_number(v) ? json_number_value(v) : NAN;
+}
+
 
 /* "320: 6, 1280: 2" from a {"width": count} object. */
 static void print_counts(const json_t *o) {
@@ -652,62 +657,62 @@ static void print_nodes(const json_t *d) {
   printf("  nodes           ");
   json_object_foreach((json_t *)nodes, id, n)
     printf(" %s %lld", id, (long long)json_integer_value(n));
-  printf(" participants, %.0f call.join redirects followed\n", num(d, "participants.redirects"));
+  printf(" participants, %.0f call.join redirects followed\n", sb_bench_report_num(d, "participants.redirects"));
 }
 
 void sb_bench_report_print(const sb_bench_results_t *r, const json_t *d) {
   printf("\nswitchboard-bench: %s, %d cores (%s)\n", r->started_at, r->machine.cores, r->machine.cpu_model);
   printf("  participants     %4.0f planned, %.0f reached media, %.0f failed, %.0f call.answer refused\n",
-         num(d, "participants.planned"), num(d, "participants.reached_media"), num(d, "participants.failed"),
-         num(d, "participants.answers_refused"));
-  printf("  window           %.0f s (seconds %d..%d after start)\n", num(d, "window.seconds"), r->sec_from,
+         sb_bench_report_num(d, "participants.planned"), sb_bench_report_num(d, "participants.reached_media"), sb_bench_report_num(d, "participants.failed"),
+         sb_bench_report_num(d, "participants.answers_refused"));
+  printf("  window           %.0f s (seconds %d..%d after start)\n", sb_bench_report_num(d, "window.seconds"), r->sec_from,
          r->sec_to);
   printf("  relay latency    p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f us  (%.0f samples)\n",
-         num(d, "latency_us.p50"), num(d, "latency_us.p90"), num(d, "latency_us.p99"),
-         num(d, "latency_us.p999"), num(d, "latency_us.max"), num(d, "latency_us.count"));
+         sb_bench_report_num(d, "latency_us.p50"), sb_bench_report_num(d, "latency_us.p90"), sb_bench_report_num(d, "latency_us.p99"),
+         sb_bench_report_num(d, "latency_us.p999"), sb_bench_report_num(d, "latency_us.max"), sb_bench_report_num(d, "latency_us.count"));
   printf("  join to media    p50 %.1f  p90 %.1f  p99 %.1f  max %.1f ms  (%.0f participants)\n",
-         num(d, "join_ms.p50"), num(d, "join_ms.p90"), num(d, "join_ms.p99"), num(d, "join_ms.max"),
-         num(d, "join_ms.count"));
+         sb_bench_report_num(d, "join_ms.p50"), sb_bench_report_num(d, "join_ms.p90"), sb_bench_report_num(d, "join_ms.p99"), sb_bench_report_num(d, "join_ms.max"),
+         sb_bench_report_num(d, "join_ms.count"));
   print_nodes(d);
-  printf("  setup (join->DTLS) p50 %.1f  p99 %.1f ms\n", num(d, "setup_ms.dtls.p50"), num(d, "setup_ms.dtls.p99"));
-  printf("  streams          %.0f received of %.0f expected, %.0f without packets\n", num(d, "totals.streams"),
-         num(d, "totals.streams_expected"), num(d, "totals.streams_without_packets"));
+  printf("  setup (join->DTLS) p50 %.1f  p99 %.1f ms\n", sb_bench_report_num(d, "setup_ms.dtls.p50"), sb_bench_report_num(d, "setup_ms.dtls.p99"));
+  printf("  streams          %.0f received of %.0f expected, %.0f without packets\n", sb_bench_report_num(d, "totals.streams"),
+         sb_bench_report_num(d, "totals.streams_expected"), sb_bench_report_num(d, "totals.streams_without_packets"));
   printf("  packets          %.0f received, loss %.3f%%, %.0f duplicates, %.0f reordered, jitter mean %.3f ms\n",
-         num(d, "totals.packets_received"), num(d, "totals.loss_pct"), num(d, "totals.duplicates"),
-         num(d, "totals.reordered"), num(d, "totals.jitter_ms_mean"));
-  printf("  throughput       out %.0f pps (%.2f Mbit/s), in %.0f pps (%.2f Mbit/s)\n", num(d, "throughput.out_pps"),
-         num(d, "throughput.out_mbps"), num(d, "throughput.in_pps"), num(d, "throughput.in_mbps"));
+         sb_bench_report_num(d, "totals.packets_received"), sb_bench_report_num(d, "totals.loss_pct"), sb_bench_report_num(d, "totals.duplicates"),
+         sb_bench_report_num(d, "totals.reordered"), sb_bench_report_num(d, "totals.jitter_ms_mean"));
+  printf("  throughput       out %.0f pps (%.2f Mbit/s), in %.0f pps (%.2f Mbit/s)\n", sb_bench_report_num(d, "throughput.out_pps"),
+         sb_bench_report_num(d, "throughput.out_mbps"), sb_bench_report_num(d, "throughput.in_pps"), sb_bench_report_num(d, "throughput.in_mbps"));
   printf("  decoding         %.0f receivers: %.0f frames decoded, %.0f corrupt, %.0f missing\n",
-         num(d, "decode.receivers"), num(d, "decode.frames_decoded"), num(d, "decode.frames_corrupt"),
-         num(d, "decode.frames_missing"));
+         sb_bench_report_num(d, "decode.receivers"), sb_bench_report_num(d, "decode.frames_decoded"), sb_bench_report_num(d, "decode.frames_corrupt"),
+         sb_bench_report_num(d, "decode.frames_missing"));
   print_sizes(d);
-  if (!isnan(num(d, "server.cpu_seconds"))) {
+  if (!isnan(sb_bench_report_num(d, "server.cpu_seconds"))) {
     printf("  server           %.2f CPU s (%.1f%% of a core), RSS max %.1f MiB, %.2f us CPU per forwarded packet",
-           num(d, "server.cpu_seconds"), num(d, "server.cpu_pct_of_one_core"),
-           num(d, "server.rss_max_kib") / 1024, num(d, "server.cpu_us_per_forwarded_packet"));
-    if (!isnan(num(d, "server.cpu_user_us_per_forwarded_packet")))
-      printf(" (user %.1f + kernel %.1f)", num(d, "server.cpu_user_us_per_forwarded_packet"),
-             num(d, "server.cpu_system_us_per_forwarded_packet"));
+           sb_bench_report_num(d, "server.cpu_seconds"), sb_bench_report_num(d, "server.cpu_pct_of_one_core"),
+           sb_bench_report_num(d, "server.rss_max_kib") / 1024, sb_bench_report_num(d, "server.cpu_us_per_forwarded_packet"));
+    if (!isnan(sb_bench_report_num(d, "server.cpu_user_us_per_forwarded_packet")))
+      printf(" (user %.1f + kernel %.1f)", sb_bench_report_num(d, "server.cpu_user_us_per_forwarded_packet"),
+             sb_bench_report_num(d, "server.cpu_system_us_per_forwarded_packet"));
     printf("\n");
   } else
     printf("  server           no figures (give --server-pid or --spawn-server)\n");
-  if (!isnan(num(d, "machine_cpu.busy_seconds")))
+  if (!isnan(sb_bench_report_num(d, "machine_cpu.busy_seconds")))
     printf("  machine CPU      %.2f busy CPU s (%.1f%% of %d cores; softirq %.2f s), %.2f us per forwarded "
            "packet, the bench's %.2f s included\n",
-           num(d, "machine_cpu.busy_seconds"), num(d, "machine_cpu.busy_pct_of_machine"), r->machine.cores,
-           num(d, "machine_cpu.softirq_seconds"), num(d, "machine_cpu.busy_us_per_forwarded_packet"),
-           num(d, "machine_cpu.bench_cpu_seconds"));
+           sb_bench_report_num(d, "machine_cpu.busy_seconds"), sb_bench_report_num(d, "machine_cpu.busy_pct_of_machine"), r->machine.cores,
+           sb_bench_report_num(d, "machine_cpu.softirq_seconds"), sb_bench_report_num(d, "machine_cpu.busy_us_per_forwarded_packet"),
+           sb_bench_report_num(d, "machine_cpu.bench_cpu_seconds"));
   {
     char *prof = json_dumps(json_object_get(json_object_get(d, "participants"), "srtp_profiles"), JSON_COMPACT);
     printf("  bench            %.1f%% of a core in the window (%d threads); libsrtp2 %s; SRTP %s\n",
-           num(d, "bench_cpu.window_cpu_pct_of_one_core"), r->nworkers,
+           sb_bench_report_num(d, "bench_cpu.window_cpu_pct_of_one_core"), r->nworkers,
            json_string_value(json_object_get(json_object_get(d, "versions"), "libsrtp2_build")),
            prof ? prof : "?");
     free(prof);
   }
   printf("  machine noise    the bench's 1 ms timer ran late by p50 %.0f, p99 %.0f, max %.0f us\n",
-         num(d, "bench_cpu.tick_delay_us.p50"), num(d, "bench_cpu.tick_delay_us.p99"),
-         num(d, "bench_cpu.tick_delay_us.max"));
+         sb_bench_report_num(d, "bench_cpu.tick_delay_us.p50"), sb_bench_report_num(d, "bench_cpu.tick_delay_us.p99"),
+         sb_bench_report_num(d, "bench_cpu.tick_delay_us.max"));
   if (r->nsteps)
     printf("  ramp             largest load within p99 < %.1f ms and loss < %.2f%%: %d participants\n",
            r->cfg->target_p99_ms, r->cfg->target_loss_pct, r->ramp_best);

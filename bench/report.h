@@ -67,6 +67,12 @@ typedef struct {
 /** Builds the JSON document (parameters, machine, versions, every figure, per stream). */
 json_t *sb_bench_report_json(const sb_bench_results_t *r);
 
+/** The value at a dotted path of a report document ("latency_us.p50"), NULL if absent. */
+const json_t *sb_bench_report_get(const json_t *doc, const char *path);
+
+/** The number at a dotted path, NAN if absent or not a number. */
+double sb_bench_report_num(const json_t *doc, const char *path);
+
 /** Prints the summary table. */
 void sb_bench_report_print(const sb_bench_results_t *r, const json_t *doc);
 

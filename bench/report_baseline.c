@@ -5,18 +5,6 @@
 
 #include "bench/report.h"
 
-static const json_t *get(const json_t *o, const char *path) {
-  char buf[128], *save = NULL, *tok;
-  snprintf(buf, sizeof buf, "%s", path);
-  for (tok = strtok_r(buf, ".", &save); tok && o; tok = strtok_r(NULL, ".", &save))
-    o = json_object_get(o, tok);
-  return o;
-}
-
-static double num(const json_t *doc, const char *path) {
-  const json_t *v = get(doc, path);
-  return v && json_is_number(v) ? json_number_value(v) : NAN;
-}
 
 static void copy(json_t *to, const json_t *from, const char *key) {
   json_t *v = json_object_get(from, key);
@@ -26,7 +14,7 @@ static void copy(json_t *to, const json_t *from, const char *key) {
 
 /* {"relay": a, "baseline": b, "ratio": a / b}; null where a figure is missing. */
 static json_t *pair(const json_t *doc, const json_t *b, const char *path) {
-  double x = num(doc, path), y = num(b, path);
+  double x = sb_bench_report_num(doc, path), y = sb_bench_report_num(b, path);
   json_t *o = json_object();
   json_object_set_new(o, "relay", isnan(x) ? json_null() : json_real(x));
   json_object_set_new(o, "baseline", isnan(y) ? json_null() : json_real(y));
@@ -46,8 +34,8 @@ void sb_bench_report_add_baseline(json_t *doc, json_t *bdoc, json_t *fwd) {
     copy(parts, json_object_get(bdoc, "participants"), pkeys[i]);
   json_object_set_new(b, "participants", parts);
   json_object_set_new(b, "bench_cpu", json_pack("{s:O*,s:O*}", "window_cpu_pct_of_one_core",
-                                                get(bdoc, "bench_cpu.window_cpu_pct_of_one_core"),
-                                                "tick_delay_us", get(bdoc, "bench_cpu.tick_delay_us")));
+                                                sb_bench_report_get(bdoc, "bench_cpu.window_cpu_pct_of_one_core"),
+                                                "tick_delay_us", sb_bench_report_get(bdoc, "bench_cpu.tick_delay_us")));
   json_object_set_new(b, "forwarder", fwd);
   /* the same accounting on both sides: the process's CPU (schedstat, split by utime/stime), the
    * machine's busy CPU (/proc/stat), both divided by the packets the bench's receivers got */
@@ -68,7 +56,7 @@ void sb_bench_report_add_baseline(json_t *doc, json_t *bdoc, json_t *fwd) {
 
 static void ratio_line(const json_t *vs, const char *key, const char *label, const char *unit) {
   const json_t *o = json_object_get(vs, key);
-  double x = num(o, "relay"), y = num(o, "baseline"), q = num(o, "ratio");
+  double x = sb_bench_report_num(o, "relay"), y = sb_bench_report_num(o, "baseline"), q = sb_bench_report_num(o, "ratio");
   printf("  %-34s relay %9.3f  baseline %9.3f %-3s ", label, x, y, unit);
   if (isnan(q))
     printf(" ratio -\n");
@@ -79,26 +67,26 @@ static void ratio_line(const json_t *vs, const char *key, const char *label, con
 void sb_bench_report_print_baseline(const json_t *d) {
   const json_t *b = json_object_get(d, "baseline"), *vs = json_object_get(d, "vs_baseline");
   printf("\nbaseline (the bench's forwarder: one thread, recvmmsg, SRTP %s, header rewrite, sendmmsg)\n",
-         json_string_value(get(b, "forwarder.srtp_profile")));
-  printf("  participants     %4.0f planned, %.0f reached media, %.0f failed\n", num(b, "participants.planned"),
-         num(b, "participants.reached_media"), num(b, "participants.failed"));
+         json_string_value(sb_bench_report_get(b, "forwarder.srtp_profile")));
+  printf("  participants     %4.0f planned, %.0f reached media, %.0f failed\n", sb_bench_report_num(b, "participants.planned"),
+         sb_bench_report_num(b, "participants.reached_media"), sb_bench_report_num(b, "participants.failed"));
   printf("  latency          p50 %.1f  p90 %.1f  p99 %.1f  max %.1f us  (%.0f samples)\n",
-         num(b, "latency_us.p50"), num(b, "latency_us.p90"), num(b, "latency_us.p99"), num(b, "latency_us.max"),
-         num(b, "latency_us.count"));
+         sb_bench_report_num(b, "latency_us.p50"), sb_bench_report_num(b, "latency_us.p90"), sb_bench_report_num(b, "latency_us.p99"), sb_bench_report_num(b, "latency_us.max"),
+         sb_bench_report_num(b, "latency_us.count"));
   printf("  streams          %.0f received of %.0f expected, %.0f without packets; loss %.3f%%\n",
-         num(b, "totals.streams"), num(b, "totals.streams_expected"), num(b, "totals.streams_without_packets"),
-         num(b, "totals.loss_pct"));
-  printf("  decoding         %.0f frames decoded, %.0f corrupt, %.0f missing\n", num(b, "decode.frames_decoded"),
-         num(b, "decode.frames_corrupt"), num(b, "decode.frames_missing"));
+         sb_bench_report_num(b, "totals.streams"), sb_bench_report_num(b, "totals.streams_expected"), sb_bench_report_num(b, "totals.streams_without_packets"),
+         sb_bench_report_num(b, "totals.loss_pct"));
+  printf("  decoding         %.0f frames decoded, %.0f corrupt, %.0f missing\n", sb_bench_report_num(b, "decode.frames_decoded"),
+         sb_bench_report_num(b, "decode.frames_corrupt"), sb_bench_report_num(b, "decode.frames_missing"));
   printf("  forwarder        %.0f RTP in, %.0f forwarded, %.0f RTCP in, drops: SRTP %.0f, unknown %.0f, "
          "send %.0f; %.2f us CPU per forwarded packet (user %.1f + kernel %.1f)\n",
-         num(b, "forwarder.rx_rtp"), num(b, "forwarder.rtp_forwarded"), num(b, "forwarder.rx_rtcp"),
-         num(b, "forwarder.drop_srtp"), num(b, "forwarder.drop_unknown"), num(b, "forwarder.send_fail"),
-         num(b, "server.cpu_us_per_forwarded_packet"), num(b, "server.cpu_user_us_per_forwarded_packet"),
-         num(b, "server.cpu_system_us_per_forwarded_packet"));
+         sb_bench_report_num(b, "forwarder.rx_rtp"), sb_bench_report_num(b, "forwarder.rtp_forwarded"), sb_bench_report_num(b, "forwarder.rx_rtcp"),
+         sb_bench_report_num(b, "forwarder.drop_srtp"), sb_bench_report_num(b, "forwarder.drop_unknown"), sb_bench_report_num(b, "forwarder.send_fail"),
+         sb_bench_report_num(b, "server.cpu_us_per_forwarded_packet"), sb_bench_report_num(b, "server.cpu_user_us_per_forwarded_packet"),
+         sb_bench_report_num(b, "server.cpu_system_us_per_forwarded_packet"));
   printf("  machine CPU      %.2f busy CPU s (%.1f%%), %.2f us per forwarded packet\n",
-         num(b, "machine_cpu.busy_seconds"), num(b, "machine_cpu.busy_pct_of_machine"),
-         num(b, "machine_cpu.busy_us_per_forwarded_packet"));
+         sb_bench_report_num(b, "machine_cpu.busy_seconds"), sb_bench_report_num(b, "machine_cpu.busy_pct_of_machine"),
+         sb_bench_report_num(b, "machine_cpu.busy_us_per_forwarded_packet"));
   printf("relay / baseline\n");
   ratio_line(vs, "cpu_us_per_forwarded_packet", "process CPU per forwarded packet", "us");
   ratio_line(vs, "cpu_user_us_per_forwarded_packet", "  user", "us");
