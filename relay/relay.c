@@ -24,38 +24,40 @@ static void on_event(sb_msg_t *msg, void *arg) {
   r->cfg.on_event((sb_event_t *)msg, r->cfg.arg);
 }
 
+/* A new event of `type` about `transport` from worker w; NULL without memory. */
+static sb_event_t *event_new(const sb_worker_t *w, sb_event_type_t type, uint64_t transport) {
+  sb_event_t *ev = calloc(1, sizeof *ev);
+  if (ev) {
+    ev->hdr.type = (int)type;
+    ev->transport = transport;
+    ev->worker = w->index;
+  }
+  return ev;
+}
+
 void sb_worker_emit(sb_worker_t *w, sb_event_type_t type, uint64_t transport, const char *reason,
                     const char *srtp_profile) {
-  sb_event_t *ev = calloc(1, sizeof *ev);
+  sb_event_t *ev = event_new(w, type, transport);
   if (!ev)
     return;
-  ev->hdr.type = (int)type;
-  ev->transport = transport;
-  ev->worker = w->index;
   snprintf(ev->reason, sizeof ev->reason, "%s", reason ? reason : "");
   snprintf(ev->srtp_profile, sizeof ev->srtp_profile, "%s", srtp_profile ? srtp_profile : "");
   sb_queue_push(w->relay->events, &ev->hdr);
 }
 
 void sb_worker_emit_bytes(sb_worker_t *w, uint64_t transport, uint64_t rx_bytes, uint64_t tx_bytes) {
-  sb_event_t *ev = calloc(1, sizeof *ev);
+  sb_event_t *ev = event_new(w, SB_EV_TRANSPORT_BYTES, transport);
   if (!ev)
     return;
-  ev->hdr.type = SB_EV_TRANSPORT_BYTES;
-  ev->transport = transport;
-  ev->worker = w->index;
   ev->rx_bytes = rx_bytes;
   ev->tx_bytes = tx_bytes;
   sb_queue_push(w->relay->events, &ev->hdr);
 }
 
 void sb_worker_emit_media(sb_worker_t *w, uint64_t transport, uint64_t at_ms) {
-  sb_event_t *ev = calloc(1, sizeof *ev);
+  sb_event_t *ev = event_new(w, SB_EV_TRANSPORT_MEDIA, transport);
   if (!ev)
     return;
-  ev->hdr.type = SB_EV_TRANSPORT_MEDIA;
-  ev->transport = transport;
-  ev->worker = w->index;
   ev->at_ms = at_ms;
   sb_queue_push(w->relay->events, &ev->hdr);
 }
