@@ -15,22 +15,14 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from durability import demo_token, http_call, session  # noqa: E402
+from durability import Checks, demo_token, http_call, session, signaling_health  # noqa: E402
 
 SOCKETS, REQUESTS, ROOMS = 40, 10, 300
 
 
-def health(host, port):
-    return http_call(host, port, "GET", "/api/health")[1]["signaling"]
-
-
 def main():
     host, port = sys.argv[1], int(sys.argv[2])
-    results = []
-
-    def check(what, ok, detail=""):
-        results.append(ok)
-        print(("ok " if ok else "not ok ") + what + ("" if ok else f": {detail}"))
+    check = Checks()
 
     tok = demo_token(host, port, "alice")
     alice = session(host, port, tok)
@@ -105,7 +97,7 @@ def main():
     # queued for bob pass the 4 MiB cap: he is closed, logged once and counted; the others go on.
     slow = session(host, port, demo_token(host, port, "bob"))
     slow.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    sig, n = health(host, port), 0
+    sig, n = signaling_health(host, port), 0
     while sig["closed_not_reading"] < 1 and n < 8000:
         for i in range(n, n + 50):
             alice._send_frame(0x1, json.dumps({"id": 10000 + i, "method": "rooms.update", "params": {
@@ -113,7 +105,7 @@ def main():
         for i in range(n, n + 50):
             alice.reply(10000 + i)
         n += 50
-        sig = health(host, port)
+        sig = signaling_health(host, port)
     print(f"METRIC busy_lists_events_until_cut {n}")
     check("a client that does not read is closed once its queue passes the cap",
           sig["closed_not_reading"] == 1, (n, sig))
@@ -122,9 +114,7 @@ def main():
     slow.sock.close()
     for ws in (alice, carol):
         ws.close()
-    passed = sum(results)
-    print(f"{passed} passed, {len(results) - passed} failed")
-    return 0 if passed == len(results) else 1
+    return check.summary()
 
 
 if __name__ == "__main__":

@@ -184,6 +184,30 @@ class WebSocket:
         self.sock.close()
 
 
+# ---- shared by the integration scripts ----
+
+class Checks:
+    """A script's checks: check(what, ok, detail) prints "ok WHAT" or "not ok WHAT: DETAIL";
+    summary() prints "N passed, N failed" and returns the exit status (1 on any failure)."""
+
+    def __init__(self):
+        self.results = []
+
+    def __call__(self, what, ok, detail=""):
+        self.results.append(bool(ok))
+        print(("ok " if ok else "not ok ") + what + ("" if ok else f": {detail}"))
+
+    def summary(self):
+        passed = sum(self.results)
+        print(f"{passed} passed, {len(self.results) - passed} failed")
+        return 0 if passed == len(self.results) else 1
+
+
+def signaling_health(host, port):
+    """/api/health's signaling counters (connections, limits)."""
+    return http_call(host, port, "GET", "/api/health")[1]["signaling"]
+
+
 # ---- the scenario ----
 
 def demo_token(host, port, user):

@@ -10,7 +10,7 @@ import socket
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from durability import demo_token  # noqa: E402
+from durability import Checks, demo_token  # noqa: E402
 
 TIMEOUT_S = 10.0
 
@@ -56,11 +56,7 @@ def get(path, token=None):
 
 def main():
     host, port = sys.argv[1], int(sys.argv[2])
-    results = []
-
-    def check(what, ok, detail=""):
-        results.append(ok)
-        print(("ok " if ok else "not ok ") + what + ("" if ok else f": {detail}"))
+    check = Checks()
 
     r, _ = pipeline(host, port, [get("/api/health")] * 200)
     check("200 pipelined /api/health are all answered", len(r) == 200 and
@@ -104,9 +100,7 @@ def main():
     r, _ = pipeline(host, port, [get("/healthz")])
     check("the server still answers after 50 connections left mid-pipeline",
           len(r) == 1 and r[0][0] == 200, r)
-    passed = sum(results)
-    print(f"{passed} passed, {len(results) - passed} failed")
-    return 0 if passed == len(results) else 1
+    return check.summary()
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from durability import WebSocket, demo_token, session  # noqa: E402
+from durability import Checks, WebSocket, demo_token, session  # noqa: E402
 
 FP = ":".join(["AB"] * 32)
 
@@ -39,11 +39,7 @@ def wait_event(ws, name, limit=50):
 
 def main():
     host, port = sys.argv[1], int(sys.argv[2])
-    results = []
-
-    def check(what, ok, detail=""):
-        results.append(ok)
-        print(("ok " if ok else "not ok ") + what + ("" if ok else f": {detail}"))
+    check = Checks()
 
     ws = {u: session(host, port, demo_token(host, port, u)) for u in ("alice", "bob", "carol")}
     r = ws["alice"].call("call.join", {"room": "demo", "sdp": offer()})
@@ -80,9 +76,7 @@ def main():
     check("carol joins with video once a place is free", error_code(r) == "ok", r)
     for w in ws.values():
         w.close()
-    passed = sum(results)
-    print(f"{passed} passed, {len(results) - passed} failed")
-    return 0 if passed == len(results) else 1
+    return check.summary()
 
 
 if __name__ == "__main__":

@@ -14,7 +14,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from durability import Closed, WebSocket, demo_token, http_call, session  # noqa: E402
+from durability import (Checks, Closed, WebSocket, demo_token, session,  # noqa: E402
+                        signaling_health)
 
 
 def raw_frame(payload):
@@ -24,14 +25,10 @@ def raw_frame(payload):
     return head + b"\0\0\0\0" + payload
 
 
-def health(host, port):
-    return http_call(host, port, "GET", "/api/health")[1]["signaling"]
-
-
 def wait_connections(host, port, at_most, timeout_s=10):
     deadline = time.time() + timeout_s
     while time.time() < deadline:
-        if health(host, port)["connections"] <= at_most:
+        if signaling_health(host, port)["connections"] <= at_most:
             return True
         time.sleep(0.1)
     return False
@@ -54,11 +51,7 @@ def close_code(ws):
 
 def main():
     host, port = sys.argv[1], int(sys.argv[2])
-    results = []
-
-    def check(what, ok, detail=""):
-        results.append(ok)
-        print(("ok " if ok else "not ok ") + what + ("" if ok else f": {detail}"))
+    check = Checks()
 
     # --- connections per address ---
     conns = [WebSocket(host, port) for _ in range(8)]
@@ -70,7 +63,7 @@ def main():
     for ws in conns:
         ws.close()
     wait_connections(host, port, 0)
-    check("refused_per_address counted", health(host, port)["refused_per_address"] == 1)
+    check("refused_per_address counted", signaling_health(host, port)["refused_per_address"] == 1)
 
     # --- connections per user ---
     tok = demo_token(host, port, "bob")
@@ -114,7 +107,7 @@ def main():
     time.sleep(1.1)
     r = flood.call("ping", {})
     check("after a second the connection may make requests again", "result" in r, r)
-    check("rate_limited counted", health(host, port)["rate_limited"] >= 250)
+    check("rate_limited counted", signaling_health(host, port)["rate_limited"] >= 250)
     flood.close()
     carol.close()
 
@@ -132,9 +125,7 @@ def main():
     r = other.call("ping", {})
     check("other connections are unaffected", "result" in r, r)
     other.close()
-    passed = sum(results)
-    print(f"{passed} passed, {len(results) - passed} failed")
-    return 0 if passed == len(results) else 1
+    return check.summary()
 
 
 if __name__ == "__main__":
