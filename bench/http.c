@@ -30,9 +30,30 @@ static int wait_fd(int fd, short ev, uint64_t deadline_ms) {
 
 typedef struct {
   int fd;
-  SSL_CTX *ctx;
   SSL *ssl; /* NULL: plain TCP */
 } conn_t;
+
+/* The client context, made once per CA file and kept for the process: the trusted certificates
+ * (the system's store by default) are read once, not at every request. Main thread only. */
+static SSL_CTX *tls_context(const char *ca_file) {
+  static SSL_CTX *ctx;
+  static char loaded[256];
+  const char *want = ca_file ? ca_file : "";
+  if (ctx && strcmp(loaded, want) == 0)
+    return ctx;
+  SSL_CTX_free(ctx);
+  snprintf(loaded, sizeof loaded, "%s", want);
+  if (!(ctx = SSL_CTX_new(TLS_client_method())) ||
+      SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
+      (want[0] ? SSL_CTX_load_verify_locations(ctx, want, NULL)
+               : SSL_CTX_set_default_verify_paths(ctx)) != 1) {
+    SSL_CTX_free(ctx);
+    ctx = NULL;
+    return NULL;
+  }
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+  return ctx;
+}
 
 /* Waits for what the last TLS call needs (SSL_ERROR_WANT_*); -1 on a real error. */
 static int tls_wait(conn_t *c, int ret, uint64_t deadline_ms) {
@@ -46,14 +67,9 @@ static int tls_wait(conn_t *c, int ret, uint64_t deadline_ms) {
 /* TLS over the connected socket: the server's certificate verified against ca_file (or the
  * system's store) and its name or address checked. 0 or -1. */
 static int tls_start(conn_t *c, const char *host, const char *ca_file, uint64_t deadline_ms) {
+  SSL_CTX *ctx = tls_context(ca_file);
   int r;
-  if (!(c->ctx = SSL_CTX_new(TLS_client_method())) ||
-      SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION) != 1 ||
-      ((ca_file && ca_file[0]) ? SSL_CTX_load_verify_locations(c->ctx, ca_file, NULL)
-                               : SSL_CTX_set_default_verify_paths(c->ctx)) != 1)
-    return -1;
-  SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, NULL);
-  if (!(c->ssl = SSL_new(c->ctx)) || SSL_set_fd(c->ssl, c->fd) != 1)
+  if (!ctx || !(c->ssl = SSL_new(ctx)) || SSL_set_fd(c->ssl, c->fd) != 1)
     return -1;
   /* an address is checked against the certificate's IP names, a name against its DNS names */
   if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), host) != 1 &&
@@ -68,7 +84,6 @@ static int tls_start(conn_t *c, const char *host, const char *ca_file, uint64_t 
 static void conn_close(conn_t *c) {
   if (c->ssl)
     SSL_free(c->ssl);
-  SSL_CTX_free(c->ctx);
   if (c->fd >= 0)
     close(c->fd);
   ERR_clear_error(); /* nothing of a failed request stays on this thread's error queue */
