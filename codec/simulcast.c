@@ -9,6 +9,8 @@ void sb_simulcast_chooser_init(sb_simulcast_chooser_t *c, const sb_simulcast_con
   c->cfg.up_margin_pct =
       cfg && cfg->up_margin_pct ? cfg->up_margin_pct : SB_SIMULCAST_UP_MARGIN_PCT;
   c->cfg.up_hold_ms = cfg && cfg->up_hold_ms ? cfg->up_hold_ms : SB_SIMULCAST_UP_HOLD_MS;
+  c->cfg.pause_hold_ms =
+      cfg && cfg->pause_hold_ms ? cfg->pause_hold_ms : SB_SIMULCAST_PAUSE_HOLD_MS;
 }
 
 /* Bit i set: layer i is active and fits the requested size. A subscriber that asks for less than
@@ -50,6 +52,23 @@ static int highest_affordable(const sb_simulcast_layer_t *layers, unsigned mask,
   return -1;
 }
 
+/* Nothing is affordable: the lowest allowed layer until the estimate has been short of it for
+ * pause_hold_ms, then a pause. No shortcut for a deep dip: a layer's measured rate includes the
+ * keyframes asked for when subscribers join or switch, which can triple it for a second. */
+static int lowest_or_pause(sb_simulcast_chooser_t *c, unsigned mask, uint64_t now_ms) {
+  int lowest = -1;
+  for (int i = 0; i < SB_SIMULCAST_MAX_LAYERS && lowest < 0; i++)
+    if (mask & (1u << i))
+      lowest = i;
+  if (lowest < 0)
+    return SB_SIMULCAST_PAUSE;
+  if (!c->short_of_lowest) {
+    c->short_of_lowest = 1;
+    c->short_since = now_ms;
+  }
+  return now_ms - c->short_since < c->cfg.pause_hold_ms ? lowest : SB_SIMULCAST_PAUSE;
+}
+
 /* Tracks, per layer, since when it has been affordable with the margin without a break. */
 static void update_up_timers(sb_simulcast_chooser_t *c, const sb_simulcast_layer_t *layers, int n,
                              unsigned mask, uint64_t estimate_bps, uint64_t now_ms) {
@@ -81,12 +100,18 @@ int sb_simulcast_choose(sb_simulcast_chooser_t *c, const sb_simulcast_layer_t *l
   }
   if (cur >= 0 && (cur >= n || !(mask & (1u << cur)) || layers[cur].bitrate_bps > estimate_bps)) {
     /* Down at once; if nothing below is affordable (the current layer stopped, say), any
-     * affordable layer, or a pause. */
-    c->current = highest_affordable(layers, mask, cur < n ? cur : n, estimate_bps);
-    if (c->current < 0)
-      c->current = highest_affordable(layers, mask, n, estimate_bps);
+     * affordable layer, or the lowest one for a while, or a pause. */
+    int to = highest_affordable(layers, mask, cur < n ? cur : n, estimate_bps);
+    if (to < 0)
+      to = highest_affordable(layers, mask, n, estimate_bps);
+    if (to < 0)
+      to = lowest_or_pause(c, mask, now_ms);
+    else
+      c->short_of_lowest = 0;
+    c->current = to;
     return c->current;
   }
+  c->short_of_lowest = 0;
   for (int i = n - 1; i > cur; i--) {
     if ((c->up_ok & (1u << i)) && now_ms - c->up_since[i] >= c->cfg.up_hold_ms) {
       c->current = i;

@@ -19,11 +19,14 @@ typedef struct {
 typedef struct {
   uint32_t up_margin_pct;  /* going up needs estimate >= bitrate * (100 + margin) / 100 */
   uint32_t up_hold_ms;     /* ... held that long without a break */
+  uint32_t pause_hold_ms;  /* the lowest layer is paused once the estimate stayed under it
+                              this long */
 } sb_simulcast_config_t;
 
 /* Defaults: 20 % margin held for 2 s. */
 #define SB_SIMULCAST_UP_MARGIN_PCT 20
 #define SB_SIMULCAST_UP_HOLD_MS 2000
+#define SB_SIMULCAST_PAUSE_HOLD_MS 3000
 
 typedef struct {
   sb_simulcast_config_t cfg;
@@ -31,6 +34,8 @@ typedef struct {
   uint8_t started;         /* an answer was given */
   uint8_t up_ok;           /* bit i: layer i has been affordable with margin since up_since[i] */
   uint64_t up_since[SB_SIMULCAST_MAX_LAYERS];
+  uint8_t short_of_lowest; /* the estimate has been under the lowest layer since short_since */
+  uint64_t short_since;
 } sb_simulcast_chooser_t;
 
 /** Starts a chooser; cfg NULL (or zero fields) takes the defaults. */
@@ -40,7 +45,10 @@ void sb_simulcast_chooser_init(sb_simulcast_chooser_t *c, const sb_simulcast_con
  * dimension; if none fits, the smallest active one), the highest the estimate affords. Going down
  * (the current layer costs more than the estimate, or it stopped or no longer fits) happens at
  * once; going up (also out of a pause) only to a layer affordable with the margin for up_hold_ms
- * of consecutive calls. The first answer is immediate. Call it on each estimate update (or
+ * of consecutive calls. Pausing is the exception to "down at once": when even the lowest layer
+ * costs more than the estimate, the lowest layer is sent until that has lasted pause_hold_ms,
+ * since a pause is a frozen picture for the subscriber and a dip is often the queue left by a
+ * keyframe or a probe (or a rate swollen by keyframes). The first answer is immediate. Call it on each estimate update (or
  * periodically). Returns the layer, SB_SIMULCAST_PAUSE if no layer is affordable or active,
  * or -2 for bad arguments (n outside 0..3, layers NULL with n > 0). */
 int sb_simulcast_choose(sb_simulcast_chooser_t *c, const sb_simulcast_layer_t *layers, int n,

@@ -2,6 +2,7 @@
  * sequence numbers, timestamps and VP8 picture ids across switches (codec/simulcast.c,
  * relay/seq_rewriter.c, codec/vp8_munger.c do the work; this file wires them). */
 #include <stdint.h>
+#include <stdio.h>
 
 #include "codec/vp8.h"
 #include "common/log.h"
@@ -50,10 +51,15 @@ void sb_consumer_choose_layer(sb_consumer_t *c, uint64_t budget_bps, uint64_t no
   int target = sb_simulcast_choose(&c->chooser, layers, c->nlayers, budget_bps, c->transport->max_width,
                                    c->transport->max_height, now_ms);
   if (target != c->sw.target) {
-    sb_info(c->transport->ctx, "simulcast: mid %s layer %d -> %d (budget %llu of estimate %llu bps, max %ux%u)",
+    char rates[16 * SB_SIMULCAST_MAX_LAYERS] = "";
+    for (int i = 0, at = 0; i < c->nlayers && at < (int)sizeof rates; i++)
+      at += snprintf(rates + at, sizeof rates - (size_t)at, "%s%llu", i ? "/" : "",
+                     (unsigned long long)layers[i].bitrate_bps);
+    sb_info(c->transport->ctx,
+            "simulcast: mid %s layer %d -> %d (budget %llu of estimate %llu bps, layers %s bps, max %ux%u)",
             c->mid, c->sw.target, target, (unsigned long long)budget_bps,
-            (unsigned long long)sb_bwe_estimate(&c->transport->bwe, now_ms), c->transport->max_width,
-            c->transport->max_height);
+            (unsigned long long)sb_bwe_estimate(&c->transport->bwe, now_ms), rates,
+            c->transport->max_width, c->transport->max_height);
     /* Going down because the current layer costs far more than the budget: stop it now rather
      * than keep overloading the path until the lower layer's keyframe comes. */
     int cur = c->sw.current;

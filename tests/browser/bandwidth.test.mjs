@@ -82,8 +82,11 @@ test('a subscriber behind a narrow link gets the low layer, and the top one back
     () => `${JSON.stringify(seen)}; alice sends ${JSON.stringify(sent)}`);
   log(`open link: bob decodes ${JSON.stringify(seen)}`);
 
-  const port = await pages.bob.evaluate(localMediaPort);
-  assert.ok(port > 0, 'bob has a selected candidate pair');
+  let port = 0;
+  await waitFor('bob\'s selected candidate pair in his stats', async () => {
+    port = await pages.bob.evaluate(localMediaPort);
+    return port > 0;
+  }, 10000 * SCALE, () => String(port));
   const before0 = await counters();
   const open = await pages.bob.evaluate(videoIn);
   limit(port);

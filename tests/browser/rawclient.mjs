@@ -163,13 +163,15 @@ export async function layersSent() {
 
 /** The local UDP port of the selected ICE candidate pair, or 0 before one is selected. */
 export async function localMediaPort() {
+  // The transport's selected pair (what carries the media), not a pair's nominated flag: with
+  // an ICE-lite peer Chromium may use a pair before its stats say it was nominated.
   const stats = await window.__sc.pc.getStats();
   let port = 0;
   stats.forEach((s) => {
-    if (s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded') {
-      const local = stats.get(s.localCandidateId);
-      if (local) port = local.port;
-    }
+    if (s.type !== 'transport' || !s.selectedCandidatePairId) return;
+    const pair = stats.get(s.selectedCandidatePairId);
+    const local = pair && stats.get(pair.localCandidateId);
+    if (local) port = local.port;
   });
   return port;
 }

@@ -96,12 +96,38 @@ SB_TEST(pause_and_resume_with_hold) {
   sb_simulcast_config_t cfg = {.up_margin_pct = 50, .up_hold_ms = 500};
   sb_simulcast_chooser_init(&c, &cfg);
   CHECK_EQ(sb_simulcast_choose(&c, three, 3, 200000, 0, 0, 0), 0);
-  CHECK_EQ(sb_simulcast_choose(&c, three, 3, 100000, 0, 0, 10), SB_SIMULCAST_PAUSE);
+  CHECK_EQ(sb_simulcast_choose(&c, three, 3, 100000, 0, 0, 10), 0);
+  CHECK_EQ(sb_simulcast_choose(&c, three, 3, 100000, 0, 0, 3009), 0);
+  CHECK_EQ(sb_simulcast_choose(&c, three, 3, 100000, 0, 0, 3010), SB_SIMULCAST_PAUSE);
   /* 200 kbps is affordable but not with a 50 % margin over 150 kbps. */
-  CHECK_EQ(sb_simulcast_choose(&c, three, 3, 200000, 0, 0, 1000), SB_SIMULCAST_PAUSE);
-  CHECK_EQ(sb_simulcast_choose(&c, three, 3, 225000, 0, 0, 2000), SB_SIMULCAST_PAUSE);
-  CHECK_EQ(sb_simulcast_choose(&c, three, 3, 225000, 0, 0, 2499), SB_SIMULCAST_PAUSE);
-  CHECK_EQ(sb_simulcast_choose(&c, three, 3, 225000, 0, 0, 2500), 0);
+  CHECK_EQ(sb_simulcast_choose(&c, three, 3, 200000, 0, 0, 4000), SB_SIMULCAST_PAUSE);
+  CHECK_EQ(sb_simulcast_choose(&c, three, 3, 225000, 0, 0, 5000), SB_SIMULCAST_PAUSE);
+  CHECK_EQ(sb_simulcast_choose(&c, three, 3, 225000, 0, 0, 5499), SB_SIMULCAST_PAUSE);
+  CHECK_EQ(sb_simulcast_choose(&c, three, 3, 225000, 0, 0, 5500), 0);
+}
+
+SB_TEST(a_dip_under_the_lowest_layer_pauses_only_when_it_lasts) {
+  sb_simulcast_chooser_t c;
+  sb_simulcast_config_t cfg = {.pause_hold_ms = 3000};
+  sb_simulcast_chooser_init(&c, &cfg);
+  CHECK_EQ(sb_simulcast_choose(&c, three, 3, 2000000, 0, 0, 0), 2);
+  /* Under the lowest layer's 150 kbps but over half of it: from the top straight to the lowest,
+   * kept there while the dip lasts under 3 s. */
+  CHECK_EQ(sb_simulcast_choose(&c, three, 3, 100000, 0, 0, 1000), 0);
+  CHECK_EQ(sb_simulcast_choose(&c, three, 3, 90000, 0, 0, 3999), 0);
+  /* Back over the lowest layer: the dip is over; a new one starts its own 3 s. */
+  CHECK_EQ(sb_simulcast_choose(&c, three, 3, 160000, 0, 0, 4000), 0);
+  CHECK_EQ(sb_simulcast_choose(&c, three, 3, 100000, 0, 0, 5000), 0);
+  CHECK_EQ(sb_simulcast_choose(&c, three, 3, 100000, 0, 0, 7999), 0);
+  CHECK_EQ(sb_simulcast_choose(&c, three, 3, 100000, 0, 0, 8000), SB_SIMULCAST_PAUSE);
+  /* However deep the dip: a layer's rate may be swollen by keyframes for a second. */
+  sb_simulcast_chooser_init(&c, &cfg);
+  CHECK_EQ(sb_simulcast_choose(&c, three, 3, 200000, 0, 0, 0), 0);
+  CHECK_EQ(sb_simulcast_choose(&c, three, 3, 30000, 0, 0, 10), 0);
+  CHECK_EQ(sb_simulcast_choose(&c, three, 3, 30000, 0, 0, 3010), SB_SIMULCAST_PAUSE);
+  /* A first answer under the lowest layer is a pause: nothing was being shown. */
+  sb_simulcast_chooser_init(&c, &cfg);
+  CHECK_EQ(sb_simulcast_choose(&c, three, 3, 100000, 0, 0, 0), SB_SIMULCAST_PAUSE);
 }
 
 SB_TEST(switch_waits_for_a_keyframe_of_the_target) {
