@@ -5,8 +5,10 @@
   status URL [TOKEN] [HDR=V]  prints the HTTP status of GET URL (and the WWW-Authenticate header)
   provision HOST PORT SECRET  creates tenants mtest (admin boss) and other (admin oboss)
   cut HOST PORT SECRET TENANT METRICS_URL METRICS_TOKEN
-      waits until the group room's call has its 3 participants (from /metrics), then its master
-      removes one member (a live revocation) and that member's call.join is refused (a denial)
+      waits until both calls have their 5 participants with media (from /metrics), then the
+      group room's master removes one member (a live revocation) and that member's call.join
+      is refused (a denial)
+  settle TENANT METRICS_URL METRICS_TOKEN  waits until the tenant has no participant and no call
   check BEFORE AFTER HOST PORT SECRET  asserts what the run changed (see the checks)
 """
 
@@ -118,16 +120,32 @@ def session(host, port, token):
     return ws
 
 
+def wait_for(murl, mtoken, what, cond, timeout=60):
+    """Polls METRICS_URL until cond(parsed page) holds; exits with WHAT after timeout seconds."""
+    deadline = time.time() + timeout
+    while True:
+        status, _, body = get(murl, mtoken)
+        if status == 200 and cond(parse(body)):
+            return
+        if time.time() > deadline:
+            sys.exit(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.2)
+
+
+def cmd_settle(a):
+    tenant, murl, mtoken = a
+    wait_for(murl, mtoken, f"tenant {tenant}'s calls to end",
+             lambda m: value(m, "switchboard_tenant_participants", tenant=tenant) == 0 and
+             value(m, "switchboard_tenant_calls", tenant=tenant) == 0, timeout=30)
+
+
 def cmd_cut(a):
     host, port, secret, tenant, murl, mtoken = a
-    deadline = time.time() + 60
-    while True:  # the bench's three-person room and its 1:1 call are all in calls
-        status, _, body = get(murl, mtoken)
-        if status == 200 and value(parse(body), "switchboard_tenant_participants", tenant=tenant) >= 5:
-            break
-        if time.time() > deadline:
-            sys.exit("the bench's participants did not all join in 60 s")
-        time.sleep(0.2)
+    # The bench's three-person room and its 1:1 call are all in calls, and each of the five
+    # has had media forwarded to it (its join-time observation), before anyone is removed.
+    wait_for(murl, mtoken, "the bench's five participants in calls with media",
+             lambda m: value(m, "switchboard_tenant_participants", tenant=tenant) >= 5 and
+             total(m, "switchboard_join_seconds_count") >= 5)
     # Find the group room's master among the bench users and remove another member.
     for i in range(1, 6):
         user = f"u{i:04d}"
@@ -226,7 +244,7 @@ def cmd_check(a):
 
 if __name__ == "__main__":
     cmds = {"scrape": cmd_scrape, "status": cmd_status, "provision": cmd_provision,
-            "cut": cmd_cut, "check": cmd_check}
+            "cut": cmd_cut, "settle": cmd_settle, "check": cmd_check}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds:
         sys.exit(__doc__)
     cmds[sys.argv[1]](sys.argv[2:])

@@ -79,7 +79,7 @@ sb_on_cleanup "kill $bench 2>/dev/null || true"
 sb_netns_exec $PY cut 127.0.0.1 18090 "$work/secret" mtest $A "$token" || fail=1
 wait $bench || true # one member was cut on purpose: the bench may report it
 sb_netns_exec $PY provision 127.0.0.1 18090 "$work/secret" || fail=1
-sleep 1.5 # the last bytes reports (about once a second) and closes
+sb_netns_exec $PY settle mtest $A "$token" || fail=1
 sb_netns_exec $PY scrape $A "$token" >"$work/after.txt"
 if ! promtool check metrics <"$work/after.txt"; then fail=1; fi
 sb_netns_exec $PY check "$work/before.txt" "$work/after.txt" 127.0.0.1 18090 "$work/secret" || {
