@@ -72,6 +72,11 @@ typedef struct sb_app {
   uint64_t ws_refused_address; /* connections refused over max-conns-per-address */
   uint64_t ws_refused_user;    /* auths refused over max-conns-per-user */
   uint64_t ws_rate_limited;    /* requests answered rate_limited */
+  uint64_t ws_deferred;        /* times a connection's frames were held over to the next pass */
+  uv_check_t pass_check;  /* counts passes of the loop (app->pass), for per-pass budgets */
+  uv_idle_t pass_idle;    /* while connections have held-over frames: runs them each pass */
+  uint64_t pass;
+  int ndeferred;          /* sessions with frames held over (session.c) */
   sb_node_t *node;        /* this process as a cluster node (node.h) */
   struct sb_bus *bus;     /* effects from other nodes (bus.h); NULL on SQLite */
   char bus_node[64];      /* the node id the model's publisher stamps (read on the DB thread) */

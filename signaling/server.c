@@ -396,6 +396,11 @@ int sb_server_tls_reload(sb_app_t *app) {
   return 0;
 }
 
+static void on_pass_end(uv_check_t *h) {
+  sb_app_t *app = h->data;
+  app->pass++;
+}
+
 int sb_server_start(sb_app_t *app) {
   struct lws_context_creation_info info;
   void *loops[1] = {app->loop};
@@ -425,6 +430,15 @@ int sb_server_start(sb_app_t *app) {
      * ERR_HTTP2_FRAME_SIZE_ERROR. WebSockets are HTTP/1.1 upgrades either way. */
     info.alpn = "http/1.1";
   }
+  /* Per-pass request budgets (session.h): a pass counter, and an idle handle that runs held
+   * frames while there are any (it also keeps the loop from sleeping in poll meanwhile). */
+  uv_check_init(app->loop, &app->pass_check);
+  app->pass_check.data = app;
+  uv_check_start(&app->pass_check, on_pass_end);
+  uv_unref((uv_handle_t *)&app->pass_check);
+  uv_idle_init(app->loop, &app->pass_idle);
+  app->pass_idle.data = app;
+  uv_unref((uv_handle_t *)&app->pass_idle);
   app->lws = lws_create_context(&info);
   /* lws creates the context even when the listen socket cannot bind (its vhost is missing). */
   if (!app->lws || !lws_get_vhost_by_name(app->lws, "default")) {
@@ -444,6 +458,11 @@ void sb_server_stop(sb_app_t *app) {
     lws_context_destroy(app->lws);
   app->lws = NULL;
   app->tls_ctx = NULL;
+  /* After the context: its sessions are gone, none is held over any more. */
+  if (app->pass_check.loop && !uv_is_closing((uv_handle_t *)&app->pass_check)) {
+    uv_close((uv_handle_t *)&app->pass_check, NULL);
+    uv_close((uv_handle_t *)&app->pass_idle, NULL);
+  }
 }
 
 int sb_server_port(sb_app_t *app) {

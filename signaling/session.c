@@ -54,6 +54,8 @@ sb_session_t *sb_session_create(sb_app_t *app, struct lws *wsi, const char *peer
   return s;
 }
 
+static void undefer(sb_session_t *s);
+
 void sb_session_destroy(sb_session_t *s) {
   if (!s)
     return;
@@ -64,6 +66,8 @@ void sb_session_destroy(sb_session_t *s) {
       *pp = s->next;
       break;
     }
+  s->wsi = NULL;
+  undefer(s);
   free_txq(s);
   while (s->rq) {
     sb_rxframe_t *f = s->rq;
@@ -372,24 +376,60 @@ static void refuse_rate(sb_session_t *s, const char *data, size_t len) {
   json_decref(msg);
 }
 
-void sb_session_on_frame(sb_session_t *s, const char *data, size_t len) {
-  if (s->cut_off || s->close_after_flush)
-    return;
-  if (!rate_allows(s)) {
-    refuse_rate(s, data, len);
-    return;
+static int pass_allows(sb_session_t *s) {
+  if (!s->app->pass_check.loop)
+    return 1; /* no server loop (tests): no passes to spread over */
+  if (s->pass != s->app->pass) {
+    s->pass = s->app->pass;
+    s->pass_frames = 0;
   }
-  if (s->suspended)
-    queue_frame(s, data, len);
-  else
-    handle_frame(s, data, len);
+  if (s->pass_frames >= SB_SESSION_PASS_BUDGET)
+    return 0;
+  s->pass_frames++;
+  return 1;
 }
 
-void sb_session_suspend(sb_session_t *s) { s->suspended = 1; }
+static void on_pass_idle(uv_idle_t *h) { sb_session_run_deferred(h->data); }
 
-void sb_session_resume(sb_session_t *s) {
-  s->suspended = 0;
-  while (!s->suspended && s->rq) {
+static void app_deferred(sb_app_t *app, int delta) {
+  app->ndeferred += delta;
+  if (!app->pass_idle.loop || uv_is_closing((uv_handle_t *)&app->pass_idle))
+    return;
+  if (app->ndeferred > 0 && !uv_is_active((uv_handle_t *)&app->pass_idle))
+    uv_idle_start(&app->pass_idle, on_pass_idle);
+  else if (app->ndeferred == 0 && uv_is_active((uv_handle_t *)&app->pass_idle))
+    uv_idle_stop(&app->pass_idle);
+}
+
+/* Over the pass budget: reading pauses (libwebsockets keeps what it has read) until the held
+ * frames have run in later passes. */
+static void defer(sb_session_t *s) {
+  if (s->deferred)
+    return;
+  s->deferred = 1;
+  s->app->ws_deferred++;
+  if (s->wsi)
+    lws_rx_flow_control(s->wsi, 0);
+  app_deferred(s->app, 1);
+}
+
+static void undefer(sb_session_t *s) {
+  if (!s->deferred)
+    return;
+  s->deferred = 0;
+  if (s->wsi)
+    lws_rx_flow_control(s->wsi, 1);
+  app_deferred(s->app, -1);
+}
+
+/* Runs queued frames in order within this pass's budget. A suspended session (waiting on the
+ * database) reads again and queues, as before; sb_session_complete() brings it back here. */
+static void run_queued(sb_session_t *s) {
+  while (!s->suspended && s->rq && !s->cut_off) {
+    if (!pass_allows(s)) {
+      defer(s);
+      return;
+    }
     sb_rxframe_t *f = s->rq;
     s->rq = f->next;
     if (!s->rq)
@@ -399,6 +439,37 @@ void sb_session_resume(sb_session_t *s) {
     handle_frame(s, f->data, f->len);
     free(f);
   }
+  undefer(s);
+}
+
+void sb_session_run_deferred(sb_app_t *app) {
+  for (sb_session_t *s = app->sessions; s && app->ndeferred > 0; s = s->next)
+    if (s->deferred)
+      run_queued(s);
+}
+
+void sb_session_on_frame(sb_session_t *s, const char *data, size_t len) {
+  if (s->cut_off || s->close_after_flush)
+    return;
+  if (!rate_allows(s)) {
+    refuse_rate(s, data, len);
+    return;
+  }
+  if (s->suspended || s->deferred) {
+    queue_frame(s, data, len);
+  } else if (!pass_allows(s)) {
+    queue_frame(s, data, len);
+    defer(s);
+  } else {
+    handle_frame(s, data, len);
+  }
+}
+
+void sb_session_suspend(sb_session_t *s) { s->suspended = 1; }
+
+void sb_session_resume(sb_session_t *s) {
+  s->suspended = 0;
+  run_queued(s);
 }
 
 void sb_session_complete(sb_session_t *s, json_t *result, const sb_rpc_error_t *err) {

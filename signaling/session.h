@@ -18,6 +18,10 @@
 #define SB_MAX_FRAME (256 * 1024)
 #define SB_SESSION_MAX_QUEUED 64
 #define SB_SESSION_MAX_QUEUED_BYTES (1024 * 1024)
+/* Requests one connection may have run in one pass of the signaling loop; the rest wait for
+ * the next pass, reading from that connection paused meanwhile, so that one client's burst
+ * (libwebsockets reads up to 32 KiB at once) does not hold up every other connection. */
+#define SB_SESSION_PASS_BUDGET 8
 /* A client that does not read its frames is cut off rather than buffered without bound. */
 #define SB_MAX_TXQ_BYTES (4 * 1024 * 1024)
 
@@ -56,6 +60,9 @@ struct sb_session {
   size_t rq_count, rq_bytes;
   char peer[64];          /* the client's IP address */
   int cut_off;            /* its client stopped reading: nothing more is run or sent */
+  uint64_t pass;          /* the loop pass pass_frames counts in (app->pass) */
+  int pass_frames;        /* requests run in that pass */
+  int deferred;           /* frames held over to the next pass; reading paused */
   double rate_tokens;     /* requests it may still make (refilled per second) */
   uint64_t rate_ms;       /* when rate_tokens was last refilled */
   sb_session_t *next;
@@ -72,6 +79,9 @@ typedef struct {
 /* Returns 0 with *result set, -1 with err filled, or SB_RPC_PENDING after submitting a job whose
  * done calls sb_session_complete(). */
 typedef int (*sb_method_fn)(sb_session_t *s, json_t *params, json_t **result, sb_rpc_error_t *err);
+
+/** Runs the frames held over by sessions over their per-pass budget (once per loop pass). */
+void sb_session_run_deferred(sb_app_t *app);
 
 /** A new connection from peer (an IP address); NULL when out of memory. */
 sb_session_t *sb_session_create(sb_app_t *app, struct lws *wsi, const char *peer);

@@ -2,7 +2,8 @@
 server started with --demo --max-conns-per-address 8 --max-conns-per-user 3
 --max-requests-per-second 20. Checks: the 9th connection from one address and the 4th of one user are
 refused (close code 1008, limit_exceeded); a flood of requests on one connection is answered
-rate_limited while another client's requests are answered promptly; a frame over 256 KiB is
+rate_limited while another client's requests are answered promptly; a burst of requests in one
+write runs a few per pass of the loop, in order; a frame over 256 KiB is
 closed with 1009 and a binary frame with 1003. Prints METRIC lines and
 "N passed, N failed"; exit status 1 on any failure."""
 import json
@@ -110,6 +111,27 @@ def main():
     check("rate_limited counted", signaling_health(host, port)["rate_limited"] >= 250)
     flood.close()
     carol.close()
+
+    # --- per-pass budget: 20 requests in one write are run 8 per pass of the loop, in order ---
+    burst = session(host, port, demo_token(host, port, "carol"))
+    time.sleep(1.1)  # a full bucket of 20 requests (the auth used one)
+    held = signaling_health(host, port)["held_over"]
+    burst.sock.sendall(b"".join(
+        raw_frame(json.dumps({"id": 100 + i, "method": "ping", "params": {}}).encode())
+        for i in range(20)))
+    ids = []
+    while len(ids) < 20:
+        m = burst._recv_message()
+        if "id" in m:
+            ids.append((m["id"], "result" in m))
+    check("a burst in one write is answered in order, every request carried out",
+          ids == [(100 + i, True) for i in range(20)], ids)
+    held = signaling_health(host, port)["held_over"] - held
+    check("the burst was spread over passes (held_over counted)", held >= 1, held)
+    r = burst.call("ping", {})  # the bucket is empty now: answered rate_limited, but answered
+    check("the connection reads again after its held frames ran",
+          r.get("error", {}).get("code") == "rate_limited", r)
+    burst.close()
 
     # --- frames the protocol does not take: closed with a status that says why ---
     wait_connections(host, port, 0)
