@@ -36,6 +36,7 @@ void sb_config_defaults(sb_config_t *cfg) {
   cfg->max_conns_per_address = 200;
   cfg->max_conns_per_user = 20;
   cfg->max_requests_per_second = 50;
+  cfg->resume_grace_s = 15;
   cfg->turn_ttl_s = 86400;
 }
 

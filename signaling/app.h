@@ -45,6 +45,7 @@ typedef struct {
   char turn_urls[1024];      /* comma-separated turn:/turns: URLs; "" = no TURN */
   char turn_secret_file[512]; /* coturn's static-auth-secret */
   int turn_ttl_s;            /* lifetime of the TURN credentials handed out */
+  int resume_grace_s;     /* a call kept this long for a participant whose socket closed */
   char tls_cert[512];     /* PEM certificate chain for HTTPS/WSS on http_host; "" = plain HTTP */
   char tls_key[512];      /* its private key (PEM); given together with tls_cert */
 } sb_config_t;
@@ -73,6 +74,10 @@ typedef struct sb_app {
   uint64_t ws_refused_user;    /* auths refused over max-conns-per-user */
   uint64_t ws_rate_limited;    /* requests answered rate_limited */
   uint64_t ws_deferred;        /* times a connection's frames were held over to the next pass */
+  uint64_t ws_resumed;         /* sessions kept after their socket closed (resume-grace) and
+                                  taken up again by a new connection */
+  uint64_t ws_resume_expired;  /* ... whose grace ran out: the participant left */
+  uv_timer_t resume_timer;     /* while sessions are detached: ends those past their grace */
   uv_check_t pass_check;  /* counts passes of the loop (app->pass), for per-pass budgets */
   uv_idle_t pass_idle;    /* while connections have held-over frames: runs them each pass */
   uint64_t pass;

@@ -80,6 +80,11 @@ static const sb_cfg_option_t options[] = {
      A(max_requests_per_second), .min = 1, .max = 100000, .def = "50",
      .help = "requests per second on one WebSocket connection (bursts up to this many); more "
              "are answered rate_limited and not carried out"},
+    {.name = "resume-grace", .type = SB_CFG_INT, .arg = "S", A(resume_grace_s), .min = 0,
+     .max = 300, .def = "15",
+     .help = "seconds a call is kept for a participant whose WebSocket closed, so that it can "
+             "resume the session on a new connection (auth with its resume token) without "
+             "leaving the call; 0 = leave at once"},
     {.name = "demo", .type = SB_CFG_BOOL, A(demo), .def = "false",
      .help = "seed demo tenants and users and enable /api/demo/* (development only: anyone can "
              "get a demo user's token)"},

@@ -68,12 +68,17 @@ static char *health(sb_app_t *app, int *status) {
   int conns = 0;
   for (sb_session_t *s = app->sessions; s; s = s->next)
     conns++;
-  json_t *sig = json_pack("{s:i, s:I, s:I, s:I, s:I, s:I}", "connections", conns,
+  int detached = 0;
+  for (sb_session_t *s = app->sessions; s; s = s->next)
+    detached += s->detached;
+  json_t *sig = json_pack("{s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "connections",
+                          conns - detached, "detached", detached,
                           "closed_not_reading", (json_int_t)app->ws_closed_slow,
                           "refused_per_address", (json_int_t)app->ws_refused_address,
                           "refused_per_user", (json_int_t)app->ws_refused_user, "rate_limited",
                           (json_int_t)app->ws_rate_limited, "held_over",
-                          (json_int_t)app->ws_deferred);
+                          (json_int_t)app->ws_deferred, "resumed", (json_int_t)app->ws_resumed,
+                          "resume_expired", (json_int_t)app->ws_resume_expired);
   /* db_backlog: database jobs not yet answered; read here without touching the database. */
   return ok_json(status, json_pack("{s:s, s:I, s:s, s:i, s:o, s:o}", "status", "ok", "uptime_ms",
                                    (json_int_t)(sb_now_ms() - app->started_ms), "srtp_build",

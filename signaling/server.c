@@ -74,10 +74,13 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
   }
   case LWS_CALLBACK_SERVER_WRITEABLE:
     return s ? sb_session_on_writable(s) : -1;
+  case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+    if (s)
+      s->peer_closed = 1; /* the client meant to go: no resume (sb_session_closed) */
+    return 0;
   case LWS_CALLBACK_CLOSED:
     if (s) {
-      s->wsi = NULL;
-      sb_session_destroy(s);
+      sb_session_closed(s); /* destroyed, or kept for a resume (resume-grace) */
       pss->session = NULL;
     }
     return 0;
@@ -439,6 +442,9 @@ int sb_server_start(sb_app_t *app) {
   uv_idle_init(app->loop, &app->pass_idle);
   app->pass_idle.data = app;
   uv_unref((uv_handle_t *)&app->pass_idle);
+  uv_timer_init(app->loop, &app->resume_timer); /* sessions detached from their socket */
+  app->resume_timer.data = app;
+  uv_unref((uv_handle_t *)&app->resume_timer);
   app->lws = lws_create_context(&info);
   /* lws creates the context even when the listen socket cannot bind (its vhost is missing). */
   if (!app->lws || !lws_get_vhost_by_name(app->lws, "default")) {
@@ -458,10 +464,13 @@ void sb_server_stop(sb_app_t *app) {
     lws_context_destroy(app->lws);
   app->lws = NULL;
   app->tls_ctx = NULL;
-  /* After the context: its sessions are gone, none is held over any more. */
+  /* After the context: its sessions are gone, none is held over any more; detached ones (no
+   * connection for the context to close) end here. */
+  sb_session_expire_detached(app);
   if (app->pass_check.loop && !uv_is_closing((uv_handle_t *)&app->pass_check)) {
     uv_close((uv_handle_t *)&app->pass_check, NULL);
     uv_close((uv_handle_t *)&app->pass_idle, NULL);
+    uv_close((uv_handle_t *)&app->resume_timer, NULL);
   }
 }
 

@@ -28,13 +28,17 @@ struct sb_rxframe {
   char data[];
 };
 
-static void free_txq(sb_session_t *s) {
-  while (s->txq) {
-    sb_frame_t *f = s->txq;
-    s->txq = f->next;
+static void free_frames(sb_frame_t *f) {
+  while (f) {
+    sb_frame_t *next = f->next;
     free(f);
+    f = next;
   }
-  s->txq_tail = NULL;
+}
+
+static void free_txq(sb_session_t *s) {
+  free_frames(s->txq);
+  s->txq = s->txq_tail = NULL;
   s->txq_bytes = 0;
 }
 
@@ -69,6 +73,7 @@ void sb_session_destroy(sb_session_t *s) {
   s->wsi = NULL;
   undefer(s);
   free_txq(s);
+  free_frames(s->resumed_txq);
   while (s->rq) {
     sb_rxframe_t *f = s->rq;
     s->rq = f->next;
@@ -83,7 +88,7 @@ void sb_session_destroy(sb_session_t *s) {
 int sb_session_count_peer(sb_app_t *app, const char *peer) {
   int n = 0;
   for (sb_session_t *s = app->sessions; s; s = s->next)
-    n += strcmp(s->peer, peer) == 0;
+    n += !s->detached && strcmp(s->peer, peer) == 0;
   return n;
 }
 
@@ -95,7 +100,106 @@ static void cut_off(sb_session_t *s) {
   sb_warn(s->ctx, "ws: client from %s is not reading (%zu bytes queued); closing", s->peer,
           s->txq_bytes);
   free_txq(s);
-  lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+  if (s->wsi)
+    lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
+/* --- resume: a call outlives its participant's socket for resume-grace seconds --- */
+
+static void on_resume_tick(uv_timer_t *t) { sb_session_expire_detached(t->data); }
+
+void sb_session_closed(sb_session_t *s) {
+  sb_app_t *app = s->app;
+  s->wsi = NULL;
+  if (!s->authed || !s->participant || s->cut_off || s->peer_closed || app->stopping ||
+      app->cfg.resume_grace_s <= 0 || !app->resume_timer.loop) {
+    sb_session_destroy(s);
+    return;
+  }
+  undefer(s);
+  while (s->rq) { /* requests not run yet are dropped with the socket they came on */
+    sb_rxframe_t *f = s->rq;
+    s->rq = f->next;
+    free(f);
+  }
+  s->rq_tail = NULL;
+  s->rq_count = s->rq_bytes = 0;
+  free(s->rx);
+  s->rx = NULL;
+  s->rxlen = 0;
+  s->detached = 1;
+  s->detached_ms = sb_now_ms();
+  sb_info(s->ctx, "connection lost; the call is kept %d s for the session to resume",
+          app->cfg.resume_grace_s);
+  if (!uv_is_active((uv_handle_t *)&app->resume_timer))
+    uv_timer_start(&app->resume_timer, on_resume_tick, 500, 500);
+}
+
+void sb_session_expire_detached(sb_app_t *app) {
+  uint64_t now = sb_now_ms(), grace = app->stopping ? 0 : (uint64_t)app->cfg.resume_grace_s * 1000;
+  int left = 0;
+  for (sb_session_t *s = app->sessions, *next; s; s = next) {
+    next = s->next;
+    if (!s->detached)
+      continue;
+    if (s->cut_off || now - s->detached_ms >= grace) {
+      if (!app->stopping) {
+        app->ws_resume_expired++;
+        sb_info(s->ctx, "session not resumed within %d s", app->cfg.resume_grace_s);
+      }
+      sb_session_destroy(s); /* leaves the call: "disconnected" */
+    } else {
+      left++;
+    }
+  }
+  if (!left && app->resume_timer.loop && !uv_is_closing((uv_handle_t *)&app->resume_timer))
+    uv_timer_stop(&app->resume_timer);
+}
+
+static sb_session_t *find_detached(sb_app_t *app, const sb_token_claims_t *c, const char *token) {
+  if (!token || strlen(token) != sizeof ((sb_session_t *)0)->resume_token - 1)
+    return NULL;
+  for (sb_session_t *o = app->sessions; o; o = o->next)
+    if (o->detached && !o->cut_off && strcmp(o->who.tenant, c->tenant) == 0 &&
+        strcmp(o->who.user, c->user) == 0 &&
+        CRYPTO_memcmp(o->resume_token, token, sizeof o->resume_token - 1) == 0)
+      return o;
+  return NULL;
+}
+
+static void send_resumed_txq(sb_session_t *s) {
+  if (!s->resumed_txq)
+    return;
+  if (s->txq_tail)
+    s->txq_tail->next = s->resumed_txq;
+  else
+    s->txq = s->resumed_txq;
+  for (sb_frame_t *f = s->resumed_txq; f; f = f->next) {
+    s->txq_bytes += f->len;
+    s->txq_tail = f;
+  }
+  s->resumed_txq = NULL;
+  if (s->wsi)
+    lws_callback_on_writable(s->wsi);
+}
+
+/* s (just authenticated) takes over old: its id (which jobs, calls and the relay's events know
+ * it by), its participant, a request waiting on the database and the events queued meanwhile
+ * (sent after this auth's reply). old goes without leaving the call. */
+static void adopt(sb_session_t *s, sb_session_t *old) {
+  uint64_t id = old->id;
+  s->participant = old->participant;
+  old->participant = NULL;
+  s->resumed_txq = old->txq;
+  old->txq = old->txq_tail = NULL;
+  old->txq_bytes = 0;
+  s->pending_id = old->pending_id;
+  old->pending_id = NULL;
+  s->suspended = old->suspended;
+  sb_session_destroy(old);
+  s->id = id;
+  s->app->ws_resumed++;
+  s->after_reply = send_resumed_txq;
 }
 
 sb_session_t *sb_session_find(sb_app_t *app, uint64_t id) {
@@ -108,14 +212,14 @@ sb_session_t *sb_session_find(sb_app_t *app, uint64_t id) {
 void sb_session_send(sb_session_t *s, json_t *msg) {
   char *text = json_dumps(msg, JSON_COMPACT);
   json_decref(msg);
-  if (!text || !s->wsi || s->cut_off) {
+  if (!text || (!s->wsi && !s->detached) || s->cut_off) {
     free(text);
     return;
   }
   size_t len = strlen(text);
   if (s->txq_bytes + len > SB_MAX_TXQ_BYTES) {
     free(text);
-    cut_off(s);
+    cut_off(s); /* a detached one is ended at the resume timer's next tick */
     return;
   }
   sb_frame_t *f = malloc(sizeof *f + LWS_PRE + len);
@@ -133,7 +237,8 @@ void sb_session_send(sb_session_t *s, json_t *msg) {
     s->txq = f;
   s->txq_tail = f;
   s->txq_bytes += len;
-  lws_callback_on_writable(s->wsi);
+  if (s->wsi)
+    lws_callback_on_writable(s->wsi);
 }
 
 void sb_session_event(sb_session_t *s, const char *name, json_t *data) {
@@ -167,6 +272,7 @@ static void sb_admission_on_connect_session(sb_session_t *s) { sb_admission_on_c
 
 static int m_auth(sb_session_t *s, json_t *params, json_t **result, sb_rpc_error_t *err) {
   const char *token = json_string_value(json_object_get(params, "token"));
+  const char *resume = json_string_value(json_object_get(params, "resume"));
   sb_token_claims_t c;
   if (s->authed)
     return sb_rpc_fail(err, "conflict", "already authenticated");
@@ -177,9 +283,11 @@ static int m_auth(sb_session_t *s, json_t *params, json_t **result, sb_rpc_error
     sb_info(NULL, "auth refused: %s", sb_token_strerror(rc));
     return sb_rpc_fail(err, "unauthenticated", "%s", sb_token_strerror(rc));
   }
+  sb_session_t *old = resume ? find_detached(s->app, &c, resume) : NULL;
   int same = 0;
   for (sb_session_t *o = s->app->sessions; o; o = o->next)
-    same += o->authed && strcmp(o->who.tenant, c.tenant) == 0 && strcmp(o->who.user, c.user) == 0;
+    same += o != old && o->authed && strcmp(o->who.tenant, c.tenant) == 0 &&
+            strcmp(o->who.user, c.user) == 0;
   if (same >= s->app->cfg.max_conns_per_user) {
     s->app->ws_refused_user++;
     sb_info(NULL, "auth refused: %s/%s has %d connections (max-conns-per-user)", c.tenant, c.user,
@@ -194,10 +302,24 @@ static int m_auth(sb_session_t *s, json_t *params, json_t **result, sb_rpc_error
   lws_set_timeout(s->wsi, NO_PENDING_TIMEOUT, 0);
   s->who = c;
   snprintf(s->ctx, sizeof s->ctx, "%s/%s", c.tenant, c.user);
-  sb_info(s->ctx, "authenticated");
-  s->after_reply = sb_admission_on_connect_session;
+  if (old) {
+    adopt(s, old); /* the connections the user has were told about when it first connected */
+    sb_info(s->ctx, "authenticated; session resumed");
+  } else {
+    sb_info(s->ctx, "authenticated");
+    s->after_reply = sb_admission_on_connect_session;
+  }
   *result = json_pack("{s:{s:s, s:s, s:s, s:b}}", "user", "id", c.user, "tenant", c.tenant, "name",
                       c.name[0] ? c.name : c.user, "admin", c.admin);
+  if (resume)
+    json_object_set_new(*result, "resumed", json_boolean(old != NULL));
+  uint8_t rnd[32];
+  if (s->app->cfg.resume_grace_s > 0 && sb_random_bytes(rnd, sizeof rnd) == 0) {
+    sb_hex(rnd, sizeof rnd, s->resume_token);
+    OPENSSL_cleanse(rnd, sizeof rnd);
+    json_object_set_new(*result, "resume", json_pack("{s:s, s:i}", "token", s->resume_token,
+                                                      "grace_s", s->app->cfg.resume_grace_s));
+  }
   /* TURN credentials for this user, in RTCPeerConnection's iceServers form (only with TURN). */
   json_t *ice =
       sb_turn_ice_servers(&s->app->turn, c.tenant, c.user, (int64_t)(sb_wall_ms() / 1000));

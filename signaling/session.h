@@ -60,6 +60,12 @@ struct sb_session {
   size_t rq_count, rq_bytes;
   char peer[64];          /* the client's IP address */
   int cut_off;            /* its client stopped reading: nothing more is run or sent */
+  char resume_token[65];  /* given with the auth result: a new connection presenting it (with
+                             a token of the same user) takes this session up again */
+  int peer_closed;        /* the client sent a close frame: it meant to go */
+  int detached;           /* its socket broke while in a call: kept for resume-grace */
+  uint64_t detached_ms;
+  sb_frame_t *resumed_txq; /* events queued while detached, sent after the resuming auth's reply */
   uint64_t pass;          /* the loop pass pass_frames counts in (app->pass) */
   int pass_frames;        /* requests run in that pass */
   int deferred;           /* frames held over to the next pass; reading paused */
@@ -79,6 +85,16 @@ typedef struct {
 /* Returns 0 with *result set, -1 with err filled, or SB_RPC_PENDING after submitting a job whose
  * done calls sb_session_complete(). */
 typedef int (*sb_method_fn)(sb_session_t *s, json_t *params, json_t **result, sb_rpc_error_t *err);
+
+/** The session's connection closed: a participant in a call whose connection broke (no close
+ * frame from the client) is kept detached for resume-grace seconds (its events queue, bounded);
+ * otherwise, or when the server stops, the session is destroyed. */
+void sb_session_closed(sb_session_t *s);
+
+/** Ends detached sessions whose grace ran out (their participants leave, reason
+ * "disconnected"), all of them once the app is stopping; stops the app's resume timer when none
+ * is left. */
+void sb_session_expire_detached(sb_app_t *app);
 
 /** Runs the frames held over by sessions over their per-pass budget (once per loop pass). */
 void sb_session_run_deferred(sb_app_t *app);
