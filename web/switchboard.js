@@ -32,6 +32,10 @@
 //                                              and joins the room again (attempt 1, 2, ...)
 //   rejoined          {room, call}             ... and is back in the call (new streams follow);
 //                                              if every attempt fails, 'ended' follows instead
+//   resumed           {room, call}             the socket broke during a call and the client
+//                                              resumed its session on a new one within the
+//                                              server's grace (docs/protocol.md): the call and
+//                                              its media went on; 'reconnecting' came first
 //
 // Several nodes (docs/protocol.md "Several nodes"): a call.join answered with error 'redirect'
 // ({node, url}: the room's call lives on another node) is followed by the client itself: it
@@ -111,6 +115,9 @@ export class SwitchboardClient extends EventTarget {
     this._switching = false;         // a redirect or rejoin replaces the socket: closes are ours
     this._rejoinRoom = null;         // the room being rejoined
     this._rejoinGen = 0;             // bumped by leave()/close() to stop a rejoin
+    this._resume = null;             // {token, grace_s} of the latest auth: resumes the session
+    this._resumed = false;           // the latest auth resumed a session
+    this._callUrl = null;            // the socket URL the call was joined on (its node)
   }
 
   /** The WebSocket URL of the server that served this page (ws[s]://host/ws). */
@@ -131,7 +138,7 @@ export class SwitchboardClient extends EventTarget {
   }
 
   // Opens a socket to url and authenticates on it (connect(), redirects and rejoins).
-  async _open(url, token) {
+  async _open(url, token, resume = null) {
     const ws = new WebSocket(url, SUBPROTOCOL);
     this.ws = ws;
     // A socket given up (failed auth) may report its close after a new connect(): ignore it.
@@ -144,8 +151,11 @@ export class SwitchboardClient extends EventTarget {
       ws.addEventListener('close', fail, { once: true });
     });
     try {
-      const result = await this.request('auth', { token });
+      const result = await this.request('auth', resume ? { token, resume } : { token });
       this.user = result.user;
+      // Session resume (docs/protocol.md): the token for the next broken socket, good once.
+      this._resume = result.resume?.token ? result.resume : null;
+      this._resumed = result.resumed === true;
       // Time-limited credentials: each (re)authentication brings fresh ones for the next join.
       this.iceServers = Array.isArray(result.ice_servers) ? result.ice_servers : [];
       return this.user;
@@ -258,6 +268,7 @@ export class SwitchboardClient extends EventTarget {
       const result = await this.request('call.join', { room, sdp: pc.localDescription.sdp });
       if (this.pc !== pc) throw new SwitchboardError('state', 'call ended while joining');
       joined = true;
+      this._callUrl = this.ws?.url || null; // the node of the call: where a session resumes
       this.callId = result.call;
       this.revision = result.revision;
       for (const p of result.participants || []) this._addParticipant(p);
@@ -284,6 +295,7 @@ export class SwitchboardClient extends EventTarget {
       const room = this._rejoinRoom;
       this._rejoinRoom = null;
       this._rejoinGen++;
+      if (this.pc) this._teardown(); // a resume keeps the peer connection until it is done
       this._emit('ended', { room, reason: 'left' });
       return;
     }
@@ -417,6 +429,10 @@ export class SwitchboardClient extends EventTarget {
     this._pending.clear();
     this.ws = null;
     if (quiet || this._switching) return;
+    if (this.pc && this._resume && this._callUrl && this._canRejoin()) {
+      this._resumeLoop(this.room);
+      return;
+    }
     if (this.pc && this._canRejoin()) {
       const room = this.room;
       this._teardown();
@@ -429,6 +445,52 @@ export class SwitchboardClient extends EventTarget {
       this._emit('ended', { room, reason: 'disconnected' });
     }
     this._emit('disconnected', { code: ev.code, reason: ev.reason });
+  }
+
+  // The socket broke during a call: reconnect to the call's node within the server's grace and
+  // resume the session, keeping the peer connection (media does not need the socket); if the
+  // server does not resume it, tear down and join again as after a lost node.
+  async _resumeLoop(room) {
+    const gen = ++this._rejoinGen;
+    const { token: resumeToken, grace_s: graceS } = this._resume;
+    const until = Date.now() + graceS * 1000;
+    this._resume = null;
+    this._rejoinRoom = room;
+    this._switching = true;
+    let resumed = false;
+    try {
+      for (let attempt = 1; Date.now() < until && gen === this._rejoinGen; attempt++) {
+        this._emit('reconnecting', { room, reason: 'disconnected', attempt });
+        const backoff = Math.min(2000, 250 * 2 ** (attempt - 1));
+        await delay(backoff / 2 + Math.random() * backoff / 2);
+        if (gen !== this._rejoinGen) break;
+        try {
+          this._dropSocket('resuming');
+          await this._open(this._callUrl, this._token, resumeToken);
+          resumed = this._resumed;
+          break;
+        } catch (err) {
+          // A call on another node than the one connect() reached (a redirect) whose node cannot
+          // be reached may be a node that died: join again through the load balancer at once.
+          if (!RETRYABLE.has(err.code) || this._callUrl !== this._url) break;
+        }
+      }
+    } finally {
+      this._switching = false;
+      if (gen === this._rejoinGen) this._rejoinRoom = null;
+    }
+    if (gen !== this._rejoinGen) return;
+    if (resumed) {
+      this._emit('resumed', { room, call: this.callId });
+      return;
+    }
+    this._teardown();
+    if (this._canRejoin()) {
+      this._rejoinLoop(room, 'disconnected');
+      return;
+    }
+    this._emit('ended', { room, reason: 'disconnected' });
+    if (!this.ws) this._emit('disconnected', { code: 1006, reason: 'resume failed' });
   }
 
   _canRejoin() {
