@@ -296,12 +296,19 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 }
 
 /* The first protocol also gets the vhost-wide events: libwebsockets hands over the HTTPS vhost's
- * SSL_CTX once it has loaded the certificate (kept for the reload on SIGHUP). */
+ * SSL_CTX once it has loaded the certificate (kept for the reload on SIGHUP). It is also where
+ * libwebsockets puts a WebSocket that named no subprotocol: such a client would wait forever for
+ * answers, so it is closed with 1002 and a reason that says what is missing. */
 static int cb_first(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len) {
   if (reason == LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS) {
     sb_app_t *app = lws_context_user(lws_get_context(wsi));
     app->tls_ctx = user;
     return SSL_CTX_set_min_proto_version(app->tls_ctx, TLS1_2_VERSION) == 1 ? 0 : -1;
+  }
+  if (reason == LWS_CALLBACK_ESTABLISHED) {
+    static const char why[] = "subprotocol switchboard.v1 required";
+    lws_close_reason(wsi, LWS_CLOSE_STATUS_PROTOCOL_ERR, (unsigned char *)why, sizeof why - 1);
+    return -1;
   }
   return lws_callback_http_dummy(wsi, reason, user, in, len);
 }

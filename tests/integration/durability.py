@@ -75,8 +75,9 @@ def http_call(host, port, method, path, token=None, body=None, on_sent=None):
 class WebSocket:
     GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
-    def __init__(self, host, port, path="/ws", ssl_context=None):
-        """ssl_context (an ssl.SSLContext): wss:// instead of ws://."""
+    def __init__(self, host, port, path="/ws", ssl_context=None, protocol="switchboard.v1"):
+        """ssl_context (an ssl.SSLContext): wss:// instead of ws://; protocol None: the
+        handshake names no subprotocol."""
         self.next_id = 1
         self.buf = b""
         try:
@@ -87,7 +88,8 @@ class WebSocket:
             self.sock.sendall((f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
                                "Upgrade: websocket\r\nConnection: Upgrade\r\n"
                                f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-                               "Sec-WebSocket-Protocol: switchboard.v1\r\n\r\n").encode())
+                               + (f"Sec-WebSocket-Protocol: {protocol}\r\n" if protocol else "")
+                               + "\r\n").encode())
             while b"\r\n\r\n" not in self.buf:
                 self._fill()
         except OSError as e:

@@ -4,7 +4,7 @@ server started with --demo --max-conns-per-address 8 --max-conns-per-user 3
 refused (close code 1008, limit_exceeded); a flood of requests on one connection is answered
 rate_limited while another client's requests are answered promptly; a burst of requests in one
 write runs a few per pass of the loop, in order; a frame over 256 KiB is
-closed with 1009 and a binary frame with 1003. Prints METRIC lines and
+closed with 1009, a binary frame with 1003, and a WebSocket that names no subprotocol with 1002. Prints METRIC lines and
 "N passed, N failed"; exit status 1 on any failure."""
 import json
 import os
@@ -35,8 +35,9 @@ def wait_connections(host, port, at_most, timeout_s=10):
     return False
 
 
-def close_code(ws):
-    """Reads until the server's close frame; returns its code (None if the socket just ends)."""
+def close_frame(ws):
+    """Reads until the server's close frame; returns (code, reason), (None, "") if the socket
+    just ends."""
     try:
         while True:
             b0, b1 = ws._take(2)
@@ -45,9 +46,16 @@ def close_code(ws):
                 n = struct.unpack("!H", ws._take(2))[0]
             payload = ws._take(n)
             if b0 & 0x0F == 0x8:
-                return struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else None
+                if len(payload) < 2:
+                    return None, ""
+                return struct.unpack("!H", payload[:2])[0], payload[2:].decode("utf-8", "replace")
     except (Closed, OSError):
-        return None
+        return None, ""
+
+
+def close_code(ws):
+    """The code of the server's close frame (None if the socket just ends)."""
+    return close_frame(ws)[0]
 
 
 def main():
@@ -143,6 +151,11 @@ def main():
     binary._send_frame(0x2, b"\x00\x01")
     code = close_code(binary)
     check("a binary frame is closed with 1003 (unsupported data)", code == 1003, code)
+    bare = WebSocket(host, port, protocol=None)
+    bare._send_frame(0x1, b'{"id":1,"method":"ping","params":{}}')
+    code, reason = close_frame(bare)
+    check("a WebSocket without the switchboard.v1 subprotocol is closed with 1002 saying so",
+          code == 1002 and "switchboard.v1" in reason, (code, reason))
     other = session(host, port, demo_token(host, port, "dave"))
     r = other.call("ping", {})
     check("other connections are unaffected", "result" in r, r)
