@@ -481,6 +481,13 @@ void sb_server_stop(sb_app_t *app) {
   }
 }
 
+void sb_server_release_ws(struct lws *wsi) {
+  ws_pss_t *pss = lws_wsi_user(wsi);
+  if (pss)
+    pss->session = NULL;
+  lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
 int sb_server_port(sb_app_t *app) {
   struct lws_vhost *vh = app->lws ? lws_get_vhost_by_name(app->lws, "default") : NULL;
   return vh ? lws_get_vhost_listen_port(vh) : app->cfg.http_port;

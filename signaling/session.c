@@ -11,6 +11,7 @@
 #include "common/util.h"
 #include "signaling/admission.h"
 #include "signaling/call.h"
+#include "signaling/server.h"
 
 int sb_rpc_fail(sb_rpc_error_t *err, const char *code, const char *fmt, ...) {
   va_list ap;
@@ -156,11 +157,14 @@ void sb_session_expire_detached(sb_app_t *app) {
     uv_timer_stop(&app->resume_timer);
 }
 
-static sb_session_t *find_detached(sb_app_t *app, const sb_token_claims_t *c, const char *token) {
+/* The session a resume token names: detached, or still attached to a socket the server has not
+ * seen break yet (no pings: a half-open TCP connection after a network change), which the new
+ * connection then replaces. */
+static sb_session_t *find_resumable(sb_app_t *app, const sb_token_claims_t *c, const char *token) {
   if (!token || strlen(token) != sizeof ((sb_session_t *)0)->resume_token - 1)
     return NULL;
   for (sb_session_t *o = app->sessions; o; o = o->next)
-    if (o->detached && !o->cut_off && strcmp(o->who.tenant, c->tenant) == 0 &&
+    if (o->authed && o->resume_token[0] && !o->cut_off && strcmp(o->who.tenant, c->tenant) == 0 &&
         strcmp(o->who.user, c->user) == 0 &&
         CRYPTO_memcmp(o->resume_token, token, sizeof o->resume_token - 1) == 0)
       return o;
@@ -188,6 +192,10 @@ static void send_resumed_txq(sb_session_t *s) {
  * (sent after this auth's reply). old goes without leaving the call. */
 static void adopt(sb_session_t *s, sb_session_t *old) {
   uint64_t id = old->id;
+  if (old->wsi) { /* its socket is dead to the client: closed, and no longer old's */
+    sb_server_release_ws(old->wsi);
+    old->wsi = NULL;
+  }
   s->participant = old->participant;
   old->participant = NULL;
   s->resumed_txq = old->txq;
@@ -283,7 +291,7 @@ static int m_auth(sb_session_t *s, json_t *params, json_t **result, sb_rpc_error
     sb_info(NULL, "auth refused: %s", sb_token_strerror(rc));
     return sb_rpc_fail(err, "unauthenticated", "%s", sb_token_strerror(rc));
   }
-  sb_session_t *old = resume ? find_detached(s->app, &c, resume) : NULL;
+  sb_session_t *old = resume ? find_resumable(s->app, &c, resume) : NULL;
   int same = 0;
   for (sb_session_t *o = s->app->sessions; o; o = o->next)
     same += o != old && o->authed && strcmp(o->who.tenant, c.tenant) == 0 &&

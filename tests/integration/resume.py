@@ -11,7 +11,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from durability import Checks, WebSocket, demo_token, signaling_health  # noqa: E402
+from durability import Checks, Closed, WebSocket, demo_token, signaling_health  # noqa: E402
 from limits import error_code, offer  # noqa: E402
 
 
@@ -86,6 +86,23 @@ def main():
           ev is not None and ev.get("user") == "alice" and "call.participant_left" not in seen, seen)
     h = signaling_health(host, port)
     check("resumed counted, nothing detached", h.get("resumed") == 1 and h.get("detached") == 0, h)
+
+    # A half-open connection (the server has not seen it break): the new one takes over and the
+    # old one is closed.
+    alice3, r = auth(host, port, tok["alice"], new_resume)
+    check("a resume while the old connection is still open takes it over",
+          r.get("result", {}).get("resumed") is True, r)
+    new_resume = r.get("result", {}).get("resume", {}).get("token")
+    closed = None
+    try:
+        for _ in range(100):
+            alice2._recv_message()
+    except (Closed, ConnectionResetError) as e:  # a close frame, EOF or a reset; not a timeout
+        closed = e
+    check("the old connection is closed", closed is not None, repr(closed))
+    r = alice3.call("call.mute", {"kind": "audio", "muted": False})
+    check("the call goes on on the newest connection", error_code(r) == "ok", r)
+    alice2 = alice3
 
     # The token is spent; another user's JWT with a valid token does not take the session.
     drop(alice2)
