@@ -174,7 +174,9 @@ int sb_model_webhook_set(sb_model_t *m, const sb_principal_t *who, const char *t
   char why[128];
   int rc;
   *out = NULL;
-  if (!url || sb_model_webhook_url_check(url, why, sizeof why) < 0)
+  if (!url)
+    return sb__fail(err, SB_MODEL_EBADREQ, "url is required");
+  if (sb_model_webhook_url_check(url, why, sizeof why) < 0)
     return sb__fail(err, SB_MODEL_EBADREQ, "%s", why);
   if ((rc = sb__webhook_write(m, who, tenant, url, created, out, fx, err)) < 0) {
     json_decref(*out);
