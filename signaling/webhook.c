@@ -213,15 +213,18 @@ static void sb__thread(void *arg) {
       break;
     curl_multi_perform(s->multi, &running);
     uv_mutex_lock(&s->mu);
+    int finished = 0;
     while ((msg = curl_multi_info_read(s->multi, &left))) {
       sb__flight_t *f = NULL;
       if (msg->msg != CURLMSG_DONE)
         continue;
       curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&f);
       sb__finish(s, f, msg->data.result);
+      finished++;
     }
     uv_mutex_unlock(&s->mu);
-    curl_multi_poll(s->multi, NULL, 0, (int)wait, NULL);
+    if (!finished) /* else a lane may have its next event due now: schedule at once */
+      curl_multi_poll(s->multi, NULL, 0, (int)wait, NULL);
   }
   for (int i = 0; i < s->cfg.max_in_flight; i++) { /* the drain time is over */
     sb__flight_t *f = &s->flights[i];
