@@ -464,3 +464,34 @@ SB_TEST(webhook_url_limits) {
   CHECK_EQ(sb_model_webhook_url_check("https://h.example/\x01", why, sizeof why), -1);
   CHECK_EQ(sb_model_webhook_url_check(NULL, why, sizeof why), -1);
 }
+
+/* What the sender reads (never an API answer): whole secrets, per tenant or all; and the
+ * tenants a room's call events go to. */
+SB_TEST(webhooks_load_and_room_tenants) {
+  world_t w;
+  json_t *resp = NULL, *rows = NULL;
+  int status = 0;
+  CHECK(world_open(&w) == 0);
+  CHECK_EQ(request(&w, ALICE, "PUT", W, "{\"url\": \"" HOOK_URL "\"}", &status, &resp), 0);
+  CHECK_EQ(status, 201);
+  char secret[80];
+  snprintf(secret, sizeof secret, "%s", hook_secret(resp));
+  json_decref(resp);
+  CHECK_EQ(sb_model_webhooks_load(w.f.m, NULL, &rows), 0);
+  CHECK_EQ(json_array_size(rows), 1);
+  CHECK_STR(json_string_value(json_object_get(json_array_get(rows, 0), "tenant")), "acme");
+  CHECK_STR(json_string_value(json_object_get(json_array_get(rows, 0), "secret")), secret);
+  json_decref(rows);
+  CHECK_EQ(sb_model_webhooks_load(w.f.m, "globex", &rows), 0);
+  CHECK_EQ(json_array_size(rows), 0);
+  json_decref(rows);
+  CHECK_EQ(sb_model_room_tenants(w.f.m, "demo", &rows), 0);
+  CHECK_EQ(json_array_size(rows), 2);
+  CHECK_STR(json_string_value(json_array_get(rows, 0)), "acme");
+  CHECK_STR(json_string_value(json_array_get(rows, 1)), "globex");
+  json_decref(rows);
+  CHECK_EQ(sb_model_room_tenants(w.f.m, "nope", &rows), 0);
+  CHECK_EQ(json_array_size(rows), 0);
+  json_decref(rows);
+  fixture_close(&w.f);
+}
