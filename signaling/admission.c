@@ -7,6 +7,7 @@
 #include "common/log.h"
 #include "signaling/dbq.h"
 #include "signaling/model.h"
+#include "signaling/webhooks.h"
 
 void sb_admission_load_join(sb_model_t *m, const char *tenant, const char *user, const char *room,
                             sb_admission_join_t *out) {
@@ -17,6 +18,10 @@ void sb_admission_load_join(sb_model_t *m, const char *tenant, const char *user,
     return;
   }
   out->pairs_failed = sb_admission_load_exclusions(m, room, &out->pairs, &out->npairs) < 0;
+  if (sb_model_room_tenants(m, room, &out->tenants) < 0) { /* webhooks then go to the joiner's */
+    json_decref(out->tenants);
+    out->tenants = NULL;
+  }
 }
 
 void sb_admission_join_free(sb_admission_join_t *j) {
@@ -25,6 +30,8 @@ void sb_admission_join_free(sb_admission_join_t *j) {
   free(j->pairs);
   j->pairs = NULL;
   j->npairs = 0;
+  json_decref(j->tenants);
+  j->tenants = NULL;
 }
 
 int sb_admission_load_exclusions(sb_model_t *m, const char *room, sb_user_pair_t **pairs, size_t *n) {
@@ -109,6 +116,12 @@ void sb_admission_apply(sb_app_t *app, sb_effects_t *fx) {
       break;
     case SB_EFFECT_MEDIA:
       sb_call_refresh_media(app, e->room);
+      break;
+    case SB_EFFECT_WEBHOOK:
+      sb_webhooks_emit(app, e->tenant, e->name, e->room, e->data);
+      break;
+    case SB_EFFECT_WEBHOOKS:
+      sb_webhooks_reload(app, e->tenant);
       break;
     }
   }

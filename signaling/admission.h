@@ -17,6 +17,8 @@ typedef struct {
   sb_user_pair_t *pairs;   /* the room's media exclusions (malloc'd), read only if admitted */
   size_t npairs;
   int pairs_failed;        /* they could not be read: nobody exchanges media (fail closed) */
+  json_t *tenants;         /* the room's members' tenants (webhooks), read only if admitted;
+                              NULL if they could not be read */
 } sb_admission_join_t;
 
 /** Reads the admission of (tenant, user) to `room`'s call and, if admitted, the room's media

@@ -25,9 +25,10 @@ typedef struct {
 typedef int (*sb__admin_fn)(sb_model_t *m, sb__req_t *r, json_t **out, int *status);
 
 /* Who may call a route: any administrator or the operator; only the operator; only a tenant's
- * administrator acting for their tenant. Routes with a tenant in the path also need that
+ * administrator acting for their tenant (connections; with the tenant in the path: webhooks,
+ * whose secret is the tenant's alone). Routes with a tenant in the path also need that
  * tenant to be the caller's (the operator may name any). */
-enum { SB__ANY, SB__OPERATOR, SB__TENANT_ADMIN };
+enum { SB__ANY, SB__OPERATOR, SB__TENANT_ADMIN, SB__OWN_ADMIN };
 
 static int sb__req_fail(sb__req_t *r, int status, const char *fmt, const char *arg) {
   r->err.status = status;
@@ -280,6 +281,42 @@ static int sb__audit_list(sb_model_t *m, sb__req_t *r, json_t **out, int *status
   return sb__wrap(out, "entries", v);
 }
 
+/* A webhook's answer; a new one is 201 (with the secret shown this once). */
+static int sb__webhook_get(sb_model_t *m, sb__req_t *r, json_t **out, int *status) {
+  json_t *v = NULL;
+  int rc = sb_model_webhook_get(m, r->args[0], &v, &r->err);
+  return rc < 0 ? rc : sb__wrap(out, "webhook", v);
+}
+
+static int sb__webhook_set(sb_model_t *m, sb__req_t *r, json_t **out, int *status) {
+  static const char *const keys[] = {"url", NULL};
+  const char *url;
+  json_t *v = NULL;
+  int rc, created = 0;
+  if ((rc = sb__body_only(r, keys)) < 0 || (rc = sb__body_str(r, "url", &url)) < 0 ||
+      (rc = sb_model_webhook_set(m, r->who, r->args[0], url, &created, &v, r->fx, &r->err)) < 0)
+    return rc;
+  *status = created ? 201 : 200;
+  return sb__wrap(out, "webhook", v);
+}
+
+static int sb__webhook_rotate(sb_model_t *m, sb__req_t *r, json_t **out, int *status) {
+  json_t *v = NULL;
+  int rc;
+  if (r->body && !(json_is_object(r->body) && json_object_size(r->body) == 0))
+    return sb__req_fail(r, SB_MODEL_EBADREQ, "%s", "this request takes no body");
+  rc = sb_model_webhook_rotate(m, r->who, r->args[0], &v, r->fx, &r->err);
+  return rc < 0 ? rc : sb__wrap(out, "webhook", v);
+}
+
+static int sb__webhook_delete(sb_model_t *m, sb__req_t *r, json_t **out, int *status) {
+  int rc;
+  if (r->body && !(json_is_object(r->body) && json_object_size(r->body) == 0))
+    return sb__req_fail(r, SB_MODEL_EBADREQ, "%s", "this request takes no body");
+  rc = sb_model_webhook_delete(m, r->who, r->args[0], r->fx, &r->err);
+  return rc < 0 ? rc : sb__wrap(out, "deleted", json_true());
+}
+
 static const struct {
   const char *method, *pattern;
   sb__admin_fn fn;
@@ -298,6 +335,10 @@ static const struct {
     {"POST", "/api/admin/connections/:peer/allow", sb__connection_allow, SB__TENANT_ADMIN},
     {"POST", "/api/admin/connections/:peer/revoke", sb__connection_revoke, SB__TENANT_ADMIN},
     {"GET", "/api/admin/audit", sb__audit_list, SB__ANY},
+    {"GET", "/api/admin/tenants/:tenant/webhook", sb__webhook_get, SB__OWN_ADMIN},
+    {"PUT", "/api/admin/tenants/:tenant/webhook", sb__webhook_set, SB__OWN_ADMIN},
+    {"DELETE", "/api/admin/tenants/:tenant/webhook", sb__webhook_delete, SB__OWN_ADMIN},
+    {"POST", "/api/admin/tenants/:tenant/webhook/rotate", sb__webhook_rotate, SB__OWN_ADMIN},
 };
 
 /* ---- routing ---- */
@@ -331,6 +372,9 @@ static int sb__scope(sb_model_t *m, sb__req_t *r, int scope, int has_tenant) {
   int admin;
   if (!who)
     return sb__req_fail(r, SB_MODEL_EUNAUTH, "%s", "an administrator token is required");
+  if (who->operator && scope == SB__OWN_ADMIN)
+    return sb__req_fail(r, SB_MODEL_EFORBIDDEN, "%s",
+                        "webhooks are configured by each tenant's administrators");
   if (who->operator)
     return scope == SB__TENANT_ADMIN
                ? sb__req_fail(r, SB_MODEL_EFORBIDDEN, "%s",

@@ -19,6 +19,7 @@
 #include "signaling/node.h"
 #include "signaling/bus.h"
 #include "signaling/admission.h"
+#include "signaling/webhooks.h"
 #include "signaling/server.h"
 
 void sb_config_defaults(sb_config_t *cfg) {
@@ -197,6 +198,8 @@ int sb_app_start(sb_app_t *app, uv_loop_t *loop) {
     return -1;
   if (!(app->metrics = sb_metrics_create(loop)))
     return -1;
+  if (sb_webhooks_start(app) != 0)
+    return -1;
   if (sb_relay_start(&rc, &app->relay) != 0)
     return -1;
   if (sb_call_start(app) != 0)
@@ -221,6 +224,7 @@ void sb_app_stop(sb_app_t *app) {
   sb_relay_stop(app->relay);
   app->relay = NULL;
   sb_call_stop(app);
+  sb_webhooks_stop(app); /* after the calls ended: their last events get a short drain */
   sb_metrics_destroy(app->metrics); /* after the relay: no event comes any more */
   app->metrics = NULL;
   sb_dtls_ctx_destroy(app->dtls);

@@ -86,6 +86,7 @@ typedef struct sb_app {
   struct sb_bus *bus;     /* effects from other nodes (bus.h); NULL on SQLite */
   char bus_node[64];      /* the node id the model's publisher stamps (read on the DB thread) */
   sb_metrics_t *metrics;  /* signaling/metrics.h; NULL in tests that start no app */
+  struct sb_webhooks *webhooks; /* signaling/webhooks.h; NULL in tests that start no app */
 } sb_app_t;
 
 /** Fills cfg with the embedded defaults. */

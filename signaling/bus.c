@@ -16,7 +16,8 @@
 /* ---- Encoding ---- */
 
 static const char *const sb__kinds[] = {[SB_EFFECT_EVENT] = "event", [SB_EFFECT_REVOKE] = "revoke",
-                                        [SB_EFFECT_MEDIA] = "media"};
+                                        [SB_EFFECT_MEDIA] = "media",
+                                        [SB_EFFECT_WEBHOOKS] = "webhooks"};
 
 static json_t *sb__effect_json(const sb_effect_t *e) {
   switch (e->kind) {
@@ -28,6 +29,10 @@ static json_t *sb__effect_json(const sb_effect_t *e) {
                      e->user, "r", e->room, "why", e->reason);
   case SB_EFFECT_MEDIA:
     return json_pack("{s:s, s:s}", "k", sb__kinds[e->kind], "r", e->room);
+  case SB_EFFECT_WEBHOOKS:
+    return json_pack("{s:s, s:s}", "k", sb__kinds[e->kind], "t", e->tenant);
+  case SB_EFFECT_WEBHOOK: /* sent by the node that made the change only */
+    break;
   }
   return NULL;
 }
@@ -48,6 +53,8 @@ int sb_bus_encode(const char *node, const sb_effects_t *fx, size_t from,
   size_t used = 0, overhead = strlen(node) + 32;
   int rc = batch ? 0 : -1;
   for (size_t i = from; rc == 0 && i < fx->len; i++) {
+    if (fx->items[i].kind == SB_EFFECT_WEBHOOK)
+      continue;
     json_t *one = sb__effect_json(&fx->items[i]);
     char *text = one ? json_dumps(one, JSON_COMPACT) : NULL;
     size_t len = text ? strlen(text) + 1 : 0;
@@ -95,6 +102,8 @@ static int sb__decode_one(json_t *o, sb_effects_t *fx) {
   }
   if (!strcmp(k, "media"))
     return r ? sb_effects_media(fx, r) : -1;
+  if (!strcmp(k, "webhooks"))
+    return t ? sb_effects_webhooks_changed(fx, t) : -1;
   return -1;
 }
 

@@ -13,6 +13,7 @@
 #include "signaling/metrics.h"
 #include "signaling/model.h"
 #include "signaling/node.h"
+#include "signaling/webhooks.h"
 
 /* Participants of one call ended at once at most (the participant limit is 1000). */
 #define SB_CALL_MAX_END 1024
@@ -41,12 +42,14 @@ static void execute(sb_app_t *app, sb_call_action_t *a) {
   case SB_CALL_DETACHED:
     if ((s = sb_session_find(app, a->session)))
       s->participant = NULL;
+    sb_webhooks_left(app, a->room, a->tenant, a->user, a->reason);
     break;
   case SB_CALL_AUDIT:
     sb_admission_audit_revocation(app, a->tenant, a->user, a->room, a->reason);
     break;
   case SB_CALL_ROOM_EMPTY:
     sb_debug(SB_DBG_SIG, NULL, "the call in %s has ended", a->room);
+    sb_webhooks_ended(app, a->room);
     if (app->node)
       sb_node_release_room(app, a->room);
     break;
@@ -306,10 +309,14 @@ static void join_done(sb_dbq_job_t *job) {
     rc = sb_call_sm_join(app->calls, &in, &acts, &cerr);
     if (rc == 0)
       s->participant = sb_call_sm_participant(app->calls, s->id);
-    if (rc == 0 && s->participant)
+    if (rc == 0 && s->participant) {
       sb_metrics_admitted(app->metrics, j->tenant, s->participant->transport, j->request_ms);
-    else if (j->adm.denied)
+      /* before the step's actions run: call.started and the join precede what follows */
+      sb_webhooks_joined(app, j->room, j->adm.tenants, j->tenant, j->user, j->name);
+    } else if (j->adm.denied) {
       sb_metrics_denied(app->metrics, j->tenant, j->adm.denied);
+      sb_webhooks_denied(app, j->room, j->tenant, j->user, j->adm.denied, j->adm.why);
+    }
     rc = finish(app, s, rc, &acts, &cerr, &result, &err);
     if (rc == 0 && app->node) /* which node hosts the call, for clients and operators */
       json_object_set_new(result, "node", json_string(sb_node_id(app)));
@@ -438,8 +445,10 @@ void sb_call_revoke(sb_app_t *app, const char *tenant, const char *user, const c
   const sb_participant_t *p = sb_call_sm_find(app->calls, room, tenant, user);
   uint64_t transport = p ? p->transport : 0;
   sb_call_actions_init(&acts);
-  if (sb_call_sm_revoke(app->calls, tenant, user, room, reason, &acts) == 1)
+  if (sb_call_sm_revoke(app->calls, tenant, user, room, reason, &acts) == 1) {
     sb_metrics_revoked(app->metrics, tenant, transport, sb_now_ms()); /* before the close goes */
+    sb_webhooks_revoked(app, room, tenant, user, reason);             /* before participant.left */
+  }
   run(app, &acts, NULL, NULL);
   sb_call_actions_free(&acts);
 }

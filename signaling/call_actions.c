@@ -104,12 +104,16 @@ int sb_call_actions_reply(sb_call_actions_t *a, uint64_t session, json_t *data) 
   return 0;
 }
 
-int sb_call_actions_detached(sb_call_actions_t *a, uint64_t session, const char *room) {
+int sb_call_actions_detached(sb_call_actions_t *a, uint64_t session, const char *room,
+                             const char *tenant, const char *user, const char *reason) {
   sb_call_action_t *it = push(a, SB_CALL_DETACHED);
   if (!it)
     return -1;
   it->session = session;
   snprintf(it->room, sizeof it->room, "%s", room);
+  snprintf(it->tenant, sizeof it->tenant, "%s", tenant);
+  snprintf(it->user, sizeof it->user, "%s", user);
+  snprintf(it->reason, sizeof it->reason, "%s", reason);
   return 0;
 }
 

@@ -38,10 +38,10 @@ typedef struct {
   sb_cmd_t *cmd;              /* RELAY: owned by the list until taken (set to NULL) */
   const char *name;           /* EVENT: a string literal ("call.offer", ...) */
   json_t *data;               /* EVENT, REPLY: owned by the list until taken (set to NULL) */
-  char tenant[SB_ID_MAX + 1]; /* AUDIT */
-  char user[SB_ID_MAX + 1];   /* AUDIT */
+  char tenant[SB_ID_MAX + 1]; /* AUDIT, DETACHED (the participant's) */
+  char user[SB_ID_MAX + 1];   /* AUDIT, DETACHED */
   char room[SB_ID_LEN];       /* AUDIT, DETACHED, ROOM_EMPTY */
-  char reason[48];            /* AUDIT */
+  char reason[48];            /* AUDIT, DETACHED (why it left, as the others are told) */
 } sb_call_action_t;
 
 typedef struct sb_call_actions {
@@ -68,8 +68,9 @@ int sb_call_actions_relay(sb_call_actions_t *a, int worker, sb_cmd_t *cmd);
 int sb_call_actions_event(sb_call_actions_t *a, uint64_t session, const char *name, json_t *data);
 /** Appends a request's result; takes the reference to `data` (also on failure). 0 or -1. */
 int sb_call_actions_reply(sb_call_actions_t *a, uint64_t session, json_t *data);
-/** Appends that `session` left its call in `room`. 0 or -1. */
-int sb_call_actions_detached(sb_call_actions_t *a, uint64_t session, const char *room);
+/** Appends that `session`, (tenant, user), left its call in `room` for `reason`. 0 or -1. */
+int sb_call_actions_detached(sb_call_actions_t *a, uint64_t session, const char *room,
+                             const char *tenant, const char *user, const char *reason);
 /** Appends an audit write of a revocation. 0 or -1. */
 int sb_call_actions_audit(sb_call_actions_t *a, const char *tenant, const char *user,
                           const char *room, const char *reason);

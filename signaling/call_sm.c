@@ -293,7 +293,7 @@ static void detach(sb_call_sm_t *sm, sb_participant_t *p, const char *reason, sb
   if (room->speaker == p->transport)
     room->speaker = 0;
   sb_info(p->ctx, "left the call: %s", reason);
-  sb_call_actions_detached(out, p->session, room->id);
+  sb_call_actions_detached(out, p->session, room->id, p->tenant, p->user, reason);
   participant_free(p);
   if (room->count > 0)
     return;

@@ -84,3 +84,25 @@ int sb_effects_media(sb_effects_t *fx, const char *room) {
   snprintf(e->room, sizeof e->room, "%s", room);
   return 0;
 }
+
+int sb_effects_webhook(sb_effects_t *fx, const char *tenant, const char *name, const char *room,
+                       json_t *data) {
+  sb_effect_t *e = data ? sb__effects_push(fx, SB_EFFECT_WEBHOOK) : NULL;
+  if (!e) {
+    json_decref(data);
+    return -1;
+  }
+  snprintf(e->tenant, sizeof e->tenant, "%s", tenant);
+  snprintf(e->name, sizeof e->name, "%s", name);
+  snprintf(e->room, sizeof e->room, "%s", room ? room : "");
+  e->data = data;
+  return 0;
+}
+
+int sb_effects_webhooks_changed(sb_effects_t *fx, const char *tenant) {
+  sb_effect_t *e = sb__effects_push(fx, SB_EFFECT_WEBHOOKS);
+  if (!e)
+    return -1;
+  snprintf(e->tenant, sizeof e->tenant, "%s", tenant);
+  return 0;
+}

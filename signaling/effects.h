@@ -23,17 +23,23 @@ typedef enum {
   SB_EFFECT_REVOKE = 2,
   /* Blocks in `room` changed: re-read sb_model_media_exclusions() for a live call there. */
   SB_EFFECT_MEDIA = 3,
+  /* Send webhook event `name` (docs/operations.md, "Webhooks") with the payload fields `data`
+   * to `tenant`'s receiver, and `room` if not "". Only the node that made the change sends it:
+   * the bus does not carry it (every node would send it again). */
+  SB_EFFECT_WEBHOOK = 4,
+  /* `tenant`'s webhook configuration changed: every node reloads it (the bus carries it). */
+  SB_EFFECT_WEBHOOKS = 5,
 } sb_effect_kind_t;
 
 typedef struct {
   sb_effect_kind_t kind;
-  char tenant[SB_ID_MAX + 1]; /* EVENT: recipient; REVOKE: whose admission ends */
+  char tenant[SB_ID_MAX + 1]; /* EVENT, WEBHOOK: recipient; REVOKE: whose admission ends */
   char user[SB_ID_MAX + 1];
   char room[SB_ID_MAX + 1];   /* REVOKE, MEDIA */
   char name[48];              /* EVENT: "room.member_added", "notification", ... */
   char reason[32];            /* REVOKE: "member_removed", "left", "permission_withdrawn",
                                  "connection_revoked", "blocked", "not_found" */
-  json_t *data;               /* EVENT: the event's data object, owned by the list */
+  json_t *data;               /* EVENT, WEBHOOK: the event's data object, owned by the list */
   long long notification_id;  /* EVENT "notification": after delivering it to a session, call
                                  sb_model_notification_delivered() with this id */
 } sb_effect_t;
@@ -58,6 +64,12 @@ int sb_effects_event(sb_effects_t *fx, const char *tenant, const char *user, con
 /** Appends a revocation unless the same (tenant, user, room) is already listed. 0 or -1. */
 int sb_effects_revoke(sb_effects_t *fx, const char *tenant, const char *user, const char *room,
                       const char *reason);
+/** Appends a webhook event for `tenant` (room may be NULL); takes the reference to `data`
+ * (also on failure). 0 or -1. */
+int sb_effects_webhook(sb_effects_t *fx, const char *tenant, const char *name, const char *room,
+                       json_t *data);
+/** Appends that `tenant`'s webhook configuration changed. 0 or -1. */
+int sb_effects_webhooks_changed(sb_effects_t *fx, const char *tenant);
 /** Appends a media policy refresh of `room` unless one is already listed. 0 or -1. */
 int sb_effects_media(sb_effects_t *fx, const char *room);
 

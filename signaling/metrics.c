@@ -9,6 +9,7 @@
 #include "signaling/dbq.h"
 #include "signaling/node.h"
 #include "signaling/prom.h"
+#include "signaling/webhooks.h"
 
 #define SB_SIG_TICK_MS 100 /* the signaling loop's lag is measured with this timer */
 #define SB_TRANSPORT_BUCKETS 1024
@@ -377,6 +378,7 @@ char *sb_metrics_render(sb_app_t *app) {
     sb_prom_histogram(&p, "switchboard_revocation_cut_seconds", NULL, 0, cut_bounds, N_CUT,
                       m->cut.counts, m->cut.sum);
   }
+  sb_webhooks_render(app, &p);
   return sb_prom_take(&p);
 }
 

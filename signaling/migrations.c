@@ -218,10 +218,21 @@ const char sb_migration_cluster_sql[] =
     "  expires_ms BIGINT NOT NULL);"
     "CREATE INDEX room_leases_node ON room_leases(node_id);";
 
+/* Per-tenant webhooks (signaling/model_webhooks.c): the receiver's URL and the signing secret the
+ * server generated. Plain SQL on both backends. */
+static const char sb__mig4_webhooks[] =
+    "CREATE TABLE tenant_webhooks ("
+    "  tenant_id TEXT PRIMARY KEY REFERENCES tenants(id),"
+    "  url TEXT NOT NULL,"
+    "  secret TEXT NOT NULL,"
+    "  created_ms BIGINT NOT NULL,"
+    "  updated_ms BIGINT NOT NULL);";
+
 const sb_migration_t sb_migrations_sqlite[] = {
     {1, "core", sb__mig1_core},
     {2, "audit_indexes", sb__mig2_audit_indexes},
     {3, "cluster", sb_migration_cluster_sql},
+    {4, "webhooks", sb__mig4_webhooks},
 };
 
 const size_t sb_migrations_sqlite_count = SB_ARRAY_SIZE(sb_migrations_sqlite);
@@ -231,6 +242,7 @@ const sb_migration_t sb_migrations_pg[] = {
     {1, "core", sb__pg1_core},
     {2, "audit_indexes", sb__mig2_audit_indexes},
     {3, "cluster", sb_migration_cluster_sql},
+    {4, "webhooks", sb__mig4_webhooks},
 };
 
 const size_t sb_migrations_pg_count = SB_ARRAY_SIZE(sb_migrations_pg);

@@ -285,6 +285,34 @@ int sb_model_connection_set(sb_model_t *m, const sb_principal_t *who, const char
 /** Audit entries visible to `tenant` (NULL: all), newest first. *out: array. */
 int sb_model_audit_query(sb_model_t *m, const char *tenant, const sb_audit_filter_t *f,
                          json_t **out, sb_model_err_t *err);
+/* ---- Webhooks (model_webhooks.c; delivery: webhook.h) ---- */
+
+/* Longest webhook URL (bytes). */
+#define SB_MODEL_WEBHOOK_URL_MAX 1024
+
+/** 0 if `url` may be a webhook receiver: http:// or https://, a host, no credentials, no
+ * spaces or control characters, at most SB_MODEL_WEBHOOK_URL_MAX bytes; else -1 with why. */
+int sb_model_webhook_url_check(const char *url, char *why, size_t len);
+/** A tenant's webhook: {tenant, url, secret (masked: "whsec_...abcd"), created, updated};
+ * not_found when none is configured. */
+int sb_model_webhook_get(sb_model_t *m, const char *tenant, json_t **out, sb_model_err_t *err);
+/** Sets the URL of the tenant's webhook. Creates it if there is none (*created = 1), with a new
+ * signing secret that *out holds whole: the only time it is shown. */
+int sb_model_webhook_set(sb_model_t *m, const sb_principal_t *who, const char *tenant,
+                         const char *url, int *created, json_t **out, sb_effects_t *fx,
+                         sb_model_err_t *err);
+/** Replaces the signing secret; *out holds the new one whole (this once). */
+int sb_model_webhook_rotate(sb_model_t *m, const sb_principal_t *who, const char *tenant,
+                            json_t **out, sb_effects_t *fx, sb_model_err_t *err);
+/** Removes the tenant's webhook. */
+int sb_model_webhook_delete(sb_model_t *m, const sb_principal_t *who, const char *tenant,
+                            sb_effects_t *fx, sb_model_err_t *err);
+/** The webhooks of every tenant (tenant NULL) or of one, with whole secrets: *out is an array
+ * of {tenant, url, secret}, for the sender (webhooks.c) only, never an API answer. */
+int sb_model_webhooks_load(sb_model_t *m, const char *tenant, json_t **out);
+/** The tenants of `room`'s members (an array of ids; empty if none). 0 or < 0. */
+int sb_model_room_tenants(sb_model_t *m, const char *room, json_t **out);
+
 /** 1 if (tenant, user) exists and is an administrator of the tenant, 0 if not, < 0 on error. */
 int sb_model_is_admin(sb_model_t *m, const char *tenant, const char *user);
 

@@ -122,6 +122,10 @@ typedef struct {
   const char *tenant, *user, *room, *action, *reason;
   const char *peer_tenant; /* another tenant concerned, or NULL */
 } sb__audit_t;
+/** Appends the webhook events of a connection between tenant and peer that became usable
+ * (usable = 1) or ended (0): one to each side, naming the other (model_webhooks.c). */
+int sb__webhook_connection(sb_model_t *m, const char *tenant, const char *peer, int usable,
+                           sb_effects_t *fx);
 /** Appends an audit entry, visible to the tenants of the actor, the user, the peer tenant and
  * the room. */
 int sb__audit(sb_model_t *m, const sb__audit_t *a);

@@ -199,6 +199,8 @@ static int sb__connection_set_tx(sb_model_t *m, const sb_principal_t *who, const
       rc = sb__notify_connection_usable(m, tenant, peer, fx);
     if (rc >= 0 && before && !after)
       rc = sb_policy_exclude_connection(m, tenant, peer, who, fx);
+    if (rc >= 0 && before != after)
+      rc = sb__webhook_connection(m, tenant, peer, after, fx);
   }
   if (rc >= 0)
     rc = sb_store_get(m->st, &row, SB__CONNECTION_SQL "AND t.id = ?", "ssss", tenant, tenant,

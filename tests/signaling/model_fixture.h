@@ -110,7 +110,8 @@ static inline long long fixture_count(fixture_t *f, const char *sql) {
 /* A digest of every table, to assert that a refused request changed nothing. */
 static inline json_t *fixture_snapshot(fixture_t *f) {
   static const char *const tables[] = {"tenants", "users", "connections", "rooms",
-                                       "room_members", "contacts", "blocks", "notifications"};
+                                       "room_members", "contacts", "blocks", "notifications",
+                                       "tenant_webhooks"};
   json_t *snap = json_object();
   for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
     char sql[96];

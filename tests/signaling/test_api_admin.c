@@ -138,6 +138,91 @@ static int check_audit_operator(world_t *w, json_t *r) { return array_len(r, "en
 #define ALICE "acme/alice"
 #define T "/api/admin/tenants"
 #define C "/api/admin/connections"
+#define W T "/acme/webhook"
+
+/* ---- webhooks ---- */
+
+#define HOOK_URL "https://hooks.acme.example/switchboard?k=1"
+
+static const char *hook_secret(json_t *r) {
+  return json_string_value(json_object_get(json_object_get(r, "webhook"), "secret"));
+}
+
+static int stored_secret_is(world_t *w, const char *secret) {
+  char sql[256];
+  snprintf(sql, sizeof sql, "SELECT COUNT(*) AS n FROM tenant_webhooks WHERE tenant_id = 'acme' "
+           "AND secret = '%s'", secret);
+  return fixture_count(&w->f, sql) == 1;
+}
+
+static int reload_effect(world_t *w) {
+  return w->f.fx.len == 1 && w->f.fx.items[0].kind == SB_EFFECT_WEBHOOKS &&
+         !strcmp(w->f.fx.items[0].tenant, "acme");
+}
+
+/* whole: the secret shown this once, 64 hex digits after the prefix, as stored */
+static int whole_secret(world_t *w, json_t *r) {
+  const char *s = hook_secret(r);
+  return s && strlen(s) == 6 + 64 && !strncmp(s, "whsec_", 6) &&
+         strspn(s + 6, "0123456789abcdef") == 64 && stored_secret_is(w, s);
+}
+
+static int masked_secret(json_t *r) {
+  const char *s = hook_secret(r);
+  return s && !strncmp(s, "whsec_...", 9) && strlen(s) == 9 + 4;
+}
+
+static int check_hook_created(world_t *w, json_t *r) {
+  json_t *h = json_object_get(r, "webhook");
+  return whole_secret(w, r) && reload_effect(w) &&
+         !strcmp(json_string_value(json_object_get(h, "url")), HOOK_URL) &&
+         !strcmp(json_string_value(json_object_get(h, "tenant")), "acme");
+}
+
+static int check_hook_masked(world_t *w, json_t *r) {
+  return masked_secret(r) && !strcmp(json_string_value(json_object_get(json_object_get(r,
+                                     "webhook"), "url")), HOOK_URL) && w->f.fx.len == 0;
+}
+
+static int check_hook_updated(world_t *w, json_t *r) {
+  return masked_secret(r) && reload_effect(w) &&
+         fixture_count(&w->f, "SELECT COUNT(*) AS n FROM tenant_webhooks WHERE url = "
+                              "'http://10.0.0.7:8080/in'") == 1;
+}
+
+static int check_hook_rotated(world_t *w, json_t *r) { return whole_secret(w, r) && reload_effect(w); }
+
+static int check_hook_deleted(world_t *w, json_t *r) {
+  return json_is_true(json_object_get(r, "deleted")) && reload_effect(w) &&
+         fixture_count(&w->f, "SELECT COUNT(*) AS n FROM tenant_webhooks") == 0;
+}
+
+/* The connection's webhook events: one to each side, naming the other. */
+static int connection_hooks(world_t *w, const char *type, const char *a, const char *b) {
+  int seen = 0;
+  for (size_t i = 0; i < w->f.fx.len; i++) {
+    const sb_effect_t *e = &w->f.fx.items[i];
+    const char *peer = json_string_value(json_object_get(json_object_get(e->data, "peer"), "id"));
+    if (e->kind != SB_EFFECT_WEBHOOK || strcmp(e->name, type) || !peer)
+      continue;
+    if (!strcmp(e->tenant, a) && !strcmp(peer, b))
+      seen |= 1;
+    else if (!strcmp(e->tenant, b) && !strcmp(peer, a))
+      seen |= 2;
+    else
+      return 0;
+  }
+  return seen == 3;
+}
+
+static int check_ended_hooks(world_t *w, json_t *r) {
+  return check_revoked(w, r) && connection_hooks(w, "connection.ended", "acme", "globex");
+}
+
+static int check_usable_hooks(world_t *w, json_t *r) {
+  return check_usable(w, r) && connection_hooks(w, "connection.usable", "initech", "acme");
+}
+
 static const admin_case_t cases[] = {
     {ALICE, "GET", T, NULL, 200, check_tenants_admin},
     {"operator", "GET", T, NULL, 200, check_tenants_operator},
@@ -231,6 +316,40 @@ static const admin_case_t cases[] = {
     {ALICE, "PATCH", T "/acme",
      "{\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xc3\xa9\": 1}", 400},
 
+    {ALICE, "POST", C "/globex/revoke", NULL, 200, check_ended_hooks},
+    {"initech/erin", "POST", C "/acme/allow", NULL, 200, check_usable_hooks, "POST",
+     C "/initech/allow", NULL},
+
+    {ALICE, "PUT", W, "{\"url\": \"" HOOK_URL "\"}", 201, check_hook_created},
+    {ALICE, "GET", W, NULL, 200, check_hook_masked, "PUT", W, "{\"url\": \"" HOOK_URL "\"}"},
+    {ALICE, "PUT", W, "{\"url\": \"http://10.0.0.7:8080/in\"}", 200, check_hook_updated, "PUT",
+     W, "{\"url\": \"" HOOK_URL "\"}"},
+    {ALICE, "POST", W "/rotate", NULL, 200, check_hook_rotated, "PUT", W,
+     "{\"url\": \"" HOOK_URL "\"}"},
+    {ALICE, "DELETE", W, NULL, 200, check_hook_deleted, "PUT", W, "{\"url\": \"" HOOK_URL "\"}"},
+    {ALICE, "GET", W, NULL, 404},
+    {ALICE, "POST", W "/rotate", NULL, 404},
+    {ALICE, "DELETE", W, NULL, 404},
+    {ALICE, "POST", W "/rotate", "{\"x\": 1}", 400, NULL, "PUT", W, "{\"url\": \"" HOOK_URL "\"}"},
+    /* another tenant's administrator, a user, the operator, nobody: not even reading */
+    {"globex/carol", "GET", W, NULL, 403, NULL, "PUT", W, "{\"url\": \"" HOOK_URL "\"}"},
+    {"globex/carol", "PUT", W, "{\"url\": \"" HOOK_URL "\"}", 403},
+    {"globex/carol", "POST", W "/rotate", NULL, 403, NULL, "PUT", W, "{\"url\": \"" HOOK_URL "\"}"},
+    {"acme/bob", "GET", W, NULL, 403, NULL, "PUT", W, "{\"url\": \"" HOOK_URL "\"}"},
+    {"acme/bob", "PUT", W, "{\"url\": \"" HOOK_URL "\"}", 403},
+    {"operator", "GET", W, NULL, 403, NULL, "PUT", W, "{\"url\": \"" HOOK_URL "\"}"},
+    {"operator", "DELETE", W, NULL, 403, NULL, "PUT", W, "{\"url\": \"" HOOK_URL "\"}"},
+    {NULL, "GET", W, NULL, 401},
+    {ALICE, "PUT", W, "{\"url\": \"ftp://hooks.acme.example/x\"}", 400},
+    {ALICE, "PUT", W, "{\"url\": \"https://\"}", 400},
+    {ALICE, "PUT", W, "{\"url\": \"https://me:pw@hooks.acme.example/x\"}", 400},
+    {ALICE, "PUT", W, "{\"url\": \"https://hooks.acme.example/a b\"}", 400},
+    {ALICE, "PUT", W, "{\"url\": \"hooks.acme.example\"}", 400},
+    {ALICE, "PUT", W, "{\"url\": \"\"}", 400},
+    {ALICE, "PUT", W, "{\"url\": 5}", 400},
+    {ALICE, "PUT", W, "{}", 400},
+    {ALICE, "PUT", W, "{\"url\": \"" HOOK_URL "\", \"secret\": \"mine\"}", 400},
+
     {ALICE, "GET", "/api/admin/nope", NULL, 404},
     {ALICE, "DELETE", T "/acme", NULL, 404},
     {ALICE, "GET", T "/", NULL, 404},
@@ -301,8 +420,9 @@ static int run_case(const admin_case_t *c) {
     const char *msg = json_string_value(json_object_get(e, "message"));
     if (rc >= 0 || !code || strcmp(code, code_for(c->status)) || !msg || !msg[0] ||
         !json_equal(before, after) || w.f.fx.len) {
-      fprintf(stderr, "%s %s %s: error answer wrong or state changed\n", c->who ? c->who : "-",
-              c->method, c->path);
+      fprintf(stderr, "%s %s %s %s: error answer wrong or state changed (%s: %s)\n",
+              c->who ? c->who : "-", c->method, c->path, c->body ? c->body : "", code ? code : "",
+              msg ? msg : "");
       ok = 0;
     }
   }
@@ -327,4 +447,51 @@ SB_TEST(error_body_shape) {
   CHECK_STR(json_string_value(json_object_get(json_object_get(e, "error"), "message")),
             "the body is not JSON");
   json_decref(e);
+}
+
+SB_TEST(webhook_url_limits) {
+  char url[SB_MODEL_WEBHOOK_URL_MAX + 2], why[128];
+  memset(url, 'a', sizeof url - 1);
+  url[sizeof url - 1] = '\0';
+  memcpy(url, "https://h.example/", 18);
+  CHECK_EQ(sb_model_webhook_url_check(url, why, sizeof why), -1); /* one byte too long */
+  url[sizeof url - 2] = '\0';
+  CHECK_EQ(sb_model_webhook_url_check(url, why, sizeof why), 0);
+  CHECK_EQ(sb_model_webhook_url_check("HTTPS://h.example", why, sizeof why), 0);
+  CHECK_EQ(sb_model_webhook_url_check("http://127.0.0.1:9/x?y=1", why, sizeof why), 0);
+  CHECK_EQ(sb_model_webhook_url_check("http://[::1]:9/", why, sizeof why), 0);
+  CHECK_EQ(sb_model_webhook_url_check("file:///etc/passwd", why, sizeof why), -1);
+  CHECK_EQ(sb_model_webhook_url_check("https://h.example/\x01", why, sizeof why), -1);
+  CHECK_EQ(sb_model_webhook_url_check(NULL, why, sizeof why), -1);
+}
+
+/* What the sender reads (never an API answer): whole secrets, per tenant or all; and the
+ * tenants a room's call events go to. */
+SB_TEST(webhooks_load_and_room_tenants) {
+  world_t w;
+  json_t *resp = NULL, *rows = NULL;
+  int status = 0;
+  CHECK(world_open(&w) == 0);
+  CHECK_EQ(request(&w, ALICE, "PUT", W, "{\"url\": \"" HOOK_URL "\"}", &status, &resp), 0);
+  CHECK_EQ(status, 201);
+  char secret[80];
+  snprintf(secret, sizeof secret, "%s", hook_secret(resp));
+  json_decref(resp);
+  CHECK_EQ(sb_model_webhooks_load(w.f.m, NULL, &rows), 0);
+  CHECK_EQ(json_array_size(rows), 1);
+  CHECK_STR(json_string_value(json_object_get(json_array_get(rows, 0), "tenant")), "acme");
+  CHECK_STR(json_string_value(json_object_get(json_array_get(rows, 0), "secret")), secret);
+  json_decref(rows);
+  CHECK_EQ(sb_model_webhooks_load(w.f.m, "globex", &rows), 0);
+  CHECK_EQ(json_array_size(rows), 0);
+  json_decref(rows);
+  CHECK_EQ(sb_model_room_tenants(w.f.m, "demo", &rows), 0);
+  CHECK_EQ(json_array_size(rows), 2);
+  CHECK_STR(json_string_value(json_array_get(rows, 0)), "acme");
+  CHECK_STR(json_string_value(json_array_get(rows, 1)), "globex");
+  json_decref(rows);
+  CHECK_EQ(sb_model_room_tenants(w.f.m, "nope", &rows), 0);
+  CHECK_EQ(json_array_size(rows), 0);
+  json_decref(rows);
+  fixture_close(&w.f);
 }

@@ -156,3 +156,24 @@ SB_TEST(malformed_payloads_append_nothing) {
   }
   sb_effects_free(&got);
 }
+
+SB_TEST(webhook_events_stay_on_their_node_and_configuration_changes_travel) {
+  sb_effects_t fx, got;
+  sink_t s = {0};
+  sb_effects_init(&fx);
+  sb_effects_init(&got);
+  sb_effects_webhook(&fx, "acme", "connection.ended", NULL, json_pack("{s:s}", "changed_by", "acme"));
+  sb_effects_webhooks_changed(&fx, "globex");
+  CHECK_EQ(sb_bus_encode("a", &fx, 0, sink_emit, &s), 0);
+  CHECK_EQ(s.n, 1);
+  CHECK_EQ(sb_bus_decode(s.payloads[0], "b", &got), 0);
+  CHECK_EQ(got.len, 1); /* every node would send the webhook again: only its origin does */
+  CHECK_EQ(got.items[0].kind, SB_EFFECT_WEBHOOKS);
+  CHECK_STR(got.items[0].tenant, "globex");
+  sink_free(&s);
+  sb_effects_truncate(&fx, 1);
+  CHECK_EQ(sb_bus_encode("a", &fx, 0, sink_emit, &s), 0);
+  CHECK_EQ(s.n, 0); /* a webhook alone publishes nothing */
+  sb_effects_free(&fx);
+  sb_effects_free(&got);
+}
