@@ -4,23 +4,23 @@
 `run` works against `switchboard serve --demo` whose SQLite file lies on a small tmpfs while a
 call (switchboard-bench) holds media through the node:
   1. waits until the call's media flows (/api/health: two transports, rtp_forwarded rising);
-     makes the changes it will need later (a user for the policy change, a first room);
+     creates what the later steps need (users to add as contacts, one for the permission
+     change) and a first room: changes work here at all;
   2. fills the filesystem with a filler file (until ENOSPC);
-  3. creates rooms until one is refused: SQLite's write-ahead log may have room left from
-     earlier writes, so a few may still succeed; those are committed and recorded. The refusal
-     must be `storage_full`. Then each kind of change must be refused the same way, promptly:
-     rooms.create and contacts.add on the WebSocket, user creation, a user's external permission
-     and an external connection on the admin API (HTTP 507); reads keep working;
-  4. while the filesystem is full the call goes on: its transports stay and rtp_forwarded keeps
-     rising, sampled over a few seconds;
-  5. removes the filler: the same kinds of change succeed at the first try.
+  3. makes each kind of change until one is refused: rooms.create and contacts.add on the
+     WebSocket, user creation, a user's external permission and acme's connection to globex on
+     the admin API. Space that SQLite's write-ahead log already has (or that a refused write
+     left in it) may still take a change or two; those are committed and recorded. The refusal
+     must be `storage_full` (HTTP 507 on the admin API), with a message, within 10 s; reads go on;
+  4. while the filesystem is full the call goes on: its transports stay and rtp_forwarded rises
+     every second of a few;
+  5. removes the filler: each kind of change succeeds at the first try.
 Every change and its outcome go to a JSON journal.
 
 `verify` (after the server stopped) checks the database file: PRAGMA integrity_check and
-foreign_key_check pass, and it holds exactly the changes answered with success: every room the
-journal says was created (with its members and its one room_create audit row), none that was
-refused (no row, no member, no audit row), the refused user absent and the later one present,
-one contact, the permission and the connection as the successful requests left them.
+foreign_key_check pass, and it holds exactly the changes answered with success: the rooms (each
+with its members and its one room_create audit row; no audit row of a refused one), the users,
+alice's contacts, the permission and the connection as the last successful request left them.
 """
 
 import argparse
