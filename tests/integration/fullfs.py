@@ -220,6 +220,9 @@ def scenario(a, check, run):
     run.until_refused("admin: create user", lambda: run.user("full"), 20)
     run.until_refused("admin: change a user's external permission", run.policy, 20)
     run.until_refused("admin: change an external connection", run.conn, 20)
+    refused = [c["ms"] for c in run.journal["changes"] if not c["ok"]]
+    print(f"# METRIC fullfs_refusals {len(refused)} answered storage_full in "
+          f"{min(refused)}-{max(refused)} ms")
     ok, code, msg, _, _ = run.client("rooms.list", {})
     check("disk full: reads still answer (rooms.list)", ok, f"{code} {msg}")
 
