@@ -401,6 +401,7 @@ static int sb__http_status(int rc) {
   case SB_MODEL_ELIMIT: return 429;
   case SB_MODEL_ERETRY:
   case SB_MODEL_EUNAVAILABLE: return 503; /* nothing changed: the client may try again */
+  case SB_MODEL_ESTORAGE_FULL: return 507; /* Insufficient Storage (RFC 4918): nothing changed */
   default: return 500;
   }
 }

@@ -12,7 +12,7 @@
 
 static const char *const sb__codes[] = {
     "ok", "bad_request", "unauthenticated", "forbidden", "not_found",
-    "conflict", "limit_exceeded", "internal", "unavailable", "unavailable",
+    "conflict", "limit_exceeded", "internal", "unavailable", "unavailable", "storage_full",
 };
 
 const char *sb_model_code(int status) {
@@ -108,7 +108,16 @@ int sb__dbfail(sb_model_t *m, sb_model_err_t *err, int rc) {
     sb_warn("-", "store: %s (%s)", sb_store_strerror(rc), sb_store_errmsg(m->st));
     return sb__fail(err, SB_MODEL_EUNAVAILABLE, "the database is unavailable; try again later");
   }
+  if (rc == SB_STORE_EFULL) {
+    /* The operator's problem, not a fault of the request: each refusal is one warning. */
+    sb_warn("-", "store: %s (%s); changes are refused until space is freed",
+            sb_store_strerror(rc), sb_store_errmsg(m->st));
+    return sb__fail(err, SB_MODEL_ESTORAGE_FULL,
+                    "the server's database disk is full; nothing was changed, try again later");
+  }
   sb_error("-", "store: %s (%s)", sb_store_strerror(rc), sb_store_errmsg(m->st));
+  if (rc == SB_STORE_EIO)
+    return sb__fail(err, SB_MODEL_EINTERNAL, "storage failure (disk I/O error)");
   return sb__fail(err, SB_MODEL_EINTERNAL, "storage failure");
 }
 
@@ -142,7 +151,8 @@ int sb__finish(sb_model_t *m, int rc, sb_effects_t *fx, size_t mark, sb_model_er
    * concluded from its later statements is moot: report why it really failed. Only for the
    * outermost level, which is where the abort ends. */
   abort = sb_store_tx_abort(m->st);
-  if (abort && m->st->tx_depth == 0 && rc != SB_MODEL_ERETRY && rc != SB_MODEL_EUNAVAILABLE)
+  if (abort && m->st->tx_depth == 0 && rc != SB_MODEL_ERETRY && rc != SB_MODEL_EUNAVAILABLE &&
+      rc != SB_MODEL_ESTORAGE_FULL)
     rc = sb__dbfail(m, err, abort);
   if (fx)
     sb_effects_truncate(fx, mark);

@@ -32,6 +32,7 @@ typedef enum {
                              * the transaction); nothing was changed and running the operation
                              * again may succeed (sb_model_run_retry()) */
   SB_MODEL_EUNAVAILABLE = -9, /* unavailable: the database cannot be reached; nothing changed */
+  SB_MODEL_ESTORAGE_FULL = -10, /* storage_full: the database's disk is full; nothing changed */
 } sb_model_status_t;
 
 /* Members of one room at most (limit_exceeded beyond). */

@@ -158,6 +158,8 @@ const char *sb_store_strerror(int status) {
   case SB_STORE_EMISUSE: return "storage interface misused";
   case SB_STORE_ERETRY: return "transaction conflict, retry";
   case SB_STORE_EUNAVAILABLE: return "database unavailable";
+  case SB_STORE_EFULL: return "disk full";
+  case SB_STORE_EIO: return "disk I/O error";
   default: return "unknown storage status";
   }
 }

@@ -29,6 +29,9 @@ typedef enum {
                              * rolled back and running it again may succeed */
   SB_STORE_EUNAVAILABLE = -7, /* PostgreSQL: the connection is lost; the next call made outside a
                                * transaction reconnects */
+  SB_STORE_EFULL = -8,      /* the disk (or PostgreSQL's) is full: the change did not fit and its
+                             * transaction was rolled back; nothing was changed */
+  SB_STORE_EIO = -9,        /* SQLite: the operating system failed a read or write of the file */
 } sb_store_status_t;
 
 typedef struct sb_store sb_store_t;
@@ -57,7 +60,8 @@ struct sb_store {
   const sb_store_ops_t *ops;
   int tx_depth;
   int schema_version;
-  /* Set by a backend when a failure (SB_STORE_ERETRY, SB_STORE_EUNAVAILABLE) doomed the open
+  /* Set by a backend when a failure (SB_STORE_ERETRY, SB_STORE_EUNAVAILABLE, and SB_STORE_EFULL
+   * or SB_STORE_EIO when SQLite rolled the transaction back by itself) doomed the open
    * transaction: later statements of it fail for that reason, whatever they report. Cleared when
    * the next outermost transaction begins. */
   int tx_abort;
@@ -111,8 +115,8 @@ int sb_store_rollback(sb_store_t *st);
 
 /** The schema version after the migrations of the open call. */
 int sb_store_schema_version(const sb_store_t *st);
-/** The failure that doomed the open transaction (SB_STORE_ERETRY or SB_STORE_EUNAVAILABLE), or
- * 0. Stays set after the rollback until the next outermost sb_store_begin(). */
+/** The failure that doomed the open transaction (SB_STORE_ERETRY, SB_STORE_EUNAVAILABLE,
+ * SB_STORE_EFULL or SB_STORE_EIO), or 0. Stays set after the rollback until the next outermost sb_store_begin(). */
 int sb_store_tx_abort(const sb_store_t *st);
 /** Name of the backend ("sqlite" or "postgresql"). */
 const char *sb_store_backend(const sb_store_t *st);

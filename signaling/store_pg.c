@@ -66,10 +66,13 @@ static int sb__pg_status(sb_store_pg_t *s, const PGresult *res) {
     rc = SB_STORE_ECONSTRAINT;
   } else if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0) {
     rc = SB_STORE_ERETRY;
+  } else if (strcmp(state, "53100") == 0) {
+    rc = SB_STORE_EFULL; /* disk_full */
   } else if (strcmp(state, "25P02") == 0 && s->base.tx_abort) {
     rc = s->base.tx_abort; /* "transaction is aborted": report why it was */
   }
-  if ((rc == SB_STORE_ERETRY || rc == SB_STORE_EUNAVAILABLE) && s->base.tx_depth > 0)
+  if ((rc == SB_STORE_ERETRY || rc == SB_STORE_EUNAVAILABLE || rc == SB_STORE_EFULL) &&
+      s->base.tx_depth > 0)
     s->base.tx_abort = rc;
   return rc;
 }

@@ -17,14 +17,23 @@ typedef struct {
 } sb_store_sqlite_t;
 
 static int sb__sqlite_status(sb_store_sqlite_t *s, int rc) {
+  int status;
   snprintf(s->base.errmsg, sizeof s->base.errmsg, "%s", sqlite3_errmsg(s->db));
   switch (rc & 0xff) {
-  case SQLITE_CONSTRAINT: return SB_STORE_ECONSTRAINT;
+  case SQLITE_CONSTRAINT: status = SB_STORE_ECONSTRAINT; break;
   case SQLITE_BUSY:
-  case SQLITE_LOCKED: return SB_STORE_EBUSY;
-  case SQLITE_NOMEM: return SB_STORE_ENOMEM;
-  default: return SB_STORE_ERROR;
+  case SQLITE_LOCKED: status = SB_STORE_EBUSY; break;
+  case SQLITE_NOMEM: status = SB_STORE_ENOMEM; break;
+  case SQLITE_FULL: status = SB_STORE_EFULL; break;
+  case SQLITE_IOERR: status = SB_STORE_EIO; break;
+  default: status = SB_STORE_ERROR; break;
   }
+  /* After SQLITE_FULL, SQLITE_IOERR (and a few others) SQLite may roll the whole transaction
+   * back by itself. The statements that follow would then each commit on their own: the
+   * transaction is doomed instead (sb__sqlite_exec), so that a change is never half-written. */
+  if (s->base.tx_depth > 0 && sqlite3_get_autocommit(s->db) && !s->base.tx_abort)
+    s->base.tx_abort = status;
+  return status;
 }
 
 static int sb__sqlite_bind(sb_store_sqlite_t *s, sqlite3_stmt *stmt, const sb_store_arg_t *args,
@@ -75,6 +84,12 @@ static int sb__sqlite_exec(sb_store_t *st, const char *sql, const sb_store_arg_t
   const char *tail = sql;
   int changes = 0, rc;
 
+  if (st->tx_abort && st->tx_depth > 0 && sqlite3_get_autocommit(s->db)) {
+    /* SQLite already rolled the transaction back: its rollback (of the whole or of a savepoint)
+     * has nothing left to do; anything else fails for the reason that ended it, and the message
+     * of that failure stays. */
+    return strncmp(sql, "ROLLBACK", 8) == 0 ? 0 : st->tx_abort;
+  }
   while (tail && *tail) {
     sqlite3_stmt *stmt = NULL;
     rc = sqlite3_prepare_v2(s->db, tail, -1, &stmt, &tail);

@@ -86,14 +86,17 @@ export class SwitchboardClient extends EventTarget {
    *   when the server has no TURN): `{iceServers: []}` ignores them, `{iceTransportPolicy:
    *   'relay'}` sends media only through TURN (for testing a TURN set-up)
    * @param {boolean} [options.rejoin=true] rejoin a call that was moved or lost its socket
-   * @param {number} [options.rejoinAttempts=6] reconnections tried (backoff 0.25 s doubling,
-   *   at most 5 s, with jitter: about 13 s in all) before 'ended'
+   * @param {number} [options.rejoinTimeoutMs=30000] how long reconnections are tried (backoff
+   *   0.25 s doubling, at most 2 s, with jitter) before 'ended': long enough for a node that
+   *   is restarted (systemd waits 2 s, then the node starts) or whose rooms move elsewhere
+   * @param {number} [options.rejoinAttempts=Infinity] at most this many reconnections too
    */
   constructor(options = {}) {
     super();
     this.timeoutMs = options.timeoutMs ?? 20000;
     this.rejoin = options.rejoin ?? true;
-    this.rejoinAttempts = options.rejoinAttempts ?? 6;
+    this.rejoinTimeoutMs = options.rejoinTimeoutMs ?? 30000;
+    this.rejoinAttempts = options.rejoinAttempts ?? Infinity;
     this.trickle = options.trickle ?? true;
     this.rtcConfig = options.rtcConfig || {};
     this.ws = null;
@@ -494,21 +497,27 @@ export class SwitchboardClient extends EventTarget {
   }
 
   _canRejoin() {
-    return this.rejoin && this._url && this._token && this.rejoinAttempts > 0;
+    return this.rejoin && this._url && this._token && this.rejoinAttempts > 0
+      && this.rejoinTimeoutMs > 0;
   }
 
   // Reconnects through the original URL with backoff and joins `room` again with the same
-  // local stream; 'ended' with `reason` if every attempt fails or the error is final.
+  // local stream; 'ended' with `reason` if no attempt succeeds in time or the error is final.
+  // The backoff stops growing at 2 s so that a node back from a restart is found within about
+  // 2 s; the jitter spreads many clients' attempts over that time.
   async _rejoinLoop(room, reason) {
     const gen = ++this._rejoinGen;
+    const deadline = Date.now() + this.rejoinTimeoutMs;
     this._rejoinRoom = room;
     this._switching = true;
     let joined = false;
     try {
       for (let attempt = 1; attempt <= this.rejoinAttempts && gen === this._rejoinGen; attempt++) {
+        const backoff = Math.min(2000, 250 * 2 ** Math.min(attempt - 1, 4));
+        const wait = backoff / 2 + Math.random() * backoff / 2;
+        if (Date.now() + wait > deadline) break;
         this._emit('reconnecting', { room, reason, attempt });
-        const backoff = Math.min(5000, 250 * 2 ** (attempt - 1));
-        await delay(backoff / 2 + Math.random() * backoff / 2);
+        await delay(wait);
         if (gen !== this._rejoinGen) break;
         try {
           this._dropSocket('rejoining');

@@ -62,18 +62,27 @@ sb_browser_run() {
     HOME="$sb_tmp" "${SB_TEST_ENV[@]}" \
     timeout -k 5 $((220 - SECONDS)) node --test --test-reporter=spec "$browser_dir/$test_file" || rc=$?
   # The server must survive the test and stop cleanly: TERM ends it (0, or 143 if it does not
-  # catch TERM) without sanitizer reports.
-  if ! sb_alive server; then
-    sb_log "the server died during the test"
-    rc=1
-  fi
+  # catch TERM) without sanitizer reports. With SB_BROWSER_SERVER_KILLED=1 the test kills it
+  # with SIGKILL on purpose (and stops what it started in its place itself).
   local stop_rc=0
-  sb_stop server 10 || stop_rc=$?
-  if [ "$stop_rc" != 0 ] && [ "$stop_rc" != 143 ]; then
-    sb_log "server exited with status $stop_rc after TERM"
-    rc=1
+  if [ -n "${SB_BROWSER_SERVER_KILLED:-}" ]; then
+    sb_stop server 10 || stop_rc=$?
+    if [ "$stop_rc" != 137 ]; then
+      sb_log "the server was to be killed by the test; its status is $stop_rc"
+      rc=1
+    fi
+  else
+    if ! sb_alive server; then
+      sb_log "the server died during the test"
+      rc=1
+    fi
+    sb_stop server 10 || stop_rc=$?
+    if [ "$stop_rc" != 0 ] && [ "$stop_rc" != 143 ]; then
+      sb_log "server exited with status $stop_rc after TERM"
+      rc=1
+    fi
   fi
-  if grep -Eq 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$sb_server_log"; then
+  if grep -Eq 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$sb_tmp"/server*.log; then
     sb_log "sanitizer report in the server log"
     rc=1
   fi
@@ -85,9 +94,13 @@ SB_TEST_ENV=()
 
 sb__browser_cleanup() {
   local rc=$1
-  if [ "$rc" != 0 ] && [ -f "$sb_server_log" ]; then
-    echo "----- server log (last 80 lines of $sb_server_log) -----" >&2
-    tail -n 80 "$sb_server_log" >&2
+  local f
+  if [ "$rc" != 0 ]; then
+    for f in "$sb_tmp"/server*.log; do
+      [ -f "$f" ] || continue
+      echo "----- server log (last 80 lines of $f) -----" >&2
+      tail -n 80 "$f" >&2
+    done
   fi
   if [ -n "${SB_KEEP_LOGS:-}" ]; then
     sb_log "logs kept in $sb_tmp"

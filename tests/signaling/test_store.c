@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -270,6 +271,70 @@ SB_TEST(answered_changes_survive_sigkill) {
                      "BETWEEN 1 AND 40"),
            40);
   CHECK_EQ(count(st, "SELECT COUNT(*) AS n FROM users"), tenants);
+  sb_store_close(st);
+  rm_db(path);
+}
+
+/* Inserts tenants with a long name in the open transaction until one fails; returns that. */
+static int fill_until_refused(sb_store_t *st) {
+  static char big[3001];
+  char id[32];
+  int rc = 0;
+  memset(big, 'x', sizeof big - 1);
+  for (int i = 0; i < 1000 && rc >= 0; i++) {
+    snprintf(id, sizeof id, "big%d", i);
+    rc = sb_store_exec(st, NULL, "INSERT INTO tenants (id, name, created_ms) VALUES (?, ?, 1)",
+                       "ss", id, big);
+  }
+  return rc;
+}
+
+/* A full disk (here SQLite's max_page_count, which fails the same way: SQLITE_FULL) rolls the
+ * transaction back inside SQLite. What the caller runs next in it must not commit on its own,
+ * the commit must fail for that reason, and the message must stay the disk's. */
+SB_TEST(full_disk_fails_the_whole_transaction) {
+  if (skip_on(1, "SQLite's own rollback on SQLITE_FULL"))
+    return;
+  const char *path = tmp_db();
+  sb_store_t *st = NULL;
+  json_t *row = NULL;
+  char sql[64];
+  CHECK_EQ(sb_store_open_sqlite(path, &st, NULL, 0), 0);
+  CHECK_EQ(add_tenant(st, "keep"), 1);
+  CHECK_EQ(sb_store_get(st, &row, "PRAGMA page_count", ""), 1);
+  snprintf(sql, sizeof sql, "PRAGMA max_page_count = %lld",
+           (long long)json_integer_value(json_object_get(row, "page_count")) + 3);
+  json_decref(row);
+  CHECK(sb_store_exec(st, NULL, sql, "") >= 0);
+
+  CHECK_EQ(sb_store_begin(st), 0);
+  CHECK_EQ(add_tenant(st, "a"), 1);
+  CHECK_EQ(fill_until_refused(st), SB_STORE_EFULL);
+  CHECK(strstr(sb_store_errmsg(st), "full") != NULL);
+  CHECK_EQ(add_tenant(st, "after"), SB_STORE_EFULL); /* not committed on its own */
+  CHECK_EQ(sb_store_commit(st), SB_STORE_EFULL);
+  CHECK(strstr(sb_store_errmsg(st), "full") != NULL);
+  CHECK_EQ(sb_store_tx_abort(st), SB_STORE_EFULL);
+  CHECK_EQ(count(st, "SELECT COUNT(*) AS n FROM tenants"), 1);
+
+  /* Inside a savepoint: both levels unwind without errors of their own. */
+  CHECK_EQ(sb_store_begin(st), 0);
+  CHECK_EQ(add_tenant(st, "b"), 1);
+  CHECK_EQ(sb_store_begin(st), 0);
+  CHECK_EQ(fill_until_refused(st), SB_STORE_EFULL);
+  CHECK_EQ(sb_store_rollback(st), 0);
+  CHECK_EQ(add_tenant(st, "c"), SB_STORE_EFULL);
+  CHECK_EQ(sb_store_rollback(st), 0);
+  CHECK_EQ(count(st, "SELECT COUNT(*) AS n FROM tenants"), 1);
+
+  /* Space again: the next transaction commits. */
+  CHECK(sb_store_exec(st, NULL, "PRAGMA max_page_count = 1000000", "") >= 0);
+  CHECK_EQ(sb_store_begin(st), 0);
+  CHECK_EQ(sb_store_tx_abort(st), 0);
+  CHECK_EQ(add_tenant(st, "d"), 1);
+  CHECK_EQ(sb_store_commit(st), 0);
+  CHECK_EQ(count(st, "SELECT COUNT(*) AS n FROM tenants"), 2);
+  CHECK_STR(sb_store_strerror(SB_STORE_EFULL), "disk full");
   sb_store_close(st);
   rm_db(path);
 }
