@@ -7,7 +7,8 @@ void sb_framer_init(sb_framer_t *f, size_t max_frame) {
   f->max_frame = max_frame < SB_FRAMER_MAX ? max_frame : SB_FRAMER_MAX;
 }
 
-/* Moves the unconsumed bytes to the front, so that a whole frame of the limit fits after them. */
+/* Moves the unconsumed bytes to the front, so that a whole frame of the limit
+ * fits after them. */
 static void compact(sb_framer_t *f) {
   if (f->start == 0)
     return;

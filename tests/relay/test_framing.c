@@ -1,16 +1,19 @@
-/* RFC 4571 framing reader (relay/framing.c): frames split across reads, several in one read,
- * zero-length and oversize frames, garbage, and reads straight into its buffer. */
+/* RFC 4571 framing reader (relay/framing.c): frames split across reads, several
+ * in one read, zero-length and oversize frames, garbage, and reads straight
+ * into its buffer. */
 #include "relay/framing.h"
 #include "sbtest.h"
 
-/* Writes a frame of `len` bytes, each byte `fill`, with its header; returns its size. */
+/* Writes a frame of `len` bytes, each byte `fill`, with its header; returns its
+ * size. */
 static size_t frame(uint8_t *out, size_t len, uint8_t fill) {
   sb_frame_header(out, len);
   memset(out + SB_FRAME_HDR, fill, len);
   return SB_FRAME_HDR + len;
 }
 
-/* Feeds `data` in pieces of `step` bytes, collecting the frames' lengths and first bytes. */
+/* Feeds `data` in pieces of `step` bytes, collecting the frames' lengths and
+ * first bytes. */
 typedef struct {
   size_t lens[64];
   uint8_t first[64];
@@ -33,7 +36,8 @@ static void drain(sb_framer_t *f, got_t *g) {
   }
 }
 
-static void feed_in_steps(sb_framer_t *f, const uint8_t *data, size_t len, size_t step, got_t *g) {
+static void feed_in_steps(sb_framer_t *f, const uint8_t *data, size_t len,
+                          size_t step, got_t *g) {
   size_t off = 0;
   while (off < len) {
     size_t n = len - off < step ? len - off : step;
@@ -88,7 +92,8 @@ SB_TEST(full_size_frames_in_big_reads_fill_and_drain_the_buffer) {
   sb_framer_t f;
   got_t g = {0};
   sb_framer_init(&f, SB_FRAMER_MAX);
-  feed_in_steps(&f, stream, len, 5000, &g); /* the buffer takes less than asked */
+  feed_in_steps(&f, stream, len, 5000,
+                &g); /* the buffer takes less than asked */
   CHECK_EQ(g.n, 10);
   CHECK_EQ(g.lens[9], SB_FRAMER_MAX);
   CHECK_EQ(g.first[9], 9);
@@ -113,8 +118,9 @@ SB_TEST(zero_length_frames_are_frames_of_nothing) {
 SB_TEST(oversize_frames_are_skipped_and_framing_goes_on) {
   static uint8_t stream[70000 + 100];
   size_t len = frame(stream, 5, 'a');
-  len += frame(stream + len, 65535, 'z'); /* the largest a header can announce */
-  len += frame(stream + len, 1301, 'y');  /* over a limit of 1300 */
+  len +=
+      frame(stream + len, 65535, 'z');   /* the largest a header can announce */
+  len += frame(stream + len, 1301, 'y'); /* over a limit of 1300 */
   len += frame(stream + len, 7, 'b');
   for (size_t step = 1; step <= 4096; step *= 8) {
     sb_framer_t f;
@@ -130,8 +136,9 @@ SB_TEST(oversize_frames_are_skipped_and_framing_goes_on) {
 }
 
 SB_TEST(garbage_yields_bounded_frames_and_never_overruns) {
-  /* Random bytes read as headers: every frame it reports is within the limit and inside the
-   * stream; the sum of what it reports and skips never exceeds what went in. */
+  /* Random bytes read as headers: every frame it reports is within the limit
+   * and inside the stream; the sum of what it reports and skips never exceeds
+   * what went in. */
   static uint8_t stream[200000];
   uint32_t x = 12345;
   for (size_t i = 0; i < sizeof stream; i++) {
