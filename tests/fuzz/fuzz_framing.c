@@ -1,22 +1,25 @@
-/* libFuzzer target for the ICE-TCP framing reader (relay/framing.c, RFC 4571), as a worker's
- * TCP connection drives it: the stream arrives in reads of arbitrary sizes, straight into the
- * framer's buffer. Input: one byte that sets the read sizes' seed and the frame limit, then the
- * stream. Checked besides memory errors: the frames it yields are exactly those a direct parse
- * of the whole stream finds (same lengths, same bytes, same order), frames over the limit are
- * reported as oversize and skipped, and no read is ever refused while no complete frame waits.
+/* libFuzzer target for the ICE-TCP framing reader (relay/framing.c, RFC 4571),
+ * as a worker's TCP connection drives it: the stream arrives in reads of
+ * arbitrary sizes, straight into the framer's buffer. Input: one byte that sets
+ * the read sizes' seed and the frame limit, then the stream. Checked besides
+ * memory errors: the frames it yields are exactly those a direct parse of the
+ * whole stream finds (same lengths, same bytes, same order), frames over the
+ * limit are reported as oversize and skipped, and no read is ever refused while
+ * no complete frame waits.
  *
- * Built and run by the fuzz tree (-DSB_FUZZ=ON, clang; tests/fuzz/run.sh); by hand:
- * build-fuzz/tests/fuzz_framing -max_total_time=60 CORPUS_DIR tests/fuzz/corpus/framing */
+ * Built and run by the fuzz tree (-DSB_FUZZ=ON, clang; tests/fuzz/run.sh); by
+ * hand: build-fuzz/tests/fuzz_framing -max_total_time=60 CORPUS_DIR
+ * tests/fuzz/corpus/framing */
 #include "relay/framing.h"
 
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
-#define REQUIRE(c)                                                                          \
-  do {                                                                                     \
-    if (!(c))                                                                              \
-      __builtin_trap();                                                                    \
+#define REQUIRE(c)                                                             \
+  do {                                                                         \
+    if (!(c))                                                                  \
+      __builtin_trap();                                                        \
   } while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -50,18 +53,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       REQUIRE(flen == want);
       if (r == SB_FRAME_OVERSIZE) {
         REQUIRE(want > limit);
-        ref += SB_FRAME_HDR + want; /* may run past the end: the rest is skipped */
+        ref +=
+            SB_FRAME_HDR + want; /* may run past the end: the rest is skipped */
         expect_skip = ref > len;
         continue;
       }
-      REQUIRE(r == SB_FRAME_OK && want <= limit && ref + SB_FRAME_HDR + want <= in);
+      REQUIRE(r == SB_FRAME_OK && want <= limit &&
+              ref + SB_FRAME_HDR + want <= in);
       REQUIRE(memcmp(fr, s + ref + SB_FRAME_HDR, want) == 0);
       ref += SB_FRAME_HDR + want;
     }
   }
-  /* What is left unparsed is less than one frame (or the tail of a skipped one). */
+  /* What is left unparsed is less than one frame (or the tail of a skipped
+   * one). */
   if (!expect_skip && ref < len) {
-    REQUIRE(len - ref < SB_FRAME_HDR || len - ref < SB_FRAME_HDR + ((size_t)s[ref] << 8 | s[ref + 1]));
+    REQUIRE(len - ref < SB_FRAME_HDR ||
+            len - ref < SB_FRAME_HDR + ((size_t)s[ref] << 8 | s[ref + 1]));
   }
   return 0;
 }
