@@ -284,6 +284,8 @@ test('with UDP open, pages offered the TCP candidate choose the UDP pair',
         assert.equal(s.pair.remote.protocol, 'udp', `${who}: remote candidate protocol`);
       }
       await hold({ carol, dave }, 'udp', 2000);
+      const w = await worker0();
+      log(`with UDP: tcp_connections ${w.tcp_connections}, tcp_accepted ${w.tcp_accepted}`);
     });
     await leave(carol);
     await leave(dave);
