@@ -62,6 +62,10 @@ async function pageStats() {
       const prev = out[s.kind];
       if (!prev || mine.packetsReceived > prev.packetsReceived) out[s.kind] = mine;
     }
+    if (s.type === 'outbound-rtp' && s.kind === 'video') {   // diagnostics when media stalls
+      out.sent = (out.sent || 0) + (s.packetsSent || 0);
+      out.encoded = (out.encoded || 0) + (s.framesEncoded || 0);
+    }
     if (s.type === 'transport') {
       out.transport = { dtlsState: s.dtlsState };
       const pair = byId.get(s.selectedCandidatePairId);
@@ -168,10 +172,11 @@ async function hold(pages, protocol, ms) {
     const audio = b.audio.packetsReceived - a.audio.packetsReceived;
     const frames = b.video.framesDecoded - a.video.framesDecoded;
     log(`${who} over ${protocol} in ${ms} ms: +${audio} audio packets, +${frames} video frames`);
-    // Opus sends 50 packets/s; the fake camera's VP8 decodes well over 10 frames/s. (A headless
-    // page plays no audio, so Chromium reports no decoded audio samples: packets it is.)
-    assert.ok(audio >= (ms / 20) * 0.6, `${who}: audio kept flowing (+${audio})`);
-    assert.ok(frames >= (ms / 1000) * 5, `${who}: video kept decoding (+${frames})`);
+    // Opus sends 50 packets/s; the fake camera's VP8 decodes 20-30 frames/s on an idle machine
+    // (A headless page plays no audio, so Chromium reports no decoded audio samples: packets it
+    // is.) On a loaded machine with a sanitizer build the encoders slow down: the bounds scale.
+    assert.ok(audio >= ((ms / 20) * 0.6) / SCALE, `${who}: audio kept flowing (+${audio})`);
+    assert.ok(frames >= ((ms / 1000) * 5) / SCALE, `${who}: video kept decoding (+${frames})`);
   }
 }
 
@@ -283,7 +288,7 @@ test('with UDP open, pages offered the TCP candidate choose the UDP pair',
         assert.equal(s.pair.local.protocol, 'udp', `${who}: local candidate protocol`);
         assert.equal(s.pair.remote.protocol, 'udp', `${who}: remote candidate protocol`);
       }
-      await hold({ carol, dave }, 'udp', 2000);
+      await hold({ carol, dave }, 'udp', 3000);
       const w = await worker0();
       log(`with UDP: tcp_connections ${w.tcp_connections}, tcp_accepted ${w.tcp_accepted}`);
     });
