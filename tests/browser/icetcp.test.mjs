@@ -149,34 +149,37 @@ after(async () => {
   if (browser) await browser.close();
 });
 
-/** Polls both pages for `ms` (the window itself is the point), asserting on every round that
- * the call stays connected on a pair of `protocol`; returns the stats before and after. */
+/** Polls the pages until each one's stats were taken `ms` apart (the window itself is the
+ * point), asserting on every round that the call stays connected on a pair of `protocol`;
+ * then checks what arrived between each page's first and last stats. */
 async function hold(pages, protocol, ms) {
   const first = {};
-  const lastSeen = {};
-  const start = Date.now();
+  const last = {};
   await waitFor(`${ms} ms of media over ${protocol}`, async () => {
     for (const [who, page] of Object.entries(pages)) {
       const s = await page.evaluate(pageStats);
+      const at = Date.now();
       assert.ok(s, `${who}'s call ended (see the server log)`);
       assert.equal(s.connection, 'connected', `${who}: connection state`);
       assert.equal(s.pair?.local?.protocol, protocol, `${who}: the selected pair's protocol`);
-      first[who] ??= s;
-      lastSeen[who] = s;
+      first[who] ??= { s, at };
+      last[who] = { s, at };
     }
-    return Date.now() - start >= ms;
-  }, ms + 10000 * SCALE);
+    return Object.keys(pages).every((who) => last[who].at - first[who].at >= ms);
+  }, ms + 20000 * SCALE);
   for (const who of Object.keys(pages)) {
-    const a = first[who];
-    const b = lastSeen[who];
+    const a = first[who].s;
+    const b = last[who].s;
+    const span = last[who].at - first[who].at;
     const audio = b.audio.packetsReceived - a.audio.packetsReceived;
     const frames = b.video.framesDecoded - a.video.framesDecoded;
-    log(`${who} over ${protocol} in ${ms} ms: +${audio} audio packets, +${frames} video frames`);
-    // Opus sends 50 packets/s; the fake camera's VP8 decodes 20-30 frames/s on an idle machine
+    log(`${who} over ${protocol} in ${span} ms: +${audio} audio packets, +${frames} video frames`);
+    // Opus sends 50 packets/s; the fake camera's VP8 decodes 20-30 frames/s on an idle machine.
     // (A headless page plays no audio, so Chromium reports no decoded audio samples: packets it
-    // is.) On a loaded machine with a sanitizer build the encoders slow down: the bounds scale.
-    assert.ok(audio >= ((ms / 20) * 0.6) / SCALE, `${who}: audio kept flowing (+${audio})`);
-    assert.ok(frames >= ((ms / 1000) * 5) / SCALE, `${who}: video kept decoding (+${frames})`);
+    // is.) The bounds are far below those rates: on a loaded machine the pages' encoders slow
+    // down, and what is asserted is that media keeps flowing, not its rate.
+    assert.ok(audio >= (span / 20) * 0.25, `${who}: audio kept flowing (+${audio} in ${span} ms)`);
+    assert.ok(frames >= span / 1000, `${who}: video kept decoding (+${frames} in ${span} ms)`);
   }
 }
 
@@ -264,6 +267,9 @@ test('with UDP blocked, two pages hold a call over the relay\'s TCP candidate',
 
     await leave(alice);
     await leave(bob);
+    // Their cameras and encoders stop with their contexts: the next pages get the CPU.
+    await alice.context().close();
+    await bob.context().close();
     openUdp();
   });
 
