@@ -227,7 +227,7 @@ int sb_consumer_forward(sb_consumer_t *c, const sb_producer_t *from, const sb_rt
   sub->tx_bytes += (uint64_t)len;
   if (!sub->first_media_ms)
     sub->first_media_ms = env->now_ms ? env->now_ms : 1;
-  env->commit(env->arg, (size_t)len, &sub->addr, sub->addrlen);
+  env->commit(env->arg, (size_t)len, &sub->path);
   return 1;
 }
 
@@ -306,7 +306,7 @@ int sb_consumer_send_padding(sb_consumer_t *c, size_t bytes, uint64_t now_ms) {
     sb_count(env, probe_packets, 1);
     sent_bytes += (size_t)len;
     n++;
-    env->commit(env->arg, (size_t)len, &sub->addr, sub->addrlen);
+    env->commit(env->arg, (size_t)len, &sub->path);
   }
   return n;
 }

@@ -15,17 +15,27 @@
 
 #define SB_PKT_BUF 1600 /* MTU-sized packet plus the SRTP trailer */
 
+typedef struct sb_tcp_conn sb_tcp_conn_t;
+
+/* Where a peer's datagrams go: its address, over the worker's UDP socket (tcp == NULL) or framed
+ * (RFC 4571) onto an ICE-TCP connection (RFC 6544) that the worker owns; objects only pass it
+ * back to the environment's send functions. */
+typedef struct {
+  struct sockaddr_storage addr;
+  socklen_t len;
+  sb_tcp_conn_t *tcp;
+} sb_path_t;
+
 typedef struct sb_relay_env {
   /* The forwarding path's send slot: a buffer for the next datagram, owned by the caller until
    * it commits it (queued for `to`) or releases it (unsent). Nothing else writes into it
    * meanwhile: control datagrams go through `send`, into their own queue. */
   uint8_t *(*slot)(void *arg);
-  void (*commit)(void *arg, size_t len, const struct sockaddr_storage *to, socklen_t tolen);
+  void (*commit)(void *arg, size_t len, const sb_path_t *to);
   void (*release)(void *arg);
   /* Queues a copy of a control datagram (STUN, DTLS, RTCP); it goes out at the next flush,
    * i.e. after the fan-out loop that decided it. */
-  void (*send)(void *arg, const uint8_t *data, size_t len, const struct sockaddr_storage *to,
-               socklen_t tolen);
+  void (*send)(void *arg, const uint8_t *data, size_t len, const sb_path_t *to);
   /* Reports an event up to signaling. */
   void (*emit)(void *arg, sb_event_type_t type, uint64_t transport, const char *reason,
                const char *srtp_profile);

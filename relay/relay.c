@@ -62,33 +62,40 @@ void sb_worker_emit_media(sb_worker_t *w, uint64_t transport, uint64_t at_ms) {
   sb_queue_push(w->relay->events, &ev->hdr);
 }
 
-/* One non-blocking UDP socket per worker with large buffers: bursts of video keyframes to many
- * subscribers must not overflow the defaults. */
-static int open_socket(const char *ip, int port, uint16_t *bound) {
-  struct sockaddr_storage ss;
-  socklen_t sl;
-  memset(&ss, 0, sizeof ss);
+static int parse_addr(const char *ip, int port, struct sockaddr_storage *ss, socklen_t *sl) {
+  memset(ss, 0, sizeof *ss);
   if (strchr(ip, ':')) {
-    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
     s6->sin6_family = AF_INET6;
     s6->sin6_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET6, ip, &s6->sin6_addr) != 1)
-      return -EINVAL;
-    sl = sizeof *s6;
-  } else {
-    struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-    s4->sin_family = AF_INET;
-    s4->sin_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET, ip, &s4->sin_addr) != 1)
-      return -EINVAL;
-    sl = sizeof *s4;
+    *sl = sizeof *s6;
+    return inet_pton(AF_INET6, ip, &s6->sin6_addr) == 1 ? 0 : -EINVAL;
   }
-  int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+  s4->sin_family = AF_INET;
+  s4->sin_port = htons((uint16_t)port);
+  *sl = sizeof *s4;
+  return inet_pton(AF_INET, ip, &s4->sin_addr) == 1 ? 0 : -EINVAL;
+}
+
+/* A non-blocking socket of `type` bound to ip:port; its port in *bound. fd or a negative errno.
+ * UDP gets large buffers: bursts of video keyframes to many subscribers must not overflow the
+ * defaults. */
+static int open_socket(int type, const char *ip, int port, uint16_t *bound) {
+  struct sockaddr_storage ss;
+  socklen_t sl;
+  if (parse_addr(ip, port, &ss, &sl) != 0)
+    return -EINVAL;
+  int fd = socket(ss.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0)
     return -errno;
-  int size = 4 << 20;
-  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
-  setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+  int size = 4 << 20, on = 1;
+  if (type == SOCK_DGRAM) {
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+  } else {
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on); /* restart despite TIME_WAIT */
+  }
   if (bind(fd, (struct sockaddr *)&ss, sl) != 0) {
     int e = -errno;
     close(fd);
@@ -97,6 +104,19 @@ static int open_socket(const char *ip, int port, uint16_t *bound) {
   getsockname(fd, (struct sockaddr *)&ss, &sl);
   *bound = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
                                          : ((struct sockaddr_in6 *)&ss)->sin6_port);
+  return fd;
+}
+
+/* Worker w's ICE-TCP socket: tcp_port_base + i, or its UDP port's number. When that number
+ * was the system's choice (no port configured) and TCP has it taken, any free port will do. */
+static int open_tcp(const sb_relay_config_t *cfg, sb_worker_t *w) {
+  int port = cfg->tcp_port_base ? cfg->tcp_port_base + w->index : w->port;
+  int fd = open_socket(SOCK_STREAM, cfg->bind_ip, port, &w->tcp_port);
+  if (fd == -EADDRINUSE && !cfg->tcp_port_base && !cfg->port_base)
+    fd = open_socket(SOCK_STREAM, cfg->bind_ip, 0, &w->tcp_port);
+  if (fd < 0)
+    sb_error(NULL, "relay: cannot bind TCP %s:%d for ICE-TCP: %s", cfg->bind_ip, port,
+             strerror(-fd));
   return fd;
 }
 
@@ -122,18 +142,30 @@ int sb_relay_start(const sb_relay_config_t *cfg, sb_relay_t **out) {
     w->fd = -1;
     w->env.test_drop_percent = cfg->test_drop_percent;
     w->env.drop_rng = 0x9e3779b9u + (uint32_t)i;
+    w->tcp_limits.max_conns = cfg->tcp_max_conns > 0 ? cfg->tcp_max_conns : 1000;
+    w->tcp_limits.max_pending = cfg->tcp_max_pending > 0 ? cfg->tcp_max_pending : 64;
     r->workers[i] = w;
-    int fd = open_socket(cfg->bind_ip, cfg->port_base ? cfg->port_base + i : 0, &w->port);
+    int fd = open_socket(SOCK_DGRAM, cfg->bind_ip, cfg->port_base ? cfg->port_base + i : 0, &w->port);
     if (fd < 0) {
       sb_error(NULL, "relay: cannot bind UDP %s:%d: %s", cfg->bind_ip,
                cfg->port_base ? cfg->port_base + i : 0, strerror(-fd));
       rc = fd;
       goto Fail;
     }
-    if (sb_worker_init(w, fd) != 0) /* it closed fd and undid its own steps */
+    int tfd = cfg->ice_tcp ? open_tcp(cfg, w) : -1;
+    if (tfd < 0 && cfg->ice_tcp) {
+      close(fd);
+      rc = tfd;
+      goto Fail;
+    }
+    if (sb_worker_init(w, fd, tfd) != 0) /* it closed the sockets and undid its own steps */
       goto Fail;
     r->nworkers++;
-    sb_info(NULL, "relay: worker %d on udp %s:%u", i, cfg->bind_ip, w->port);
+    if (w->tcp_port)
+      sb_info(NULL, "relay: worker %d on udp %s:%u, ice-tcp %s:%u", i, cfg->bind_ip, w->port,
+              cfg->bind_ip, w->tcp_port);
+    else
+      sb_info(NULL, "relay: worker %d on udp %s:%u", i, cfg->bind_ip, w->port);
   }
   *out = r;
   return 0;
@@ -162,6 +194,7 @@ void sb_relay_stop(sb_relay_t *r) {
 
 int sb_relay_workers(const sb_relay_t *r) { return r->nworkers; }
 uint16_t sb_relay_port(const sb_relay_t *r, int worker) { return r->workers[worker]->port; }
+uint16_t sb_relay_tcp_port(const sb_relay_t *r, int worker) { return r->workers[worker]->tcp_port; }
 const char *sb_relay_announce_ip(const sb_relay_t *r) { return r->announce_ip; }
 
 sb_cmd_t *sb_cmd_new(sb_cmd_type_t type, uint64_t transport) {

@@ -112,6 +112,10 @@ typedef struct {
   const char *bind_ip;    /* address the UDP sockets bind to */
   const char *announce_ip;/* address put in ICE candidates */
   int port_base;          /* worker i listens on port_base + i (0: any free port) */
+  int ice_tcp;            /* also listen for ICE-TCP (RFC 6544), one TCP port per worker */
+  int tcp_port_base;      /* worker i's TCP port is tcp_port_base + i (0: its UDP port's number) */
+  int tcp_max_conns;      /* ICE-TCP connections per worker */
+  int tcp_max_pending;    /* ... of which not yet authenticated */
   int workers;
   sb_dtls_ctx_t *dtls;
   uv_loop_t *events_loop; /* events are delivered on this loop */
@@ -128,6 +132,8 @@ void sb_relay_stop(sb_relay_t *r);
 
 int sb_relay_workers(const sb_relay_t *r);
 uint16_t sb_relay_port(const sb_relay_t *r, int worker);
+/** Worker `worker`'s ICE-TCP port, 0 when ICE-TCP is off. */
+uint16_t sb_relay_tcp_port(const sb_relay_t *r, int worker);
 const char *sb_relay_announce_ip(const sb_relay_t *r);
 
 /** Allocates a zeroed command of `type` for `transport` (NULL if out of memory). */
@@ -171,6 +177,13 @@ typedef struct {
   uint64_t bwe_probe_ok;        /* ... that proved the rate the subscriber wanted */
   uint64_t probe_packets;       /* packets in those bursts */
   uint64_t transports;
+  /* ICE-TCP (RFC 6544) on the worker's TCP port. */
+  uint64_t tcp_connections;       /* open now (a gauge) */
+  uint64_t tcp_accepted;
+  uint64_t tcp_refused;           /* over the connection or pending limit: closed at once */
+  uint64_t tcp_closed_unauth;     /* closed before a valid check: garbage, a failed check, the
+                                     authentication timeout, or the peer gave up */
+  uint64_t drop_tcp_backpressure; /* not queued: the connection's write queue was over its cap */
   /* Event-loop lag: how late the worker's periodic timer fired, as a histogram over
    * SB_LAG_BOUNDS_US (the last bucket is above them all). */
   uint64_t lag_bucket[SB_LAG_NBOUNDS + 1];

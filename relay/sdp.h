@@ -61,6 +61,8 @@ typedef struct {
   char ip[64];
   uint16_t port;
   char type[8];           /* host, srflx, prflx, relay */
+  int tcp;                /* written only: a TCP candidate (RFC 6544), with its tcptype */
+  char tcptype[8];        /* active, passive, so */
 } sb_sdp_candidate_t;
 
 typedef struct {

@@ -115,8 +115,11 @@ static void write_rids(out_t *o, const sb_sdp_media_t *m) {
 static void write_candidates(out_t *o, const sb_sdp_media_t *m) {
   for (int i = 0; i < MIN(m->ncands, SB_SDP_MAX_CAND); i++) {
     const sb_sdp_candidate_t *k = &m->cands[i];
-    put(o, "a=candidate:%.*s %u udp %u %.*s %u typ %.*s\r\n", FLD(k->foundation), k->component,
-        k->priority, FLD(k->ip), k->port, FLD(k->type));
+    put(o, "a=candidate:%.*s %u %s %u %.*s %u typ %.*s", FLD(k->foundation), k->component,
+        k->tcp ? "tcp" : "udp", k->priority, FLD(k->ip), k->port, FLD(k->type));
+    if (k->tcp)
+      put(o, " tcptype %.*s", FLD(k->tcptype));
+    put(o, "\r\n");
   }
   if (m->end_of_candidates)
     put(o, "a=end-of-candidates\r\n");

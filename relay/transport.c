@@ -16,7 +16,7 @@
 static void dtls_send(void *arg, const uint8_t *data, size_t len) {
   sb_transport_t *t = arg;
   if (t->has_addr)
-    t->env->send(t->env->arg, data, len, &t->addr, t->addrlen);
+    t->env->send(t->env->arg, data, len, &t->path);
 }
 
 /* The producers' listener: their RTCP (NACK, PLI) goes to the publisher on this transport. */
@@ -96,9 +96,8 @@ static int addr_equal(const struct sockaddr_storage *a, const struct sockaddr_st
   return x->sin6_port == y->sin6_port && memcmp(&x->sin6_addr, &y->sin6_addr, 16) == 0;
 }
 
-int sb_transport_on_check(sb_transport_t *t, const struct sockaddr_storage *from, socklen_t len,
-                          int use_candidate) {
-  if (t->has_addr && addr_equal(&t->addr, from)) {
+int sb_transport_on_check(sb_transport_t *t, const sb_path_t *from, int use_candidate) {
+  if (t->has_addr && t->path.tcp == from->tcp && addr_equal(&t->path.addr, &from->addr)) {
     t->last_consent_ms = t->env->now_ms;
     return 0;
   }
@@ -106,23 +105,32 @@ int sb_transport_on_check(sb_transport_t *t, const struct sockaddr_storage *from
    * another address moves the selected pair there. Consent follows the selected pair. */
   if (t->has_addr && !use_candidate)
     return 0;
-  memcpy(&t->addr, from, len);
-  t->addrlen = len;
+  t->path = *from;
   t->has_addr = 1;
   t->last_consent_ms = t->env->now_ms;
   if (t->state == SB_TRANSPORT_NEW)
     t->state = SB_TRANSPORT_ICE;
   char ip[64];
   uint16_t port;
-  if (from->ss_family == AF_INET) {
-    inet_ntop(AF_INET, &((const struct sockaddr_in *)from)->sin_addr, ip, sizeof ip);
-    port = ntohs(((const struct sockaddr_in *)from)->sin_port);
+  const struct sockaddr_storage *a = &from->addr;
+  if (a->ss_family == AF_INET) {
+    inet_ntop(AF_INET, &((const struct sockaddr_in *)a)->sin_addr, ip, sizeof ip);
+    port = ntohs(((const struct sockaddr_in *)a)->sin_port);
   } else {
-    inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)from)->sin6_addr, ip, sizeof ip);
-    port = ntohs(((const struct sockaddr_in6 *)from)->sin6_port);
+    inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)a)->sin6_addr, ip, sizeof ip);
+    port = ntohs(((const struct sockaddr_in6 *)a)->sin6_port);
   }
-  sb_info(t->ctx, "ice: selected %s port %u%s", ip, port, use_candidate ? " (nominated)" : "");
+  sb_info(t->ctx, "ice: selected %s %s port %u%s", from->tcp ? "tcp" : "udp", ip, port,
+          use_candidate ? " (nominated)" : "");
   return 1;
+}
+
+void sb_transport_lose_path(sb_transport_t *t) {
+  if (!t->has_addr)
+    return;
+  t->has_addr = 0;
+  memset(&t->path, 0, sizeof t->path);
+  sb_info(t->ctx, "ice: the selected pair's tcp connection closed");
 }
 
 void sb_transport_on_dtls(sb_transport_t *t, const uint8_t *data, size_t len) {
@@ -373,7 +381,8 @@ void sb_transport_send_rtcp(sb_transport_t *t, uint8_t *buf, size_t len) {
   int n = (int)len;
   if (!sb_transport_can_forward(t) || sb_srtp_protect_rtcp(t->srtp, buf, &n) != 0)
     return;
-  t->env->send(t->env->arg, buf, (size_t)n, &t->addr, t->addrlen);
+  if (t->has_addr)
+    t->env->send(t->env->arg, buf, (size_t)n, &t->path);
 }
 
 static void send_receiver_reports(sb_transport_t *t, uint64_t now_ms) {

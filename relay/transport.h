@@ -45,8 +45,7 @@ struct sb_transport {
   sb_transport_state_t state;
   int admitted;
 
-  struct sockaddr_storage addr; /* the selected pair's remote address */
-  socklen_t addrlen;
+  sb_path_t path;               /* the selected pair: remote address, over UDP or a TCP connection */
   int has_addr;
 
   sb_dtls_t *dtls;
@@ -84,10 +83,13 @@ sb_transport_t *sb_transport_create(sb_relay_env_t *env, const sb_cmd_t *cmd);
  * first. Accepts NULL and a transport that sb_transport_create left half-built. */
 void sb_transport_destroy(sb_transport_t *t, const char *reason);
 
-/** A valid connectivity check arrived from `from`. Returns 1 when the selected address changed
- * (the caller re-indexes the transport by address), else 0. */
-int sb_transport_on_check(sb_transport_t *t, const struct sockaddr_storage *from, socklen_t len,
-                          int use_candidate);
+/** A valid connectivity check arrived on `from` (an address over UDP, or a TCP connection).
+ * Returns 1 when the selected pair changed (the caller re-indexes the transport by address),
+ * else 0. */
+int sb_transport_on_check(sb_transport_t *t, const sb_path_t *from, int use_candidate);
+/** The selected pair's TCP connection closed: the transport has no path until a check selects
+ * one again; its consent runs out unless one does. */
+void sb_transport_lose_path(sb_transport_t *t);
 void sb_transport_on_dtls(sb_transport_t *t, const uint8_t *data, size_t len);
 void sb_transport_on_rtp(sb_transport_t *t, uint8_t *data, size_t len);
 void sb_transport_on_rtcp(sb_transport_t *t, uint8_t *data, size_t len);

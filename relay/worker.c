@@ -63,7 +63,7 @@ void sb_worker_index_ufrag(sb_worker_t *w, sb_transport_t *t) {
 }
 
 void sb_worker_index_addr(sb_worker_t *w, sb_transport_t *t) {
-  uint32_t b = sb_addr_hash(&t->addr) % SB_HASH_BUCKETS;
+  uint32_t b = sb_addr_hash(&t->path.addr) % SB_HASH_BUCKETS;
   t->next_by_addr = w->by_addr[b];
   w->by_addr[b] = t;
 }
@@ -85,14 +85,14 @@ static void unindex_addr(sb_worker_t *w, sb_transport_t *t, const struct sockadd
 void sb_worker_unindex(sb_worker_t *w, sb_transport_t *t) {
   uint32_t b = str_hash(t->ufrag, strlen(t->ufrag)) % SB_HASH_BUCKETS;
   unlink_chain(&w->by_ufrag[b], t, offsetof(sb_transport_t, next_by_ufrag));
-  if (t->has_addr)
-    unindex_addr(w, t, &t->addr);
+  if (t->has_addr && !t->path.tcp) /* only UDP paths are found by address */
+    unindex_addr(w, t, &t->path.addr);
   unlink_chain(&w->transports, t, offsetof(sb_transport_t, next_in_worker));
 }
 
 static sb_transport_t *find_by_addr(sb_worker_t *w, const struct sockaddr_storage *a) {
   for (sb_transport_t *t = w->by_addr[sb_addr_hash(a) % SB_HASH_BUCKETS]; t; t = t->next_by_addr)
-    if (sb_addr_equal(&t->addr, a))
+    if (sb_addr_equal(&t->path.addr, a))
       return t;
   return NULL;
 }
@@ -179,20 +179,31 @@ uint8_t *sb_worker_slot(sb_worker_t *w) {
 
 void sb_worker_release(sb_worker_t *w) { (void)w; /* the slot is simply not counted in */ }
 
-void sb_worker_commit(sb_worker_t *w, size_t len, const struct sockaddr_storage *to, socklen_t tolen) {
-  queue(w, &w->tx, len, to, tolen);
+void sb_worker_commit(sb_worker_t *w, size_t len, const sb_path_t *to) {
+  if (to->tcp) { /* written from the slot at once: the slot stays free for the next packet */
+    sb_tcp_send(to->tcp, w->tx.bufs[w->tx.count], len, 1);
+    return;
+  }
+  if (!to->len) { /* the transport's TCP path closed and no check selected another yet */
+    sb_count(&w->env, drop_send, 1);
+    return;
+  }
+  queue(w, &w->tx, len, &to->addr, to->len);
   if (w->tx.count == SB_BATCH)
     send_media(w);
 }
 
-void sb_worker_send(sb_worker_t *w, const uint8_t *data, size_t len,
-                    const struct sockaddr_storage *to, socklen_t tolen) {
-  if (len > SB_PKT_BUF)
+void sb_worker_send(sb_worker_t *w, const uint8_t *data, size_t len, const sb_path_t *to) {
+  if (to->tcp) {
+    sb_tcp_send(to->tcp, data, len, 0);
+    return;
+  }
+  if (len > SB_PKT_BUF || !to->len)
     return;
   if (w->ctl.count == SB_BATCH)
     send_batch(w, &w->ctl);
   memcpy(w->ctl.bufs[w->ctl.count], data, len);
-  queue(w, &w->ctl, len, to, tolen);
+  queue(w, &w->ctl, len, &to->addr, to->len);
 }
 
 void sb_worker_flush(sb_worker_t *w) { send_media(w); }
@@ -200,12 +211,9 @@ void sb_worker_flush(sb_worker_t *w) { send_media(w); }
 /* The environment its objects see (relay/env.h). */
 static uint8_t *env_slot(void *arg) { return sb_worker_slot(arg); }
 static void env_release(void *arg) { sb_worker_release(arg); }
-static void env_commit(void *arg, size_t len, const struct sockaddr_storage *to, socklen_t tolen) {
-  sb_worker_commit(arg, len, to, tolen);
-}
-static void env_send(void *arg, const uint8_t *data, size_t len, const struct sockaddr_storage *to,
-                     socklen_t tolen) {
-  sb_worker_send(arg, data, len, to, tolen);
+static void env_commit(void *arg, size_t len, const sb_path_t *to) { sb_worker_commit(arg, len, to); }
+static void env_send(void *arg, const uint8_t *data, size_t len, const sb_path_t *to) {
+  sb_worker_send(arg, data, len, to);
 }
 static void env_emit(void *arg, sb_event_type_t type, uint64_t transport, const char *reason,
                      const char *srtp_profile) {
@@ -214,51 +222,51 @@ static void env_emit(void *arg, sb_event_type_t type, uint64_t transport, const 
 
 /* --- receiving --- */
 
-static void on_stun(sb_worker_t *w, uint8_t *buf, size_t len, struct sockaddr_storage *from, socklen_t fl) {
+/* A STUN message from `from` (a UDP address, or a TCP connection bound to `bound` or not yet).
+ * Returns the check's result; a valid check binds (TCP) and selects (a nomination) the path. */
+static sb_ice_result_t on_stun(sb_worker_t *w, uint8_t *buf, size_t len, const sb_path_t *from,
+                               sb_transport_t *bound) {
   sb_ice_check_t check;
   uint8_t reply[1280];
   size_t rlen = 0;
-  sb_ice_result_t r = sb_ice_process(w->ice, buf, len, (struct sockaddr *)from, fl, &check, reply,
-                                     sizeof reply, &rlen);
+  sb_ice_result_t r = sb_ice_process(w->ice, buf, len, (const struct sockaddr *)&from->addr,
+                                     from->len, &check, reply, sizeof reply, &rlen);
+  if (r == SB_ICE_OK && from->tcp && bound && check.transport != bound)
+    r = SB_ICE_UNKNOWN_USER; /* a connection serves the one transport it authenticated for */
   if (r == SB_ICE_OK || r == SB_ICE_ROLE_CONFLICT)
-    sb_worker_send(w, reply, rlen, from, fl);
+    sb_worker_send(w, reply, rlen, from);
   if (r == SB_ICE_KEEPALIVE) {
     /* Accepted, not consent: it is unauthenticated (RFC 7675 §5.1); media refreshes consent. */
-    if (find_by_addr(w, from))
+    if (from->tcp ? bound != NULL : find_by_addr(w, &from->addr) != NULL)
       sb_count(&w->env, stun_keepalive, 1);
     else
       sb_count(&w->env, drop_unknown_source, 1);
-    return;
+    return r;
   }
   if (r != SB_ICE_OK) {
     if (r != SB_ICE_NOT_REQUEST)
       sb_count(&w->env, stun_bad, 1);
-    sb_debug(SB_DBG_ICE, NULL, "stun from port %u dropped: %s",
-             ntohs(((struct sockaddr_in *)from)->sin_port), sb_ice_result_str(r));
-    return;
+    sb_debug(SB_DBG_ICE, NULL, "stun from %s port %u dropped: %s", from->tcp ? "tcp" : "udp",
+             ntohs(((const struct sockaddr_in *)&from->addr)->sin_port), sb_ice_result_str(r));
+    return r;
   }
   sb_count(&w->env, stun_ok, 1);
   sb_transport_t *t = check.transport;
-  struct sockaddr_storage old = t->addr;
+  if (from->tcp && !bound)
+    sb_tcp_bind(from->tcp, t);
+  sb_path_t old = t->path;
   int had = t->has_addr;
-  if (sb_transport_on_check(t, from, fl, check.use_candidate)) {
-    if (had)
-      unindex_addr(w, t, &old);
-    sb_worker_index_addr(w, t);
+  if (sb_transport_on_check(t, from, check.use_candidate)) {
+    if (had && !old.tcp)
+      unindex_addr(w, t, &old.addr);
+    if (!t->path.tcp)
+      sb_worker_index_addr(w, t);
   }
+  return r;
 }
 
-static void on_datagram(sb_worker_t *w, uint8_t *buf, size_t len, struct sockaddr_storage *from, socklen_t fl) {
-  sb_pkt_kind_t kind = sb_pkt_classify(buf, len);
-  if (kind == SB_PKT_STUN) {
-    on_stun(w, buf, len, from, fl);
-    return;
-  }
-  sb_transport_t *t = find_by_addr(w, from);
-  if (!t) {
-    sb_count(&w->env, drop_unknown_source, 1);
-    return;
-  }
+/* DTLS, RTP and RTCP of transport `t`, whichever path they came on (RFC 7983). */
+static void on_media(sb_transport_t *t, uint8_t *buf, size_t len, sb_pkt_kind_t kind) {
   switch (kind) {
   case SB_PKT_DTLS:
     sb_transport_on_dtls(t, buf, len);
@@ -272,9 +280,52 @@ static void on_datagram(sb_worker_t *w, uint8_t *buf, size_t len, struct sockadd
     sb_transport_on_rtcp(t, buf, len);
     break;
   default:
-    sb_count(&w->env, drop_malformed, 1);
+    sb_count(t->env, drop_malformed, 1);
   }
 }
+
+static void on_datagram(sb_worker_t *w, uint8_t *buf, size_t len, struct sockaddr_storage *from, socklen_t fl) {
+  sb_pkt_kind_t kind = sb_pkt_classify(buf, len);
+  if (kind == SB_PKT_STUN) {
+    sb_path_t path = {.len = fl};
+    memcpy(&path.addr, from, fl);
+    on_stun(w, buf, len, &path, NULL);
+    return;
+  }
+  sb_transport_t *t = find_by_addr(w, from);
+  if (!t) {
+    sb_count(&w->env, drop_unknown_source, 1);
+    return;
+  }
+  on_media(t, buf, len, kind);
+}
+
+/* The ICE-TCP side's listener (relay/tcp.h): a connection's frames take the same path as
+ * datagrams, except that it is already known which transport (if any) it belongs to. */
+static int on_tcp_frame(void *arg, sb_tcp_conn_t *c, void *owner, uint8_t *buf, size_t len) {
+  sb_worker_t *w = arg;
+  sb_pkt_kind_t kind = sb_pkt_classify(buf, len);
+  if (kind == SB_PKT_STUN) {
+    sb_path_t path;
+    sb_tcp_path(c, &path);
+    sb_ice_result_t r = on_stun(w, buf, len, &path, owner);
+    /* Before its first valid check a connection gets no second chance. */
+    return owner || r == SB_ICE_OK || r == SB_ICE_ROLE_CONFLICT ? 0 : -1;
+  }
+  if (!owner)
+    return -1;
+  on_media(owner, buf, len, kind);
+  return 0;
+}
+
+static void on_tcp_close(void *arg, sb_tcp_conn_t *c, void *owner) {
+  sb_transport_t *t = owner;
+  (void)arg;
+  if (t->has_addr && t->path.tcp == c)
+    sb_transport_lose_path(t);
+}
+
+static void on_tcp_read_done(void *arg) { sb_worker_flush(arg); }
 
 static void on_readable(uv_poll_t *h, int status, int events) {
   sb_worker_t *w = h->data;
@@ -342,7 +393,8 @@ static void close_transport(sb_worker_t *w, sb_transport_t *t, const char *reaso
   if (r)
     sb_router_remove(r, t);
   sb_count(&w->env, transports, -1); /* before the close event, which a reader may await */
-  sb_transport_destroy(t, reason);
+  sb_transport_destroy(t, reason);    /* its close_notify goes out on a TCP path first */
+  sb_tcp_close_owner(w->tcp, t);      /* compares the pointer only */
   if (r && r->ntransports == 0)
     drop_router(w, r);
 }
@@ -479,6 +531,7 @@ static void on_tick(uv_timer_t *h) {
       report_transport(w, t);
     t = next;
   }
+  sb_tcp_tick(w->tcp, w->env.now_ms);
   for (sb_router_t *r = w->routers; r; r = r->next) {
     uint64_t speaker = sb_router_tick(r, w->env.now_ms);
     if (speaker)
@@ -502,6 +555,7 @@ static void close_handles(sb_worker_t *w) {
   }
   sb_queue_close(w->commands);
   w->commands = NULL;
+  sb_tcp_shutdown(w->tcp);
   uv_run(&w->loop, UV_RUN_DEFAULT);
 }
 
@@ -511,7 +565,7 @@ static void worker_main(void *arg) {
   close_handles(w);
 }
 
-int sb_worker_init(sb_worker_t *w, int fd) {
+int sb_worker_init(sb_worker_t *w, int fd, int tcp_fd) {
   w->fd = fd;
   w->env.slot = env_slot;
   w->env.commit = env_commit;
@@ -526,6 +580,14 @@ int sb_worker_init(sb_worker_t *w, int fd) {
   w->commands = sb_queue_create(&w->loop, on_command, w);
   if (!w->ice || !w->commands || uv_poll_init_socket(&w->loop, &w->poll, fd) != 0)
     goto Fail;
+  if (tcp_fd >= 0) {
+    sb_tcp_listener_t l = {.on_frame = on_tcp_frame, .on_close = on_tcp_close,
+                           .after_read = on_tcp_read_done, .arg = w};
+    int tfd = tcp_fd;
+    tcp_fd = -1; /* sb_tcp_create owns it now, also when it fails */
+    if (sb_tcp_create(&w->tcp, &w->loop, tfd, &w->env, &w->tcp_limits, &l) != 0)
+      goto Fail;
+  }
   w->has_poll = 1;
   w->poll.data = w;
   if (uv_timer_init(&w->loop, &w->timer) != 0)
@@ -538,6 +600,8 @@ int sb_worker_init(sb_worker_t *w, int fd) {
     goto Fail;
   return 0;
 Fail:
+  if (tcp_fd >= 0)
+    close(tcp_fd);
   sb_worker_fini(w);
   return -1;
 }
@@ -552,7 +616,10 @@ void sb_worker_fini(sb_worker_t *w) {
   }
   sb_ice_destroy(w->ice);
   w->ice = NULL;
+  sb_tcp_destroy(w->tcp);
+  w->tcp = NULL;
   if (w->fd >= 0)
     close(w->fd);
   w->fd = -1;
+
 }

@@ -11,6 +11,7 @@
 #include "relay/env.h"
 #include "relay/ice.h"
 #include "relay/relay.h"
+#include "relay/tcp.h"
 
 #define SB_BATCH 32
 #define SB_HASH_BUCKETS 4096
@@ -37,6 +38,9 @@ typedef struct sb_worker {
   sb_queue_t *commands;
   int fd;
   uint16_t port;
+  uint16_t tcp_port;        /* 0: no ICE-TCP */
+  sb_tcp_limits_t tcp_limits;
+  sb_tcp_t *tcp;
   sb_ice_t *ice;
   sb_relay_env_t env; /* what its transports, producers and consumers may ask of it */
 
@@ -57,24 +61,26 @@ typedef struct sb_worker {
  * give it back with sb_worker_release. The caller is its only writer until then. */
 uint8_t *sb_worker_slot(sb_worker_t *w);
 /** Queues the slot's `len` bytes for `to`; sends the media batch when it is full. */
-void sb_worker_commit(sb_worker_t *w, size_t len, const struct sockaddr_storage *to, socklen_t tolen);
+void sb_worker_commit(sb_worker_t *w, size_t len, const sb_path_t *to);
 /** Gives the slot back unsent. */
 void sb_worker_release(sb_worker_t *w);
 /** Sends every queued datagram now: the control queue, then the media batch (so that no media
  * packet overtakes a control datagram queued before it, e.g. the DTLS flight that completes the
  * peer's handshake). */
 void sb_worker_flush(sb_worker_t *w);
+/* Over a TCP path (to->tcp) a datagram is framed and written at once instead (commit or send:
+ * the stream keeps their order), and media is dropped while the connection is backed up. */
 /** Queues a copy of a control datagram (STUN, DTLS, RTCP, e.g. a keyframe request decided while
  * a packet is being forwarded): it goes out at the next flush after the fan-out loop (or when the
  * media batch fills), ahead of the media queued with it, and never touches the media batch or
  * its slot. When the queue is full it is sent at once (only its own buffers). */
-void sb_worker_send(sb_worker_t *w, const uint8_t *data, size_t len,
-                    const struct sockaddr_storage *to, socklen_t tolen);
+void sb_worker_send(sb_worker_t *w, const uint8_t *data, size_t len, const sb_path_t *to);
 
 /** Sets up the worker's loop, ICE agent, command queue and handles on socket `fd` (owned from
- * now on, closed by sb_worker_fini) and starts its thread. 0, or -1 with everything it had set up
+ * now on, closed by sb_worker_fini) and, when `tcp_fd` >= 0, its ICE-TCP listener on that
+ * bound socket (owned from now on too, w->tcp_limits apply), and starts its thread. 0, or -1 with everything it had set up
  * undone and `fd` closed. `w` comes zeroed but for index, relay, fd and env's data. */
-int sb_worker_init(sb_worker_t *w, int fd);
+int sb_worker_init(sb_worker_t *w, int fd, int tcp_fd);
 /** Undoes sb_worker_init after the thread was joined (or was never started); accepts NULL and a
  * half-initialised worker, and may be called twice. */
 void sb_worker_fini(sb_worker_t *w);

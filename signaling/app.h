@@ -26,6 +26,10 @@ typedef struct {
   char bind_ip[64];       /* media sockets bind here */
   int media_port;         /* first worker's port; 0 = any */
   int workers;
+  int ice_tcp;            /* ICE-TCP passive candidates (RFC 6544) */
+  int ice_tcp_port;       /* first worker's TCP port; 0 = each worker's UDP port number */
+  int ice_tcp_max_conns;  /* per worker */
+  int ice_tcp_max_pending;
   char db_path[512];      /* SQLite path, or a postgresql:// URL / libpq conninfo */
   char secret_file[512];
   char web_dir[512];

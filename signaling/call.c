@@ -132,8 +132,10 @@ int sb_call_start(sb_app_t *app) {
   memset(&cfg, 0, sizeof cfg);
   snprintf(cfg.announce_ip, sizeof cfg.announce_ip, "%s", sb_relay_announce_ip(app->relay));
   cfg.workers = sb_relay_workers(app->relay);
-  for (int i = 0; i < cfg.workers && i < SB_CALL_MAX_WORKERS; i++)
+  for (int i = 0; i < cfg.workers && i < SB_CALL_MAX_WORKERS; i++) {
     cfg.ports[i] = sb_relay_port(app->relay, i);
+    cfg.tcp_ports[i] = sb_relay_tcp_port(app->relay, i);
+  }
   snprintf(cfg.fingerprint, sizeof cfg.fingerprint, "%s", sb_dtls_ctx_fingerprint(app->dtls));
   cfg.max_participants = app->cfg.max_participants;
   cfg.max_video_publishers = app->cfg.max_video_publishers;

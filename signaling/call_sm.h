@@ -30,6 +30,7 @@
 typedef struct {
   char announce_ip[64];              /* in the host candidate of every description */
   uint16_t ports[SB_CALL_MAX_WORKERS]; /* worker i's UDP port */
+  uint16_t tcp_ports[SB_CALL_MAX_WORKERS]; /* worker i's ICE-TCP port, 0: no TCP candidate */
   int workers;
   char fingerprint[128];             /* sha-256 of the relay's DTLS certificate */
   int max_participants;              /* per call */

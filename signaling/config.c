@@ -50,6 +50,19 @@ static const sb_cfg_option_t options[] = {
     {.name = "media-port", .type = SB_CFG_INT, .arg = "PORT", A(media_port), .min = 0,
      .max = 65535, .def = "40000",
      .help = "UDP port of worker 0; worker i uses PORT+i (0 = any free port)"},
+    {.name = "ice-tcp", .type = SB_CFG_BOOL, A(ice_tcp), .def = "true",
+     .help = "also offer ICE-TCP (RFC 6544): a passive TCP host candidate on one TCP port per "
+             "worker, below the UDP candidate's priority, for clients whose UDP is blocked"},
+    {.name = "ice-tcp-port", .type = SB_CFG_INT, .arg = "PORT", A(ice_tcp_port), .min = 0,
+     .max = 65535, .def = "0", .def_doc = "0: each worker's UDP port number",
+     .help = "TCP port of worker 0 for ICE-TCP; worker i uses PORT+i"},
+    {.name = "ice-tcp-max-connections", .type = SB_CFG_INT, .arg = "N", A(ice_tcp_max_conns),
+     .min = 1, .max = 100000, .def = "1000",
+     .help = "ICE-TCP connections open at once per worker; more are closed at once (counted)"},
+    {.name = "ice-tcp-max-pending", .type = SB_CFG_INT, .arg = "N", A(ice_tcp_max_pending),
+     .min = 1, .max = 100000, .def = "64",
+     .help = "ICE-TCP connections per worker that have not yet sent a valid connectivity check "
+             "(each gets 5 s); more are closed at once (counted)"},
     {.name = "workers", .type = SB_CFG_INT, .arg = "N", A(workers), .min = 1, .max = 64,
      .def = "1", .help = "relay worker threads, one UDP port each"},
     {.name = "db", .type = SB_CFG_STR, .arg = "URL", A(db_path), .def = "switchboard.sqlite3",
@@ -132,7 +145,8 @@ static const sb_cfg_option_t options[] = {
 };
 
 #define N_OPTIONS (sizeof options / sizeof options[0])
-_Static_assert(N_OPTIONS <= SB_CFG_MAX_OPTIONS, "raise SB_CFG_MAX_OPTIONS");
+_Static_assert(N_OPTIONS <= SB_CFG_MAX_OPTIONS && SB_CFG_MAX_OPTIONS <= 64,
+               "raise SB_CFG_MAX_OPTIONS (at most 64: a file's keys seen are one bit each)");
 
 const sb_cfg_option_t *sb_config_options(size_t *n) {
   *n = N_OPTIONS;
@@ -410,7 +424,7 @@ Exit:
 
 /* One key: value pair of the file's top-level mapping. */
 static int apply_pair(sb_serve_config_t *sc, yaml_document_t *doc, yaml_node_pair_t *pair,
-                      const char *path, unsigned *seen, char *err, size_t errlen) {
+                      const char *path, uint64_t *seen, char *err, size_t errlen) {
   yaml_node_t *k = yaml_document_get_node(doc, pair->key);
   yaml_node_t *v = yaml_document_get_node(doc, pair->value);
   unsigned line = (unsigned)k->start_mark.line + 1;
@@ -426,11 +440,11 @@ static int apply_pair(sb_serve_config_t *sc, yaml_document_t *doc, yaml_node_pai
     return -1;
   }
   size_t idx = (size_t)(o - options);
-  if (*seen & (1u << idx)) {
+  if (*seen & (1ull << idx)) {
     fail(err, errlen, "%s:%u: key '%s' given twice", path, line, key);
     return -1;
   }
-  *seen |= 1u << idx;
+  *seen |= 1ull << idx;
   if (v->type != YAML_SCALAR_NODE) {
     fail(err, errlen, "%s:%u: key '%s' takes a single value", path, line, key);
     return -1;
@@ -453,7 +467,7 @@ int sb_config_load_file(sb_serve_config_t *sc, const char *path, char *err, size
   yaml_parser_t parser;
   yaml_document_t doc;
   int rc = -1, have_parser = 0, have_doc = 0;
-  unsigned seen = 0;
+  uint64_t seen = 0; /* one bit per option: SB_CFG_MAX_OPTIONS <= 64 */
   FILE *f = fopen(path, "rb");
   if (!f) {
     fail(err, errlen, "config: cannot open %s: %s", path, strerror(errno));

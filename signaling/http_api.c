@@ -43,7 +43,8 @@ static char *health(sb_app_t *app, int *status) {
   for (int i = 0; i < sb_relay_workers(app->relay); i++) {
     sb_worker_stats_t st;
     sb_relay_stats(app->relay, i, &st);
-    json_t *o = json_pack("{s:i, s:i}", "worker", i, "port", sb_relay_port(app->relay, i));
+    json_t *o = json_pack("{s:i, s:i, s:i}", "worker", i, "port", sb_relay_port(app->relay, i),
+                          "tcp_port", sb_relay_tcp_port(app->relay, i));
     const struct {
       const char *name;
       uint64_t v;
@@ -60,6 +61,9 @@ static char *health(sb_app_t *app, int *status) {
         {"bwe_overuse", st.bwe_overuse},       {"bwe_probes", st.bwe_probes},
         {"bwe_probe_ok", st.bwe_probe_ok},     {"probe_packets", st.probe_packets},
         {"nack_over_budget", st.nack_over_budget},
+        {"tcp_connections", st.tcp_connections}, {"tcp_accepted", st.tcp_accepted},
+        {"tcp_refused", st.tcp_refused},       {"tcp_closed_unauth", st.tcp_closed_unauth},
+        {"drop_tcp_backpressure", st.drop_tcp_backpressure},
     };
     for (size_t k = 0; k < SB_ARRAY_SIZE(counters); k++)
       json_object_set_new(o, counters[k].name, json_integer((json_int_t)counters[k].v));

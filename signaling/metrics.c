@@ -225,10 +225,13 @@ typedef struct {
 
 #define W(field, name, help) {name, help, offsetof(sb_worker_stats_t, field)}
 static const worker_counter_t worker_counters[] = {
-    W(rx_packets, "switchboard_worker_rx_packets_total", "Datagrams received on the worker's UDP port."),
-    W(tx_packets, "switchboard_worker_tx_packets_total", "Datagrams sent from the worker's UDP port."),
-    W(rx_bytes, "switchboard_worker_rx_bytes_total", "Bytes received on the worker's UDP port."),
-    W(tx_bytes, "switchboard_worker_tx_bytes_total", "Bytes queued for sending on the worker's UDP port."),
+    W(rx_packets, "switchboard_worker_rx_packets_total",
+      "Datagrams received on the worker's UDP port and frames on its ICE-TCP connections."),
+    W(tx_packets, "switchboard_worker_tx_packets_total",
+      "Datagrams sent from the worker's UDP port and frames written to its ICE-TCP connections."),
+    W(rx_bytes, "switchboard_worker_rx_bytes_total", "Bytes received on the worker's UDP and ICE-TCP ports."),
+    W(tx_bytes, "switchboard_worker_tx_bytes_total",
+      "Bytes queued for sending on the worker's UDP port and ICE-TCP connections."),
     W(rtp_forwarded, "switchboard_worker_rtp_forwarded_total", "RTP packets forwarded to subscribers."),
     W(rtp_retransmitted, "switchboard_worker_rtp_retransmitted_total",
       "RTP packets resent to subscribers from a retransmission buffer (NACK)."),
@@ -236,6 +239,12 @@ static const worker_counter_t worker_counters[] = {
     W(nack_sent, "switchboard_worker_nack_sent_total", "Sequence numbers asked of publishers."),
     W(stun_ok, "switchboard_worker_stun_ok_total", "Valid ICE connectivity checks answered."),
     W(stun_bad, "switchboard_worker_stun_bad_total", "STUN requests refused (bad credentials or format)."),
+    W(tcp_accepted, "switchboard_worker_tcp_accepted_total", "ICE-TCP connections accepted."),
+    W(tcp_refused, "switchboard_worker_tcp_refused_total",
+      "ICE-TCP connections closed at once: over the worker's connection or pending limit."),
+    W(tcp_closed_unauth, "switchboard_worker_tcp_closed_unauthenticated_total",
+      "ICE-TCP connections closed before a valid connectivity check (garbage, a failed check, "
+      "the 5 s authentication timeout, or the peer gave up)."),
 };
 
 static const struct {
@@ -248,6 +257,7 @@ static const struct {
     {"malformed", offsetof(sb_worker_stats_t, drop_malformed)},
     {"send", offsetof(sb_worker_stats_t, drop_send)},
     {"nack_over_budget", offsetof(sb_worker_stats_t, nack_over_budget)},
+    {"tcp_backpressure", offsetof(sb_worker_stats_t, drop_tcp_backpressure)},
 };
 
 static uint64_t field(const sb_worker_stats_t *st, size_t off) {
@@ -294,6 +304,11 @@ static void render_workers(sb_app_t *app, sb_prom_t *p) {
   for (int w = 0; w < nw; w++)
     sb_prom_u64(p, "switchboard_worker_transports", &(sb_prom_label_t){"worker", ids[w]}, 1,
                 st[w].transports);
+  sb_prom_header(p, "switchboard_worker_tcp_connections", "gauge",
+                 "ICE-TCP connections open on the worker.");
+  for (int w = 0; w < nw; w++)
+    sb_prom_u64(p, "switchboard_worker_tcp_connections", &(sb_prom_label_t){"worker", ids[w]}, 1,
+                st[w].tcp_connections);
   sb_prom_header(p, "switchboard_worker_loop_lag_seconds", "histogram",
                  "How late the worker's 20 ms timer fired: event-loop lag.");
   for (int w = 0; w < nw; w++)

@@ -12,17 +12,38 @@
 static const char *const accepted_exts[] = {SB_EXT_MID,       SB_EXT_AUDIO_LEVEL, SB_EXT_SEND_TIME,
                                             SB_EXT_TWCC,      SB_EXT_RID,         SB_EXT_RRID};
 
+/* Candidate priorities (RFC 8445 §5.1.2.1): type preference << 24 | local preference << 8 |
+ * (256 - component). The UDP host candidate has the highest there is; the passive TCP host
+ * candidate (RFC 6544 §4.2: local preference = direction preference (passive host: 4) << 13 |
+ * other preference) gets a lower type preference, so a client prefers UDP whenever it works
+ * and falls back to TCP when it does not. */
+#define SB_PRIO_UDP_HOST (126u << 24 | 65535u << 8 | 255u)
+#define SB_PRIO_TCP_PASSIVE_HOST (90u << 24 | (4u << 13 | 8191u) << 8 | 255u)
+
 static void add_candidate(const sb_call_config_t *cfg, sb_participant_t *p, sb_sdp_media_t *m) {
   sb_sdp_candidate_t *c = &m->cands[0];
+  memset(c, 0, sizeof *c);
   snprintf(c->foundation, sizeof c->foundation, "1");
   c->component = 1;
-  c->priority = 2130706431u;
+  c->priority = SB_PRIO_UDP_HOST;
   snprintf(c->ip, sizeof c->ip, "%s", cfg->announce_ip);
   c->port = cfg->ports[p->worker];
   snprintf(c->type, sizeof c->type, "host");
   m->ncands = 1;
   m->end_of_candidates = 1;
   m->port = c->port;
+  if (!cfg->tcp_ports[p->worker])
+    return;
+  c = &m->cands[m->ncands++];
+  memset(c, 0, sizeof *c);
+  snprintf(c->foundation, sizeof c->foundation, "2"); /* another protocol: another foundation */
+  c->component = 1;
+  c->priority = SB_PRIO_TCP_PASSIVE_HOST;
+  snprintf(c->ip, sizeof c->ip, "%s", cfg->announce_ip);
+  c->port = cfg->tcp_ports[p->worker];
+  snprintf(c->type, sizeof c->type, "host");
+  c->tcp = 1;
+  snprintf(c->tcptype, sizeof c->tcptype, "passive");
 }
 
 static void set_session(const sb_call_config_t *cfg, sb_participant_t *p, sb_sdp_t *d, int setup) {

@@ -25,6 +25,7 @@ typedef struct {
   size_t len;
   int media; /* 1: through the forwarding slot, 0: a control datagram */
   struct sockaddr_storage to;
+  sb_tcp_conn_t *tcp; /* the path's TCP connection, NULL over UDP */
 } fx_dgram_t;
 
 typedef struct {
@@ -46,8 +47,8 @@ static uint8_t *fx_slot(void *arg) {
   return f->slot;
 }
 
-static inline void fx_record(fx_env_t *f, const uint8_t *data, size_t len, const struct sockaddr_storage *to,
-                      socklen_t tolen, int media) {
+static inline void fx_record(fx_env_t *f, const uint8_t *data, size_t len, const sb_path_t *to,
+                             int media) {
   if (f->nsent == FX_MAX_SENT)
     return;
   fx_dgram_t *d = &f->sent[f->nsent++];
@@ -55,20 +56,20 @@ static inline void fx_record(fx_env_t *f, const uint8_t *data, size_t len, const
   d->len = len;
   d->media = media;
   memset(&d->to, 0, sizeof d->to);
-  memcpy(&d->to, to, tolen);
+  memcpy(&d->to, &to->addr, to->len);
+  d->tcp = to->tcp;
 }
 
-static inline void fx_commit(void *arg, size_t len, const struct sockaddr_storage *to, socklen_t tolen) {
+static inline void fx_commit(void *arg, size_t len, const sb_path_t *to) {
   fx_env_t *f = arg;
   f->held = 0;
-  fx_record(f, f->slot, len, to, tolen, 1);
+  fx_record(f, f->slot, len, to, 1);
 }
 
 static inline void fx_release(void *arg) { ((fx_env_t *)arg)->held = 0; }
 
-static inline void fx_send(void *arg, const uint8_t *data, size_t len, const struct sockaddr_storage *to,
-                    socklen_t tolen) {
-  fx_record(arg, data, len, to, tolen, 0);
+static inline void fx_send(void *arg, const uint8_t *data, size_t len, const sb_path_t *to) {
+  fx_record(arg, data, len, to, 0);
 }
 
 static inline void fx_emit(void *arg, sb_event_type_t type, uint64_t transport, const char *reason,
@@ -148,7 +149,9 @@ static inline sb_transport_t *fx_transport(fx_env_t *f, uint64_t id, int nlayers
     return NULL;
   struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)(40000 + id)),
                           .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  sb_transport_on_check(t, (struct sockaddr_storage *)&a, sizeof a, 1);
+  sb_path_t path = {.len = sizeof a};
+  memcpy(&path.addr, &a, sizeof a);
+  sb_transport_on_check(t, &path, 1);
   sb_srtp_keys_t k = fx_keys(id, 0);
   t->srtp = sb_srtp_create(&k);
   t->state = SB_TRANSPORT_CONNECTED;

@@ -8,12 +8,14 @@
 #include "relay_fixture.h"
 #include "sbtest.h"
 
-static struct sockaddr_storage addr(uint16_t port) {
-  struct sockaddr_storage ss;
+/* A UDP path from 127.0.0.1:port. */
+static sb_path_t addr(uint16_t port) {
+  sb_path_t p;
   struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  memset(&ss, 0, sizeof ss);
-  memcpy(&ss, &a, sizeof a);
-  return ss;
+  memset(&p, 0, sizeof p);
+  memcpy(&p.addr, &a, sizeof a);
+  p.len = sizeof a;
+  return p;
 }
 
 SB_TEST(checks_bind_the_address_and_only_a_nomination_moves_it) {
@@ -23,15 +25,45 @@ SB_TEST(checks_bind_the_address_and_only_a_nomination_moves_it) {
   sb_transport_t *t = sb_transport_create(&f.env, cmd);
   free(cmd);
   CHECK(t != NULL);
-  struct sockaddr_storage a = addr(5000), b = addr(5001);
-  CHECK_EQ(sb_transport_on_check(t, &a, sizeof(struct sockaddr_in), 0), 1); /* first check binds */
+  sb_path_t a = addr(5000), b = addr(5001);
+  CHECK_EQ(sb_transport_on_check(t, &a, 0), 1); /* first check binds */
   CHECK_EQ(t->state, SB_TRANSPORT_ICE);
   f.env.now_ms += 1000;
-  CHECK_EQ(sb_transport_on_check(t, &a, sizeof(struct sockaddr_in), 0), 0); /* consent refreshed */
+  CHECK_EQ(sb_transport_on_check(t, &a, 0), 0); /* consent refreshed */
   CHECK_EQ(t->last_consent_ms, f.env.now_ms);
-  CHECK_EQ(sb_transport_on_check(t, &b, sizeof(struct sockaddr_in), 0), 0); /* not nominated */
-  CHECK_EQ(sb_transport_on_check(t, &b, sizeof(struct sockaddr_in), 1), 1); /* nominated: moves */
-  CHECK_EQ(ntohs(((struct sockaddr_in *)&t->addr)->sin_port), 5001);
+  CHECK_EQ(sb_transport_on_check(t, &b, 0), 0); /* not nominated */
+  CHECK_EQ(sb_transport_on_check(t, &b, 1), 1); /* nominated: moves */
+  CHECK_EQ(ntohs(((struct sockaddr_in *)&t->path.addr)->sin_port), 5001);
+  sb_transport_destroy(t, "test");
+}
+
+SB_TEST(a_tcp_path_is_selected_like_an_address_and_lost_when_its_connection_closes) {
+  fx_env_t f;
+  fx_env_init(&f);
+  sb_cmd_t *cmd = fx_create_cmd(1, 1);
+  sb_transport_t *t = sb_transport_create(&f.env, cmd);
+  free(cmd);
+  CHECK(t != NULL);
+  /* The same remote address over UDP and over a TCP connection are two candidate pairs. */
+  sb_path_t udp = addr(5000), tcp = addr(5000);
+  tcp.tcp = (sb_tcp_conn_t *)&tcp; /* opaque to the transport: any pointer names it */
+  CHECK_EQ(sb_transport_on_check(t, &tcp, 0), 1); /* the first check binds, over TCP */
+  CHECK(t->path.tcp == tcp.tcp);
+  CHECK_EQ(sb_transport_on_check(t, &udp, 0), 0); /* UDP not nominated: stays on TCP */
+  uint8_t rtcp[64 + SB_SRTP_MAX_TRAILER] = {0};
+  t->state = SB_TRANSPORT_ICE;
+  sb_dtls_tick(t->dtls); /* nothing to send yet as a DTLS server */
+  CHECK_EQ(sb_transport_on_check(t, &udp, 1), 1); /* nominated: UDP */
+  CHECK(t->path.tcp == NULL);
+  CHECK_EQ(sb_transport_on_check(t, &tcp, 1), 1); /* and back */
+  sb_transport_lose_path(t);
+  CHECK_EQ(t->has_addr, 0);
+  CHECK_EQ(t->path.len, 0);
+  sb_transport_send_rtcp(t, rtcp, 8); /* no path, not connected: nothing goes out */
+  CHECK_EQ(f.nsent, 0);
+  f.env.now_ms += 1000;
+  CHECK_EQ(sb_transport_on_check(t, &udp, 0), 1); /* any valid check binds again */
+  CHECK_EQ(t->last_consent_ms, f.env.now_ms);
   sb_transport_destroy(t, "test");
 }
 
@@ -199,8 +231,8 @@ SB_TEST(a_dtls_handshake_keys_srtp_and_reports_connected) {
   sb_transport_t *t = sb_transport_create(&f.env, cmd);
   free(cmd);
   CHECK(t != NULL);
-  struct sockaddr_storage a = addr(5000);
-  sb_transport_on_check(t, &a, sizeof(struct sockaddr_in), 1);
+  sb_path_t a = addr(5000);
+  sb_transport_on_check(t, &a, 1);
   int from = 0;
   for (int round = 0; round < 10 && t->state != SB_TRANSPORT_CONNECTED; round++) {
     uint8_t buf[4096];

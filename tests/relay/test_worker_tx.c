@@ -38,13 +38,14 @@ SB_TEST(control_datagram_sent_during_forwarding_waits_for_the_flush) {
   int rx = udp_socket(&to, &tolen);
   w.fd = udp_socket(&self, &selflen);
   CHECK(rx >= 0 && w.fd >= 0);
+  sb_path_t path = {.addr = to, .len = tolen};
 
   uint8_t *slot = sb_worker_slot(&w);
   memcpy(slot, "forwarded packet", 16);
-  sb_worker_send(&w, (const uint8_t *)"keyframe request", 16, &to, tolen); /* from inside */
+  sb_worker_send(&w, (const uint8_t *)"keyframe request", 16, &path); /* from inside */
   CHECK(memcmp(slot, "forwarded packet", 16) == 0);
   CHECK_EQ(w.env.stats.tx_packets, 0); /* queued, not sent halfway */
-  sb_worker_commit(&w, 16, &to, tolen);
+  sb_worker_commit(&w, 16, &path);
   CHECK_EQ(w.tx.count, 1);
   CHECK_EQ(w.ctl.count, 1);
   sb_worker_flush(&w);
@@ -76,15 +77,16 @@ SB_TEST(a_full_control_queue_is_sent_without_touching_a_held_slot) {
   int rx = udp_socket(&to, &tolen);
   w.fd = udp_socket(&self, &selflen);
   CHECK(rx >= 0 && w.fd >= 0);
+  sb_path_t path = {.addr = to, .len = tolen};
 
   uint8_t *slot = sb_worker_slot(&w);
   memcpy(slot, "held", 4);
   for (int i = 0; i <= SB_BATCH; i++)
-    sb_worker_send(&w, (const uint8_t *)"rtcp", 4, &to, tolen);
+    sb_worker_send(&w, (const uint8_t *)"rtcp", 4, &path);
   CHECK_EQ(w.env.stats.tx_packets, SB_BATCH); /* the full queue went, not the slot */
   CHECK_EQ(w.ctl.count, 1);
   CHECK(memcmp(slot, "held", 4) == 0);
-  sb_worker_commit(&w, 4, &to, tolen);
+  sb_worker_commit(&w, 4, &path);
   sb_worker_flush(&w);
   for (int i = 0; i < SB_BATCH; i++)
     CHECK_EQ(receive(rx, buf, sizeof buf), 4);
@@ -104,11 +106,12 @@ SB_TEST(a_full_media_batch_sends_the_control_datagrams_queued_before_it_first) {
   int rx = udp_socket(&to, &tolen);
   w.fd = udp_socket(&self, &selflen);
   CHECK(rx >= 0 && w.fd >= 0);
+  sb_path_t path = {.addr = to, .len = tolen};
 
-  sb_worker_send(&w, (const uint8_t *)"dtls", 4, &to, tolen); /* the handshake's last flight */
+  sb_worker_send(&w, (const uint8_t *)"dtls", 4, &path); /* the handshake's last flight */
   for (int i = 0; i < SB_BATCH; i++) {
     memcpy(sb_worker_slot(&w), "srtp", 4);
-    sb_worker_commit(&w, 4, &to, tolen);
+    sb_worker_commit(&w, 4, &path);
   }
   CHECK_EQ(w.env.stats.tx_packets, SB_BATCH + 1); /* the full batch went, and what came before */
   CHECK_EQ(receive(rx, buf, sizeof buf), 4);
@@ -125,7 +128,7 @@ SB_TEST(init_that_fails_halfway_undoes_its_own_steps) {
   memset(&w, 0, sizeof w);
   /* No socket: the loop, the ICE agent and the command queue are set up, then the poll handle
    * fails; what was set up is undone (the sanitizer tree's leak check sees the rest). */
-  CHECK_EQ(sb_worker_init(&w, -1), -1);
+  CHECK_EQ(sb_worker_init(&w, -1, -1), -1);
   CHECK_EQ(w.has_loop, 0);
   CHECK(w.ice == NULL);
   CHECK(w.commands == NULL);
