@@ -211,7 +211,7 @@ void sb_bench_peer_media_begin(sb_bench_peer_t *p, uint64_t now_us);
 void sb_bench_peer_media_tick(sb_bench_peer_t *p, uint64_t now_us, int sending);
 /** --capacity, count-only receivers: one still-protected RTP packet, read from its clear header
  * (sequence number for loss, transport-cc sequence for feedback), never decrypted. */
-void sb_bench_peer_on_rtp_counted(sb_bench_peer_t *p, const uint8_t *buf, size_t len, uint64_t rx_ns);
+void sb_bench_peer_on_rtp_counted(sb_bench_peer_t *p, uint8_t *buf, size_t len, uint64_t rx_ns);
 /** Handles one decrypted RTP packet (rx_ns: receive time, monotonic ns). */
 void sb_bench_peer_on_rtp(sb_bench_peer_t *p, uint8_t *buf, size_t len, uint64_t rx_ns);
 /** Handles one decrypted RTCP compound packet. */

@@ -465,20 +465,22 @@ void sb_bench_peer_on_rtp(sb_bench_peer_t *p, uint8_t *buf, size_t len, uint64_t
     on_video(p, rx, &pk, rx_us);
 }
 
-void sb_bench_peer_on_rtp_counted(sb_bench_peer_t *p, const uint8_t *buf, size_t len, uint64_t rx_ns) {
-  uint8_t head[SB_PKT_BUF];
+void sb_bench_peer_on_rtp_counted(sb_bench_peer_t *p, uint8_t *buf, size_t len, uint64_t rx_ns) {
   size_t tag = p->srtp.profile == SB_SRTP_PROFILE_AEAD_AES_128_GCM ? 16 : 10;
   sb_rtp_packet_t pk;
   sb_rx_stream_t *rx;
-  /* the header and its extensions are in the clear; the payload, its padding count included,
-   * and the tag are not: parse a copy of the header part with the padding bit cleared */
-  if (len <= tag || len > sizeof head) {
+  uint8_t first = buf[0];
+  int r;
+  if (len <= tag) {
     p->bad_rtp++;
     return;
   }
-  memcpy(head, buf, len - tag);
-  head[0] &= (uint8_t)~0x20;
-  if (sb_rtp_parse(head, len - tag, &pk) < 0) {
+  /* the header and its extensions are in the clear; the payload (its padding count included)
+   * and the tag are not: parse without the tag and with the padding bit cleared for the call */
+  buf[0] &= (uint8_t)~0x20;
+  r = sb_rtp_parse(buf, len - tag, &pk);
+  buf[0] = first;
+  if (r < 0) {
     p->bad_rtp++;
     return;
   }
