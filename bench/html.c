@@ -237,7 +237,8 @@ static void capacity_table(FILE *f, const json_t *d) {
   const json_t *c = sb_bench_report_get(d, "capacity"), *bc = sb_bench_report_get(d, "baseline.capacity");
   const json_t *s = sb_bench_report_get(d, "sampling");
   static const char *rows[][2] = {{"participants", "participants"},     {"rooms", "rooms"},
-                                  {"forwarded_pps", "forwarded packets/s"}, {"p50_us", "latency p50 (µs)"},
+                                  {"forwarded_pps", "forwarded packets/s"}, {"published_pct_of_nominal", "publishers' rate (% of nominal)"},
+                                  {"p50_us", "latency p50 (µs)"},
                                   {"p99_us", "latency p99 (µs)"},         {"loss_pct", "loss (%)"},
                                   {"cpu_us_per_forwarded_packet", "process CPU µs per forwarded packet"}};
   if (s) {

@@ -55,6 +55,19 @@ static int rooms_of(const sb_bench_run_t *run, int n) {
   return k;
 }
 
+/* Packets/s the publishers among the first `n` participants send when the bench keeps pace:
+ * 50 Opus packets, and per video layer fps times the clip's packets per frame. */
+static double nominal_pps(const sb_bench_results_t *r, int n) {
+  const sb_bench_clip_t *clip = r->run->clip;
+  double video = 0, pps = 0;
+  for (int l = 0; l < clip->nlayers; l++)
+    if (clip->layers[l].vframes)
+      video += r->cfg->fps * (double)clip->layers[l].video.count / clip->layers[l].vframes;
+  for (int i = 0; i < n && i < r->run->npeers; i++)
+    pps += (r->run->peers[i].publish_audio ? 50.0 : 0) + (r->run->peers[i].publish_video ? video : 0);
+  return pps;
+}
+
 static json_t *capacity_json(const sb_bench_results_t *r) {
   const sb_bench_config_t *c = r->cfg;
   const sb_bench_step_t *s = r->ramp_best_step >= 0 ? &r->steps[r->ramp_best_step] : NULL;
@@ -71,6 +84,9 @@ static json_t *capacity_json(const sb_bench_results_t *r) {
   json_object_set_new(o, "rooms", json_integer(rooms_of(r->run, s->participants)));
   json_object_set_new(o, "forwarded_pps", json_real(r3(s->in_pps)));
   json_object_set_new(o, "published_pps", json_real(r3(s->out_pps)));
+  /* below 100: the bench's publishers fell behind their schedule (the bench was the limit) */
+  double nominal = nominal_pps(r, s->participants);
+  json_object_set_new(o, "published_pct_of_nominal", nominal > 0 ? json_real(r3(100 * s->out_pps / nominal)) : json_null());
   json_object_set_new(o, "p50_us", json_real(r3(s->p50_us)));
   json_object_set_new(o, "p99_us", json_real(r3(s->p99_us)));
   json_object_set_new(o, "loss_pct", json_real(r3(s->loss_pct)));
@@ -110,4 +126,8 @@ void sb_bench_report_print_capacity(const json_t *d, const char *who) {
            who, sb_bench_report_num(c, "participants"), sb_bench_report_num(c, "rooms"),
            sb_bench_report_num(c, "forwarded_pps"), sb_bench_report_num(c, "p99_us"),
            sb_bench_report_num(c, "loss_pct"), json_string_value(json_object_get(c, "stopped_by")));
+  if (c && sb_bench_report_num(c, "published_pct_of_nominal") < 95)
+    printf("  %-8s capacity WARNING: the publishers sent %.1f%% of their nominal rate: the bench, not "
+           "the forwarder, was the limit\n",
+           who, sb_bench_report_num(c, "published_pct_of_nominal"));
 }
