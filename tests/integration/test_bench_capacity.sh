@@ -74,7 +74,8 @@ for name, d in (("relay", doc), ("baseline", b)):
     # both steps within the (wide) targets: the capacity is the last step, both rooms
     check(cap.get("participants") == 8 and cap.get("rooms") == 2 and cap.get("stopped_by") == "ramp_max"
           and cap.get("steps") == 2, f"{name}: capacity {cap}")
-    check((cap.get("forwarded_pps") or 0) > 0 and (cap.get("latency_samples") or 0) > 0,
+    check((cap.get("forwarded_pps") or 0) > 0 and (cap.get("latency_samples") or 0) > 0
+          and (cap.get("published_pct_of_nominal") or 0) > 0,
           f"{name}: capacity without load or latency: {cap}")
     steps = (d.get("ramp") or {}).get("steps", [])
     check([s.get("participants") for s in steps] == [4, 8] and all(s.get("latency_samples", 0) > 0 for s in steps),
