@@ -68,6 +68,11 @@ static double nominal_pps(const sb_bench_results_t *r, int n) {
   return pps;
 }
 
+/* The server's (or forwarder's) CPU in a step, % of one core; null when not sampled. */
+static json_t *cpu_pct(const sb_bench_step_t *s) {
+  return s->server_us_per_pkt >= 0 ? json_real(r3(s->server_us_per_pkt * s->in_pps / 1e4)) : json_null();
+}
+
 static json_t *capacity_json(const sb_bench_results_t *r) {
   const sb_bench_config_t *c = r->cfg;
   const sb_bench_step_t *s = r->ramp_best_step >= 0 ? &r->steps[r->ramp_best_step] : NULL;
@@ -75,6 +80,12 @@ static json_t *capacity_json(const sb_bench_results_t *r) {
   json_t *o = json_pack("{s:{s:f,s:f},s:s,s:i}", "targets", "p99_ms", c->target_p99_ms, "loss_pct",
                         c->target_loss_pct, "stopped_by", last->ok ? "ramp_max" : "target_missed",
                         "steps", r->nsteps);
+  if (!last->ok) /* the step that ended the ramp: was the server busy, or the p99 noise? */
+    json_object_set_new(o, "missed_at", json_pack("{s:i,s:f,s:f,s:I,s:f,s:o}", "participants", last->participants,
+                                                  "p99_us", r3(last->p99_us), "loss_pct", r3(last->loss_pct),
+                                                  "latency_samples", (json_int_t)last->latency_samples,
+                                                  "forwarded_pps", r3(last->in_pps), "cpu_pct_of_one_core",
+                                                  cpu_pct(last)));
   if (!s) {
     json_object_set_new(o, "participants", json_integer(0));
     json_object_set_new(o, "forwarded_pps", json_null());
@@ -93,10 +104,7 @@ static json_t *capacity_json(const sb_bench_results_t *r) {
   json_object_set_new(o, "latency_samples", json_integer((json_int_t)s->latency_samples));
   json_object_set_new(o, "cpu_us_per_forwarded_packet", s->server_us_per_pkt >= 0 ? json_real(r3(s->server_us_per_pkt))
                                                                                    : json_null());
-  if (!last->ok) /* the step that ended the ramp */
-    json_object_set_new(o, "missed_at", json_pack("{s:i,s:f,s:f,s:I}", "participants", last->participants,
-                                                  "p99_us", r3(last->p99_us), "loss_pct", r3(last->loss_pct),
-                                                  "latency_samples", (json_int_t)last->latency_samples));
+  json_object_set_new(o, "cpu_pct_of_one_core", cpu_pct(s));
   return o;
 }
 
@@ -120,12 +128,21 @@ void sb_bench_report_print_capacity(const json_t *d, const char *who) {
            sb_bench_report_num(s, "count_only.latency_samples"));
     free(users);
   }
-  if (c)
+  if (c && sb_bench_report_num(c, "participants") > 0)
     printf("  %-8s capacity %.0f participants in %.0f rooms, %.0f forwarded pkt/s, p99 %.0f us, loss "
-           "%.3f%% (stopped by %s)\n",
+           "%.3f%%, %.1f%% of a core (stopped by %s)\n",
            who, sb_bench_report_num(c, "participants"), sb_bench_report_num(c, "rooms"),
            sb_bench_report_num(c, "forwarded_pps"), sb_bench_report_num(c, "p99_us"),
-           sb_bench_report_num(c, "loss_pct"), json_string_value(json_object_get(c, "stopped_by")));
+           sb_bench_report_num(c, "loss_pct"), sb_bench_report_num(c, "cpu_pct_of_one_core"),
+           json_string_value(json_object_get(c, "stopped_by")));
+  else if (c)
+    printf("  %-8s capacity none: no step within the targets\n", who);
+  if (c && json_object_get(c, "missed_at"))
+    printf("  %-8s missed at %.0f participants: p99 %.0f us, loss %.3f%%, %.0f forwarded pkt/s, %.1f%% of a "
+           "core\n",
+           who, sb_bench_report_num(c, "missed_at.participants"), sb_bench_report_num(c, "missed_at.p99_us"),
+           sb_bench_report_num(c, "missed_at.loss_pct"), sb_bench_report_num(c, "missed_at.forwarded_pps"),
+           sb_bench_report_num(c, "missed_at.cpu_pct_of_one_core"));
   if (c && sb_bench_report_num(c, "published_pct_of_nominal") < 95)
     printf("  %-8s capacity WARNING: the publishers sent %.1f%% of their nominal rate: the bench, not "
            "the forwarder, was the limit\n",
