@@ -66,6 +66,7 @@ int sb_bench_fwd_create(sb_bench_fwd_t *f, uint16_t profile, int nclients) {
   if (!f->clients || !f->by_port || !f->cnt)
     return -1;
   memset(f->cnt, 0, sizeof *f->cnt);
+  atomic_store(&f->cnt->active, nclients);
   memset(f->by_port, 0xff, 65536 * sizeof *f->by_port);
   f->nclients = nclients;
   f->fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -227,6 +228,7 @@ typedef struct {
   struct iovec out_iov[FWD_BATCH];
   uint8_t (*out_buf)[FWD_BUF];
   int nout;
+  int active;               /* clients [0, active) run: read once per wake-up */
   uint64_t rx, rtp, rtcp, tx, fwd, drop_srtp, drop_unknown, drop_malformed, send_fail, wakeups;
 } fwd_loop_t;
 
@@ -252,6 +254,8 @@ static void copy_out(fwd_loop_t *l, const sb_bench_fwd_source_t *s, const uint8_
     sb_bench_fwd_client_t *to = &l->f->clients[o->client];
     uint8_t *b = l->out_buf[l->nout];
     int n = len;
+    if (o->client >= l->active)
+      continue;
     memcpy(b, pkt, (size_t)len);
     if (sb_bench_rewrite_apply(&o->rw, b, (size_t)len) < 0) {
       l->drop_malformed++;
@@ -352,6 +356,7 @@ static int fwd_main(sb_bench_fwd_t *f) {
     if (n <= 0)
       continue; /* the poll timeout, or a signal */
     l.wakeups++;
+    l.active = atomic_load_explicit(&f->cnt->active, memory_order_relaxed);
     for (int i = 0; i < n; i++)
       handle(&l, in_buf[i], (int)in[i].msg_len, &names[i]);
     flush(&l);
@@ -362,6 +367,11 @@ static int fwd_main(sb_bench_fwd_t *f) {
   return 0;
 }
 
+void sb_bench_fwd_set_active(sb_bench_fwd_t *f, int n) {
+  if (f && f->cnt)
+    atomic_store_explicit(&f->cnt->active, n, memory_order_relaxed);
+}
+
 int sb_bench_fwd_start(sb_bench_fwd_t *f) {
   pid_t parent = getpid(), pid = fork();
   if (pid < 0)
@@ -370,6 +380,10 @@ int sb_bench_fwd_start(sb_bench_fwd_t *f) {
     /* a bench killed before it could set the stop flag takes the forwarder with it */
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
       _exit(1);
+    /* --pin-server: where the relay's worker ran (the bench checked the CPUs exist) */
+    if (f->pinned && sched_setaffinity(0, sizeof f->cpus, &f->cpus) < 0)
+      _exit(1);
+    prctl(PR_SET_NAME, "sb-baseline", 0, 0, 0);
     /* only its own socket: the clients' copies would keep their ports open after they close */
     if ((f->fd > 3 && close_range(3, (unsigned)f->fd - 1, 0) < 0) ||
         close_range((unsigned)f->fd + 1, ~0u, 0) < 0)

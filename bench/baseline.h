@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <sys/types.h>
 
 #include <jansson.h>
@@ -45,6 +46,7 @@ typedef struct {
   _Atomic uint64_t rx_packets, rx_rtp, rx_rtcp, tx_packets, rtp_forwarded;
   _Atomic uint64_t drop_srtp, drop_unknown, drop_malformed, send_fail, wakeups;
   _Atomic int stop;
+  _Atomic int active;       /* written by the bench: clients [0, active) run (ramp steps) */
 } sb_bench_fwd_counters_t;
 
 typedef struct {
@@ -80,6 +82,8 @@ typedef struct sb_bench_fwd {
   sb_bench_fwd_counters_t *cnt; /* MAP_SHARED, seen by both processes */
   pid_t pid;
   int exit_status;
+  int pinned;               /* the process runs on `cpus` (--pin-server) */
+  cpu_set_t cpus;
 } sb_bench_fwd_t;
 
 /** Creates the forwarder's socket (127.0.0.1, a free port) and tables for `nclients`. 0 or -1. */
@@ -91,7 +95,11 @@ int sb_bench_fwd_create(sb_bench_fwd_t *f, uint16_t profile, int nclients);
  * registered with the receivers as a server offer would. 0, or -1 with a reason in err. */
 int sb_bench_fwd_wire(sb_bench_fwd_t *f, sb_bench_run_t *run, char *err, size_t errlen);
 
-/** Forks the forwarder process. 0 or -1. */
+/** Only clients [0, n) run: packets are copied to those alone, as a relay forwards only to
+ * participants that joined (ramp steps raise n; the default is every client). */
+void sb_bench_fwd_set_active(sb_bench_fwd_t *f, int n);
+
+/** Forks the forwarder process (on f->cpus if f->pinned). 0 or -1. */
 int sb_bench_fwd_start(sb_bench_fwd_t *f);
 
 /** Its counters in the form of a server's /api/health. */

@@ -1,6 +1,8 @@
 /* Command-line parsing for the bench. */
 #include "bench/config.h"
 
+#include "bench/capacity.h"
+
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -35,6 +37,7 @@ void sb_bench_config_defaults(sb_bench_config_t *c) {
   c->ramp_step_s = 5;
   c->target_p99_ms = 5;
   c->target_loss_pct = 0.1;
+  c->capacity_sample = 4;
   c->progress = -1;
   snprintf(c->log_level, sizeof c->log_level, "warn");
 }
@@ -65,7 +68,9 @@ void sb_bench_config_usage(const char *prog) {
          "Scenario (groups run together):\n"
          "  --calls K              K 1:1 calls\n"
          "  --rooms K --room-size M  K group rooms of M participants, all publishing (M default 8)\n"
-         "  --fanout N [--fanout-rooms K]  one publisher to N subscribers, K such rooms\n"
+         "  --fanout N [--fanout-rooms K]  one publisher to N subscribers, K such rooms (with --ramp:\n"
+         "                         without K one room grows; with K, rooms of N + 1 are added\n"
+         "                         until K rooms or --ramp-max participants)\n"
          "  --audio-only           publish Opus only\n"
          "  --duration S           seconds measured after everybody joined (default 10)\n"
          "  --ramp-rate R          participants started per second (default 50)\n"
@@ -95,11 +100,24 @@ void sb_bench_config_usage(const char *prog) {
          "                          rooms) through the bench's own minimal forwarder (one thread,\n"
          "                          recvmmsg, SRTP, header rewrite, sendmmsg; keys handed to the\n"
          "                          clients, no signaling, ICE or DTLS) and report both runs and\n"
-         "                          their ratios; not with --ramp or --simulcast\n"
+         "                          their ratios; with --ramp, the same ramp through the forwarder\n"
+         "                          and both capacities; not with --simulcast\n"
          "Ramp mode (second figure of merit: the largest load within the targets):\n"
          "  --ramp                  run steps of growing load in the group rooms or calls given\n"
          "  --ramp-start N --ramp-step N --ramp-max N --ramp-step-seconds S\n"
          "  --target-p99-ms X       (default 5)   --target-loss-pct X (default 0.1)\n"
+         "Capacity (with --ramp: the largest load of the server within the targets):\n"
+         "  --capacity              receivers outside a sample only count packets: no SRTP\n"
+         "                          unprotect, no payload work; they read the clear RTP header\n"
+         "                          (sequence numbers for loss, transport-cc for feedback) and\n"
+         "                          still send feedback and receiver reports. Latency comes from\n"
+         "                          the sampled receivers only, loss from all\n"
+         "  --capacity-sample N     receivers that decrypt, decode and measure latency, spread\n"
+         "                          over the rooms of the first step (default 4)\n"
+         "  --pin-server CPUS       pin the spawned server's relay worker threads (or --server-pid\n"
+         "                          process's; with --baseline also the forwarder) to CPUS, e.g. 1;\n"
+         "                          its other threads go to the remaining CPUs\n"
+         "  --pin-bench CPUS        pin the bench's threads to CPUS, e.g. 0 or 0,2-3\n"
          "Machinery and output:\n"
          "  --threads N             event-loop threads (default 2)\n"
          "  --rx-timestamp kernel|user  receive time from SO_TIMESTAMPNS (default) or after recvmmsg\n"
@@ -162,7 +180,7 @@ enum {
   O_ROOMSIZE, O_FANOUT, O_FANOUTROOMS, O_AUDIOONLY, O_DURATION, O_RAMPRATE, O_JOINTO, O_VKBPS,
   O_AKBPS, O_RES, O_FPS, O_CLIP, O_DECODE, O_RAMP, O_RSTART, O_RSTEP, O_RMAX, O_RSTEPS, O_TP99,
   O_TLOSS, O_SRTP, O_SIMULCAST, O_PREFER, O_DECODEALL, O_NOTWCC, O_NOPROV, O_SRVARG, O_CAFILE, O_HEALTHURL, O_THREADS, O_RXTS, O_JSON, O_HTML, O_QUIET, O_PROGRESS, O_NOPROGRESS, O_LOG, O_DEBUG,
-  O_HELP, O_BASELINE,
+  O_HELP, O_BASELINE, O_CAPACITY, O_CAPSAMPLE, O_PINSERVER, O_PINBENCH,
 };
 
 static const struct option options[] = {
@@ -185,7 +203,9 @@ static const struct option options[] = {
     {"no-progress", 0, 0, O_NOPROGRESS}, {"log-level", 1, 0, O_LOG}, {"debug", 1, 0, O_DEBUG},
     {"simulcast", 0, 0, O_SIMULCAST}, {"prefer", 1, 0, O_PREFER},
     {"decode-all", 0, 0, O_DECODEALL}, {"no-twcc", 0, 0, O_NOTWCC},
-    {"baseline", 0, 0, O_BASELINE}, {"help", 0, 0, O_HELP},
+    {"baseline", 0, 0, O_BASELINE}, {"capacity", 0, 0, O_CAPACITY},
+    {"capacity-sample", 1, 0, O_CAPSAMPLE}, {"pin-server", 1, 0, O_PINSERVER},
+    {"pin-bench", 1, 0, O_PINBENCH}, {"help", 0, 0, O_HELP},
     {0, 0, 0, 0},
 };
 
@@ -208,7 +228,9 @@ static int apply(sb_bench_config_t *c, int opt, const char *a) {
   case O_ROOMS: return parse_int(a, 0, 10000, &c->rooms);
   case O_ROOMSIZE: return parse_int(a, 2, 1000, &c->room_size);
   case O_FANOUT: return parse_int(a, 1, 100000, &c->fanout);
-  case O_FANOUTROOMS: return parse_int(a, 1, 1000, &c->fanout_rooms);
+  case O_FANOUTROOMS:
+    c->fanout_rooms_given = 1;
+    return parse_int(a, 1, 1000, &c->fanout_rooms);
   case O_AUDIOONLY: c->audio_only = 1; return 0;
   case O_NOPROV: c->no_provision = 1; return 0;
   case O_SRVARG:
@@ -232,6 +254,16 @@ static int apply(sb_bench_config_t *c, int opt, const char *a) {
   case O_DECODEALL: c->decode_all = 1; return 0;
   case O_NOTWCC: c->twcc = 0; return 0;
   case O_BASELINE: c->baseline = 1; return 0;
+  case O_CAPACITY: c->capacity = 1; return 0;
+  case O_CAPSAMPLE: return parse_int(a, 1, 100000, &c->capacity_sample);
+  case O_PINSERVER:
+  case O_PINBENCH: {
+    char *dst = opt == O_PINSERVER ? c->pin_server : c->pin_bench;
+    cpu_set_t set;
+    if (sb_bench_cpulist_parse(a, &set) < 0)
+      return -1;
+    return copy_str(dst, sizeof c->pin_server, a);
+  }
   case O_FPS: return parse_int(a, 1, 60, &c->fps);
   case O_CLIP: return parse_int(a, 1, 60, &c->clip_seconds);
   case O_DECODE: return parse_int(a, 0, 100000, &c->decode_sample);
@@ -320,9 +352,10 @@ int sb_bench_config_parse(sb_bench_config_t *c, int argc, char **argv, char *err
       return fail(err, errlen, "--health-url must be http://host:port or https://host:port");
   if (c->ramp_mode && c->fanout == 0 && c->rooms == 0 && c->calls == 0)
     return fail(err, errlen, "--ramp needs a scenario to grow");
-  if (c->baseline && (c->ramp_mode || c->simulcast))
-    return fail(err, errlen, "--baseline runs one scenario of single-layer streams: not with --ramp or "
-                "--simulcast");
+  if (c->baseline && c->simulcast)
+    return fail(err, errlen, "--baseline forwards single-layer streams: not with --simulcast");
+  if (c->pin_server[0] && !c->spawn_server[0] && !c->server_pid && !c->baseline)
+    return fail(err, errlen, "--pin-server needs a server to pin: --spawn-server, --server-pid or --baseline");
   if (c->ramp_mode && c->ramp_start > c->ramp_max)
     return fail(err, errlen, "--ramp-start is larger than --ramp-max");
   return check_simulcast(c, err, errlen);

@@ -30,6 +30,7 @@ typedef struct {
   int room_size;            /* ... of this many participants, all publishing */
   int fanout;               /* subscribers of one publisher (0 = no fan-out room) */
   int fanout_rooms;         /* how many such rooms */
+  int fanout_rooms_given;   /* --fanout-rooms was given: ramp mode repeats rooms of fanout + 1 */
   int audio_only;
 
   /* timing */
@@ -53,6 +54,14 @@ typedef struct {
 
   /* --baseline: after the run, the same scenario through the bench's own minimal forwarder */
   int baseline;
+
+  /* --capacity: receivers outside a sample only count packets (no SRTP, no payload work) */
+  int capacity;
+  int capacity_sample;      /* receivers that decrypt, decode and measure latency (default 4) */
+
+  /* CPU pinning: "" = none; CPU lists as taskset takes them ("1", "0,2", "0-3") */
+  char pin_server[64];      /* the relay's worker threads (or the baseline forwarder) */
+  char pin_bench[64];       /* the bench's own threads */
 
   /* machinery */
   int threads;

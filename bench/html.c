@@ -231,6 +231,49 @@ static void baseline_table(FILE *f, const json_t *d) {
   fprintf(f, "</table>\n");
 }
 
+/* --capacity and ramp mode: what each class of receiver got, and the largest load within the
+ * targets of the relay and (with --baseline) of the forwarder. */
+static void capacity_table(FILE *f, const json_t *d) {
+  const json_t *c = sb_bench_report_get(d, "capacity"), *bc = sb_bench_report_get(d, "baseline.capacity");
+  const json_t *s = sb_bench_report_get(d, "sampling");
+  static const char *rows[][2] = {{"participants", "participants"},     {"rooms", "rooms"},
+                                  {"forwarded_pps", "forwarded packets/s"}, {"published_pct_of_nominal", "publishers' rate (% of nominal)"},
+                                  {"p50_us", "latency p50 (µs)"},
+                                  {"p99_us", "latency p99 (µs)"},         {"loss_pct", "loss (%)"},
+                                  {"cpu_us_per_forwarded_packet", "process CPU µs per forwarded packet"}};
+  if (s) {
+    char *users = json_dumps(json_object_get(s, "sampled_receivers"), JSON_COMPACT);
+    fprintf(f, "<h2>Capacity mode</h2><p>Sampled receivers (decrypt, decode, measure latency): ");
+    esc(f, users);
+    fprintf(f, ". The others only count packets from the clear RTP header (no SRTP); latency comes "
+               "from the sampled ones only, loss from all.</p><table><tr><th></th><th>receivers</th>"
+               "<th>packets</th><th>without SRTP</th><th>latency samples</th><th>loss %%</th></tr>\n");
+    for (int k = 0; k < 2; k++) {
+      const json_t *o = json_object_get(s, k ? "count_only" : "sampled");
+      fprintf(f, "<tr><th>%s</th><td>%.0f</td><td>%.0f</td><td>%.0f</td><td>%.0f</td><td>%.3f</td></tr>\n",
+              k ? "count-only" : "sampled", sb_bench_report_num(o, "receivers"), sb_bench_report_num(o, "packets"),
+              sb_bench_report_num(o, "packets_without_srtp"), sb_bench_report_num(o, "latency_samples"),
+              sb_bench_report_num(o, "loss_pct"));
+    }
+    fprintf(f, "</table>\n");
+    free(users);
+  }
+  if (!c)
+    return;
+  fprintf(f, "<h2>Capacity</h2><p>The largest ramp step within p99 &le; %.3f ms and loss &le; %.3f%%.</p>"
+             "<table><tr><th></th><th>relay</th>%s</tr>\n",
+          sb_bench_report_num(c, "targets.p99_ms"), sb_bench_report_num(c, "targets.loss_pct"),
+          bc ? "<th>baseline</th><th>relay / baseline</th>" : "");
+  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+    double x = sb_bench_report_num(c, rows[i][0]), y = sb_bench_report_num(bc, rows[i][0]);
+    fprintf(f, "<tr><th>%s</th><td>%.3f</td>", rows[i][1], x);
+    if (bc)
+      fprintf(f, "<td>%.3f</td><td>%.2f</td>", y, y > 0 ? x / y : NAN);
+    fprintf(f, "</tr>\n");
+  }
+  fprintf(f, "</table>\n");
+}
+
 static void streams_table(FILE *f, const json_t *d) {
   const json_t *streams = sb_bench_report_get(d, "streams");
   size_t n = json_array_size(streams);
@@ -280,6 +323,7 @@ int sb_bench_report_html(const char *path, const json_t *d) {
              "The shaded band is the measured window.</p>\n");
   summary(f, d);
   baseline_table(f, d);
+  capacity_table(f, d);
   cdf_chart(f, d);
   if (tl) {
     series_t thr[] = {{"packets/s to the server", "#1f6feb", sb_bench_report_get(tl, "out_pps")},

@@ -10,8 +10,10 @@
 #include <libwebsockets.h>
 
 #include "bench/baseline.h"
+#include "bench/capacity.h"
 #include "bench/clip.h"
 #include "bench/config.h"
+#include "bench/pin.h"
 #include "bench/report.h"
 #include "bench/run.h"
 #include "bench/serverapi.h"
@@ -62,7 +64,43 @@ typedef struct {
   sb_bench_worker_t *bws;
   sb_bench_results_t bres;
   sb_bench_fwd_t fwd;
+  /* --pin-server, --pin-bench: the CPU sets, the bench's own before pinning, what was done */
+  cpu_set_t pin_server, pin_bench, bench_cpus;
+  json_t *pinning, *bpinning;
 } app_t;
+
+/* The CPU lists of --pin-server and --pin-bench, checked before anything starts. */
+static int resolve_pins(app_t *a, char *err, size_t errlen) {
+  if (sched_getaffinity(0, sizeof a->bench_cpus, &a->bench_cpus) < 0) {
+    snprintf(err, errlen, "cannot read this process's CPUs");
+    return -1;
+  }
+  if (a->cfg.pin_server[0] && sb_bench_pin_resolve("--pin-server", a->cfg.pin_server, &a->pin_server, err, errlen) < 0)
+    return -1;
+  if (a->cfg.pin_bench[0] && sb_bench_pin_resolve("--pin-bench", a->cfg.pin_bench, &a->pin_bench, err, errlen) < 0)
+    return -1;
+  return 0;
+}
+
+/* Pins the server's relay workers right before the run (its threads exist by then) and records
+ * where every thread of it ended up. 0 or -1 with a reason printed. */
+static int pin_server(app_t *a) {
+  char err[300];
+  int n;
+  if (!a->cfg.pin_server[0] || !a->cfg.server_pid)
+    return 0;
+  n = sb_bench_pin_process(a->cfg.server_pid, &a->pin_server, err, sizeof err);
+  if (n < 0) {
+    fprintf(stderr, "switchboard-bench: %s\n", err);
+    return -1;
+  }
+  if (!a->pinning)
+    a->pinning = json_object();
+  json_object_set_new(a->pinning, "server_cpus", json_string(a->cfg.pin_server));
+  json_object_set_new(a->pinning, "server_threads_pinned", json_integer(n));
+  json_object_set_new(a->pinning, "server_threads", sb_bench_pin_describe(a->cfg.server_pid));
+  return 0;
+}
 
 static int make_clip(app_t *a, char *err, size_t errlen) {
   sb_bench_clip_params_t cp;
@@ -113,8 +151,12 @@ static int run_baseline(app_t *a) {
     a->server_stop_rc = sb_bench_server_stop(&a->server, 0);
     a->server_stopped = 1;
   }
-  if (sb_bench_fwd_create(&a->fwd, baseline_profile(a), a->brun.npeers) < 0 ||
-      sb_bench_fwd_wire(&a->fwd, &a->brun, err, sizeof err) < 0 || sb_bench_fwd_start(&a->fwd) < 0) {
+  int created = sb_bench_fwd_create(&a->fwd, baseline_profile(a), a->brun.npeers);
+  /* on the relay's CPUs with --pin-server; else where the bench could run before --pin-bench,
+   * as the relay's spawned server did */
+  a->fwd.pinned = a->cfg.pin_server[0] || a->cfg.pin_bench[0];
+  a->fwd.cpus = a->cfg.pin_server[0] ? a->pin_server : a->bench_cpus;
+  if (created < 0 || sb_bench_fwd_wire(&a->fwd, &a->brun, err, sizeof err) < 0 || sb_bench_fwd_start(&a->fwd) < 0) {
     fprintf(stderr, "switchboard-bench: baseline set-up failed%s%s\n", a->fwd.cnt ? ": " : "",
             a->fwd.cnt ? err : "");
     return -1;
@@ -135,6 +177,14 @@ static int run_baseline(app_t *a) {
     sb_bench_fwd_stop(&a->fwd);
     return -1;
   }
+  if (a->fwd.pinned) { /* read back at the end: the child pins itself after the fork */
+    char cpus[128];
+    sb_bench_cpulist_format(&a->fwd.cpus, cpus, sizeof cpus);
+    a->bpinning = json_pack("{s:s,s:o}", "forwarder_cpus", cpus, "forwarder_threads",
+                            sb_bench_pin_describe(a->fwd.pid));
+    if (a->cfg.pin_bench[0])
+      json_object_set_new(a->bpinning, "bench_cpus", json_string(a->cfg.pin_bench));
+  }
   if (sb_bench_fwd_stop(&a->fwd) < 0) {
     fprintf(stderr, "switchboard-bench: baseline forwarder did not exit cleanly (status %d)\n",
             a->fwd.exit_status);
@@ -154,6 +204,12 @@ static int setup(app_t *a, char *err, size_t errlen) {
     snprintf(cfg->url, sizeof cfg->url, "ws://127.0.0.1:%d/ws", a->server.port);
     snprintf(cfg->secret_file, sizeof cfg->secret_file, "%s", a->server.secret);
     cfg->server_pid = (int)a->server.pid;
+  }
+  /* after the spawn, so that the server does not inherit the bench's CPUs */
+  if (cfg->pin_bench[0]) {
+    if (sb_bench_pin_self(&a->pin_bench, err, errlen) < 0)
+      return -1;
+    a->pinning = json_pack("{s:s}", "bench_cpus", cfg->pin_bench);
   }
   a->keylen = sb_bench_secret_load(cfg->secret_file, a->key, sizeof a->key, err, errlen);
   if (a->keylen < 0 || make_clip(a, err, errlen) < 0)
@@ -207,6 +263,8 @@ static int run_and_report(app_t *a) {
   if (!cfg->quiet)
     printf("switchboard-bench: %d participants in %d rooms, %d threads, against %s\n", a->run.npeers,
            a->run.nrooms, a->nw, cfg->url);
+  if (pin_server(a) < 0)
+    return 1;
   if (sb_bench_run_execute(&a->run, a->ws, a->nw, cfg->server_pid, res) < 0) {
     fprintf(stderr, "switchboard-bench: no participant reached media\n");
     rc = 1;
@@ -214,8 +272,12 @@ static int run_and_report(app_t *a) {
   if (cfg->baseline && rc == 0 && run_baseline(a) < 0)
     rc = 1;
   doc = sb_bench_report_json(res);
+  if (a->pinning)
+    json_object_set(doc, "pinning", a->pinning);
   if (cfg->baseline && a->bres.cfg) {
     json_t *bdoc = sb_bench_report_json(&a->bres);
+    if (a->bpinning)
+      json_object_set(bdoc, "pinning", a->bpinning);
     sb_bench_report_add_baseline(doc, bdoc, a->fwd.cnt ? sb_bench_fwd_json(&a->fwd) : json_object());
     json_decref(bdoc);
   }
@@ -253,6 +315,8 @@ static void teardown(app_t *a, int rc) {
   free(a->bres.ticks);
   free(a->bres.steps);
   sb_bench_fwd_destroy(&a->fwd);
+  json_decref(a->pinning);
+  json_decref(a->bpinning);
   sb_bench_cert_destroy(&a->run.cert);
   sb_bench_clip_destroy(&a->clip);
 }
@@ -270,6 +334,10 @@ int main(int argc, char **argv) {
   if (sb_log_configure(a.cfg.log_level, a.cfg.debug) < 0) {
     fprintf(stderr, "switchboard-bench: unknown --log-level %s or --debug %s\n", a.cfg.log_level,
             a.cfg.debug);
+    return 2;
+  }
+  if (resolve_pins(&a, err, sizeof err) < 0) {
+    fprintf(stderr, "switchboard-bench: %s\n", err);
     return 2;
   }
   signal(SIGPIPE, SIG_IGN);

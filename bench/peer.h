@@ -105,6 +105,7 @@ typedef struct sb_bench_peer {
   char *token;
   int publish_audio, publish_video, receive_only;
   int decode;               /* in the decoding sample */
+  int sampled;              /* --capacity: decrypts and measures latency (others only count) */
   int decoding;             /* has its decoder (on the first video stream it receives) */
   int expect_streams;       /* streams it should receive */
   uint64_t start_at_us;     /* planned start (ramp) */
@@ -163,6 +164,7 @@ typedef struct sb_bench_peer {
 
   /* counters */
   uint64_t pkts_sent, bytes_sent, pkts_recv, bytes_recv, rtcp_sent, rtcp_recv;
+  uint64_t pkts_counted;    /* --capacity: RTP packets taken without SRTP (count-only receivers) */
   uint64_t send_drops;      /* sendmmsg could not take them */
   uint64_t srtp_auth_fail, srtp_other_fail, unknown_ssrc, bad_rtp, stun_fail, plis_recv,
       firs_recv, nacks_recv, dtls_after_done;
@@ -207,6 +209,9 @@ void sb_bench_peer_send_now(sb_bench_peer_t *p, const uint8_t *buf, size_t len);
 void sb_bench_peer_media_begin(sb_bench_peer_t *p, uint64_t now_us);
 /** Sends the frames that are due, batched. */
 void sb_bench_peer_media_tick(sb_bench_peer_t *p, uint64_t now_us, int sending);
+/** --capacity, count-only receivers: one still-protected RTP packet, read from its clear header
+ * (sequence number for loss, transport-cc sequence for feedback), never decrypted. */
+void sb_bench_peer_on_rtp_counted(sb_bench_peer_t *p, uint8_t *buf, size_t len, uint64_t rx_ns);
 /** Handles one decrypted RTP packet (rx_ns: receive time, monotonic ns). */
 void sb_bench_peer_on_rtp(sb_bench_peer_t *p, uint8_t *buf, size_t len, uint64_t rx_ns);
 /** Handles one decrypted RTCP compound packet. */

@@ -401,43 +401,55 @@ static uint64_t rd64(const uint8_t *v) {
   return (uint64_t)sb_rd32(v) << 32 | sb_rd32(v + 4);
 }
 
-void sb_bench_peer_on_rtp(sb_bench_peer_t *p, uint8_t *buf, size_t len, uint64_t rx_ns) {
+/* Loss and packet counts of one packet, and its transport-cc arrival: what every receiver does
+ * with a packet, sampled or not. Returns the verdict, or -1 when its SSRC is unknown. */
+static int account(sb_bench_peer_t *p, sb_rx_stream_t **rxp, const sb_rtp_packet_t *pk, size_t len,
+                   size_t payload_len, uint64_t rx_us) {
   sb_bench_worker_t *w = p->w;
-  sb_rtp_packet_t pk;
-  sb_rx_stream_t *rx;
   const uint8_t *val;
   int64_t exp_delta;
-  uint64_t rx_us = rx_ns / 1000, send_us;
   sb_rx_verdict_t v;
-  if (sb_rtp_parse(buf, len, &pk) < 0) {
-    p->bad_rtp++;
-    return;
-  }
   if (p->twcc && p->answer.twcc_ext) { /* every packet on the transport counts, as in browsers */
-    if (sb_rtp_find_ext(&pk, p->answer.twcc_ext, &val) == 2)
+    if (sb_rtp_find_ext(pk, p->answer.twcc_ext, &val) == 2)
       sb_twcc_on_packet(p->twcc, sb_rd16(val), rx_us);
     else
       p->twcc_no_ext++;
   }
-  rx = sb_bench_peer_find_rx(p, pk.ssrc);
-  if (!rx) {
+  *rxp = sb_bench_peer_find_rx(p, pk->ssrc);
+  if (!*rxp) {
     p->unknown_ssrc++;
-    return;
+    return -1;
   }
-  v = sb_rxstats_add(&rx->st, pk.seq, pk.ts, rx_us, (uint32_t)pk.payload_len, &exp_delta);
+  v = sb_rxstats_add(&(*rxp)->st, pk->seq, pk->ts, rx_us, (uint32_t)payload_len, &exp_delta);
   w->cur.pkts_in++;
   w->cur.bytes_in += len;
   w->cur.expected += (uint64_t)exp_delta;
   p->pkts_recv++;
   p->bytes_recv += len;
-  if (v == SB_RX_DUPLICATE)
+  if (v != SB_RX_DUPLICATE) {
+    w->cur.received++;
+    if (!(*rxp)->first_us)
+      (*rxp)->first_us = rx_us;
+    (*rxp)->last_us = rx_us;
+    if (!p->t_first_rx)
+      p->t_first_rx = rx_us;
+  }
+  return (int)v;
+}
+
+void sb_bench_peer_on_rtp(sb_bench_peer_t *p, uint8_t *buf, size_t len, uint64_t rx_ns) {
+  sb_rtp_packet_t pk;
+  sb_rx_stream_t *rx;
+  const uint8_t *val;
+  uint64_t rx_us = rx_ns / 1000, send_us;
+  int v;
+  if (sb_rtp_parse(buf, len, &pk) < 0) {
+    p->bad_rtp++;
     return;
-  w->cur.received++;
-  if (!rx->first_us)
-    rx->first_us = rx_us;
-  rx->last_us = rx_us;
-  if (!p->t_first_rx)
-    p->t_first_rx = rx_us;
+  }
+  v = account(p, &rx, &pk, len, pk.payload_len, rx_us);
+  if (v < 0 || v == SB_RX_DUPLICATE)
+    return;
   if (sb_rtp_find_ext(&pk, rx->o.time_ext ? rx->o.time_ext : SB_BENCH_EXT_ID_SEND_TIME, &val) == 8 &&
       (send_us = rd64(val)) != 0) {
     uint64_t lat = rx_ns > send_us * 1000 ? rx_ns - send_us * 1000 : 0;
@@ -445,12 +457,35 @@ void sb_bench_peer_on_rtp(sb_bench_peer_t *p, uint8_t *buf, size_t len, uint64_t
     rx->lat_sum_ns += lat;
     if (lat > rx->lat_max_ns)
       rx->lat_max_ns = lat;
-    sb_bench_worker_latency(w, lat);
+    sb_bench_worker_latency(p->w, lat);
   } else {
     rx->no_time_ext++;
   }
   if (rx->o.kind == SB_MEDIA_VIDEO)
     on_video(p, rx, &pk, rx_us);
+}
+
+void sb_bench_peer_on_rtp_counted(sb_bench_peer_t *p, uint8_t *buf, size_t len, uint64_t rx_ns) {
+  size_t tag = p->srtp.profile == SB_SRTP_PROFILE_AEAD_AES_128_GCM ? 16 : 10;
+  sb_rtp_packet_t pk;
+  sb_rx_stream_t *rx;
+  uint8_t first = buf[0];
+  int r;
+  if (len <= tag) {
+    p->bad_rtp++;
+    return;
+  }
+  /* the header and its extensions are in the clear; the payload (its padding count included)
+   * and the tag are not: parse without the tag and with the padding bit cleared for the call */
+  buf[0] &= (uint8_t)~0x20;
+  r = sb_rtp_parse(buf, len - tag, &pk);
+  buf[0] = first;
+  if (r < 0) {
+    p->bad_rtp++;
+    return;
+  }
+  p->pkts_counted++;
+  account(p, &rx, &pk, len, pk.payload_len, rx_ns / 1000);
 }
 
 void sb_bench_peer_on_replay(sb_bench_peer_t *p, const uint8_t *buf, size_t len) {

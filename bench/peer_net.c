@@ -181,6 +181,10 @@ static void on_srtp(sb_bench_peer_t *p, uint8_t *buf, size_t len, int rtcp, uint
     p->srtp_other_fail++;
     return;
   }
+  if (!rtcp && !p->sampled && p->w->run->cfg->capacity) {
+    sb_bench_peer_on_rtp_counted(p, buf, len, rx_ns); /* no SRTP, no payload: counted only */
+    return;
+  }
   st = sb_bench_srtp_unprotect(&p->srtp, buf, &n, rtcp);
   if (st == srtp_err_status_ok) {
     if (rtcp)

@@ -231,6 +231,9 @@ static json_t *stream_json(const sb_bench_run_t *run, const sb_bench_peer_t *p,
                       json_real(rx->lat_count ? r3((double)rx->lat_sum_ns / (double)rx->lat_count / 1e3) : 0));
   json_object_set_new(o, "latency_max_us", json_real(r3((double)rx->lat_max_ns / 1e3)));
   json_object_set_new(o, "without_send_time", json_integer((json_int_t)rx->no_time_ext));
+  json_object_set_new(o, "latency_count", json_integer((json_int_t)rx->lat_count));
+  if (run->cfg->capacity) /* decrypted and measured (sampled), or only counted */
+    json_object_set_new(o, "sampled", json_boolean(p->sampled));
   if (stream_join_us(run, p, rx))
     json_object_set_new(o, "join_to_first_packet_ms", json_real(r3((double)stream_join_us(run, p, rx) / 1e3)));
   t->streams++;
@@ -574,14 +577,15 @@ json_t *sb_bench_report_json(const sb_bench_results_t *r) {
     json_t *steps = json_array();
     for (int i = 0; i < r->nsteps; i++) {
       const sb_bench_step_t *s = &r->steps[i];
-      json_array_append_new(steps, json_pack("{s:i,s:i,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:b}", "participants",
+      json_array_append_new(steps, json_pack("{s:i,s:i,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:I,s:b}", "participants",
                                              s->participants, "with_media", s->with_media, "p50_us",
                                              r3(s->p50_us), "p99_us", r3(s->p99_us), "loss_pct",
                                              r3(s->loss_pct), "in_pps", r3(s->in_pps),
                                              "server_us_per_pkt", r3(s->server_us_per_pkt),
                                              "server_user_us_per_pkt", r3(s->server_user_us_per_pkt),
                                              "server_system_us_per_pkt", r3(s->server_sys_us_per_pkt),
-                                             "ok", s->ok));
+                                             "out_pps", r3(s->out_pps), "latency_samples",
+                                             (json_int_t)s->latency_samples, "ok", s->ok));
     }
     const sb_bench_step_t *last = &r->steps[r->nsteps - 1];
     json_object_set_new(doc, "ramp", json_pack("{s:o,s:i,s:s}", "steps", steps, "best_participants",
@@ -593,6 +597,7 @@ json_t *sb_bench_report_json(const sb_bench_results_t *r) {
                                 "latency_p50_us", TARGET_P50_US, "latency_p99_us", TARGET_P99_US,
                                 "join_p50_ms", TARGET_JOIN_P50_MS, "server_kib_per_stream",
                                 TARGET_KIB_PER_STREAM));
+  sb_bench_report_add_capacity(doc, r);
   return doc;
 }
 
@@ -716,4 +721,5 @@ void sb_bench_report_print(const sb_bench_results_t *r, const json_t *d) {
   if (r->nsteps)
     printf("  ramp             largest load within p99 < %.1f ms and loss < %.2f%%: %d participants\n",
            r->cfg->target_p99_ms, r->cfg->target_loss_pct, r->ramp_best);
+  sb_bench_report_print_capacity(d, "relay");
 }

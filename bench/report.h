@@ -29,6 +29,8 @@ typedef struct {
   int with_media;
   double p50_us, p99_us, loss_pct, in_pps, server_us_per_pkt;
   double server_user_us_per_pkt, server_sys_us_per_pkt; /* -1: not known */
+  double out_pps;            /* packets the bench's publishers sent */
+  uint64_t latency_samples;  /* capacity mode: from the sampled receivers only */
   int ok;
 } sb_bench_step_t;
 
@@ -62,6 +64,7 @@ typedef struct {
   sb_bench_step_t *steps;    /* ramp mode */
   int nsteps;
   int ramp_best;             /* largest participants within the targets, -1 if none */
+  int ramp_best_step;        /* its index in steps, -1 if none */
 } sb_bench_results_t;
 
 /** Builds the JSON document (parameters, machine, versions, every figure, per stream). */
@@ -83,6 +86,13 @@ void sb_bench_report_add_baseline(json_t *doc, json_t *bdoc, json_t *fwd);
 
 /** Prints the baseline's lines and the ratios after the summary. */
 void sb_bench_report_print_baseline(const json_t *doc);
+
+/** Adds "sampling" (--capacity: the sampled receivers and what each class got) and "capacity"
+ * (ramp mode: the largest step within the targets) to doc (report_capacity.c). */
+void sb_bench_report_add_capacity(json_t *doc, const sb_bench_results_t *r);
+
+/** Prints doc's sampling and capacity lines, labelled `who` ("relay", "baseline"). */
+void sb_bench_report_print_capacity(const json_t *doc, const char *who);
 
 /** Writes the self-contained HTML report (inline SVG). 0 or -1. */
 int sb_bench_report_html(const char *path, const json_t *doc);

@@ -26,7 +26,7 @@ static json_t *pair(const json_t *doc, const json_t *b, const char *path) {
 void sb_bench_report_add_baseline(json_t *doc, json_t *bdoc, json_t *fwd) {
   json_t *b = json_object(), *parts = json_object(), *vs = json_object();
   static const char *keys[] = {"started_at", "window", "latency_us", "totals", "throughput", "decode",
-                               "server", "machine_cpu"};
+                               "server", "machine_cpu", "ramp", "sampling", "capacity", "pinning"};
   static const char *pkeys[] = {"planned", "reached_media", "failed", "error_counts", "srtp_profiles"};
   for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
     copy(b, bdoc, keys[i]);
@@ -50,6 +50,10 @@ void sb_bench_report_add_baseline(json_t *doc, json_t *bdoc, json_t *fwd) {
   json_object_set_new(vs, "latency_p99_us", pair(doc, b, "latency_us.p99"));
   json_object_set_new(vs, "loss_pct", pair(doc, b, "totals.loss_pct"));
   json_object_set_new(vs, "forwarded_pps", pair(doc, b, "throughput.in_pps"));
+  if (json_object_get(doc, "capacity")) { /* ramp mode: the largest step within the targets */
+    json_object_set_new(vs, "capacity_participants", pair(doc, b, "capacity.participants"));
+    json_object_set_new(vs, "capacity_forwarded_pps", pair(doc, b, "capacity.forwarded_pps"));
+  }
   json_object_set_new(doc, "baseline", b);
   json_object_set_new(doc, "vs_baseline", vs);
 }
@@ -87,6 +91,7 @@ void sb_bench_report_print_baseline(const json_t *d) {
   printf("  machine CPU      %.2f busy CPU s (%.1f%%), %.2f us per forwarded packet\n",
          sb_bench_report_num(b, "machine_cpu.busy_seconds"), sb_bench_report_num(b, "machine_cpu.busy_pct_of_machine"),
          sb_bench_report_num(b, "machine_cpu.busy_us_per_forwarded_packet"));
+  sb_bench_report_print_capacity(b, "baseline");
   printf("relay / baseline\n");
   ratio_line(vs, "cpu_us_per_forwarded_packet", "process CPU per forwarded packet", "us");
   ratio_line(vs, "cpu_user_us_per_forwarded_packet", "  user", "us");
@@ -96,4 +101,8 @@ void sb_bench_report_print_baseline(const json_t *d) {
   ratio_line(vs, "latency_p99_us", "latency p99", "us");
   ratio_line(vs, "loss_pct", "loss", "%");
   ratio_line(vs, "forwarded_pps", "forwarded packets/s", "");
+  if (json_object_get(vs, "capacity_participants")) {
+    ratio_line(vs, "capacity_participants", "capacity: participants", "");
+    ratio_line(vs, "capacity_forwarded_pps", "capacity: forwarded packets/s", "");
+  }
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "bench/baseline.h"
+#include "bench/capacity.h"
 #include "bench/serverapi.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -53,7 +54,9 @@ static void build_rooms(sb_bench_run_t *run, int max_peers, const char *prefix) 
   if (c->ramp_mode) {
     /* the shape of the first group given is repeated until ramp_max participants */
     while (run->npeers < max_peers) {
-      if (c->fanout)
+      if (c->fanout && c->fanout_rooms_given) /* rooms of one publisher and N subscribers */
+        add_room(run, 2, c->fanout + 1, max_peers, prefix);
+      else if (c->fanout)
         add_room(run, 2, max_peers, max_peers, prefix);
       else if (c->rooms)
         add_room(run, 1, c->room_size, max_peers, prefix);
@@ -70,11 +73,45 @@ static void build_rooms(sb_bench_run_t *run, int max_peers, const char *prefix) 
     add_room(run, 2, c->fanout + 1, max_peers, prefix);
 }
 
-/* Receivers of video spread evenly over the scenario decode what they get. */
+/* --capacity: the receivers that decrypt, decode and measure latency, spread over the rooms
+ * that run from the first step; the others only count packets. */
+static int pick_sampled(sb_bench_run_t *run) {
+  const sb_bench_config_t *c = run->cfg;
+  sb_bench_sample_room_t *rooms = calloc((size_t)run->nrooms + 1, sizeof *rooms);
+  uint8_t *mark = calloc((size_t)run->npeers + 1, 1);
+  int limit = c->ramp_mode && c->ramp_start < run->npeers ? c->ramp_start : run->npeers;
+  if (!rooms || !mark) {
+    free(rooms);
+    free(mark);
+    return -1;
+  }
+  for (int i = 0; i < run->nrooms; i++) {
+    rooms[i].first = run->rooms[i].first;
+    rooms[i].count = run->rooms[i].count;
+    rooms[i].fanout = run->rooms[i].kind == 2;
+  }
+  sb_bench_capacity_pick(rooms, run->nrooms, limit, c->capacity_sample, mark);
+  for (int i = 0; i < run->npeers; i++)
+    run->peers[i].sampled = mark[i];
+  free(rooms);
+  free(mark);
+  return 0;
+}
+
+/* Receivers of video spread evenly over the scenario decode what they get (capacity mode: the
+ * first --decode-sample of the sampled receivers; the others never see a payload). */
 static void pick_decoders(sb_bench_run_t *run) {
   int nrecv = 0, want = run->cfg->decode_sample, k = 0;
   if (run->cfg->audio_only || want <= 0)
     return;
+  if (run->cfg->capacity) {
+    for (int i = 0; i < run->npeers && k < want; i++)
+      if (run->peers[i].sampled) {
+        run->peers[i].decode = 1;
+        k++;
+      }
+    return;
+  }
   for (int i = 0; i < run->npeers; i++)
     if (run->peers[i].room->count > 1 && (run->peers[i].receive_only || run->peers[i].room->kind != 2))
       nrecv++;
@@ -98,8 +135,11 @@ int sb_bench_run_prepare(sb_bench_run_t *run, sb_bench_worker_t *workers, int nw
   int max = cfg->ramp_mode ? cfg->ramp_max : sb_bench_config_participants(cfg);
   char prefix[48];
   sb_token_claims_t claims;
-  if (!cfg->no_provision && (cfg->room_size > 256 || cfg->fanout > 255 ||
-                             (cfg->ramp_mode && cfg->fanout && cfg->ramp_max > 256))) {
+  if (cfg->ramp_mode && cfg->fanout && cfg->fanout_rooms_given && max > cfg->fanout_rooms * (cfg->fanout + 1))
+    max = cfg->fanout_rooms * (cfg->fanout + 1); /* at most K rooms */
+  if (!cfg->no_provision &&
+      (cfg->room_size > 256 || cfg->fanout > 255 ||
+       (cfg->ramp_mode && cfg->fanout && !cfg->fanout_rooms_given && cfg->ramp_max > 256))) {
     snprintf(err, errlen, "rooms hold at most 256 members (docs/api.md rooms.add_member)");
     return -1;
   }
@@ -114,6 +154,10 @@ int sb_bench_run_prepare(sb_bench_run_t *run, sb_bench_worker_t *workers, int nw
     return -1;
   }
   build_rooms(run, max, prefix);
+  if (cfg->capacity && pick_sampled(run) < 0) {
+    snprintf(err, errlen, "out of memory");
+    return -1;
+  }
   pick_decoders(run);
   memset(&claims, 0, sizeof claims);
   snprintf(claims.tenant, sizeof claims.tenant, "%s", cfg->tenant);
@@ -326,6 +370,8 @@ static int start_step(ctl_t *c, int from, int to, uint64_t now) {
   for (int i = from; i < to; i++)
     c->run->peers[i].start_at_us = now + (uint64_t)(1e6 * (i - from) / cfg->ramp_rate);
   atomic_store_explicit(&c->run->active, to, memory_order_release);
+  if (c->run->baseline) /* the forwarder sends only to participants that run */
+    sb_bench_fwd_set_active(c->run->baseline, to);
   c->phase = PHASE_JOINING;
   c->phase_until = now + (uint64_t)(1e6 * (to - from) / cfg->ramp_rate + cfg->join_timeout_s * 1e6);
   return to;
@@ -339,7 +385,8 @@ static void end_step(ctl_t *c, uint64_t now) {
   window_t w;
   double cpu = server_cpu_s(&c->smp, c->win_from, c->win_to), secs = c->win_to - c->win_from;
   double cpu_user, cpu_sys;
-  int active = atomic_load(&c->run->active);
+  int active = atomic_load(&c->run->active), next;
+  sb_bench_step_figures_t fig;
   window_sum(c->ws, c->nw, c->win_from, c->win_to, &w);
   st->participants = active;
   st->with_media = count(c->ws, c->nw, 0);
@@ -351,18 +398,26 @@ static void end_step(ctl_t *c, uint64_t now) {
   server_cpu_split(&c->smp, c->win_from, c->win_to, &cpu_user, &cpu_sys);
   st->server_user_us_per_pkt = cpu_user >= 0 && w.pkts_in ? cpu_user * 1e6 / (double)w.pkts_in : -1;
   st->server_sys_us_per_pkt = cpu_sys >= 0 && w.pkts_in ? cpu_sys * 1e6 / (double)w.pkts_in : -1;
-  st->ok = w.lat.count > 0 && st->p99_us <= cfg->target_p99_ms * 1000 &&
-           st->loss_pct <= cfg->target_loss_pct && st->with_media + count(c->ws, c->nw, 1) >= active &&
-           count(c->ws, c->nw, 1) == 0;
+  st->latency_samples = w.lat.count;
+  st->out_pps = (double)w.pkts_out / secs;
+  fig.participants = active;
+  fig.with_media = st->with_media;
+  fig.failed = count(c->ws, c->nw, 1);
+  fig.latency_samples = w.lat.count;
+  fig.p99_us = st->p99_us;
+  fig.loss_pct = st->loss_pct;
+  st->ok = sb_bench_ramp_step_ok(&fig, cfg->target_p99_ms, cfg->target_loss_pct);
   if (!c->progress && !cfg->quiet)
     printf("ramp step: %d participants, p99 %.0f us, loss %.3f%% -> %s\n", active, st->p99_us,
            st->loss_pct, st->ok ? "within target" : "target missed");
   if (st->ok) {
     r->ramp_best = active;
+    r->ramp_best_step = r->nsteps - 1;
     r->sec_from = c->win_from;
     r->sec_to = c->win_to;
   }
-  if (!st->ok || active >= c->run->npeers || r->nsteps >= 1000) {
+  next = sb_bench_ramp_next(st->ok, active, cfg->ramp_step, c->run->npeers, r->nsteps, 1000);
+  if (!next) {
     if (r->ramp_best < 0) {
       r->sec_from = c->win_from;
       r->sec_to = c->win_to;
@@ -370,8 +425,7 @@ static void end_step(ctl_t *c, uint64_t now) {
     c->phase = PHASE_DONE;
     return;
   }
-  start_step(c, active, active + cfg->ramp_step > c->run->npeers ? c->run->npeers : active + cfg->ramp_step,
-             now);
+  start_step(c, active, next, now);
 }
 
 static void control_step(ctl_t *c, uint64_t now) {
@@ -518,6 +572,7 @@ int sb_bench_run_execute(sb_bench_run_t *run, sb_bench_worker_t *ws, int nw, int
   c.res = res;
   c.progress = cfg->progress < 0 ? isatty(1) && !cfg->quiet : cfg->progress;
   res->ramp_best = -1;
+  res->ramp_best_step = -1;
   if (samples_init(&c.smp, cap) < 0 || (cfg->ramp_mode && !(res->steps = calloc(1000, sizeof *res->steps))))
     return -1;
   run->t0_us = sb_now_us();
@@ -529,6 +584,8 @@ int sb_bench_run_execute(sb_bench_run_t *run, sb_bench_worker_t *ws, int nw, int
     for (k = 0; k < run->npeers; k++)
       run->peers[k].start_at_us += run->t0_us;
     atomic_store(&run->active, run->npeers);
+    if (run->baseline)
+      sb_bench_fwd_set_active(run->baseline, run->npeers);
     c.phase_until = run->t0_us + (uint64_t)(1e6 * run->npeers / cfg->ramp_rate + cfg->join_timeout_s * 1e6);
   }
   for (k = 0; k < nw; k++)
