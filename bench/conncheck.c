@@ -43,7 +43,8 @@ int sb_bench_ice_start_check(sb_bench_ice_t *ice, uint64_t now_us) {
   ice->outstanding = 0;
   len = stun_usage_ice_conncheck_create(
       &ice->agent, &msg, ice->req, sizeof ice->req, (const uint8_t *)ice->username,
-      strlen(ice->username), (const uint8_t *)ice->remote_pwd, strlen(ice->remote_pwd), true, true,
+      strlen(ice->username), (const uint8_t *)ice->remote_pwd, strlen(ice->remote_pwd),
+      !ice->controlled, !ice->controlled,
       ice->priority, ice->tie, NULL, STUN_USAGE_ICE_COMPATIBILITY_RFC5245);
   if (len == 0)
     return -1;
@@ -109,7 +110,7 @@ sb_conncheck_result_t sb_bench_ice_handle(sb_bench_ice_t *ice, const uint8_t *bu
                                           uint64_t now_us) {
   StunMessage msg, out;
   struct sockaddr_storage src;
-  bool control = true;
+  bool control = !ice->controlled;
   size_t rlen = reply_cap;
   StunValidationStatus v;
   v = stun_agent_validate(&ice->agent, &msg, buf, len, validater, ice);
@@ -134,6 +135,7 @@ sb_conncheck_result_t sb_bench_ice_handle(sb_bench_ice_t *ice, const uint8_t *bu
         rlen == 0)
       return SB_CONNCHECK_ERROR;
     *reply_len = rlen;
+    ice->replied++;
     return SB_CONNCHECK_REPLY;
   case STUN_ERROR:
     ice->failed++;
