@@ -113,6 +113,16 @@ sb_conncheck_result_t sb_bench_ice_handle(sb_bench_ice_t *ice, const uint8_t *bu
   bool control = !ice->controlled;
   size_t rlen = reply_cap;
   StunValidationStatus v;
+  /* a full agent's keepalives are Binding indications, without credentials (RFC 8445 §11) */
+  memset(&msg, 0, sizeof msg);
+  msg.agent = &ice->agent;
+  msg.buffer = (uint8_t *)buf;
+  msg.buffer_len = len;
+  if (stun_message_validate_buffer_length(buf, len, true) == (int)len &&
+      stun_message_get_class(&msg) == STUN_INDICATION) {
+    ice->indications++;
+    return SB_CONNCHECK_IGNORED;
+  }
   v = stun_agent_validate(&ice->agent, &msg, buf, len, validater, ice);
   if (v == STUN_VALIDATION_UNMATCHED_RESPONSE)
     return SB_CONNCHECK_IGNORED;

@@ -34,6 +34,7 @@ typedef struct {
   StunTransactionId txid;    /* of the outstanding check */
   uint32_t answered, failed; /* checks answered, validation failures seen */
   uint32_t replied;          /* the server's checks we answered */
+  uint32_t indications;      /* Binding indications (keepalives) ignored */
   /* set after init when the server is a full agent that offered (Janus's subscriptions): our
    * checks then carry ICE-CONTROLLED and no USE-CANDIDATE, and the server nominates */
   int controlled;

@@ -665,6 +665,9 @@ static void print_nodes(const json_t *d) {
 
 void sb_bench_report_print(const sb_bench_results_t *r, const json_t *d) {
   printf("\nswitchboard-bench: %s, %d cores (%s)\n", r->started_at, r->machine.cores, r->machine.cpu_model);
+  if (r->cfg->janus) /* the figures below are Janus's: "relay" and "server" mean it */
+    printf("  target           janus: VideoRoom at %s, a connection per publisher and per "
+           "subscriber\n", r->url);
   printf("  participants     %4.0f planned, %.0f reached media, %.0f failed, %.0f call.answer refused\n",
          sb_bench_report_num(d, "participants.planned"), sb_bench_report_num(d, "participants.reached_media"), sb_bench_report_num(d, "participants.failed"),
          sb_bench_report_num(d, "participants.answers_refused"));
