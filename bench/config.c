@@ -57,8 +57,8 @@ void sb_bench_config_usage(const char *prog) {
          "                         Janus's VideoRoom plugin through its WebSocket API (URL such\n"
          "                         as ws://127.0.0.1:8188/; no secret, tokens or provisioning;\n"
          "                         a participant who publishes and subscribes is two\n"
-         "                         PeerConnections there). Not with --baseline, --ramp,\n"
-         "                         --simulcast or --prefer\n"
+         "                         PeerConnections there; --ramp counts connections).\n"
+         "                         Not with --baseline, --simulcast, --prefer or --spawn-server\n"
          "  --local-ip IP          IPv4 address the clients' UDP sockets bind to and offer as\n"
          "                         their candidate (default 127.0.0.1; Janus sends only through\n"
          "                         the interface it gathered on, so give an address it reaches\n"
@@ -332,9 +332,9 @@ int sb_bench_config_parse(sb_bench_config_t *c, int argc, char **argv, char *err
     return fail(err, errlen, "URL too long: %s", argv[optind - 1]);
   if (optind < argc)
     return fail(err, errlen, "unexpected argument: %s", argv[optind]);
-  if (c->janus && (c->baseline || c->ramp_mode || c->simulcast || c->prefer || c->spawn_server[0]))
+  if (c->janus && (c->baseline || c->simulcast || c->prefer || c->spawn_server[0]))
     return fail(err, errlen, "--target janus runs one scenario of single-layer streams: not with "
-                "--baseline, --ramp, --simulcast, --prefer or --spawn-server");
+                "--baseline, --simulcast, --prefer or --spawn-server");
   if (c->calls == 0 && c->rooms == 0 && c->fanout == 0)
     c->calls = 1;
   if (c->secret_file[0] == '\0' && c->spawn_server[0] == '\0' && !c->janus)
