@@ -8,10 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 
 void sb_bench_config_defaults(sb_bench_config_t *c) {
   memset(c, 0, sizeof *c);
   snprintf(c->url, sizeof c->url, "ws://127.0.0.1:8080/ws");
+  snprintf(c->local_ip, sizeof c->local_ip, "127.0.0.1");
   snprintf(c->tenant, sizeof c->tenant, "bench");
   snprintf(c->user_prefix, sizeof c->user_prefix, "u");
   c->calls = 0;
@@ -54,6 +56,16 @@ void sb_bench_config_usage(const char *prog) {
          "                         system's)\n"
          "  --health-url URL       a node whose /api/health counters the run samples (repeat it\n"
          "                         for several nodes; they are summed); default: --url's address\n"
+         "  --target T [URL]       switchboard (default) or janus: the same scenario against\n"
+         "                         Janus's VideoRoom plugin through its WebSocket API (URL such\n"
+         "                         as ws://127.0.0.1:8188/; no secret, tokens or provisioning;\n"
+         "                         a participant who publishes and subscribes is two\n"
+         "                         PeerConnections there; --ramp counts connections).\n"
+         "                         Not with --baseline, --simulcast, --prefer or --spawn-server\n"
+         "  --local-ip IP          IPv4 address the clients' UDP sockets bind to and offer as\n"
+         "                         their candidate (default 127.0.0.1; Janus sends only through\n"
+         "                         the interface it gathered on, so give an address it reaches\n"
+         "                         there, e.g. the machine's own)\n"
          "  --secret-file FILE     HS256 secret used to mint the participants' tokens\n"
          "  --spawn-server PATH    start PATH serve ... on a free loopback port for this run\n"
          "  --server-arg ARG       one more argument for the spawned server (repeat it), e.g.\n"
@@ -180,7 +192,7 @@ enum {
   O_ROOMSIZE, O_FANOUT, O_FANOUTROOMS, O_AUDIOONLY, O_DURATION, O_RAMPRATE, O_JOINTO, O_VKBPS,
   O_AKBPS, O_RES, O_FPS, O_CLIP, O_DECODE, O_RAMP, O_RSTART, O_RSTEP, O_RMAX, O_RSTEPS, O_TP99,
   O_TLOSS, O_SRTP, O_SIMULCAST, O_PREFER, O_DECODEALL, O_NOTWCC, O_NOPROV, O_SRVARG, O_CAFILE, O_HEALTHURL, O_THREADS, O_RXTS, O_JSON, O_HTML, O_QUIET, O_PROGRESS, O_NOPROGRESS, O_LOG, O_DEBUG,
-  O_HELP, O_BASELINE, O_CAPACITY, O_CAPSAMPLE, O_PINSERVER, O_PINBENCH,
+  O_HELP, O_BASELINE, O_CAPACITY, O_CAPSAMPLE, O_PINSERVER, O_PINBENCH, O_TARGET, O_LOCALIP,
 };
 
 static const struct option options[] = {
@@ -205,7 +217,8 @@ static const struct option options[] = {
     {"decode-all", 0, 0, O_DECODEALL}, {"no-twcc", 0, 0, O_NOTWCC},
     {"baseline", 0, 0, O_BASELINE}, {"capacity", 0, 0, O_CAPACITY},
     {"capacity-sample", 1, 0, O_CAPSAMPLE}, {"pin-server", 1, 0, O_PINSERVER},
-    {"pin-bench", 1, 0, O_PINBENCH}, {"help", 0, 0, O_HELP},
+    {"pin-bench", 1, 0, O_PINBENCH}, {"target", 1, 0, O_TARGET},
+    {"local-ip", 1, 0, O_LOCALIP}, {"help", 0, 0, O_HELP},
     {0, 0, 0, 0},
 };
 
@@ -264,6 +277,15 @@ static int apply(sb_bench_config_t *c, int opt, const char *a) {
       return -1;
     return copy_str(dst, sizeof c->pin_server, a);
   }
+  case O_LOCALIP: {
+    struct in_addr ia;
+    return inet_pton(AF_INET, a, &ia) == 1 ? copy_str(c->local_ip, sizeof c->local_ip, a) : -1;
+  }
+  case O_TARGET:
+    if (strcmp(a, "janus") != 0 && strcmp(a, "switchboard") != 0)
+      return -1;
+    c->janus = strcmp(a, "janus") == 0;
+    return 0;
   case O_FPS: return parse_int(a, 1, 60, &c->fps);
   case O_CLIP: return parse_int(a, 1, 60, &c->clip_seconds);
   case O_DECODE: return parse_int(a, 0, 100000, &c->decode_sample);
@@ -339,11 +361,16 @@ int sb_bench_config_parse(sb_bench_config_t *c, int argc, char **argv, char *err
     if (r < 0)
       return fail(err, errlen, "bad value for --%s: %s", options[idx].name, optarg ? optarg : "");
   }
+  if (optind < argc && c->janus && copy_str(c->url, sizeof c->url, argv[optind++]) < 0)
+    return fail(err, errlen, "URL too long: %s", argv[optind - 1]);
   if (optind < argc)
     return fail(err, errlen, "unexpected argument: %s", argv[optind]);
+  if (c->janus && (c->baseline || c->simulcast || c->prefer || c->spawn_server[0]))
+    return fail(err, errlen, "--target janus runs one scenario of single-layer streams: not with "
+                "--baseline, --simulcast, --prefer or --spawn-server");
   if (c->calls == 0 && c->rooms == 0 && c->fanout == 0)
     c->calls = 1;
-  if (c->secret_file[0] == '\0' && c->spawn_server[0] == '\0')
+  if (c->secret_file[0] == '\0' && c->spawn_server[0] == '\0' && !c->janus)
     return fail(err, errlen, "--secret-file is required (or --spawn-server, which makes one)");
   if (strncmp(c->url, "ws://", 5) != 0 && strncmp(c->url, "wss://", 6) != 0)
     return fail(err, errlen, "--url must be ws://host:port/path or wss://host:port/path");
@@ -362,5 +389,7 @@ int sb_bench_config_parse(sb_bench_config_t *c, int argc, char **argv, char *err
 }
 
 int sb_bench_config_participants(const sb_bench_config_t *c) {
+  if (c->janus) /* a publisher and a subscriber connection per participant, but in fan-out */
+    return 2 * (c->calls * 2 + c->rooms * c->room_size) + c->fanout_rooms * (c->fanout ? c->fanout + 1 : 0);
   return c->calls * 2 + c->rooms * c->room_size + c->fanout_rooms * (c->fanout ? c->fanout + 1 : 0);
 }

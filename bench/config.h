@@ -52,6 +52,10 @@ typedef struct {
   char srtp[64];            /* use_srtp profiles offered, OpenSSL names, preferred first */
   int twcc;                 /* negotiate transport-cc and send its feedback (browsers do) */
 
+  /* --target janus: the same scenario against Janus's VideoRoom plugin (bench/janus.c) */
+  int janus;
+  char local_ip[48];        /* the clients' UDP address and host candidate (--local-ip) */
+
   /* --baseline: after the run, the same scenario through the bench's own minimal forwarder */
   int baseline;
 

@@ -43,7 +43,8 @@ int sb_bench_ice_start_check(sb_bench_ice_t *ice, uint64_t now_us) {
   ice->outstanding = 0;
   len = stun_usage_ice_conncheck_create(
       &ice->agent, &msg, ice->req, sizeof ice->req, (const uint8_t *)ice->username,
-      strlen(ice->username), (const uint8_t *)ice->remote_pwd, strlen(ice->remote_pwd), true, true,
+      strlen(ice->username), (const uint8_t *)ice->remote_pwd, strlen(ice->remote_pwd),
+      !ice->controlled, !ice->controlled,
       ice->priority, ice->tie, NULL, STUN_USAGE_ICE_COMPATIBILITY_RFC5245);
   if (len == 0)
     return -1;
@@ -109,9 +110,19 @@ sb_conncheck_result_t sb_bench_ice_handle(sb_bench_ice_t *ice, const uint8_t *bu
                                           uint64_t now_us) {
   StunMessage msg, out;
   struct sockaddr_storage src;
-  bool control = true;
+  bool control = !ice->controlled;
   size_t rlen = reply_cap;
   StunValidationStatus v;
+  /* a full agent's keepalives are Binding indications, without credentials (RFC 8445 §11) */
+  memset(&msg, 0, sizeof msg);
+  msg.agent = &ice->agent;
+  msg.buffer = (uint8_t *)buf;
+  msg.buffer_len = len;
+  if (stun_message_validate_buffer_length(buf, len, true) == (int)len &&
+      stun_message_get_class(&msg) == STUN_INDICATION) {
+    ice->indications++;
+    return SB_CONNCHECK_IGNORED;
+  }
   v = stun_agent_validate(&ice->agent, &msg, buf, len, validater, ice);
   if (v == STUN_VALIDATION_UNMATCHED_RESPONSE)
     return SB_CONNCHECK_IGNORED;
@@ -134,6 +145,7 @@ sb_conncheck_result_t sb_bench_ice_handle(sb_bench_ice_t *ice, const uint8_t *bu
         rlen == 0)
       return SB_CONNCHECK_ERROR;
     *reply_len = rlen;
+    ice->replied++;
     return SB_CONNCHECK_REPLY;
   case STUN_ERROR:
     ice->failed++;

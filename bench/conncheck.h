@@ -1,4 +1,5 @@
-/* ICE connectivity checks of a controlling agent toward an ICE-lite server, with libnice's STUN
+/* ICE connectivity checks of a controlling agent toward an ICE-lite server (or either role
+ * toward a full agent, see `controlled`), with libnice's STUN
  * usage library: Binding requests with USE-CANDIDATE, short-term credentials
  * ("serverufrag:clientufrag", keyed with the server's ice-pwd), responses validated against the
  * transactions we sent. Also answers a check the server might send (ICE-lite servers do not).
@@ -32,6 +33,11 @@ typedef struct {
   uint64_t rtt_us;           /* of the last answered check */
   StunTransactionId txid;    /* of the outstanding check */
   uint32_t answered, failed; /* checks answered, validation failures seen */
+  uint32_t replied;          /* the server's checks we answered */
+  uint32_t indications;      /* Binding indications (keepalives) ignored */
+  /* set after init when the server is a full agent that offered (Janus's subscriptions): our
+   * checks then carry ICE-CONTROLLED and no USE-CANDIDATE, and the server nominates */
+  int controlled;
 } sb_bench_ice_t;
 
 typedef enum {

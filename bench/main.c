@@ -211,7 +211,8 @@ static int setup(app_t *a, char *err, size_t errlen) {
       return -1;
     a->pinning = json_pack("{s:s}", "bench_cpus", cfg->pin_bench);
   }
-  a->keylen = sb_bench_secret_load(cfg->secret_file, a->key, sizeof a->key, err, errlen);
+  if (!cfg->janus) /* Janus takes no tokens */
+    a->keylen = sb_bench_secret_load(cfg->secret_file, a->key, sizeof a->key, err, errlen);
   if (a->keylen < 0 || make_clip(a, err, errlen) < 0)
     return -1;
   a->run.cfg = cfg;
@@ -233,7 +234,7 @@ static int setup(app_t *a, char *err, size_t errlen) {
     return -1;
   if (cfg->baseline && setup_baseline(a, err, errlen) < 0)
     return -1;
-  if (!cfg->no_provision) {
+  if (!cfg->no_provision && !cfg->janus) {
     i = sb_bench_provision(&a->run, a->key, (size_t)a->keylen, err, errlen);
     if (i < 0)
       return -1;
@@ -261,8 +262,9 @@ static int run_and_report(app_t *a) {
   started_at(res->started_at, sizeof res->started_at);
   sb_bench_machine(&res->machine);
   if (!cfg->quiet)
-    printf("switchboard-bench: %d participants in %d rooms, %d threads, against %s\n", a->run.npeers,
-           a->run.nrooms, a->nw, cfg->url);
+    printf("switchboard-bench: %d %s in %d rooms, %d threads, against %s%s\n", a->run.npeers,
+           cfg->janus ? "connections" : "participants", a->run.nrooms, a->nw,
+           cfg->janus ? "Janus VideoRoom at " : "", cfg->url);
   if (pin_server(a) < 0)
     return 1;
   if (sb_bench_run_execute(&a->run, a->ws, a->nw, cfg->server_pid, res) < 0) {

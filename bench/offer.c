@@ -86,6 +86,20 @@ static void session_common(const sb_bench_local_t *l, sb_sdp_t *s, int setup) {
   set_str(s->msid_semantic, sizeof s->msid_semantic, "WMS");
 }
 
+static void add_host_candidate(const sb_bench_local_t *l, sb_sdp_media_t *m) {
+  sb_sdp_candidate_t *c;
+  if (!l->port || m->ncands > 0)
+    return;
+  c = &m->cands[m->ncands++];
+  set_str(c->foundation, sizeof c->foundation, "1");
+  c->component = 1;
+  c->priority = (126u << 24) | (65535u << 8) | 255u;
+  set_str(c->ip, sizeof c->ip, l->ip);
+  c->port = l->port;
+  set_str(c->type, sizeof c->type, "host");
+  m->end_of_candidates = 1;
+}
+
 static sb_sdp_media_t *add_media(const sb_bench_local_t *l, sb_sdp_t *s, sb_media_kind_t kind,
                                  sb_dir_t dir, uint32_t ssrc) {
   sb_sdp_media_t *m = &s->media[s->nmedia];
@@ -113,16 +127,7 @@ static sb_sdp_media_t *add_media(const sb_bench_local_t *l, sb_sdp_t *s, sb_medi
     else
       add_ssrc(m, ssrc, l->cname, msid);
   }
-  if (l->port) {
-    sb_sdp_candidate_t *c = &m->cands[m->ncands++];
-    set_str(c->foundation, sizeof c->foundation, "1");
-    c->component = 1;
-    c->priority = (126u << 24) | (65535u << 8) | 255u;
-    set_str(c->ip, sizeof c->ip, l->ip);
-    c->port = l->port;
-    set_str(c->type, sizeof c->type, "host");
-    m->end_of_candidates = 1;
-  }
+  add_host_candidate(l, m);
   set_str(s->bundle[s->nbundle++], sizeof s->bundle[0], m->mid);
   s->nmedia++;
   return m;
@@ -130,7 +135,7 @@ static sb_sdp_media_t *add_media(const sb_bench_local_t *l, sb_sdp_t *s, sb_medi
 
 int sb_bench_offer_write(const sb_bench_local_t *l, sb_sdp_t *s, char *out, size_t cap) {
   memset(s, 0, sizeof *s);
-  session_common(l, s, SB_SETUP_ACTPASS);
+  session_common(l, s, l->full_ice_peer ? SB_SETUP_ACTIVE : SB_SETUP_ACTPASS);
   if (l->receive_only) {
     add_media(l, s, SB_MEDIA_AUDIO, SB_DIR_RECVONLY, 0);
     if (l->video)
@@ -314,6 +319,8 @@ int sb_bench_answer_write(const sb_bench_local_t *l, const sb_bench_answer_t *a,
     m->msid[0] = '\0';
     m->ice_ufrag[0] = m->ice_pwd[0] = m->fingerprint[0] = '\0';
     m->setup = -1;
+    if (l->full_ice_peer && m->port)
+      add_host_candidate(l, m);
     if (ours && !l->receive_only) {
       uint32_t ssrc = m->kind == SB_MEDIA_AUDIO ? l->audio_ssrc : l->video_ssrc;
       char msid[128];

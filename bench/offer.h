@@ -39,6 +39,10 @@ typedef struct {
   uint16_t port;            /* our host candidate */
   uint64_t session_id;
   uint64_t session_version; /* raise before writing each new description */
+  /* --target janus: the offer says a=setup:active (the bench is always the DTLS client; Janus
+   * answers actpass with active), and answers carry our host candidate (a full ICE agent checks
+   * toward it) */
+  int full_ice_peer;
 } sb_bench_local_t;
 
 /* What the client uses from the server's answer. */

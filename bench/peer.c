@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bench/janus.h"
 #include "bench/worker.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -17,7 +18,7 @@ static void on_reply(void *user, long long id, json_t *result, json_t *error);
 static void on_event(void *user, const char *event, json_t *data);
 static void on_close(void *user, int code, const char *reason);
 
-static const sb_bench_sig_cb_t sig_cb = {on_open, on_reply, on_event, on_close};
+static const sb_bench_sig_cb_t sig_cb = {on_open, on_reply, on_event, on_close, NULL, NULL};
 
 void sb_bench_peer_set_state(sb_bench_peer_t *p, sb_peer_state_t st) {
   sb_bench_worker_t *w = p->w;
@@ -118,8 +119,13 @@ void sb_bench_peer_start(sb_bench_peer_t *p, uint64_t now_us) {
     sb_twcc_init(p->twcc);
   l->session_id = ((uint64_t)sb_random_u32() << 20) ^ sb_random_u32();
   l->session_version = 1;
-  snprintf(l->ip, sizeof l->ip, "127.0.0.1");
+  snprintf(l->ip, sizeof l->ip, "%s", run->cfg->local_ip);
   p->rtcp_ssrc = sb_random_u32();
+  if (run->cfg->janus) { /* Janus's API instead of ours (bench/janus.c) */
+    l->full_ice_peer = 1;
+    sb_bench_janus_start(p);
+    return;
+  }
   sb_bench_peer_set_state(p, SB_PEER_CONNECTING);
   if (sb_bench_sig_connect(&p->sig, p->w->lws, &run->url, &sig_cb, p, p->user) < 0)
     sb_bench_peer_fail(p, "WebSocket connect to %s:%d failed", run->url.host, run->url.port);
@@ -413,7 +419,10 @@ void sb_bench_peer_stop(sb_bench_peer_t *p) {
       return;
     }
     sb_bench_peer_set_state(p, SB_PEER_LEAVING);
-    p->leave_id = sb_bench_sig_request(&p->sig, "call.leave", NULL);
+    if (p->janus)
+      sb_bench_janus_leave(p);
+    else
+      p->leave_id = sb_bench_sig_request(&p->sig, "call.leave", NULL);
     /* media stops now; the WebSocket closes when the leave is answered */
     if (p->poll_active) {
       p->poll_active = 0;
@@ -440,9 +449,12 @@ static void poll_room(sb_bench_peer_t *p, uint64_t now_us) {
 }
 
 void sb_bench_peer_tick(sb_bench_peer_t *p, uint64_t now_us, int sending) {
+  if (p->janus)
+    sb_bench_janus_tick(p, now_us);
   switch (p->state) {
   case SB_PEER_ROOM:
-    poll_room(p, now_us);
+    if (!p->janus)
+      poll_room(p, now_us);
     break;
   case SB_PEER_ICE:
   case SB_PEER_DTLS:
@@ -465,6 +477,8 @@ void sb_bench_peer_release(sb_bench_peer_t *p) {
   free(p->rx_ssrcs);
   free(p->twcc);
   p->twcc = NULL;
+  free(p->janus);
+  p->janus = NULL;
   p->rx = NULL;
   p->rx_ssrcs = NULL;
   p->nrx = p->rx_cap = 0;

@@ -55,6 +55,7 @@ typedef struct {
   uint8_t tmpl[48];         /* RTP header + extension block, patched per packet */
   uint8_t tmpl_len;
   uint8_t time_off;         /* offset of the 8-byte send time in tmpl, 0 = none */
+  uint8_t time_trailer;     /* the send time follows the payload instead (--target janus) */
   uint64_t packets, bytes;  /* for SR */
   uint32_t last_ts;
   uint64_t restart_after_us;/* throttles keyframe requests */
@@ -122,6 +123,10 @@ typedef struct sb_bench_peer {
   int late_joiner;          /* somebody in the room was already publishing when it joined */
 
   sb_bench_sig_t sig;
+  /* --target janus: its session and handle (bench/janus.c), and for a subscriber connection the
+   * same participant's publisher connection, whose feed it does not take */
+  struct sb_bench_janus *janus;
+  struct sb_bench_peer *own_pub;
   sb_bench_url_t redirect;  /* where the next WebSocket goes (a call.join redirect) */
   int redirecting;          /* the socket is closing to follow `redirect` */
   int join_hops;            /* redirects followed by this join (at most SB_PEER_MAX_REDIRECTS) */

@@ -82,10 +82,14 @@ void sb_bench_peer_media_begin(sb_bench_peer_t *p, uint64_t now_us) {
   memset(&p->tx_audio, 0, sizeof p->tx_audio);
   memset(p->tx_video, 0, sizeof p->tx_video);
   p->ntx_video = 0;
+  /* Janus rewrites the extension block of what it forwards: the send time then travels as the
+   * payload's last 8 bytes instead (docs/performance.md), which receivers take off again */
+  uint8_t def_time_ext = cfg->janus ? 0 : SB_BENCH_EXT_ID_SEND_TIME;
   if (p->publish_audio) {
     tx_init(&p->tx_audio, p->local.audio_ssrc, a->audio_pt, AUDIO_PERIOD_US, now_us + phase);
     build_template(&p->tx_audio, a->audio_mid_ext, a->audio_mid, 0, NULL,
-                   a->audio_time_ext ? a->audio_time_ext : SB_BENCH_EXT_ID_SEND_TIME);
+                   a->audio_time_ext ? a->audio_time_ext : def_time_ext);
+    p->tx_audio.time_trailer = cfg->janus;
   }
   for (int i = 0; p->publish_video && i < clip->nlayers; i++) {
     sb_tx_stream_t *t = &p->tx_video[i];
@@ -93,7 +97,8 @@ void sb_bench_peer_media_begin(sb_bench_peer_t *p, uint64_t now_us) {
     tx_init(t, layer_ssrc(p, i), a->video_pt, 1000000u / (unsigned)cfg->fps, now_us + phase);
     t->layer = i;
     build_template(t, a->video_mid_ext, a->video_mid, a->video_rid_ext, clip->layers[i].rid,
-                   a->video_time_ext ? a->video_time_ext : SB_BENCH_EXT_ID_SEND_TIME);
+                   a->video_time_ext ? a->video_time_ext : def_time_ext);
+    t->time_trailer = cfg->janus;
     p->ntx_video++;
   }
   p->next_rtcp_us = now_us + RTCP_INTERVAL_US / 2 + sb_random_u32() % RTCP_INTERVAL_US;
@@ -110,7 +115,7 @@ static void send_packet(sb_bench_peer_t *p, sb_tx_stream_t *t, const sb_enc_pack
                         int marker, uint32_t ts, uint8_t pid_off, uint8_t tl0_off) {
   sb_bench_worker_t *w = p->w;
   uint8_t *b = sb_bench_worker_slot(w, p);
-  int len = (int)(t->tmpl_len + src->len);
+  int len = (int)(t->tmpl_len + src->len + (t->time_trailer ? 8 : 0));
   if (len + SB_SRTP_TRAILER > SB_PKT_BUF)
     return;
   memcpy(b, t->tmpl, t->tmpl_len);
@@ -129,6 +134,8 @@ static void send_packet(sb_bench_peer_t *p, sb_tx_stream_t *t, const sb_enc_pack
   /* stamped last, right before protection, so the figure holds as little bench time as it can */
   if (t->time_off)
     wr64(b + t->time_off, sb_now_us());
+  else if (t->time_trailer)
+    wr64(b + t->tmpl_len + src->len, sb_now_us());
   if (sb_bench_srtp_protect(&p->srtp, b, &len, 0) != 0) {
     p->srtp_other_fail++;
     return;
@@ -440,18 +447,23 @@ static int account(sb_bench_peer_t *p, sb_rx_stream_t **rxp, const sb_rtp_packet
 void sb_bench_peer_on_rtp(sb_bench_peer_t *p, uint8_t *buf, size_t len, uint64_t rx_ns) {
   sb_rtp_packet_t pk;
   sb_rx_stream_t *rx;
-  const uint8_t *val;
+  const uint8_t *val, *trailer = NULL;
   uint64_t rx_us = rx_ns / 1000, send_us;
   int v;
-  if (sb_rtp_parse(buf, len, &pk) < 0) {
+  if (sb_rtp_parse(buf, len, &pk) < 0 || (p->w->run->cfg->janus && pk.payload_len < 8)) {
     p->bad_rtp++;
     return;
+  }
+  if (p->w->run->cfg->janus) { /* the send time is the payload's tail (sb_bench_peer_media_begin) */
+    pk.payload_len -= 8;
+    trailer = pk.payload + pk.payload_len;
   }
   v = account(p, &rx, &pk, len, pk.payload_len, rx_us);
   if (v < 0 || v == SB_RX_DUPLICATE)
     return;
-  if (sb_rtp_find_ext(&pk, rx->o.time_ext ? rx->o.time_ext : SB_BENCH_EXT_ID_SEND_TIME, &val) == 8 &&
-      (send_us = rd64(val)) != 0) {
+  if (trailer ? (send_us = rd64(trailer)) != 0
+              : sb_rtp_find_ext(&pk, rx->o.time_ext ? rx->o.time_ext : SB_BENCH_EXT_ID_SEND_TIME,
+                                &val) == 8 && (send_us = rd64(val)) != 0) {
     uint64_t lat = rx_ns > send_us * 1000 ? rx_ns - send_us * 1000 : 0;
     rx->lat_count++;
     rx->lat_sum_ns += lat;

@@ -38,7 +38,8 @@ int sb_bench_peer_socket_open(sb_bench_peer_t *p) {
     goto fail;
   memset(&a, 0, sizeof a);
   a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (inet_pton(AF_INET, p->w->run->cfg->local_ip, &a.sin_addr) != 1) /* checked by config.c */
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (bind(p->fd, (struct sockaddr *)&a, sizeof a) < 0 ||
       getsockname(p->fd, (struct sockaddr *)&a, &alen) < 0)
     goto fail;
@@ -80,8 +81,10 @@ int sb_bench_peer_ice_begin(sb_bench_peer_t *p, uint64_t now_us) {
     snprintf(p->error, sizeof p->error, "connect: %s", strerror(errno));
     return -1;
   }
-  if (sb_bench_ice_init(&p->ice, p->local.ufrag, p->local.pwd, a->ufrag, a->pwd) < 0 ||
-      sb_bench_ice_start_check(&p->ice, now_us) < 0) {
+  int ok = sb_bench_ice_init(&p->ice, p->local.ufrag, p->local.pwd, a->ufrag, a->pwd) == 0;
+  /* a full agent that offered (Janus's subscriptions) controls; answering one, we do */
+  p->ice.controlled = p->local.full_ice_peer && a->setup == SB_SETUP_ACTPASS;
+  if (!ok || sb_bench_ice_start_check(&p->ice, now_us) < 0) {
     snprintf(p->error, sizeof p->error, "cannot build a connectivity check");
     return -1;
   }
@@ -120,11 +123,14 @@ static void on_stun(sb_bench_peer_t *p, const uint8_t *buf, size_t len, uint64_t
   sb_conncheck_result_t r =
       sb_bench_ice_handle(&p->ice, buf, len, (struct sockaddr *)&p->server, sizeof p->server, reply,
                           sizeof reply, &rlen, now_us);
-  if (r == SB_CONNCHECK_REPLY) {
+  if (r == SB_CONNCHECK_REPLY)
     sb_bench_peer_send_now(p, reply, rlen);
-  } else if (r == SB_CONNCHECK_ERROR) {
+  else if (r == SB_CONNCHECK_ERROR)
     p->stun_fail++;
-  } else if (r == SB_CONNCHECK_SUCCESS && p->state == SB_PEER_ICE) {
+  /* a full agent (Janus) takes DTLS only once its own check of the pair succeeded: wait until
+   * we have answered one, or the first ClientHello is lost and retransmitted a second later */
+  if ((r == SB_CONNCHECK_SUCCESS || r == SB_CONNCHECK_REPLY) && p->state == SB_PEER_ICE &&
+      p->ice.answered > 0 && (p->ice.replied > 0 || !p->local.full_ice_peer)) {
     p->t_ice_done = now_us;
     if (sb_bench_dtls_start(&p->dtls, &p->w->run->cert, p->answer.fp_alg, p->answer.fingerprint,
                             now_us) < 0) {

@@ -76,6 +76,7 @@ static json_t *params_json(const sb_bench_results_t *r) {
                         "rx_timestamp", c->rx_ts == SB_BENCH_RX_KERNEL ? "kernel" : "user", "srtp_offered",
                         c->srtp, "tenant",
                         c->tenant, "server", r->spawned ? "spawned" : "external");
+  json_object_set_new(p, "target", json_string(c->janus ? "janus" : "switchboard"));
   json_object_set_new(p, "simulcast", json_boolean(c->simulcast));
   json_object_set_new(p, "decode_all", json_boolean(c->decode_all));
   json_object_set_new(p, "twcc", json_boolean(c->twcc));
@@ -110,9 +111,11 @@ static json_t *params_json(const sb_bench_results_t *r) {
 static int expected_streams(const sb_bench_run_t *run, const sb_bench_peer_t *p) {
   int n = 0;
   const sb_bench_room_t *room = p->room;
+  if (run->cfg->janus && !p->receive_only) /* a Janus publisher connection receives nothing */
+    return 0;
   for (int i = room->first; i < room->first + room->count; i++) {
     const sb_bench_peer_t *o = &run->peers[i];
-    if (o != p && o->t_start)
+    if (o != p && o != p->own_pub && o->t_start)
       n += o->publish_audio + o->publish_video;
   }
   return n;
@@ -667,6 +670,9 @@ static void print_nodes(const json_t *d) {
 
 void sb_bench_report_print(const sb_bench_results_t *r, const json_t *d) {
   printf("\nswitchboard-bench: %s, %d cores (%s)\n", r->started_at, r->machine.cores, r->machine.cpu_model);
+  if (r->cfg->janus) /* the figures below are Janus's: "relay" and "server" mean it */
+    printf("  target           janus: VideoRoom at %s, a connection per publisher and per "
+           "subscriber\n", r->url);
   printf("  participants     %4.0f planned, %.0f reached media, %.0f failed, %.0f call.answer refused\n",
          sb_bench_report_num(d, "participants.planned"), sb_bench_report_num(d, "participants.reached_media"), sb_bench_report_num(d, "participants.failed"),
          sb_bench_report_num(d, "participants.answers_refused"));

@@ -23,6 +23,28 @@ enum { PHASE_JOINING, PHASE_SETTLING, PHASE_MEASURING, PHASE_DONE };
 
 /* ---- scenario ------------------------------------------------------------------------------ */
 
+/* --target janus: a VideoRoom participant publishes on one PeerConnection and subscribes on
+ * another, so every publisher of a call or group room gets a receive-only twin that takes the
+ * other publishers' feeds (bench/janus.c). */
+static void add_janus_subscribers(sb_bench_run_t *run, sb_bench_room_t *r, int max_peers) {
+  int n = r->count;
+  for (int i = 0; i < n && run->npeers < max_peers; i++) {
+    sb_bench_peer_t *p = &run->peers[run->npeers], *pub = &run->peers[r->first + i];
+    p->index = run->npeers;
+    p->room = r;
+    p->fd = -1;
+    p->own_pub = pub;
+    size_t ulen = strnlen(pub->user, sizeof p->user - 2);
+    memcpy(p->user, pub->user, ulen); /* "<publisher>s" */
+    p->user[ulen] = 's';
+    p->user[ulen + 1] = '\0';
+    snprintf(p->room_id, sizeof p->room_id, "%s", r->id);
+    p->receive_only = 1;
+    run->npeers++;
+    r->count++;
+  }
+}
+
 static void add_room(sb_bench_run_t *run, int kind, int size, int max_peers, const char *prefix) {
   sb_bench_room_t *r = &run->rooms[run->nrooms];
   const sb_bench_config_t *cfg = run->cfg;
@@ -46,6 +68,8 @@ static void add_room(sb_bench_run_t *run, int kind, int size, int max_peers, con
     p->publish_video = !p->receive_only && !cfg->audio_only;
     run->npeers++;
   }
+  if (cfg->janus && kind != 2)
+    add_janus_subscribers(run, r, max_peers);
   run->nrooms++;
 }
 
@@ -98,6 +122,11 @@ static int pick_sampled(sb_bench_run_t *run) {
   return 0;
 }
 
+/* Whether a participant receives media (Janus's publisher connections receive none). */
+static int receives(const sb_bench_run_t *run, const sb_bench_peer_t *p) {
+  return p->room->count > 1 && (p->receive_only || (p->room->kind != 2 && !run->cfg->janus));
+}
+
 /* Receivers of video spread evenly over the scenario decode what they get (capacity mode: the
  * first --decode-sample of the sampled receivers; the others never see a payload). */
 static void pick_decoders(sb_bench_run_t *run) {
@@ -113,13 +142,13 @@ static void pick_decoders(sb_bench_run_t *run) {
     return;
   }
   for (int i = 0; i < run->npeers; i++)
-    if (run->peers[i].room->count > 1 && (run->peers[i].receive_only || run->peers[i].room->kind != 2))
+    if (receives(run, &run->peers[i]))
       nrecv++;
   if (nrecv == 0)
     return;
   for (int i = 0, seen = 0; i < run->npeers && k < want; i++) {
     sb_bench_peer_t *p = &run->peers[i];
-    if (p->room->count <= 1 || (!p->receive_only && p->room->kind == 2))
+    if (!receives(run, p))
       continue;
     if ((long long)seen * want / nrecv == k) {
       p->decode = 1;
@@ -167,8 +196,8 @@ int sb_bench_run_prepare(sb_bench_run_t *run, sb_bench_worker_t *workers, int nw
     sb_bench_worker_t *w = &workers[i % nworkers];
     snprintf(claims.user, sizeof claims.user, "%s", p->user);
     snprintf(claims.name, sizeof claims.name, "Bench %s", p->user);
-    p->token = sb_token_mint(key, keylen, &claims);
-    if (!p->token) {
+    p->token = cfg->janus ? NULL : sb_token_mint(key, keylen, &claims); /* Janus: no tokens */
+    if (!p->token && !cfg->janus) {
       snprintf(err, errlen, "cannot mint a token for %s", p->user);
       return -1;
     }
@@ -259,7 +288,7 @@ static void sample(samples_t *s, int sec, int pid, const sb_bench_run_t *run, sb
   s->self_cpu_s[sec] = u + sy;
   if (run->baseline)
     sb_bench_fwd_health(run->baseline, &s->health[sec]);
-  else
+  else if (!run->cfg->janus) /* Janus has no /api/health */
     sb_bench_health(run, &s->health[sec]);
 }
 

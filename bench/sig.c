@@ -70,6 +70,11 @@ static void dispatch(sb_bench_sig_t *s) {
       s->cb->on_event(s->user, "bench.bad_frame", NULL);
     return;
   }
+  if (s->cb->on_message) {
+    s->cb->on_message(s->user, msg);
+    json_decref(msg);
+    return;
+  }
   id = json_object_get(msg, "id");
   ev = json_object_get(msg, "event");
   if (json_is_string(ev)) {
@@ -171,6 +176,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 
 static const struct lws_protocols protocols[] = {
     {"switchboard.v1", callback, 0, 65536, 0, NULL, 0},
+    {"janus-protocol", callback, 0, 65536, 0, NULL, 0}, /* --target janus */
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
@@ -217,7 +223,8 @@ int sb_bench_sig_connect(sb_bench_sig_t *s, struct lws_context *ctx, const sb_be
   ci.path = url->path;
   ci.host = hostport;
   ci.origin = hostport;
-  ci.protocol = "switchboard.v1";
+  ci.protocol = cb->protocol ? cb->protocol : "switchboard.v1";
+  ci.local_protocol_name = ci.protocol;
   ci.ssl_connection = url->tls ? LCCSCF_USE_SSL : 0; /* the certificate and its name verified */
   ci.userdata = s;
   ci.pwsi = &s->wsi;
@@ -233,10 +240,7 @@ int sb_bench_sig_connect(sb_bench_sig_t *s, struct lws_context *ctx, const sb_be
 
 long long sb_bench_sig_request(sb_bench_sig_t *s, const char *method, json_t *params) {
   json_t *msg = json_object();
-  sb_bench_sig_msg_t *m = NULL;
-  char *text = NULL;
   long long id = s->next_id++;
-  size_t len;
   if (!params)
     params = json_object();
   if (!msg || !params || json_object_set_new(msg, "id", json_integer(id)) < 0 ||
@@ -245,7 +249,13 @@ long long sb_bench_sig_request(sb_bench_sig_t *s, const char *method, json_t *pa
     json_decref(msg);
     return -1;
   }
-  text = json_dumps(msg, JSON_COMPACT);
+  return sb_bench_sig_send(s, msg) < 0 ? -1 : id;
+}
+
+int sb_bench_sig_send(sb_bench_sig_t *s, json_t *msg) {
+  sb_bench_sig_msg_t *m = NULL;
+  char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
+  size_t len;
   json_decref(msg);
   if (!text)
     return -1;
@@ -267,7 +277,7 @@ long long sb_bench_sig_request(sb_bench_sig_t *s, const char *method, json_t *pa
   s->tail = m;
   if (s->wsi && s->open)
     lws_callback_on_writable(s->wsi);
-  return id;
+  return 0;
 }
 
 void sb_bench_sig_close(sb_bench_sig_t *s) {

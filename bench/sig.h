@@ -32,6 +32,10 @@ typedef struct {
   void (*on_event)(void *user, const char *event, json_t *data);
   /** The connection ended (or never opened: code -1); `reason` may be empty. */
   void (*on_close)(void *user, int code, const char *reason);
+  /** Another server's protocol (--target janus): set, it receives every JSON object (borrowed)
+   * instead of on_reply/on_event, and `protocol` names the WebSocket subprotocol. */
+  void (*on_message)(void *user, json_t *msg);
+  const char *protocol;     /* NULL = switchboard.v1 */
 } sb_bench_sig_cb_t;
 
 typedef struct sb_bench_sig_msg sb_bench_sig_msg_t;
@@ -71,6 +75,9 @@ int sb_bench_sig_connect(sb_bench_sig_t *s, struct lws_context *ctx, const sb_be
 
 /** Queues {"id", "method", "params"}; `params` is stolen (NULL = {}). Returns the id, or -1. */
 long long sb_bench_sig_request(sb_bench_sig_t *s, const char *method, json_t *params);
+
+/** Queues one JSON object as a frame, as it is (`msg` is stolen). 0 or -1. */
+int sb_bench_sig_send(sb_bench_sig_t *s, json_t *msg);
 
 /** Closes the connection (normal closure) after the queued frames; on_close follows. */
 void sb_bench_sig_close(sb_bench_sig_t *s);

@@ -4,8 +4,8 @@
 # Usage: scripts/install-deps.sh [--test]
 #   --test  also install what the tests need: Chromium, Node.js + npm (if node is missing),
 #           clang with libFuzzer (fuzz builds), the PostgreSQL server (the tests start their own),
-#           HAProxy (cluster tests), aiortc and GStreamer webrtcbin (interop tests) and the
-#           browser tests' npm packages
+#           HAProxy (cluster tests), aiortc and GStreamer webrtcbin (interop tests), Janus
+#           (the bench's comparison target) and the browser tests' npm packages
 # Then builds libsrtp2 with OpenSSL into /opt/switchboard (scripts/build-libsrtp.sh); if that
 # fails the build falls back to Debian's libsrtp2 and this script still succeeds.
 set -euo pipefail
@@ -53,6 +53,8 @@ if [ "$with_tests" = 1 ]; then
   pkgs+=(prometheus)
   # the TURN browser test: coturn's turnserver, and nft to firewall the test's namespace
   pkgs+=(coturn nftables)
+  # the bench's comparison target (switchboard-bench --target janus, test_bench_janus)
+  pkgs+=(janus)
   command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
   command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 fi
@@ -72,6 +74,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   # started on a systemd host) would be a TURN server nobody configured: stop it if we added it.
   if printf '%s\n' "${missing[@]}" | grep -qx coturn && [ -d /run/systemd/system ]; then
     systemctl disable --now coturn.service >/dev/null 2>&1 || true
+  fi
+  # the same for Janus: the test starts its own with a generated configuration
+  if printf '%s\n' "${missing[@]}" | grep -qx janus && [ -d /run/systemd/system ]; then
+    systemctl disable --now janus.service >/dev/null 2>&1 || true
   fi
 else
   log "all Debian packages present"

@@ -256,15 +256,15 @@ SB_TEST(dtls_refuses_other_fingerprint_algorithms) {
 
 /* ---- ICE: our checks answered by libnice's server-side usage, as the relay does ------------- */
 
-static int server_reply(const uint8_t *req, size_t len, const char *pwd, uint8_t *out, size_t *out_len,
-                        int *use_candidate) {
+static int server_reply_as(const uint8_t *req, size_t len, const char *pwd, uint8_t *out, size_t *out_len,
+                           int *use_candidate, bool controlling) {
   static StunAgent srv;
   StunMessage in, resp;
   StunDefaultValidaterData v[2] = {{(uint8_t *)"SRVU:CLIU", 9, (uint8_t *)pwd, strlen(pwd)},
                                    {NULL, 0, NULL, 0}};
   struct sockaddr_in from = {.sin_family = AF_INET, .sin_port = htons(5000)};
   struct sockaddr_storage ss;
-  bool control = false;
+  bool control = controlling;
   memset(&ss, 0, sizeof ss);
   memcpy(&ss, &from, sizeof from);
   stun_agent_init(&srv, STUN_ALL_KNOWN_ATTRIBUTES, STUN_COMPATIBILITY_RFC5389,
@@ -277,6 +277,12 @@ static int server_reply(const uint8_t *req, size_t len, const char *pwd, uint8_t
       STUN_USAGE_ICE_RETURN_SUCCESS)
     return -1;
   return 0;
+}
+
+/* The relay: ICE-lite, so controlled. */
+static int server_reply(const uint8_t *req, size_t len, const char *pwd, uint8_t *out, size_t *out_len,
+                        int *use_candidate) {
+  return server_reply_as(req, len, pwd, out, out_len, use_candidate, false);
 }
 
 SB_TEST(ice_check_answered_by_libnice) {
@@ -335,4 +341,73 @@ SB_TEST(ice_retransmits_then_gives_up) {
     sends += r;
   CHECK_EQ(sends, SB_CONNCHECK_TRIES - 1);
   CHECK_EQ(ice.outstanding, 0);
+}
+
+/* ---- ICE toward a full agent (Janus): the controlled role, its checks, its keepalives -------- */
+
+/* A check from a controlling full agent, as libnice's agent in Janus sends it. */
+static size_t server_check(uint8_t *out, size_t cap, StunAgent *srv, StunTransactionId id) {
+  StunMessage m;
+  size_t n;
+  stun_agent_init(srv, STUN_ALL_KNOWN_ATTRIBUTES, STUN_COMPATIBILITY_RFC5389,
+                  STUN_AGENT_USAGE_SHORT_TERM_CREDENTIALS | STUN_AGENT_USAGE_USE_FINGERPRINT);
+  n = stun_usage_ice_conncheck_create(srv, &m, out, cap, (const uint8_t *)"CLIU:SRVU", 9,
+                                      (const uint8_t *)"clientpassword1234567890", 24, true, true,
+                                      0x6e0001ff, 77, NULL, STUN_USAGE_ICE_COMPATIBILITY_RFC5245);
+  stun_message_id(&m, id);
+  return n;
+}
+
+SB_TEST(ice_controlled_role_toward_a_controlling_agent) {
+  static sb_bench_ice_t ice;
+  static StunAgent srv;
+  uint8_t reply[512], out[512], req[512];
+  size_t rlen = sizeof reply, olen = 0, qlen;
+  int use = 1;
+  uint64_t tie;
+  StunMessage m, resp;
+  StunTransactionId id;
+  struct sockaddr_in from = {.sin_family = AF_INET, .sin_port = htons(5000)};
+  struct sockaddr_storage mapped;
+  socklen_t mlen = sizeof mapped;
+  CHECK_EQ(sb_bench_ice_init(&ice, "CLIU", "clientpassword1234567890", "SRVU", "serverpassword1234567890"), 0);
+  ice.controlled = 1;
+  CHECK(sb_bench_ice_start_check(&ice, 0) > 0);
+  /* our check: ICE-CONTROLLED, no USE-CANDIDATE (the controlling side nominates) */
+  CHECK_EQ(server_reply_as(ice.req, ice.req_len, "serverpassword1234567890", reply, &rlen, &use, true), 0);
+  CHECK_EQ(use, 0);
+  memset(&m, 0, sizeof m);
+  m.agent = &ice.agent;
+  m.buffer = ice.req;
+  m.buffer_len = ice.req_len;
+  CHECK_EQ(stun_message_find64(&m, STUN_ATTRIBUTE_ICE_CONTROLLED, &tie), STUN_MESSAGE_RETURN_SUCCESS);
+  CHECK(stun_message_find64(&m, STUN_ATTRIBUTE_ICE_CONTROLLING, &tie) != STUN_MESSAGE_RETURN_SUCCESS);
+  /* its check: answered with a success, no role conflict */
+  qlen = server_check(req, sizeof req, &srv, id);
+  CHECK(qlen > 0);
+  CHECK_EQ(sb_bench_ice_handle(&ice, req, qlen, (struct sockaddr *)&from, sizeof from, out, sizeof out,
+                               &olen, 10),
+           SB_CONNCHECK_REPLY);
+  CHECK_EQ(ice.replied, 1);
+  CHECK_EQ(stun_agent_validate(&srv, &resp, out, olen, NULL, NULL), STUN_VALIDATION_SUCCESS);
+  CHECK_EQ(stun_usage_ice_conncheck_process(&resp, &mapped, &mlen, STUN_USAGE_ICE_COMPATIBILITY_RFC5245),
+           STUN_USAGE_ICE_RETURN_SUCCESS);
+}
+
+SB_TEST(ice_binding_indications_are_ignored) {
+  static sb_bench_ice_t ice;
+  static StunAgent srv;
+  uint8_t ind[64], out[512];
+  size_t olen = 0, n;
+  StunMessage m;
+  struct sockaddr_in from = {.sin_family = AF_INET};
+  CHECK_EQ(sb_bench_ice_init(&ice, "CLIU", "clientpassword1234567890", "SRVU", "serverpassword1234567890"), 0);
+  stun_agent_init(&srv, STUN_ALL_KNOWN_ATTRIBUTES, STUN_COMPATIBILITY_RFC5389, STUN_AGENT_USAGE_USE_FINGERPRINT);
+  CHECK(stun_agent_init_indication(&srv, &m, ind, sizeof ind, STUN_BINDING));
+  n = stun_agent_finish_message(&srv, &m, NULL, 0);
+  CHECK(n > 0);
+  CHECK_EQ(sb_bench_ice_handle(&ice, ind, n, (struct sockaddr *)&from, sizeof from, out, sizeof out, &olen, 0),
+           SB_CONNCHECK_IGNORED);
+  CHECK_EQ(ice.indications, 1);
+  CHECK_EQ(ice.failed, 0);
 }

@@ -414,3 +414,46 @@ SB_TEST(answer_gives_the_twcc_id_and_server_offers_keep_it) {
   CHECK_EQ(sb_bench_answer_read(text, (size_t)len, scratch, &a, err, sizeof err), 0);
   CHECK_EQ(a.twcc_ext, 0);
 }
+
+/* ---- toward a full ICE agent (--target janus) ------------------------------------------------ */
+
+SB_TEST(full_ice_peer_offer_is_active_and_answers_carry_our_candidate) {
+  sb_bench_local_t l;
+  sb_bench_answer_t none;
+  sb_bench_offered_t st[8];
+  char err[200];
+  int len, n = 0;
+  setup();
+  local(&l);
+  l.full_ice_peer = 1;
+  /* the bench is always the DTLS client: its offer says active, not actpass */
+  len = sb_bench_offer_write(&l, scratch, text, sizeof text);
+  CHECK(len > 0);
+  CHECK_EQ(sb_sdp_parse(text, (size_t)len, parsed, err, sizeof err), 0);
+  CHECK_EQ(parsed->setup, SB_SETUP_ACTIVE);
+  /* a subscriber's answer to the server's offer: active, with our host candidate on each m-line */
+  l.receive_only = 1;
+  memset(&none, 0, sizeof none);
+  len = server_offer(text, sizeof text);
+  CHECK(len > 0);
+  len = sb_bench_answer_write(&l, &none, text, (size_t)len, scratch, text2, sizeof text2, st, 8, &n, err,
+                              sizeof err);
+  CHECK(len > 0);
+  CHECK_EQ(n, 5); /* with no m-line of our own, every m-line is a remote stream */
+  CHECK_EQ(sb_sdp_parse(text2, (size_t)len, parsed, err, sizeof err), 0);
+  CHECK_EQ(parsed->setup, SB_SETUP_ACTIVE);
+  for (int i = 0; i < parsed->nmedia; i++) {
+    if (!parsed->media[i].port)
+      continue;
+    CHECK_EQ(parsed->media[i].ncands, 1);
+    CHECK_STR(parsed->media[i].cands[0].ip, "127.0.0.1");
+    CHECK_EQ(parsed->media[i].cands[0].port, 50000);
+  }
+  /* toward the relay (ICE-lite) answers stay without candidates */
+  l.full_ice_peer = 0;
+  len = server_offer(text, sizeof text);
+  len = sb_bench_answer_write(&l, &none, text, (size_t)len, scratch, text2, sizeof text2, st, 8, &n, err,
+                              sizeof err);
+  CHECK(len > 0);
+  CHECK(strstr(text2, "a=candidate") == NULL);
+}
