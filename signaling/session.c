@@ -37,6 +37,16 @@ static void free_frames(sb_frame_t *f) {
   }
 }
 
+static void free_rq(sb_session_t *s) {
+  while (s->rq) {
+    sb_rxframe_t *f = s->rq;
+    s->rq = f->next;
+    free(f);
+  }
+  s->rq_tail = NULL;
+  s->rq_count = s->rq_bytes = 0;
+}
+
 static void free_txq(sb_session_t *s) {
   free_frames(s->txq);
   s->txq = s->txq_tail = NULL;
@@ -75,11 +85,7 @@ void sb_session_destroy(sb_session_t *s) {
   undefer(s);
   free_txq(s);
   free_frames(s->resumed_txq);
-  while (s->rq) {
-    sb_rxframe_t *f = s->rq;
-    s->rq = f->next;
-    free(f);
-  }
+  free_rq(s);
   json_decref(s->pending_id);
   free(s->rx);
   OPENSSL_cleanse(&s->who, sizeof s->who);
@@ -118,13 +124,7 @@ void sb_session_closed(sb_session_t *s) {
     return;
   }
   undefer(s);
-  while (s->rq) { /* requests not run yet are dropped with the socket they came on */
-    sb_rxframe_t *f = s->rq;
-    s->rq = f->next;
-    free(f);
-  }
-  s->rq_tail = NULL;
-  s->rq_count = s->rq_bytes = 0;
+  free_rq(s); /* requests not run yet are dropped with the socket they came on */
   free(s->rx);
   s->rx = NULL;
   s->rxlen = 0;
