@@ -21,7 +21,8 @@ sb_producer_t *sb_producer_create(sb_relay_env_t *env, const sb_producer_listene
   p->spec = *spec;
   p->ssrc = spec->ssrc;
   if (spec->kind == SB_KIND_VIDEO) {
-    sb_rtx_buffer_config_t rc = {.slots = SB_RTX_SLOTS, .slot_size = SB_RTX_SLOT_SIZE, .max_age_ms = 1000};
+    sb_rtx_buffer_config_t rc = {.slots = SB_RTX_SLOTS, .slot_size = SB_RTX_SLOT_SIZE, .max_age_ms = 1000,
+                                 .min_bytes = SB_RTX_MIN_BYTES, .max_bytes = SB_RTX_MAX_BYTES};
     p->nack = malloc(sizeof *p->nack);
     p->rtx = sb_rtx_buffer_create(&rc);
     if (!p->nack || !p->rtx) {

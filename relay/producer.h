@@ -13,9 +13,13 @@
 #include "relay/transport.h"
 
 #define SB_PLI_INTERVAL_MS 1000
-/* About one second of 2.5 Mbit/s video; browsers' packets stay under 1200 bytes. */
+/* The retransmission buffer: slots for about one second of 2.5 Mbit/s video (browsers' packets
+ * stay under 1200 bytes); its bytes start at 64 KiB and double whenever packets younger than the
+ * second a packet is kept would be written over, up to 1 MiB (relay/rtx_buffer.h). */
 #define SB_RTX_SLOTS 512
 #define SB_RTX_SLOT_SIZE 1400
+#define SB_RTX_MIN_BYTES (64u * 1024)
+#define SB_RTX_MAX_BYTES (1024u * 1024)
 
 typedef struct {
   uint16_t max_seq;

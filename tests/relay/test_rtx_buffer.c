@@ -119,6 +119,11 @@ SB_TEST(rejects_bad_config) {
       {.slots = 1000}, {.slots = 8}, {.slots = 65536}, {.slot_size = 10}, {.slot_size = 70000}};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
     CHECK(sb_rtx_buffer_create(&bad[i]) == NULL);
+  sb_rtx_buffer_config_t bytes[] = {{.slot_size = 1500, .min_bytes = 1000},
+                                    {.min_bytes = 65536, .max_bytes = 32768},
+                                    {.max_bytes = 128u * 1024 * 1024}};
+  for (size_t i = 0; i < sizeof bytes / sizeof bytes[0]; i++)
+    CHECK(sb_rtx_buffer_create(&bytes[i]) == NULL);
   sb_rtx_buffer_config_t ok = {.slots = 32768, .slot_size = 64};
   sb_rtx_buffer_t *buf = sb_rtx_buffer_create(&ok);
   CHECK(buf != NULL);
@@ -156,5 +161,67 @@ SB_TEST(long_run_with_loss_serves_only_recent_packets) {
       CHECK(!holds(buf, (uint16_t)(s - 256), 100 + (uint16_t)(s - 256) % 100, now));
     }
   }
+  sb_rtx_buffer_destroy(buf);
+}
+
+/* Puts `seconds` of packets of `size` bytes at `pps` from time 0 and sequence number 0; every
+ * `check_every` packets checks that what is younger than `hold_ms` (and within the slot count) is
+ * served intact. */
+static void feed(sb_rtx_buffer_t *buf, uint32_t pps, size_t size, uint32_t seconds, uint32_t hold_ms,
+                 uint32_t slots) {
+  uint8_t p[1500];
+  uint32_t n = pps * seconds, back = (uint32_t)((uint64_t)hold_ms * pps / 1000);
+  if (back >= slots)
+    back = slots - 1;
+  for (uint32_t i = 0; i < n; i++) {
+    uint64_t now = (uint64_t)i * 1000 / pps;
+    uint16_t s = (uint16_t)i;
+    CHECK_EQ(sb_rtx_buffer_put(buf, s, p, make(p, s, size - i % 7), now), 0);
+    if (i % 50 == 0 && i >= back)
+      for (uint32_t k = 0; k <= back; k += 5)
+        CHECK(holds(buf, (uint16_t)(i - k), size - (i - k) % 7, now));
+  }
+}
+
+SB_TEST(a_low_rate_keeps_the_small_ring) {
+  /* 290 kbit/s of 1200-byte packets: a lap of 64 KiB lasts almost two seconds. */
+  sb_rtx_buffer_config_t cfg = {.slots = 512, .slot_size = 1400, .max_age_ms = 1000};
+  sb_rtx_buffer_t *buf = sb_rtx_buffer_create(&cfg);
+  feed(buf, 30, 1200, 20, 1000, 512);
+  CHECK_EQ(sb_rtx_buffer_capacity(buf), 64 * 1024);
+  CHECK_EQ(sb_rtx_buffer_stats(buf)->grown, 0);
+  sb_rtx_buffer_destroy(buf);
+  /* 500 kbit/s: 64 KiB last just over a second, too close to keep every packet of the last one (the
+   * ring grows up to an eighth of a lap early); 128 KiB do. */
+  buf = sb_rtx_buffer_create(&cfg);
+  feed(buf, 52, 1200, 20, 1000, 512);
+  CHECK_EQ(sb_rtx_buffer_capacity(buf), 128 * 1024);
+  CHECK_EQ(sb_rtx_buffer_stats(buf)->grown, 1);
+  sb_rtx_buffer_destroy(buf);
+}
+
+SB_TEST(a_high_rate_doubles_the_ring_and_keeps_what_it_held) {
+  /* 300 packets/s of about 1200 bytes (2.9 Mbit/s): 64 -> 128 -> 256 -> 512 KiB, where a lap lasts
+   * longer than max_age; every packet of the last second is served throughout. */
+  sb_rtx_buffer_config_t cfg = {.slots = 512, .slot_size = 1400, .max_age_ms = 1000};
+  sb_rtx_buffer_t *buf = sb_rtx_buffer_create(&cfg);
+  feed(buf, 300, 1200, 10, 1000, 512);
+  CHECK_EQ(sb_rtx_buffer_capacity(buf), 512 * 1024);
+  CHECK_EQ(sb_rtx_buffer_stats(buf)->grown, 3);
+  sb_rtx_buffer_destroy(buf);
+}
+
+SB_TEST(max_bytes_bounds_the_ring_and_what_it_serves) {
+  sb_rtx_buffer_config_t cfg = {.slots = 512, .slot_size = 1400, .max_age_ms = 1000, .max_bytes = 100 * 1024};
+  sb_rtx_buffer_t *buf = sb_rtx_buffer_create(&cfg);
+  /* 300 packets/s of 1200 bytes: 100 KiB hold about 85 packets (280 ms). */
+  feed(buf, 300, 1200, 5, 250, 512);
+  CHECK_EQ(sb_rtx_buffer_capacity(buf), 100 * 1024);
+  CHECK_EQ(sb_rtx_buffer_stats(buf)->grown, 1);
+  /* Still in its slot and younger than max_age, but its bytes were written over. */
+  uint32_t last = 300 * 5 - 1;
+  uint64_t now = (uint64_t)last * 1000 / 300;
+  uint16_t old = (uint16_t)(last - 150);
+  CHECK(!holds(buf, old, 1200 - (last - 150) % 7, now));
   sb_rtx_buffer_destroy(buf);
 }
