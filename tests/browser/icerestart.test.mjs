@@ -6,6 +6,9 @@
 // (b) A network change: nftables drops alice's selected UDP 5-tuple both ways, so the pair dies;
 //     the library sees ICE 'disconnected' (or 'failed') and restarts by itself; Chromium gathers
 //     new ports and media comes back on a new pair (time printed as METRIC lines).
+// (c) The same with the WebSockets broken too (ss -K) and new connections to the server refused
+//     until alice's ICE has been down for longer than iceRestartDelayMs: the library resumes the
+//     session first, then restarts ICE (ICE is still down), and media comes back.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
@@ -13,6 +16,7 @@ import { after, before, test } from 'node:test';
 import { demoToken, SCALE, launchChromium, log, openPages, waitFor } from './lib.mjs';
 
 const BASE = process.env.SB_URL || 'http://127.0.0.1:8080/';
+const PORT = new URL(BASE).port || '80';
 const ROOM = 'demo';
 let browser;
 let blocked = false;
@@ -22,12 +26,15 @@ function nft(script) {
 }
 
 // Drops UDP from and to `port` (a page's local candidate port): its pair with the relay dies.
-function blockPort(port) {
+// With `signaling`, TCP to the server's port too (the WebSockets cannot reconnect).
+function blockPort(port, signaling = false) {
+  unblock();
   nft(`table inet sbicerestart {
   chain out {
     type filter hook output priority 0; policy accept;
     udp sport ${port} drop
     udp dport ${port} drop
+    ${signaling ? `tcp dport ${PORT} drop` : ''}
   }
 }`);
   blocked = true;
@@ -50,7 +57,8 @@ async function joinWithLibrary({ token, room }) {
   const client = new SwitchboardClient();
   window.__client = client;
   window.__ev = [];
-  for (const name of ['icerestart', 'ended', 'participantleft', 'reconnecting', 'error']) {
+  for (const name of ['icerestart', 'ended', 'participantleft', 'reconnecting', 'resumed',
+    'error']) {
     client.addEventListener(name, (e) => window.__ev.push({ name, detail: String(e.detail?.reason
       ?? e.detail?.error ?? ''), at: Date.now() }));
   }
@@ -179,6 +187,46 @@ test('ICE restart: asked by the page, then on its own after a network change', a
       + count(seen[u].events, 'reconnecting'), 0, `${u} stayed in the call (${seen[u].events})`);
   }
   assert.ok(before2.bob.video < seen.bob.video);
+
+  // (c) The pair and the WebSockets break together; reconnecting is refused for a while.
+  const port3 = seen.alice.port;
+  blockPort(port3, true);
+  execFileSync('ss', ['-K', 'state', 'established', '(', 'dport', '=', `:${PORT}`, ')'],
+    { stdio: 'ignore' });
+  const broken = Date.now();
+  await waitFor('alice\'s ICE to go down while her socket is down', async () => {
+    seen.alice = await pages.alice.evaluate(mediaIn);
+    return (seen.alice.ice === 'disconnected' || seen.alice.ice === 'failed')
+      && seen.alice.events.includes('reconnecting:disconnected');
+  }, 20000 * SCALE, () => JSON.stringify(seen.alice));
+  // The fault lasts past the library's restart delay (2 s): its timer finds no socket.
+  await new Promise((r) => setTimeout(r, 3000));
+  seen.alice = await pages.alice.evaluate(mediaIn);
+  assert.equal(count(seen.alice.events, 'icerestart'), 2, `no restart without a socket (${seen.alice.events})`);
+  blockPort(port3); // signaling back, alice's old pair still dead
+  const lifted = Date.now();
+  await waitFor('alice to resume, then restart ICE', async () => {
+    seen.alice = await pages.alice.evaluate(mediaIn);
+    return count(seen.alice.events, 'icerestart') === 3;
+  }, 20000 * SCALE, () => JSON.stringify(seen.alice));
+  const ev = seen.alice.events;
+  assert.ok(ev.lastIndexOf('resumed:') >= 0 && ev.lastIndexOf('resumed:') < ev.lastIndexOf(ev.filter((e) => e.startsWith('icerestart:')).pop()),
+    `resumed before the restart (${ev})`);
+  const sample3 = { alice: { ...seen.alice }, bob: await pages.bob.evaluate(mediaIn) };
+  await waitFor('media both ways after resume and restart', () => flowing({
+    alice: { video: sample3.alice.video + 10, audio: sample3.alice.audio + 10 },
+    bob: { video: sample3.bob.video + 10, audio: sample3.bob.audio + 10 } }), 20000 * SCALE,
+  () => JSON.stringify(seen));
+  log(`METRIC icerestart_resume_lift_to_media_ms ${Date.now() - lifted} (broken ${lifted - broken} ms)`);
+  const h3 = await workers();
+  assert.equal(h3.ice_restarts_done, 3, JSON.stringify(h3));
+  assert.equal(h3.dtls_handshakes, 2, JSON.stringify(h3));
+  assert.equal(count(seen.bob.events, 'icerestart'), 0, `bob's ICE never broke (${seen.bob.events})`);
+  for (const u of ['alice', 'bob']) {
+    assert.ok(seen[u].events.includes('resumed:'), `${u} resumed (${seen[u].events})`);
+    assert.equal(count(seen[u].events, 'ended') + count(seen[u].events, 'participantleft'), 0,
+      `${u} stayed in the call (${seen[u].events})`);
+  }
   unblock();
   for (const p of Object.values(pages)) await p.context().close();
 });
