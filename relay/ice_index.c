@@ -17,7 +17,8 @@ void sb_ice_index_add(sb_ice_index_t *x, sb_ice_cred_t *c) {
 }
 
 void sb_ice_index_remove(sb_ice_index_t *x, sb_ice_cred_t *c) {
-  for (sb_ice_cred_t **pp = &x->buckets[bucket(c->ufrag, strlen(c->ufrag))]; *pp; pp = &(*pp)->next)
+  for (sb_ice_cred_t **pp = &x->buckets[bucket(c->ufrag, strlen(c->ufrag))];
+       *pp; pp = &(*pp)->next)
     if (*pp == c) {
       *pp = c->next;
       c->next = NULL;
@@ -25,7 +26,8 @@ void sb_ice_index_remove(sb_ice_index_t *x, sb_ice_cred_t *c) {
     }
 }
 
-sb_ice_cred_t *sb_ice_index_find(const sb_ice_index_t *x, const char *ufrag, size_t len) {
+sb_ice_cred_t *sb_ice_index_find(const sb_ice_index_t *x, const char *ufrag,
+                                 size_t len) {
   for (sb_ice_cred_t *c = x->buckets[bucket(ufrag, len)]; c; c = c->next)
     if (strlen(c->ufrag) == len && memcmp(c->ufrag, ufrag, len) == 0)
       return c;
