@@ -44,6 +44,7 @@ typedef enum {
   SB_CMD_PRODUCER_PAUSE,
   SB_CMD_TRANSPORT_PREFER,
   SB_CMD_SHUTDOWN,
+  SB_CMD_TRANSPORT_ICE_RESTART, /* new local ICE credentials; DTLS, SRTP and media stay */
 } sb_cmd_type_t;
 
 typedef struct {
@@ -72,6 +73,10 @@ typedef struct {
     struct {
       uint16_t max_width, max_height; /* 0 = no limit */
     } prefer;
+    struct {
+      char ufrag[64];
+      char pwd[128];
+    } ice;
     struct {
       uint64_t consumer;
       uint64_t producer_transport;
@@ -177,6 +182,9 @@ typedef struct {
   uint64_t bwe_probe_ok;        /* ... that proved the rate the subscriber wanted */
   uint64_t probe_packets;       /* packets in those bursts */
   uint64_t transports;
+  uint64_t dtls_handshakes;     /* transports whose DTLS handshake completed (SRTP keyed) */
+  uint64_t ice_restarts;        /* new credentials indexed beside the old (SB_CMD_TRANSPORT_ICE_RESTART) */
+  uint64_t ice_restarts_done;   /* ... and used by a valid check, which retired the old */
   /* ICE-TCP (RFC 6544) on the worker's TCP port. */
   uint64_t tcp_connections;       /* open now (a gauge) */
   uint64_t tcp_accepted;

@@ -29,8 +29,9 @@ sb_transport_t *sb_transport_create(sb_relay_env_t *env, const sb_cmd_t *cmd) {
   t->id = cmd->transport;
   t->env = env;
   snprintf(t->ctx, sizeof t->ctx, "%s", cmd->u.create.log_ctx);
-  snprintf(t->ufrag, sizeof t->ufrag, "%s", cmd->u.create.ufrag);
-  snprintf(t->pwd, sizeof t->pwd, "%s", cmd->u.create.pwd);
+  snprintf(t->ice[0].ufrag, sizeof t->ice[0].ufrag, "%s", cmd->u.create.ufrag);
+  snprintf(t->ice[0].pwd, sizeof t->ice[0].pwd, "%s", cmd->u.create.pwd);
+  t->ice[0].t = t->ice[1].t = t;
   t->admitted = cmd->u.create.admitted;
   t->ext = cmd->u.create.ext;
   t->rtcp_ssrc = sb_random_u32();
@@ -125,6 +126,36 @@ int sb_transport_on_check(sb_transport_t *t, const sb_path_t *from, int use_cand
   return 1;
 }
 
+int sb_transport_ice_restart(sb_transport_t *t, sb_ice_index_t *x, const char *ufrag, const char *pwd) {
+  sb_ice_cred_t *n = &t->ice[1];
+  size_t ul = strlen(ufrag), pl = strlen(pwd);
+  if (ul == 0 || ul >= sizeof n->ufrag || pl == 0 || pl >= sizeof n->pwd)
+    return -1;
+  if (n->ufrag[0]) /* an earlier restart the peer never used */
+    sb_ice_index_remove(x, n);
+  memcpy(n->ufrag, ufrag, ul + 1);
+  memcpy(n->pwd, pwd, pl + 1);
+  sb_ice_index_add(x, n);
+  sb_info(t->ctx, "ice: restart, new ufrag %s beside %s until a check uses it", n->ufrag, t->ice[0].ufrag);
+  return 0;
+}
+
+int sb_transport_ice_checked(sb_transport_t *t, sb_ice_index_t *x, const sb_ice_cred_t *used) {
+  if (used != &t->ice[1] || !t->ice[1].ufrag[0])
+    return 0;
+  sb_ice_index_remove(x, &t->ice[0]);
+  sb_ice_index_remove(x, &t->ice[1]);
+  char old[64];
+  snprintf(old, sizeof old, "%s", t->ice[0].ufrag);
+  memcpy(t->ice[0].ufrag, t->ice[1].ufrag, sizeof t->ice[0].ufrag);
+  memcpy(t->ice[0].pwd, t->ice[1].pwd, sizeof t->ice[0].pwd);
+  memset(&t->ice[1], 0, sizeof t->ice[1]);
+  t->ice[1].t = t;
+  sb_ice_index_add(x, &t->ice[0]);
+  sb_info(t->ctx, "ice: restart done, ufrag %s in use, %s retired", t->ice[0].ufrag, old);
+  return 1;
+}
+
 void sb_transport_lose_path(sb_transport_t *t) {
   if (!t->has_addr)
     return;
@@ -157,6 +188,7 @@ void sb_transport_on_dtls(sb_transport_t *t, const uint8_t *data, size_t len) {
       return;
     }
     t->state = SB_TRANSPORT_CONNECTED;
+    sb_count(t->env, dtls_handshakes, 1);
     sb_info(t->ctx, "dtls: connected, srtp %s", sb_srtp_profile_name(keys->profile));
     t->env->emit(t->env->arg, SB_EV_TRANSPORT_CONNECTED, t->id, NULL, sb_srtp_profile_name(keys->profile));
     /* Subscribers that were resumed before the transport came up need a keyframe now. */

@@ -12,6 +12,7 @@
 #include "relay/srtp.h"
 #include "relay/twcc.h"
 #include "relay/env.h"
+#include "relay/ice_index.h"
 
 typedef struct sb_transport sb_transport_t;
 typedef struct sb_router sb_router_t;
@@ -40,8 +41,9 @@ struct sb_transport {
   sb_router_t *router;          /* the worker's bookkeeping: transport.c never follows it */
   uint64_t speaker;             /* the room's active speaker (a transport id), set by its router */
   char ctx[200];
-  char ufrag[64];
-  char pwd[128];
+  /* Local ICE credentials: [0] in use; [1] an ICE restart's new set until a valid check uses
+   * it (ufrag "" when none). Both are in the worker's index meanwhile. */
+  sb_ice_cred_t ice[2];
   sb_transport_state_t state;
   int admitted;
 
@@ -71,7 +73,7 @@ struct sb_transport {
   uint64_t first_media_ms;      /* the first media packet forwarded to it, 0 = none yet */
   int first_media_reported;
 
-  sb_transport_t *next_in_worker, *next_in_router, *next_by_ufrag, *next_by_addr;
+  sb_transport_t *next_in_worker, *next_in_router, *next_by_addr;
 };
 
 /** Creates a transport (with its producers) from a create command; `env` is borrowed and must
@@ -87,6 +89,14 @@ void sb_transport_destroy(sb_transport_t *t, const char *reason);
  * Returns 1 when the selected pair changed (the caller re-indexes the transport by address),
  * else 0. */
 int sb_transport_on_check(sb_transport_t *t, const sb_path_t *from, int use_candidate);
+/** ICE restart (RFC 8445 §9): indexes `ufrag`/`pwd` in `x` beside the credentials in use,
+ * which keep working until a valid check uses the new ones (sb_transport_ice_checked). A new
+ * set that was never used is replaced. The path, DTLS and SRTP stay as they are. 0, or -1 if
+ * the credentials do not fit. */
+int sb_transport_ice_restart(sb_transport_t *t, sb_ice_index_t *x, const char *ufrag, const char *pwd);
+/** A valid check authenticated with `used` (one of t->ice): when it is a restart's new set,
+ * the old set is unindexed from `x` and the new one is in use. 1 then, else 0. */
+int sb_transport_ice_checked(sb_transport_t *t, sb_ice_index_t *x, const sb_ice_cred_t *used);
 /** The selected pair's TCP connection closed: the transport has no path until a check selects
  * one again; its consent runs out unless one does. */
 void sb_transport_lose_path(sb_transport_t *t);

@@ -51,18 +51,7 @@ int sb_addr_equal(const struct sockaddr_storage *a, const struct sockaddr_storag
   return x->sin6_port == y->sin6_port && memcmp(&x->sin6_addr, &y->sin6_addr, 16) == 0;
 }
 
-static uint32_t str_hash(const char *s, size_t n) {
-  uint32_t h = 2166136261u;
-  for (size_t i = 0; i < n; i++)
-    h = (h ^ (uint8_t)s[i]) * 16777619u;
-  return h;
-}
-
-void sb_worker_index_ufrag(sb_worker_t *w, sb_transport_t *t) {
-  uint32_t b = str_hash(t->ufrag, strlen(t->ufrag)) % SB_HASH_BUCKETS;
-  t->next_by_ufrag = w->by_ufrag[b];
-  w->by_ufrag[b] = t;
-}
+void sb_worker_index_ufrag(sb_worker_t *w, sb_transport_t *t) { sb_ice_index_add(&w->ufrags, &t->ice[0]); }
 
 void sb_worker_index_addr(sb_worker_t *w, sb_transport_t *t) {
   uint32_t b = sb_addr_hash(&t->path.addr) % SB_HASH_BUCKETS;
@@ -85,8 +74,9 @@ static void unindex_addr(sb_worker_t *w, sb_transport_t *t, const struct sockadd
 }
 
 void sb_worker_unindex(sb_worker_t *w, sb_transport_t *t) {
-  uint32_t b = str_hash(t->ufrag, strlen(t->ufrag)) % SB_HASH_BUCKETS;
-  unlink_chain(&w->by_ufrag[b], t, offsetof(sb_transport_t, next_by_ufrag));
+  sb_ice_index_remove(&w->ufrags, &t->ice[0]);
+  if (t->ice[1].ufrag[0]) /* an ICE restart's new credentials, not used yet */
+    sb_ice_index_remove(&w->ufrags, &t->ice[1]);
   if (t->has_addr && !t->path.tcp) /* only UDP paths are found by address */
     unindex_addr(w, t, &t->path.addr);
   unlink_chain(&w->transports, t, offsetof(sb_transport_t, next_in_worker));
@@ -99,15 +89,14 @@ static sb_transport_t *find_by_addr(sb_worker_t *w, const struct sockaddr_storag
   return NULL;
 }
 
+/* The ICE agent's lookup: it hands back the credentials, so a check says which set it used. */
 static void *lookup_ufrag(void *arg, const char *ufrag, size_t len, const char **pwd) {
   sb_worker_t *w = arg;
-  for (sb_transport_t *t = w->by_ufrag[str_hash(ufrag, len) % SB_HASH_BUCKETS]; t; t = t->next_by_ufrag) {
-    if (strlen(t->ufrag) == len && memcmp(t->ufrag, ufrag, len) == 0 && t->state != SB_TRANSPORT_CLOSED) {
-      *pwd = t->pwd;
-      return t;
-    }
-  }
-  return NULL;
+  sb_ice_cred_t *c = sb_ice_index_find(&w->ufrags, ufrag, len);
+  if (!c || c->t->state == SB_TRANSPORT_CLOSED)
+    return NULL;
+  *pwd = c->pwd;
+  return c;
 }
 
 sb_transport_t *sb_worker_find_transport(sb_worker_t *w, uint64_t id) {
@@ -233,7 +222,8 @@ static sb_ice_result_t on_stun(sb_worker_t *w, uint8_t *buf, size_t len, const s
   size_t rlen = 0;
   sb_ice_result_t r = sb_ice_process(w->ice, buf, len, (const struct sockaddr *)&from->addr,
                                      from->len, &check, reply, sizeof reply, &rlen);
-  if (r == SB_ICE_OK && from->tcp && bound && check.transport != bound)
+  sb_transport_t *t = r == SB_ICE_OK ? ((sb_ice_cred_t *)check.transport)->t : NULL;
+  if (r == SB_ICE_OK && from->tcp && bound && t != bound)
     r = SB_ICE_UNKNOWN_USER; /* a connection serves the one transport it authenticated for */
   if (r == SB_ICE_OK || r == SB_ICE_ROLE_CONFLICT)
     sb_worker_send(w, reply, rlen, from);
@@ -253,7 +243,8 @@ static sb_ice_result_t on_stun(sb_worker_t *w, uint8_t *buf, size_t len, const s
     return r;
   }
   sb_count(&w->env, stun_ok, 1);
-  sb_transport_t *t = check.transport;
+  if (sb_transport_ice_checked(t, &w->ufrags, check.transport))
+    sb_count(&w->env, ice_restarts_done, 1);
   if (from->tcp && !bound)
     sb_tcp_bind(from->tcp, t);
   sb_path_t old = t->path;
@@ -486,6 +477,11 @@ static void on_command(sb_msg_t *msg, void *arg) {
       if (!p->paused) /* subscribers' decoders restart from a keyframe */
         sb_producer_request_keyframe(p, w->env.now_ms);
     }
+    break;
+  case SB_CMD_TRANSPORT_ICE_RESTART:
+    if ((t = sb_worker_find_transport(w, cmd->transport)) && t->state != SB_TRANSPORT_CLOSED &&
+        sb_transport_ice_restart(t, &w->ufrags, cmd->u.ice.ufrag, cmd->u.ice.pwd) == 0)
+      sb_count(&w->env, ice_restarts, 1);
     break;
   case SB_CMD_TRANSPORT_PREFER:
     if ((t = sb_worker_find_transport(w, cmd->transport))) {

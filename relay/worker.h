@@ -10,6 +10,7 @@
 
 #include "relay/env.h"
 #include "relay/ice.h"
+#include "relay/ice_index.h"
 #include "relay/relay.h"
 #include "relay/tcp.h"
 
@@ -45,7 +46,7 @@ typedef struct sb_worker {
   sb_relay_env_t env; /* what its transports, producers and consumers may ask of it */
 
   sb_transport_t *transports; /* all transports, linked by next_in_worker */
-  sb_transport_t *by_ufrag[SB_HASH_BUCKETS];
+  sb_ice_index_t ufrags;       /* local ICE credentials -> transport */
   sb_transport_t *by_addr[SB_HASH_BUCKETS];
   sb_router_t *routers;
 

@@ -419,6 +419,15 @@ int sb_call_m_prefer(sb_session_t *s, json_t *params, json_t **result, sb_rpc_er
   return finish(s->app, s, rc, &acts, &cerr, result, err);
 }
 
+int sb_call_m_restart_ice(sb_session_t *s, json_t *params, json_t **result, sb_rpc_error_t *err) {
+  sb_call_actions_t acts;
+  sb_call_err_t cerr = {0};
+  (void)params;
+  sb_call_actions_init(&acts);
+  int rc = sb_call_sm_restart_ice(s->app->calls, s->id, &acts, &cerr);
+  return finish(s->app, s, rc, &acts, &cerr, result, err);
+}
+
 int sb_call_m_leave(sb_session_t *s, json_t *params, json_t **result, sb_rpc_error_t *err) {
   sb_call_actions_t acts;
   sb_call_err_t cerr = {0};

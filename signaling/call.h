@@ -14,6 +14,7 @@ int sb_call_m_answer(sb_session_t *s, json_t *params, json_t **result, sb_rpc_er
 int sb_call_m_candidate(sb_session_t *s, json_t *params, json_t **result, sb_rpc_error_t *err);
 int sb_call_m_mute(sb_session_t *s, json_t *params, json_t **result, sb_rpc_error_t *err);
 int sb_call_m_prefer(sb_session_t *s, json_t *params, json_t **result, sb_rpc_error_t *err);
+int sb_call_m_restart_ice(sb_session_t *s, json_t *params, json_t **result, sb_rpc_error_t *err);
 int sb_call_m_leave(sb_session_t *s, json_t *params, json_t **result, sb_rpc_error_t *err);
 
 /** Methods outside calls (rooms, contacts, blocks, ...): submits the model operation to the

@@ -156,6 +156,8 @@ static void renegotiate(sb_call_sm_t *sm, sb_participant_t *p, sb_call_actions_t
   }
   p->revision++;
   p->offer_pending = 1;
+  if (p->restart_rev < 0)
+    p->restart_rev = p->revision;
   p->offered_mlines = p->nown + p->nslots;
   p->dirty = 0;
   for (int i = 0; i < p->nslots; i++) {
@@ -497,6 +499,10 @@ int sb_call_sm_answer(sb_call_sm_t *sm, uint64_t session, long long revision, co
   if (sb_negotiate_check_answer(p, answer, why, sizeof why) != 0)
     return fail(err, "bad_sdp", "%s", why);
   p->offer_pending = 0;
+  if (p->restart_rev > 0 && p->restart_rev <= p->revision) {
+    p->restart_rev = 0;
+    sb_info(p->ctx, "ice restart: offer %d answered", p->revision);
+  }
   for (int i = 0; i < p->nslots; i++) {
     sb_slot_t *sl = &p->slots[i];
     /* Only what the answered offer carried: tracks added since wait for the next offer. */
@@ -579,6 +585,33 @@ int sb_call_sm_prefer(sb_call_sm_t *sm, uint64_t session, int max_width, int max
   cmd->u.prefer.max_height = (uint16_t)max_height;
   sb_call_actions_relay(out, p->worker, cmd);
   sb_call_actions_reply(out, session, json_object());
+  return 0;
+}
+
+int sb_call_sm_restart_ice(sb_call_sm_t *sm, uint64_t session, sb_call_actions_t *out, sb_call_err_t *err) {
+  sb_participant_t *p = by_session(sm, session);
+  char ufrag[sizeof p->ufrag], pwd[sizeof p->pwd];
+  if (!p)
+    return fail(err, "not_found", "not in a call");
+  if (p->restart_rev)
+    return fail(err, "conflict", "an ICE restart is in progress: answer its offer first");
+  sb_cmd_t *cmd = sb_cmd_new(SB_CMD_TRANSPORT_ICE_RESTART, p->transport);
+  if (!cmd || sb_random_ice_string(ufrag, 4 + 3) != 0 || sb_random_ice_string(pwd, 24) != 0) {
+    free(cmd);
+    return fail(err, "internal", "out of memory");
+  }
+  memcpy(p->ufrag, ufrag, sizeof ufrag);
+  memcpy(p->pwd, pwd, sizeof pwd);
+  snprintf(cmd->u.ice.ufrag, sizeof cmd->u.ice.ufrag, "%s", p->ufrag);
+  snprintf(cmd->u.ice.pwd, sizeof cmd->u.ice.pwd, "%s", p->pwd);
+  sb_call_actions_relay(out, p->worker, cmd);
+  p->restart_rev = -1;
+  /* The ufrag is public (it is in every check); the password is never logged. */
+  sb_info(p->ctx, "ice restart: new ufrag %s%s", p->ufrag,
+          p->offer_pending ? ", offered after the outstanding offer's answer" : "");
+  sb_call_actions_reply(out, session, json_object());
+  renegotiate(sm, p, out);
+  reap(sm, out);
   return 0;
 }
 

@@ -80,7 +80,9 @@ struct sb_participant {
   uint64_t transport;
   int worker;
   int connected;
-  char ufrag[8], pwd[32];
+  char ufrag[8], pwd[32]; /* the server's ICE credentials in its descriptions */
+  int restart_rev;        /* an ICE restart in flight: -1 until its offer is sent, then that
+                             offer's revision, until answered; 0 = none */
   uint64_t sdp_session_id;
   int sdp_version;
   sb_sdp_media_t *own;    /* the answer's sections for the client's m-lines */
@@ -176,6 +178,11 @@ int sb_call_sm_mute(sb_call_sm_t *sm, uint64_t session, sb_kind_t kind, int mute
 /** call.prefer: the largest video size the session wants to receive (0: any). */
 int sb_call_sm_prefer(sb_call_sm_t *sm, uint64_t session, int max_width, int max_height,
                       sb_call_actions_t *out, sb_call_err_t *err);
+/** call.restart_ice: new server ICE credentials for the session's transport. The relay indexes
+ * them beside the old ones (SB_CMD_TRANSPORT_ICE_RESTART), the reply follows, then the next
+ * offer carries them (after the answer to an outstanding offer, like any change). One restart
+ * at a time: "conflict" until the offer carrying it is answered. */
+int sb_call_sm_restart_ice(sb_call_sm_t *sm, uint64_t session, sb_call_actions_t *out, sb_call_err_t *err);
 /** call.leave: the session leaves its call ("left"). */
 int sb_call_sm_leave(sb_call_sm_t *sm, uint64_t session, sb_call_actions_t *out, sb_call_err_t *err);
 

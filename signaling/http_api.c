@@ -64,6 +64,8 @@ static char *health(sb_app_t *app, int *status) {
         {"tcp_connections", st.tcp_connections}, {"tcp_accepted", st.tcp_accepted},
         {"tcp_refused", st.tcp_refused},       {"tcp_closed_unauth", st.tcp_closed_unauth},
         {"drop_tcp_backpressure", st.drop_tcp_backpressure},
+        {"dtls_handshakes", st.dtls_handshakes}, {"ice_restarts", st.ice_restarts},
+        {"ice_restarts_done", st.ice_restarts_done},
     };
     for (size_t k = 0; k < SB_ARRAY_SIZE(counters); k++)
       json_object_set_new(o, counters[k].name, json_integer((json_int_t)counters[k].v));

@@ -245,6 +245,12 @@ static const worker_counter_t worker_counters[] = {
     W(tcp_closed_unauth, "switchboard_worker_tcp_closed_unauthenticated_total",
       "ICE-TCP connections closed before a valid connectivity check (garbage, a failed check, "
       "the 5 s authentication timeout, or the peer gave up)."),
+    W(dtls_handshakes, "switchboard_worker_dtls_handshakes_total",
+      "DTLS handshakes completed (transports whose SRTP got keyed); an ICE restart adds none."),
+    W(ice_restarts, "switchboard_worker_ice_restarts_total",
+      "ICE restarts: new local credentials indexed beside a transport's old ones."),
+    W(ice_restarts_done, "switchboard_worker_ice_restarts_done_total",
+      "ICE restarts completed: a valid check used the new credentials and the old were retired."),
 };
 
 static const struct {

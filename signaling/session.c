@@ -356,6 +356,7 @@ static const sb_method_t methods[] = {
     {"call.leave", sb_call_m_leave, 1},
     {"call.mute", sb_call_m_mute, 1},
     {"call.prefer", sb_call_m_prefer, 1},
+    {"call.restart_ice", sb_call_m_restart_ice, 1},
 };
 
 static void reply(sb_session_t *s, json_t *id, json_t *result, const sb_rpc_error_t *err) {

@@ -36,6 +36,17 @@
 //                                              resumed its session on a new one within the
 //                                              server's grace (docs/protocol.md): the call and
 //                                              its media went on; 'reconnecting' came first
+//   icerestart        {room, reason}           the client asked the server for an ICE restart
+//                                              (call.restart_ice): reason 'failed' or
+//                                              'disconnected' (ICE state, on its own) or 'api'
+//                                              (restartIce()); the server's offer with new
+//                                              credentials follows and is answered; media
+//                                              resumes on the new path, DTLS is kept
+//
+// ICE restart (docs/protocol.md "ICE"): when the peer connection's iceConnectionState becomes
+// 'failed' the client requests call.restart_ice at once; when it stays 'disconnected' for
+// iceRestartDelayMs it does too. One at a time; while the socket is down the session is resumed
+// first and the restart follows if ICE is still not connected.
 //
 // Several nodes (docs/protocol.md "Several nodes"): a call.join answered with error 'redirect'
 // ({node, url}: the room's call lives on another node) is followed by the client itself: it
@@ -74,6 +85,12 @@ function toWsUrl(url, base) {
 
 const delay = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
 
+// The a=ice-ufrag of a description (the server uses one for all its m-lines), or null.
+const sdpUfrag = (sdp) => /^a=ice-ufrag:(\S+)/m.exec(sdp || '')?.[1] ?? null;
+const remoteUfrag = (pc) => sdpUfrag(pc.remoteDescription?.sdp);
+const iceDown = (pc) => pc.iceConnectionState === 'disconnected'
+  || pc.iceConnectionState === 'failed';
+
 /** A client for one WebSocket session: authentication, API requests and at most one call. */
 export class SwitchboardClient extends EventTarget {
   /**
@@ -90,6 +107,10 @@ export class SwitchboardClient extends EventTarget {
    *   0.25 s doubling, at most 2 s, with jitter) before 'ended': long enough for a node that
    *   is restarted (systemd waits 2 s, then the node starts) or whose rooms move elsewhere
    * @param {number} [options.rejoinAttempts=Infinity] at most this many reconnections too
+   * @param {boolean} [options.iceRestart=true] restart ICE on its own when the peer connection's
+   *   ICE state is 'failed', or 'disconnected' for iceRestartDelayMs
+   * @param {number} [options.iceRestartDelayMs=2000] how long 'disconnected' may last (Chromium
+   *   often recovers by itself within a second or two) before a restart
    */
   constructor(options = {}) {
     super();
@@ -98,6 +119,8 @@ export class SwitchboardClient extends EventTarget {
     this.rejoinTimeoutMs = options.rejoinTimeoutMs ?? 30000;
     this.rejoinAttempts = options.rejoinAttempts ?? Infinity;
     this.trickle = options.trickle ?? true;
+    this.iceRestart = options.iceRestart ?? true;
+    this.iceRestartDelayMs = options.iceRestartDelayMs ?? 2000;
     this.rtcConfig = options.rtcConfig || {};
     this.ws = null;
     this.user = null;            // {id, tenant, name} after connect()
@@ -121,6 +144,8 @@ export class SwitchboardClient extends EventTarget {
     this._resume = null;             // {token, grace_s} of the latest auth: resumes the session
     this._resumed = false;           // the latest auth resumed a session
     this._callUrl = null;            // the socket URL the call was joined on (its node)
+    this._iceRestart = null;         // the restart in flight: {pc, ufrag, promise, resolve}
+    this._iceTimer = null;           // 'disconnected' waits iceRestartDelayMs before a restart
   }
 
   /** The WebSocket URL of the server that served this page (ws[s]://host/ws). */
@@ -256,6 +281,7 @@ export class SwitchboardClient extends EventTarget {
     pc.addEventListener('icecandidate', (ev) => this._onIceCandidate(ev));
     pc.addEventListener('connectionstatechange',
                         () => this._emit('peerstate', { state: pc.connectionState }));
+    pc.addEventListener('iceconnectionstatechange', () => this._onIceState(pc));
     const streams = localStream ? [localStream] : [];
     for (const kind of ['audio', 'video']) {
       const track = localStream?.getTracks().find((t) => t.kind === kind);
@@ -339,6 +365,54 @@ export class SwitchboardClient extends EventTarget {
     for (const t of this.pc.getTransceivers()) {
       if (t.sender.track?.kind === kind) t.sender.track.enabled = !muted;
     }
+  }
+
+  /**
+   * Restarts ICE (call.restart_ice): the server's next offer carries new credentials, the
+   * browser gathers again and checks new pairs; the DTLS session and the call stay. Resolves
+   * once that offer is answered; a restart already in flight is joined, not repeated.
+   */
+  restartIce(reason = 'api') {
+    const pc = this.pc;
+    if (!pc) return Promise.reject(new SwitchboardError('state', 'not in a call'));
+    if (this._iceRestart?.pc === pc) return this._iceRestart.promise;
+    const r = { pc, ufrag: remoteUfrag(pc), resolve: null };
+    const done = new Promise((resolve) => { r.resolve = resolve; });
+    this._iceRestart = r;
+    this._emit('icerestart', { room: this.room, reason });
+    const timer = setTimeout(() => r.resolve(), this.timeoutMs);
+    r.promise = this.request('call.restart_ice', {})
+      .then(() => done)
+      .finally(() => {
+        clearTimeout(timer);
+        if (this._iceRestart === r) this._iceRestart = null;
+      });
+    return r.promise;
+  }
+
+  // The peer connection's ICE state: restart on 'failed' at once, on 'disconnected' after
+  // iceRestartDelayMs if it is still not connected.
+  _onIceState(pc) {
+    if (this.pc !== pc) return;
+    const state = pc.iceConnectionState;
+    clearTimeout(this._iceTimer);
+    this._iceTimer = null;
+    if (state === 'failed') this._autoRestartIce(pc, 'failed');
+    else if (state === 'disconnected') {
+      this._iceTimer = setTimeout(() => {
+        this._iceTimer = null;
+        if (this.pc === pc && iceDown(pc)) this._autoRestartIce(pc, 'disconnected');
+      }, this.iceRestartDelayMs);
+    }
+  }
+
+  _autoRestartIce(pc, reason) {
+    if (!this.iceRestart || this.pc !== pc || this._iceRestart) return;
+    // Without a socket the resume comes first (_resumeLoop), which checks ICE again after it.
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN || this._rejoinRoom) return;
+    this.restartIce(reason).catch((error) => {
+      if (this.pc === pc) this._emit('error', { error });
+    });
   }
 
   /** Stats of the current call's peer connection (RTCStatsReport), or null outside a call. */
@@ -485,6 +559,7 @@ export class SwitchboardClient extends EventTarget {
     if (gen !== this._rejoinGen) return;
     if (resumed) {
       this._emit('resumed', { room, call: this.callId });
+      if (this.pc && iceDown(this.pc)) this._autoRestartIce(this.pc, this.pc.iceConnectionState);
       return;
     }
     this._teardown();
@@ -556,6 +631,9 @@ export class SwitchboardClient extends EventTarget {
         await pc.setLocalDescription(await pc.createAnswer());
         this.revision = revision;
         await this.request('call.answer', { revision, sdp: pc.localDescription.sdp });
+        // The offer with new credentials is the one that completes a restart in flight.
+        const r = this._iceRestart;
+        if (r?.pc === pc && sdpUfrag(sdp) !== r.ufrag) r.resolve();
       } catch (err) {
         const error = err instanceof SwitchboardError ? err
           : new SwitchboardError('bad_sdp', `cannot answer revision ${revision}: ${err.message}`);
@@ -628,6 +706,10 @@ export class SwitchboardClient extends EventTarget {
     const pc = this.pc;
     this.pc = null;
     this._candidates = null;
+    clearTimeout(this._iceTimer);
+    this._iceTimer = null;
+    this._iceRestart?.resolve();
+    this._iceRestart = null;
     if (pc) pc.close();
     for (const [user, stream] of [...this.streams]) this._dropStream(user, stream);
     for (const user of [...this.participants.keys()]) {
