@@ -9,7 +9,9 @@
 #include "relay/sdp.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -573,6 +575,7 @@ static int parse_media_line(parse_ctx_t *c, char *v) {
   if (sdp->nmedia >= SB_SDP_MAX_MEDIA)
     return fail(c, "more than %d m-lines", SB_SDP_MAX_MEDIA);
   sb_sdp_media_t *m = c->m = &sdp->media[sdp->nmedia++];
+  memset(m, 0, sizeof *m);
   m->setup = -1;
   m->dir = c->session_dir;
   char *kind = next_tok(&v), *port_s = next_tok(&v), *proto = next_tok(&v);
@@ -660,6 +663,13 @@ static int finish_session(parse_ctx_t *c, int seen_v, int seen_o) {
   return 0;
 }
 
+sb_sdp_t *sb_sdp_new(void) {
+  sb_sdp_t *s = malloc(sizeof *s);
+  if (s)
+    memset(s, 0, offsetof(sb_sdp_t, media));
+  return s;
+}
+
 int sb_sdp_parse(const char *text, size_t len, sb_sdp_t *out, char *err, size_t errlen) {
   parse_ctx_t c = {.sdp = out, .err = err, .errlen = errlen};
   char line[SDP_MAX_LINE + 1];
@@ -668,7 +678,7 @@ int sb_sdp_parse(const char *text, size_t len, sb_sdp_t *out, char *err, size_t 
     err[0] = '\0';
   if (!out)
     return fail(&c, "no output");
-  memset(out, 0, sizeof *out);
+  memset(out, 0, offsetof(sb_sdp_t, media));
   out->setup = -1;
   if (!text)
     return fail(&c, "no SDP text");

@@ -124,7 +124,15 @@ typedef struct {
   sb_sdp_media_t media[SB_SDP_MAX_MEDIA];
 } sb_sdp_t;
 
-/** Parses `text` (len bytes, CRLF or LF line ends) into `out` (zeroed first). Returns 0, or -1
+/** Allocates a description without media (free() it): its session part is zeroed, the media
+ * entries are not. A description is about 660 KiB, almost all of it room for SB_SDP_MAX_MEDIA
+ * m-lines, so nothing zeroes it whole: sb_sdp_parse and the writers of an entry initialise each
+ * entry as they add it, and only the pages of the m-lines in use are ever touched. NULL if out
+ * of memory. */
+sb_sdp_t *sb_sdp_new(void);
+
+/** Parses `text` (len bytes, CRLF or LF line ends) into `out` (its session part and every
+ * entry it adds zeroed first; entries from media[nmedia] on are left as they were). Returns 0, or -1
  * and a human-readable reason in `err` (errlen bytes): missing v=/o=/m= lines, bad numbers,
  * over a limit, no ICE credentials or fingerprint. Never reads past len. */
 int sb_sdp_parse(const char *text, size_t len, sb_sdp_t *out, char *err, size_t errlen);

@@ -183,7 +183,7 @@ static void parse_sdp(json_t *params, sb_sdp_t **out, const char **code, char *w
     snprintf(why, len, "missing sdp");
     return;
   }
-  sb_sdp_t *sdp = calloc(1, sizeof *sdp);
+  sb_sdp_t *sdp = sb_sdp_new();
   if (!sdp) {
     *code = "internal";
     snprintf(why, len, "out of memory");

@@ -243,7 +243,7 @@ static int answer_media(const sb_call_config_t *cfg, sb_participant_t *p, const 
 
 char *sb_negotiate_answer(const sb_call_config_t *cfg, sb_participant_t *p, const sb_sdp_t *offer,
                           sb_cmd_t *create, char *err, size_t errlen) {
-  sb_sdp_t *ans = calloc(1, sizeof *ans);
+  sb_sdp_t *ans = sb_sdp_new();
   char *text = malloc(SB_SDP_TEXT_MAX);
   if (!ans || !text)
     goto Fail;
@@ -342,7 +342,7 @@ char *sb_negotiate_offer(const sb_call_config_t *cfg, sb_participant_t *p) {
     sb_warn(p->ctx, "negotiate: %d m-lines exceed the limit of %d", p->nown + p->nslots, SB_SDP_MAX_MEDIA);
     return NULL;
   }
-  sb_sdp_t *d = calloc(1, sizeof *d);
+  sb_sdp_t *d = sb_sdp_new();
   char *text = malloc(SB_SDP_TEXT_MAX);
   if (!d || !text) {
     free(d);

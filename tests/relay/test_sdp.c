@@ -2,6 +2,7 @@
 #include "sbtest.h"
 #include "sdp_samples.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 
 /* A description is ~0.5 MB: keep them out of the stack. */
@@ -859,4 +860,35 @@ SB_TEST(bundle_only_mline_is_parsed) {
                      &B),
            0);
   CHECK_EQ(B.media[0].bundle_only, 0);
+}
+
+/* A description is mostly room for SB_SDP_MAX_MEDIA m-lines: parsing initialises the session
+ * part and each entry it adds, so a parse into a dirty description gives exactly what a parse
+ * into a zeroed one gives, and leaves the entries after the last m-line untouched (their pages
+ * are never written). */
+SB_TEST(parse_initialises_what_it_fills_and_touches_no_more) {
+  sb_sdp_t *dirty = sb_sdp_new();
+  CHECK(dirty != NULL);
+  memset(dirty, 0xa5, sizeof *dirty);
+  memset(&A, 0, sizeof A);
+  CHECK_EQ(parse_str(SDP_CHROME_OFFER, &A), 0);
+  CHECK_EQ(parse_str(SDP_CHROME_OFFER, dirty), 0);
+  CHECK_EQ(dirty->nmedia, A.nmedia);
+  CHECK(A.nmedia > 1 && A.nmedia < SB_SDP_MAX_MEDIA);
+  CHECK_EQ(memcmp(dirty, &A, offsetof(sb_sdp_t, media)), 0);
+  for (int i = 0; i < A.nmedia; i++)
+    CHECK_EQ(memcmp(&dirty->media[i], &A.media[i], sizeof A.media[i]), 0);
+  const uint8_t *rest = (const uint8_t *)&dirty->media[A.nmedia];
+  size_t untouched = 0, len = (size_t)((const uint8_t *)(dirty + 1) - rest);
+  for (size_t i = 0; i < len; i++)
+    untouched += rest[i] == 0xa5;
+  CHECK_EQ(untouched, len);
+  /* a new description: the session part zeroed, so a writer may fill it field by field */
+  sb_sdp_t *fresh = sb_sdp_new();
+  CHECK(fresh != NULL);
+  CHECK_EQ(fresh->nmedia, 0);
+  CHECK_EQ(fresh->nbundle, 0);
+  CHECK_STR(fresh->ice_ufrag, "");
+  free(fresh);
+  free(dirty);
 }
