@@ -36,7 +36,10 @@
 #define SB_BWE_MIN_BPS 30000u
 #define SB_BWE_MAX_BPS 50000000u
 
-#define SB_BWE_HISTORY 4096         /* packets remembered until their feedback (power of two) */
+/* Packets remembered until their feedback (power of two): 2048 cover 4.5 s at 5 Mbit/s of
+ * 1100-byte packets and 450 ms at SB_BWE_MAX_BPS, against feedback every 100 ms; 32 KiB per
+ * transport. */
+#define SB_BWE_HISTORY 2048
 #define SB_BWE_TREND_WINDOW 20      /* packet groups in the trendline regression */
 #define SB_BWE_PROBE_MIN_PACKETS 5
 #define SB_BWE_PROBE_MAX_PACKETS 20
@@ -75,12 +78,15 @@ typedef struct {
 } sb_bwe_probe_t;
 
 typedef struct {
+  /* What sb_bwe_on_send touches for every packet sent, first and together (one cache line). */
+  sb_bwe_sent_t *history;         /* delay-based: NULL without transport-cc */
+  uint16_t next_seq;
+  uint8_t sending_probe;          /* cluster id while a probe burst is being sent */
+  sb_bwe_rate_t sent;             /* what was sent, by send time (media, not probes) */
+
   uint64_t loss_bps, delay_bps;
   uint64_t last_loss_ms;
 
-  /* delay-based: NULL history without transport-cc */
-  sb_bwe_sent_t *history;
-  uint16_t next_seq;
   sb_bwe_group_t cur, prev;
   int64_t ref_unwrapped;          /* the 24-bit reference time of the last feedback, unwrapped */
   uint32_t last_ref;
@@ -94,11 +100,9 @@ typedef struct {
   uint64_t last_threshold_ms;
   sb_bwe_usage_t usage;
   sb_bwe_rate_t acked;            /* what arrived, by arrival time (media, not probes) */
-  sb_bwe_rate_t sent;             /* what was sent, by send time (media, not probes) */
   uint64_t last_increase_ms, last_decrease_ms;
 
   /* probing */
-  uint8_t sending_probe;          /* cluster id while a probe burst is being sent */
   uint8_t last_probe_id;
   sb_bwe_probe_t probe;
   uint64_t next_probe_ms;

@@ -136,7 +136,7 @@ static int seal(sb_transport_t *sub, uint8_t *out, size_t len, size_t twcc_at) {
   int n = (int)len;
   if (twcc_at)
     sb_wr16(out + SB_RTP_HEADER_SIZE + twcc_at,
-            sb_bwe_on_send(&sub->bwe, len + SB_SRTP_TAG_COUNTED, sb_now_us()));
+            sb_bwe_on_send(&sub->bwe, len + SB_SRTP_TAG_COUNTED, sub->env->now_us));
   if (sb_srtp_protect(sub->srtp, out, &n) != 0) {
     sb_count(sub->env, drop_srtp, 1);
     sub->env->release(sub->env->arg);

@@ -11,30 +11,32 @@
 
 
 struct sb_consumer {
-  uint64_t id;
+  /* What forwarding a packet reads and writes, together in the first two cache lines. */
   sb_relay_env_t *env;
   sb_transport_t *transport; /* the subscriber, owner */
+  uint64_t packets, bytes;
+  uint32_t ssrc;
+  uint32_t ts_delta;
+  uint32_t last_ts;
+  int paused;
+  int synced;                /* output mapping established (video: at a keyframe) */
+  int nlayers;               /* 0 or 1: no simulcast */
+  uint16_t seq_delta;        /* out = in + delta (single-layer consumers) */
+  uint16_t last_seq;
+  uint8_t pt;
+  uint8_t rtx_pt;
+  uint8_t midlen;
+  char mid[32];
+  sb_kind_t kind;
+  uint32_t rtx_ssrc;         /* 0: retransmit on the media stream itself */
+  uint16_t rtx_seq;
+
+  uint64_t id;
   sb_producer_t *producer;   /* the first (or only) layer; NULL once the producer is gone */
   uint64_t producer_transport;
   uint32_t producer_id;
-  sb_kind_t kind;
-  uint32_t ssrc;
-  uint32_t rtx_ssrc;         /* 0: retransmit on the media stream itself */
-  uint8_t pt;
-  uint8_t rtx_pt;
-  uint16_t rtx_seq;
-  char mid[32];
-  uint8_t midlen;
-  int paused;
-  int synced;                /* output mapping established (video: at a keyframe) */
-  uint16_t seq_delta;        /* out = in + delta (single-layer consumers) */
-  uint32_t ts_delta;
-  uint16_t last_seq;
-  uint32_t last_ts;
-  uint64_t packets, bytes;
 
   /* simulcast */
-  int nlayers;               /* 0 or 1: no simulcast */
   sb_producer_t *layers[SB_SIMULCAST_MAX_LAYERS];
   sb_simulcast_chooser_t chooser;
   sb_simulcast_switch_t sw;

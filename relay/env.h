@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "common/util.h"
 #include "relay/dtls.h"
 #include "relay/relay.h"
 
@@ -21,9 +22,9 @@ typedef struct sb_tcp_conn sb_tcp_conn_t;
  * (RFC 4571) onto an ICE-TCP connection (RFC 6544) that the worker owns; objects only pass it
  * back to the environment's send functions. */
 typedef struct {
-  struct sockaddr_storage addr;
-  socklen_t len;
   sb_tcp_conn_t *tcp;
+  socklen_t len;
+  struct sockaddr_storage addr; /* last: a send reads its first `len` bytes, beside tcp and len */
 } sb_path_t;
 
 typedef struct sb_relay_env {
@@ -41,12 +42,19 @@ typedef struct sb_relay_env {
                const char *srtp_profile);
   void *arg;
 
-  uint64_t now_ms;          /* the clock, refreshed once per wake-up */
+  uint64_t now_us, now_ms;  /* the monotonic clock, read once per wake-up (sb_env_clock) */
   sb_worker_stats_t stats;  /* written by the worker's thread only (sb_count) */
   sb_dtls_ctx_t *dtls;      /* process-wide, read-only */
   int test_drop_percent;    /* tests only: share of first transmissions dropped on purpose */
   uint32_t drop_rng;
 } sb_relay_env_t;
+
+/* Reads the clock for a wake-up: what the objects handle in it is stamped with this time (a
+ * send time for transport-cc too: the packets of one wake-up leave in the same sendmmsg). */
+static inline void sb_env_clock(sb_relay_env_t *env) {
+  env->now_us = sb_now_us();
+  env->now_ms = env->now_us / 1000u;
+}
 
 /* Counters have one writer (the worker's thread) and readers on other threads
  * (sb_relay_stats): relaxed atomic loads and stores make that race-free without a locked

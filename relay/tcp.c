@@ -101,7 +101,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
     tcp->l.after_read(tcp->l.arg);
     return;
   }
-  tcp->env->now_ms = sb_now_ms();
+  sb_env_clock(tcp->env);
   sb_count(tcp->env, rx_bytes, nread);
   sb_framer_wrote(&c->rx, (size_t)nread);
   uint8_t *frame;

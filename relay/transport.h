@@ -36,23 +36,29 @@ typedef enum {
 #define SB_SETUP_TIMEOUT_MS 30000
 
 struct sb_transport {
-  uint64_t id;
+  /* What forwarding a packet to it and receiving one from it read and write, first and together
+   * (with the path's head and the estimate's send side: three cache lines in all). */
   sb_relay_env_t *env;
+  sb_srtp_t *srtp;
+  sb_transport_state_t state;
+  int admitted;
+  int has_addr;
+  sb_ext_ids_t ext;
+  /* Media bytes for per-tenant accounting, reported up by the worker (SB_EV_TRANSPORT_BYTES). */
+  uint64_t rx_bytes, tx_bytes;
+  uint64_t first_media_ms;      /* the first media packet forwarded to it, 0 = none yet */
+  sb_path_t path;               /* the selected pair: remote address, over UDP or a TCP connection */
+  sb_bwe_t bwe;                 /* what the subscriber can take, from its RTCP */
+
+  uint64_t id;
   sb_router_t *router;          /* the worker's bookkeeping: transport.c never follows it */
   uint64_t speaker;             /* the room's active speaker (a transport id), set by its router */
   char ctx[200];
   /* Local ICE credentials: [0] in use; [1] an ICE restart's new set until a valid check uses
    * it (ufrag "" when none). Both are in the worker's index meanwhile. */
   sb_ice_cred_t ice[2];
-  sb_transport_state_t state;
-  int admitted;
-
-  sb_path_t path;               /* the selected pair: remote address, over UDP or a TCP connection */
-  int has_addr;
 
   sb_dtls_t *dtls;
-  sb_srtp_t *srtp;
-  sb_ext_ids_t ext;
   uint32_t rtcp_ssrc;           /* sender SSRC of the relay's RTCP on this transport */
 
   sb_producer_t *producers[SB_MAX_PRODUCERS];
@@ -61,16 +67,13 @@ struct sb_transport {
   int nconsumers, capconsumers;
 
   uint16_t max_width, max_height; /* the subscriber's size preference for simulcast */
-  sb_bwe_t bwe;                   /* what the subscriber can take, from its RTCP */
   uint64_t last_alloc_ms;         /* the estimate was last shared among the consumers */
   uint64_t rtx_tokens;            /* bytes of retransmissions allowed now */
   uint64_t rtx_refill_ms;
   sb_twcc_t *twcc;              /* transport-cc feedback to the publisher, if negotiated */
   uint64_t created_ms, last_consent_ms, last_rr_ms, last_twcc_ms;
   sb_ratelimit_t log_rl;
-  /* Media bytes for per-tenant accounting, reported up by the worker (SB_EV_TRANSPORT_BYTES). */
-  uint64_t rx_bytes, tx_bytes, rx_reported, tx_reported;
-  uint64_t first_media_ms;      /* the first media packet forwarded to it, 0 = none yet */
+  uint64_t rx_reported, tx_reported;
   int first_media_reported;
 
   sb_transport_t *next_in_worker, *next_in_router, *next_by_addr;

@@ -324,7 +324,7 @@ static void on_readable(uv_poll_t *h, int status, int events) {
   sb_worker_t *w = h->data;
   if (status < 0)
     return;
-  w->env.now_ms = sb_now_ms();
+  sb_env_clock(&w->env);
   for (int round = 0; round < SB_RX_ROUNDS; round++) {
     for (int i = 0; i < SB_BATCH; i++) {
       w->rx.iov[i].iov_base = w->rx.bufs[i];
@@ -451,7 +451,7 @@ static void on_command(sb_msg_t *msg, void *arg) {
   sb_worker_t *w = arg;
   sb_cmd_t *cmd = (sb_cmd_t *)msg;
   sb_transport_t *t;
-  w->env.now_ms = sb_now_ms();
+  sb_env_clock(&w->env);
   switch (cmd->hdr.type) {
   case SB_CMD_TRANSPORT_CREATE:
     if (!w->stopping && !sb_worker_find_transport(w, cmd->transport)) {
@@ -517,7 +517,7 @@ static void measure_lag(sb_worker_t *w) {
 static void on_tick(uv_timer_t *h) {
   sb_worker_t *w = h->data;
   measure_lag(w);
-  w->env.now_ms = sb_now_ms();
+  sb_env_clock(&w->env);
   int report = ++w->ticks % SB_REPORT_TICKS == 0;
   sb_transport_t *t = w->transports;
   while (t) {

@@ -91,6 +91,7 @@ static inline void fx_env_init(fx_env_t *f) {
   f->env.emit = fx_emit;
   f->env.arg = f;
   f->env.now_ms = 1000000;
+  f->env.now_us = f->env.now_ms * 1000;
   sb_srtp_global_init();
   static sb_dtls_ctx_t *dtls; /* one certificate per test process */
   if (!dtls)
