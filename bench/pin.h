@@ -9,8 +9,7 @@
 
 #include <jansson.h>
 
-/* The relay names its media threads "sb-worker-<index>" (relay/worker.c). */
-#define SB_BENCH_WORKER_THREAD_PREFIX "sb-worker-"
+#include "bench/sysinfo.h" /* SB_BENCH_WORKER_THREAD_PREFIX */
 
 /** Parses a --pin-* CPU list and checks that every CPU exists here (is one this process may run
  * on). 0, or -1 with a clear reason in err. */

@@ -461,6 +461,18 @@ static void server_json(const sb_bench_results_t *r, json_t *doc) {
     json_object_set_new(s, "rss_max_kib", json_integer((json_int_t)r->server_rss_max_kib));
     json_object_set_new(s, "hwm_kib", json_integer((json_int_t)r->server_hwm_kib));
     json_object_set_new(s, "threads", json_integer(r->server_threads));
+    if (r->server_nworkers) {
+      json_t *ws = json_array();
+      for (int w = 0; w < r->server_nworkers; w++) {
+        char name[32];
+        double cpu = r->server_worker_cpu_s[w];
+        snprintf(name, sizeof name, SB_BENCH_WORKER_THREAD_PREFIX "%d", w);
+        json_array_append_new(ws, json_pack("{s:s,s:o,s:o}", "name", name, "cpu_seconds",
+                                            cpu >= 0 ? json_real(r3(cpu)) : json_null(), "cpu_pct_of_one_core",
+                                            cpu >= 0 ? json_real(r3(100 * cpu / secs)) : json_null()));
+      }
+      json_object_set_new(s, "workers", ws);
+    }
     if (r->win_pkts_in)
       json_object_set_new(s, "cpu_us_per_forwarded_packet",
                           json_real(r3(r->server_cpu_s * 1e6 / (double)r->win_pkts_in)));
@@ -634,6 +646,25 @@ static void print_counts(const json_t *o) {
 }
 
 /* Video streams by the width most of their window frames had. */
+/* "relay workers    sb-worker-0 4.1%, sb-worker-1 3.8% of a core": how the rooms' load spread. */
+static void print_workers(const json_t *d) {
+  const json_t *ws = json_object_get(json_object_get(d, "server"), "workers");
+  size_t i;
+  const json_t *w;
+  if (!json_array_size(ws))
+    return;
+  printf("  relay workers   ");
+  json_array_foreach(ws, i, w) {
+    const json_t *pct = json_object_get(w, "cpu_pct_of_one_core");
+    printf("%s %s", i ? "," : "", json_string_value(json_object_get(w, "name")));
+    if (json_is_number(pct))
+      printf(" %.1f%%", json_number_value(pct));
+    else
+      printf(" -");
+  }
+  printf(" of a core\n");
+}
+
 static void print_sizes(const json_t *d) {
   const json_t *z = json_object_get(d, "video_sizes");
   const json_t *p = json_object_get(d, "parameters");
@@ -705,6 +736,7 @@ void sb_bench_report_print(const sb_bench_results_t *r, const json_t *d) {
       printf(" (user %.1f + kernel %.1f)", sb_bench_report_num(d, "server.cpu_user_us_per_forwarded_packet"),
              sb_bench_report_num(d, "server.cpu_system_us_per_forwarded_packet"));
     printf("\n");
+    print_workers(d);
   } else
     printf("  server           no figures (give --server-pid or --spawn-server)\n");
   if (!isnan(sb_bench_report_num(d, "machine_cpu.busy_seconds")))

@@ -53,6 +53,8 @@ typedef struct {
   double server_user_s, server_sys_s; /* its split (-1: not known), user + system == total */
   uint64_t server_rss_max_kib, server_hwm_kib, server_rss_start_kib;
   int server_threads;
+  int server_nworkers;       /* relay worker threads seen (sb-worker-<index>), 0: none */
+  double server_worker_cpu_s[SB_BENCH_MAX_SERVER_WORKERS]; /* each one's, in the window; -1: unknown */
   double bench_user_s, bench_sys_s, bench_window_cpu_s;
   int health_ok;             /* the server's own counters over the window (/api/health) */
   uint64_t srv_rx, srv_tx, srv_forwarded;

@@ -235,6 +235,8 @@ typedef struct {
   double *self_cpu_s;
   sb_bench_health_t *health; /* relay counters from /api/health (or the baseline's) */
   sb_bench_cpustat_t *machine; /* /proc/stat: the whole machine */
+  uint64_t *wrk_ns;       /* cap x SB_BENCH_MAX_SERVER_WORKERS: each relay worker's CPU ns */
+  int nworkers;
   int last;               /* last second sampled */
 } samples_t;
 
@@ -248,8 +250,9 @@ static int samples_init(samples_t *s, int cap) {
   s->self_cpu_s = calloc((size_t)cap, sizeof *s->self_cpu_s);
   s->health = calloc((size_t)cap, sizeof *s->health);
   s->machine = calloc((size_t)cap, sizeof *s->machine);
+  s->wrk_ns = calloc((size_t)cap * SB_BENCH_MAX_SERVER_WORKERS, sizeof *s->wrk_ns);
   return s->srv_cpu_ns && s->srv_user_ticks && s->srv_sys_ticks && s->srv_rss_kib && s->self_cpu_s &&
-                 s->health && s->machine
+                 s->health && s->machine && s->wrk_ns
              ? 0
              : -1;
 }
@@ -262,6 +265,7 @@ static void samples_free(samples_t *s) {
   free(s->self_cpu_s);
   free(s->health);
   free(s->machine);
+  free(s->wrk_ns);
 }
 
 static void sample(samples_t *s, int sec, int pid, const sb_bench_run_t *run, sb_bench_results_t *res) {
@@ -282,6 +286,9 @@ static void sample(samples_t *s, int sec, int pid, const sb_bench_run_t *run, sb
       res->server_rss_max_kib = pr.rss_kib;
     res->server_hwm_kib = pr.hwm_kib;
     res->server_threads = pr.threads;
+    memcpy(&s->wrk_ns[(size_t)sec * SB_BENCH_MAX_SERVER_WORKERS], pr.worker_ns, sizeof pr.worker_ns);
+    if (pr.nworkers > s->nworkers)
+      s->nworkers = pr.nworkers;
   }
   sb_bench_cpustat_sample(&s->machine[sec]);
   sb_bench_self_cpu(&u, &sy);
@@ -336,6 +343,19 @@ static double server_cpu_s(const samples_t *s, int from, int to) {
   if (from < 0 || to >= s->cap || !s->srv_cpu_ns[from] || !s->srv_cpu_ns[to])
     return -1;
   return (double)(s->srv_cpu_ns[to] - s->srv_cpu_ns[from]) / 1e9;
+}
+
+/* Each relay worker thread's CPU seconds in [from, to) (-1 where a sample is missing). */
+static void worker_cpu(const samples_t *s, int from, int to, sb_bench_results_t *r) {
+  r->server_nworkers = s->nworkers;
+  for (int w = 0; w < s->nworkers; w++) {
+    uint64_t a = 0, b = 0;
+    if (from >= 0 && to < s->cap) {
+      a = s->wrk_ns[(size_t)from * SB_BENCH_MAX_SERVER_WORKERS + (size_t)w];
+      b = s->wrk_ns[(size_t)to * SB_BENCH_MAX_SERVER_WORKERS + (size_t)w];
+    }
+    r->server_worker_cpu_s[w] = a && b && b >= a ? (double)(b - a) / 1e9 : -1;
+  }
 }
 
 /* The server's CPU seconds in [from, to) split into user and system time. The total keeps its
@@ -556,6 +576,7 @@ static void finish_window(ctl_t *c) {
   r->win_received = w.received;
   r->server_cpu_s = server_cpu_s(&c->smp, r->sec_from, r->sec_to);
   server_cpu_split(&c->smp, r->sec_from, r->sec_to, &r->server_user_s, &r->server_sys_s);
+  worker_cpu(&c->smp, r->sec_from, r->sec_to, r);
   if (r->sec_to < c->smp.cap && r->sec_from >= 0 && c->smp.health[r->sec_from].ok &&
       c->smp.health[r->sec_to].ok) {
     const sb_bench_health_t *a = &c->smp.health[r->sec_from], *b = &c->smp.health[r->sec_to];

@@ -214,32 +214,59 @@ int sb_bench_server_stop(sb_bench_server_t *s, int keep_files) {
   return done && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
-/* Sum of the first schedstat field (ns on CPU) over the process's threads. */
-static int schedstat_ns(pid_t pid, uint64_t *ns, int *threads) {
-  char path[64], file[320];
+int sb_bench_worker_index(const char *comm) {
+  static const char prefix[] = SB_BENCH_WORKER_THREAD_PREFIX;
+  char *end;
+  if (strncmp(comm, prefix, sizeof prefix - 1) != 0)
+    return -1;
+  const char *digits = comm + sizeof prefix - 1;
+  if (*digits < '0' || *digits > '9')
+    return -1;
+  long i = strtol(digits, &end, 10);
+  if ((*end != '\0' && *end != '\n') || i < 0 || i >= SB_BENCH_MAX_SERVER_WORKERS)
+    return -1;
+  return (int)i;
+}
+
+/* Sum of the first schedstat field (ns on CPU) over the process's threads, and each relay
+ * worker thread's own figure (out->worker_ns, found by its name). */
+static int schedstat_ns(pid_t pid, sb_bench_proc_t *out) {
+  char path[64], file[320], comm[32];
   DIR *d;
   struct dirent *e;
   unsigned long long v;
   snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
   if (!(d = opendir(path)))
     return -1;
-  *ns = 0;
-  *threads = 0;
+  out->cpu_ns = 0;
+  out->threads = 0;
   while ((e = readdir(d))) {
     FILE *f;
+    int got;
     if (e->d_name[0] == '.')
       continue;
     snprintf(file, sizeof file, "%s/%.200s/schedstat", path, e->d_name);
     if (!(f = fopen(file, "r")))
       continue;
-    if (fscanf(f, "%llu", &v) == 1) {
-      *ns += v;
-      (*threads)++;
-    }
+    got = fscanf(f, "%llu", &v) == 1;
     fclose(f);
+    if (!got)
+      continue;
+    out->cpu_ns += v;
+    out->threads++;
+    snprintf(file, sizeof file, "%s/%.200s/comm", path, e->d_name);
+    if ((f = fopen(file, "r"))) {
+      int w = fgets(comm, sizeof comm, f) ? sb_bench_worker_index(comm) : -1;
+      fclose(f);
+      if (w >= 0) {
+        out->worker_ns[w] = v ? v : 1;
+        if (w + 1 > out->nworkers)
+          out->nworkers = w + 1;
+      }
+    }
   }
   closedir(d);
-  return *threads > 0 ? 0 : -1;
+  return out->threads > 0 ? 0 : -1;
 }
 
 /* One space, then a decimal number; a sign only where the field may be negative (tty_nr, tpgid).
@@ -305,7 +332,7 @@ void sb_bench_proc_sample(pid_t pid, sb_bench_proc_t *out) {
   if (pid <= 0 || stat_ticks(pid, &out->user_ticks, &out->system_ticks) < 0)
     return;
   /* schedstat counts nanoseconds; stat only whole ticks (10 ms), too coarse for one second */
-  if (schedstat_ns(pid, &out->cpu_ns, &out->threads) < 0)
+  if (schedstat_ns(pid, out) < 0)
     out->cpu_ns = (out->user_ticks + out->system_ticks) * (1000000000ull / (uint64_t)(hz > 0 ? hz : 100));
   snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
   if ((f = fopen(path, "r"))) {

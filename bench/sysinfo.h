@@ -31,6 +31,10 @@ int sb_bench_server_spawn(sb_bench_server_t *s, const char *path, char (*extra)[
  * Returns 0 if the server exited with status 0 after SIGTERM. */
 int sb_bench_server_stop(sb_bench_server_t *s, int keep_files);
 
+#define SB_BENCH_MAX_SERVER_WORKERS 64 /* the server's `workers` limit */
+/* The relay names its media threads "sb-worker-<index>" (relay/worker.c). */
+#define SB_BENCH_WORKER_THREAD_PREFIX "sb-worker-"
+
 typedef struct {
   int ok;
   uint64_t cpu_ns;       /* user + system of all threads */
@@ -38,7 +42,15 @@ typedef struct {
   uint64_t system_ticks; /* the split of cpu_ns between the process's code and the kernel */
   uint64_t rss_kib, hwm_kib;
   int threads;
+  /* The relay's worker threads (named sb-worker-<index>): ns on CPU of each, from schedstat;
+   * nworkers is one more than the highest index seen, 0 when none is named so. */
+  int nworkers;
+  uint64_t worker_ns[SB_BENCH_MAX_SERVER_WORKERS];
 } sb_bench_proc_t;
+
+/** The index N of a relay worker thread's name "sb-worker-N" (a trailing newline allowed, as
+ * /proc/.../comm has it), or -1 for any other name or N out of range. */
+int sb_bench_worker_index(const char *comm);
 
 /** Samples /proc/<pid>: user and system ticks from stat (required: ok is 0 without them), the
  * total from the per-thread schedstat (ns) when available, else the sum of the two ticks. */

@@ -78,6 +78,18 @@ SB_TEST(stat_parse_bad_fields_fail) {
   CHECK(ut == UINT64_MAX);
 }
 
+SB_TEST(worker_thread_names) {
+  CHECK_EQ(sb_bench_worker_index("sb-worker-0"), 0);
+  CHECK_EQ(sb_bench_worker_index("sb-worker-12\n"), 12); /* as /proc/.../comm has it */
+  CHECK_EQ(sb_bench_worker_index("sb-worker-63"), 63);
+  CHECK_EQ(sb_bench_worker_index("sb-worker-64"), -1);   /* past the server's limit */
+  CHECK_EQ(sb_bench_worker_index("sb-worker-"), -1);
+  CHECK_EQ(sb_bench_worker_index("sb-worker--1"), -1);
+  CHECK_EQ(sb_bench_worker_index("sb-worker-1x"), -1);
+  CHECK_EQ(sb_bench_worker_index("switchboard"), -1);
+  CHECK_EQ(sb_bench_worker_index("sb-signaling"), -1);
+}
+
 SB_TEST(proc_sample_of_this_process) {
   sb_bench_proc_t pr;
   volatile unsigned spin = 0;

@@ -224,3 +224,31 @@ if not ok:
     print("FAIL: loss not seen as ~5%, or frames decoded corrupt")
 sys.exit(0 if ok else 1)
 PY
+
+# Two relay workers: rooms go round-robin, so two rooms load both, and the report shows each
+# worker's CPU in the window (the threads found by their names, sb-worker-<index>).
+sb_netns_exec "$BUILD/switchboard-bench" --spawn-server "$BUILD/switchboard" --server-arg=--workers=2 \
+  --rooms 2 --room-size 3 --duration 3 --json "$work/workers.json" --no-progress --quiet
+python3 - "$work/workers.json" <<'PY'
+import json, sys
+srv = json.load(open(sys.argv[1]))["server"]
+ws = srv.get("workers", [])
+print(f"bench workers run: server {srv.get('cpu_seconds')} CPU s, workers {ws}")
+fails = []
+if [w["name"] for w in ws] != ["sb-worker-0", "sb-worker-1"]:
+    fails.append("not exactly the two workers sb-worker-0 and sb-worker-1")
+for w in ws:
+    if not isinstance(w["cpu_seconds"], (int, float)) or w["cpu_seconds"] <= 0 or w["cpu_pct_of_one_core"] <= 0:
+        fails.append(f"{w['name']} has no CPU in the window: its room was not there")
+cpus = [w["cpu_seconds"] for w in ws if isinstance(w["cpu_seconds"], (int, float))]
+if len(cpus) == 2 and not fails:
+    if sum(cpus) > srv["cpu_seconds"] + 0.002:
+        fails.append("the workers' CPU is more than the process's")
+    # an idle worker still wakes for its timer (well under 1% of the loaded one's CPU): two equal
+    # rooms, one per worker, load them alike
+    if min(cpus) < 0.25 * max(cpus):
+        fails.append(f"one worker carried the load ({cpus}): rooms were not spread")
+for f in fails:
+    print("FAIL:", f)
+sys.exit(1 if fails else 0)
+PY
