@@ -30,19 +30,6 @@ int sb_bench_pin_resolve(const char *opt, const char *list, cpu_set_t *out, char
   return 0;
 }
 
-static int read_comm(pid_t pid, const char *tid, char *name, size_t cap) {
-  char path[320];
-  FILE *f;
-  snprintf(path, sizeof path, "/proc/%d/task/%s/comm", (int)pid, tid);
-  if (!(f = fopen(path, "r")))
-    return -1;
-  if (!fgets(name, (int)cap, f))
-    name[0] = '\0';
-  fclose(f);
-  name[strcspn(name, "\n")] = '\0';
-  return 0;
-}
-
 /* Calls fn for each thread of pid; returns the threads seen, or -1 if /proc has no such process. */
 static int each_thread(pid_t pid, void (*fn)(pid_t tid, const char *name, void *arg), void *arg) {
   char path[64], name[32];
@@ -53,7 +40,7 @@ static int each_thread(pid_t pid, void (*fn)(pid_t tid, const char *name, void *
   if (!(d = opendir(path)))
     return -1;
   while ((e = readdir(d))) {
-    if (e->d_name[0] < '0' || e->d_name[0] > '9' || read_comm(pid, e->d_name, name, sizeof name) < 0)
+    if (e->d_name[0] < '0' || e->d_name[0] > '9' || sb_bench_thread_name(pid, e->d_name, name, sizeof name) < 0)
       continue;
     fn((pid_t)atoi(e->d_name), name, arg);
     n++;
@@ -68,9 +55,7 @@ typedef struct {
   int have_rest, whole, pinned, failed, named;
 } pin_ctx_t;
 
-static int is_worker(const char *name) {
-  return strncmp(name, SB_BENCH_WORKER_THREAD_PREFIX, strlen(SB_BENCH_WORKER_THREAD_PREFIX)) == 0;
-}
+static int is_worker(const char *name) { return sb_bench_worker_index(name) >= 0; }
 
 static void count_named(pid_t tid, const char *name, void *arg) {
   (void)tid;

@@ -645,7 +645,6 @@ static void print_counts(const json_t *o) {
     printf("none");
 }
 
-/* Video streams by the width most of their window frames had. */
 /* "relay workers    sb-worker-0 4.1%, sb-worker-1 3.8% of a core": how the rooms' load spread. */
 static void print_workers(const json_t *d) {
   const json_t *ws = json_object_get(json_object_get(d, "server"), "workers");
@@ -665,6 +664,7 @@ static void print_workers(const json_t *d) {
   printf(" of a core\n");
 }
 
+/* Video streams by the width most of their window frames had. */
 static void print_sizes(const json_t *d) {
   const json_t *z = json_object_get(d, "video_sizes");
   const json_t *p = json_object_get(d, "parameters");

@@ -214,6 +214,19 @@ int sb_bench_server_stop(sb_bench_server_t *s, int keep_files) {
   return done && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
+int sb_bench_thread_name(pid_t pid, const char *tid, char *name, size_t cap) {
+  char path[320];
+  FILE *f;
+  snprintf(path, sizeof path, "/proc/%d/task/%.200s/comm", (int)pid, tid);
+  if (!(f = fopen(path, "r")))
+    return -1;
+  if (!fgets(name, (int)cap, f))
+    name[0] = '\0';
+  fclose(f);
+  name[strcspn(name, "\n")] = '\0';
+  return 0;
+}
+
 int sb_bench_worker_index(const char *comm) {
   static const char prefix[] = SB_BENCH_WORKER_THREAD_PREFIX;
   char *end;
@@ -254,15 +267,11 @@ static int schedstat_ns(pid_t pid, sb_bench_proc_t *out) {
       continue;
     out->cpu_ns += v;
     out->threads++;
-    snprintf(file, sizeof file, "%s/%.200s/comm", path, e->d_name);
-    if ((f = fopen(file, "r"))) {
-      int w = fgets(comm, sizeof comm, f) ? sb_bench_worker_index(comm) : -1;
-      fclose(f);
-      if (w >= 0) {
-        out->worker_ns[w] = v ? v : 1;
-        if (w + 1 > out->nworkers)
-          out->nworkers = w + 1;
-      }
+    int w = sb_bench_thread_name(pid, e->d_name, comm, sizeof comm) == 0 ? sb_bench_worker_index(comm) : -1;
+    if (w >= 0) {
+      out->worker_ns[w] = v ? v : 1;
+      if (w + 1 > out->nworkers)
+        out->nworkers = w + 1;
     }
   }
   closedir(d);

@@ -48,6 +48,10 @@ typedef struct {
   uint64_t worker_ns[SB_BENCH_MAX_SERVER_WORKERS];
 } sb_bench_proc_t;
 
+/** Reads the name of thread `tid` (a /proc/<pid>/task entry) of `pid` into name, without its
+ * newline. 0, or -1 if the thread is gone. */
+int sb_bench_thread_name(pid_t pid, const char *tid, char *name, size_t cap);
+
 /** The index N of a relay worker thread's name "sb-worker-N" (a trailing newline allowed, as
  * /proc/.../comm has it), or -1 for any other name or N out of range. */
 int sb_bench_worker_index(const char *comm);
