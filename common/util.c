@@ -1,6 +1,8 @@
 #include "common/util.h"
 
 #include <openssl/rand.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 uint64_t sb_now_us(void) {
@@ -10,6 +12,14 @@ uint64_t sb_now_us(void) {
 }
 
 uint64_t sb_now_ms(void) { return sb_now_us() / 1000u; }
+
+void *sb_calloc_lines(size_t size) {
+  void *p = NULL;
+  if (posix_memalign(&p, SB_CACHE_LINE, size) != 0)
+    return NULL;
+  memset(p, 0, size);
+  return p;
+}
 
 uint64_t sb_wall_ms(void) {
   struct timespec ts;

@@ -13,6 +13,12 @@ uint64_t sb_now_ms(void);
 /** Wall clock in milliseconds since the epoch. */
 uint64_t sb_wall_ms(void);
 
+/** Cache-line size that the relay lays its per-packet structures out for. */
+#define SB_CACHE_LINE 64
+/** Zeroed memory for `size` bytes starting on a cache line (so a struct whose hot fields were
+ * grouped into its first lines really occupies those lines); free() releases it. NULL if none. */
+void *sb_calloc_lines(size_t size);
+
 /** Fills buf with cryptographically secure random bytes (OpenSSL); 0 or -1. */
 int sb_random_bytes(void *buf, size_t len);
 /** A random uint32 that is not 0. */

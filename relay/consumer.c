@@ -16,7 +16,7 @@ sb_consumer_t *sb_consumer_create(sb_transport_t *sub, const sb_cmd_t *cmd, sb_p
   if (nlayers > SB_SIMULCAST_MAX_LAYERS)
     return NULL;
   sb_producer_t *p = layers[0];
-  sb_consumer_t *c = calloc(1, sizeof *c);
+  sb_consumer_t *c = sb_calloc_lines(sizeof *c);
   if (!c)
     return NULL;
   c->id = cmd->u.consumer.consumer;
@@ -107,6 +107,26 @@ static int can_start(sb_consumer_t *c, const sb_vp8_desc_t *vp8, uint64_t now_ms
   return 0;
 }
 
+/* What forwarding to `c` touches first: the consumer's second line and, of its subscriber's
+ * transport, the first line, the path's head and the estimate's send side. The consumer's first
+ * line must be on its way already. */
+static void prefetch_lines(const sb_consumer_t *c) {
+  const sb_transport_t *t = c->transport;
+  __builtin_prefetch((const char *)c + 64);
+  __builtin_prefetch(t);
+  __builtin_prefetch(&t->path);
+  __builtin_prefetch(&t->bwe);
+}
+
+/* What those lines point to: the outbound SRTP session and the send history's next entry. */
+static void prefetch_targets(const sb_consumer_t *c) {
+  const sb_transport_t *t = c->transport;
+  if (t->srtp.out)
+    __builtin_prefetch(t->srtp.out);
+  if (t->bwe.history)
+    __builtin_prefetch(&t->bwe.history[t->bwe.next_seq & (SB_BWE_HISTORY - 1)], 1);
+}
+
 /* Writes the subscriber's header extensions (those of `info`'s packet that the subscriber
  * negotiated too; info NULL for padding); *twcc_at gets the offset (from `out`) of the
  * transport-wide sequence number, filled in once the packet is sure to go, or 0. */
@@ -137,7 +157,7 @@ static int seal(sb_transport_t *sub, uint8_t *out, size_t len, size_t twcc_at) {
   if (twcc_at)
     sb_wr16(out + SB_RTP_HEADER_SIZE + twcc_at,
             sb_bwe_on_send(&sub->bwe, len + SB_SRTP_TAG_COUNTED, sub->env->now_us));
-  if (sb_srtp_protect(sub->srtp, out, &n) != 0) {
+  if (sb_srtp_protect(&sub->srtp, out, &n) != 0) {
     sb_count(sub->env, drop_srtp, 1);
     sub->env->release(sub->env->arg);
     return -1;
@@ -229,6 +249,20 @@ int sb_consumer_forward(sb_consumer_t *c, const sb_producer_t *from, const sb_rt
     sub->first_media_ms = env->now_ms ? env->now_ms : 1;
   env->commit(env->arg, (size_t)len, &sub->path);
   return 1;
+}
+
+void sb_consumer_fan_out(sb_consumer_t *const *cs, int n, const sb_producer_t *from,
+                         const sb_rtp_packet_t *pkt, const sb_pkt_info_t *info, uint64_t now_ms) {
+  for (int i = 0; i < n; i++)
+    __builtin_prefetch(cs[i]);
+  for (int i = -2; i < n; i++) {
+    if (i + 2 < n)
+      prefetch_lines(cs[i + 2]);
+    if (i + 1 >= 0 && i + 1 < n)
+      prefetch_targets(cs[i + 1]);
+    if (i >= 0)
+      sb_consumer_forward(cs[i], from, pkt, info, now_ms, SB_FWD_MEDIA);
+  }
 }
 
 /* Sends output packet `seq` again from the producer's buffer; returns its payload size, or 0

@@ -70,6 +70,12 @@ enum {
  * went out, 0 if not (paused, not yet started, dropped by the simulcast switch). */
 int sb_consumer_forward(sb_consumer_t *c, const sb_producer_t *from, const sb_rtp_packet_t *pkt,
                         const sb_pkt_info_t *info, uint64_t now_ms, int why);
+/** Forwards a new packet of `from` to each of its `n` consumers `cs`, in order. Memory is asked
+ * for ahead: every consumer's first line at once, then each one's next lines and its
+ * subscriber's transport two consumers ahead and what those point to (SRTP session, send
+ * history entry) one ahead, so that the loads overlap the SRTP work on the consumers before. */
+void sb_consumer_fan_out(sb_consumer_t *const *cs, int n, const sb_producer_t *from,
+                         const sb_rtp_packet_t *pkt, const sb_pkt_info_t *info, uint64_t now_ms);
 /** The subscriber lost `seq` (its sequence space): resend it from the producer's buffer. */
 void sb_consumer_on_nack(sb_consumer_t *c, uint16_t seq, uint64_t now_ms);
 /** Sends the last packets this consumer forwarded again, as RTX, back to back, until about

@@ -133,8 +133,7 @@ void sb_producer_on_rtp(sb_producer_t *p, sb_rtp_packet_t *pkt, uint64_t now_ms)
   }
   if (info.vp8 && info.vp8->is_keyframe && info.vp8->width)
     p->width = info.vp8->width, p->height = info.vp8->height;
-  for (int i = 0; i < p->nconsumers; i++)
-    sb_consumer_forward(p->consumers[i], p, pkt, &info, now_ms, 0);
+  sb_consumer_fan_out(p->consumers, p->nconsumers, p, pkt, &info, now_ms);
 }
 
 void sb_producer_packet_info(const sb_producer_t *p, const sb_rtp_packet_t *pkt, sb_pkt_info_t *out) {

@@ -1,16 +1,10 @@
 #include "relay/srtp.h"
 
 #include <srtp2/srtp.h>
-#include <stdlib.h>
 #include <string.h>
 #include <uv.h>
 
 #include "common/log.h"
-
-struct sb_srtp {
-  srtp_t in;
-  srtp_t out;
-};
 
 static uv_once_t init_once = UV_ONCE_INIT;
 static int init_status = -1;
@@ -39,35 +33,30 @@ static void policy_for(srtp_policy_t *p, int profile, uint8_t *key, int inbound)
   p->allow_repeat_tx = 1;
 }
 
-sb_srtp_t *sb_srtp_create(const sb_srtp_keys_t *keys) {
-  sb_srtp_t *s = calloc(1, sizeof *s);
+int sb_srtp_init(sb_srtp_t *s, const sb_srtp_keys_t *keys) {
   uint8_t lkey[32], rkey[32];
   srtp_policy_t pin, pout;
-  if (!s)
-    return NULL;
+  srtp_t in = NULL, out = NULL; /* libsrtp leaves them NULL when it fails */
   memcpy(lkey, keys->local_key, sizeof lkey);
   memcpy(rkey, keys->remote_key, sizeof rkey);
   policy_for(&pin, keys->profile, rkey, 1);
   policy_for(&pout, keys->profile, lkey, 0);
-  if (srtp_create(&s->in, &pin) != srtp_err_status_ok)
-    goto Fail;
-  if (srtp_create(&s->out, &pout) != srtp_err_status_ok)
-    goto Fail;
-  return s;
-Fail:
+  int ok = srtp_create(&in, &pin) == srtp_err_status_ok && srtp_create(&out, &pout) == srtp_err_status_ok;
+  s->in = in;
+  s->out = out;
+  if (ok)
+    return 0;
   sb_error(NULL, "srtp: cannot create session for %s", sb_srtp_profile_name(keys->profile));
-  sb_srtp_destroy(s);
-  return NULL;
+  sb_srtp_clear(s);
+  return -1;
 }
 
-void sb_srtp_destroy(sb_srtp_t *s) {
-  if (!s)
-    return;
+void sb_srtp_clear(sb_srtp_t *s) {
   if (s->in)
     srtp_dealloc(s->in);
   if (s->out)
     srtp_dealloc(s->out);
-  free(s);
+  s->in = s->out = NULL;
 }
 
 int sb_srtp_unprotect(sb_srtp_t *s, void *buf, int *len) {

@@ -23,7 +23,7 @@ static void dtls_send(void *arg, const uint8_t *data, size_t len) {
 static void producer_send_rtcp(void *arg, uint8_t *buf, size_t len) { sb_transport_send_rtcp(arg, buf, len); }
 
 sb_transport_t *sb_transport_create(sb_relay_env_t *env, const sb_cmd_t *cmd) {
-  sb_transport_t *t = calloc(1, sizeof *t);
+  sb_transport_t *t = sb_calloc_lines(sizeof *t);
   if (!t)
     return NULL;
   t->id = cmd->transport;
@@ -76,7 +76,7 @@ void sb_transport_destroy(sb_transport_t *t, const char *reason) {
     sb_consumer_destroy(t->consumers[i]);
   free(t->consumers);
   sb_dtls_destroy(t->dtls);
-  sb_srtp_destroy(t->srtp);
+  sb_srtp_clear(&t->srtp);
   free(t->twcc);
   sb_bwe_free(&t->bwe);
   if (reason) {
@@ -182,8 +182,7 @@ void sb_transport_on_dtls(sb_transport_t *t, const uint8_t *data, size_t len) {
   }
   if (st == SB_DTLS_CONNECTED) {
     const sb_srtp_keys_t *keys = sb_dtls_keys(t->dtls);
-    t->srtp = sb_srtp_create(keys);
-    if (!t->srtp) {
+    if (sb_srtp_init(&t->srtp, keys) != 0) {
       t->state = SB_TRANSPORT_CLOSED;
       return;
     }
@@ -255,7 +254,7 @@ void sb_transport_on_rtp(sb_transport_t *t, uint8_t *data, size_t len) {
     sb_count(env, drop_not_admitted, 1);
     return;
   }
-  if (sb_srtp_unprotect(t->srtp, data, &n) != 0) {
+  if (sb_srtp_unprotect(&t->srtp, data, &n) != 0) {
     sb_count(env, drop_srtp, 1);
     return;
   }
@@ -382,7 +381,7 @@ void sb_transport_on_rtcp(sb_transport_t *t, uint8_t *data, size_t len) {
     sb_count(env, drop_not_admitted, 1);
     return;
   }
-  if (sb_srtp_unprotect_rtcp(t->srtp, data, &n) != 0) {
+  if (sb_srtp_unprotect_rtcp(&t->srtp, data, &n) != 0) {
     sb_count(env, drop_srtp, 1);
     return;
   }
@@ -411,7 +410,7 @@ void sb_transport_on_rtcp(sb_transport_t *t, uint8_t *data, size_t len) {
 
 void sb_transport_send_rtcp(sb_transport_t *t, uint8_t *buf, size_t len) {
   int n = (int)len;
-  if (!sb_transport_can_forward(t) || sb_srtp_protect_rtcp(t->srtp, buf, &n) != 0)
+  if (!sb_transport_can_forward(t) || sb_srtp_protect_rtcp(&t->srtp, buf, &n) != 0)
     return;
   if (t->has_addr)
     t->env->send(t->env->arg, buf, (size_t)n, &t->path);

@@ -36,18 +36,27 @@ typedef enum {
 #define SB_SETUP_TIMEOUT_MS 30000
 
 struct sb_transport {
-  /* What forwarding a packet to it and receiving one from it read and write, first and together
-   * (with the path's head and the estimate's send side: three cache lines in all). */
+  /* What forwarding a packet to it reads and writes, first and together: this line, the path's
+   * head and the estimate's send side (three cache lines in all). */
   sb_relay_env_t *env;
-  sb_srtp_t *srtp;
+  sb_srtp_t srtp;
   sb_transport_state_t state;
   int admitted;
   int has_addr;
   sb_ext_ids_t ext;
-  /* Media bytes for per-tenant accounting, reported up by the worker (SB_EV_TRANSPORT_BYTES). */
-  uint64_t rx_bytes, tx_bytes;
+  uint8_t first_media_reported;
+  uint64_t tx_bytes;            /* media bytes for per-tenant accounting (SB_EV_TRANSPORT_BYTES) */
   uint64_t first_media_ms;      /* the first media packet forwarded to it, 0 = none yet */
+
+  /* What the worker's tick reads of every transport (sb_transport_tick), in one line. */
+  uint64_t created_ms, last_consent_ms, last_rr_ms, last_twcc_ms;
+  uint64_t last_alloc_ms;       /* the estimate was last shared among the consumers */
+  sb_twcc_t *twcc;              /* transport-cc feedback to the publisher, if negotiated */
+  int nproducers, nconsumers;
+  int worker_index;             /* its place in the worker's array of transports */
+
   sb_path_t path;               /* the selected pair: remote address, over UDP or a TCP connection */
+  sb_transport_t *next_by_addr; /* the worker's index by path.addr, read with it */
   sb_bwe_t bwe;                 /* what the subscriber can take, from its RTCP */
 
   uint64_t id;
@@ -61,22 +70,18 @@ struct sb_transport {
   sb_dtls_t *dtls;
   uint32_t rtcp_ssrc;           /* sender SSRC of the relay's RTCP on this transport */
 
+  uint64_t rx_bytes;            /* media bytes received, as tx_bytes */
   sb_producer_t *producers[SB_MAX_PRODUCERS];
-  int nproducers;
   sb_consumer_t **consumers;
-  int nconsumers, capconsumers;
+  int capconsumers;
 
   uint16_t max_width, max_height; /* the subscriber's size preference for simulcast */
-  uint64_t last_alloc_ms;         /* the estimate was last shared among the consumers */
   uint64_t rtx_tokens;            /* bytes of retransmissions allowed now */
   uint64_t rtx_refill_ms;
-  sb_twcc_t *twcc;              /* transport-cc feedback to the publisher, if negotiated */
-  uint64_t created_ms, last_consent_ms, last_rr_ms, last_twcc_ms;
   sb_ratelimit_t log_rl;
   uint64_t rx_reported, tx_reported;
-  int first_media_reported;
 
-  sb_transport_t *next_in_worker, *next_in_router, *next_by_addr;
+  sb_transport_t *next_in_router;
 };
 
 /** Creates a transport (with its producers) from a create command; `env` is borrowed and must

@@ -45,7 +45,10 @@ typedef struct sb_worker {
   sb_ice_t *ice;
   sb_relay_env_t env; /* what its transports, producers and consumers may ask of it */
 
-  sb_transport_t *transports; /* all transports, linked by next_in_worker */
+  /* All transports, dense (the tick walks them with the next ones' memory on its way);
+   * t->worker_index is a transport's place. */
+  sb_transport_t **transports;
+  int ntransports, captransports;
   sb_ice_index_t ufrags;       /* local ICE credentials -> transport */
   sb_transport_t *by_addr[SB_HASH_BUCKETS];
   sb_router_t *routers;
@@ -95,11 +98,12 @@ void sb_worker_emit_bytes(sb_worker_t *w, uint64_t transport, uint64_t rx_bytes,
 /** Reports the first media packet forwarded to a transport, at `at_ms` (sb_now_ms()). */
 void sb_worker_emit_media(sb_worker_t *w, uint64_t transport, uint64_t at_ms);
 
-/* Hash tables of transports (intrusive chains). */
+/* Hash tables of transports (intrusive chains), and the array of them all. */
 uint32_t sb_addr_hash(const struct sockaddr_storage *a);
 int sb_addr_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
 void sb_worker_index_ufrag(sb_worker_t *w, sb_transport_t *t);
 void sb_worker_index_addr(sb_worker_t *w, sb_transport_t *t);
+/** Takes `t` out of the indexes and the array (the last transport takes its place). */
 void sb_worker_unindex(sb_worker_t *w, sb_transport_t *t);
 sb_transport_t *sb_worker_find_transport(sb_worker_t *w, uint64_t id);
 

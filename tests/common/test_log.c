@@ -130,3 +130,17 @@ SB_TEST(utf8_sanitize_keeps_valid_text_and_marks_the_rest) {
   CHECK(j != NULL);
   json_decref(j);
 }
+
+SB_TEST(calloc_lines_starts_on_a_cache_line_and_is_zeroed) {
+  for (size_t size = 1; size <= 4096; size = size * 3 + 1) {
+    unsigned char *p = sb_calloc_lines(size);
+    CHECK(p != NULL);
+    CHECK_EQ((uintptr_t)p % SB_CACHE_LINE, 0);
+    size_t nonzero = 0;
+    for (size_t i = 0; i < size; i++)
+      nonzero += p[i] != 0;
+    CHECK_EQ(nonzero, 0);
+    memset(p, 0xa5, size); /* all of it is ours (ASan checks the bounds) */
+    free(p);
+  }
+}

@@ -154,7 +154,7 @@ static inline sb_transport_t *fx_transport(fx_env_t *f, uint64_t id, int nlayers
   memcpy(&path.addr, &a, sizeof a);
   sb_transport_on_check(t, &path, 1);
   sb_srtp_keys_t k = fx_keys(id, 0);
-  t->srtp = sb_srtp_create(&k);
+  sb_srtp_init(&t->srtp, &k);
   t->state = SB_TRANSPORT_CONNECTED;
   return t;
 }
@@ -212,21 +212,21 @@ static inline size_t fx_vp8(uint8_t *buf, uint32_t ssrc, uint16_t seq, uint32_t 
  * as with a real peer). */
 typedef struct {
   uint64_t id;
-  sb_srtp_t *srtp;
+  sb_srtp_t srtp;
 } fx_peer_t;
 
 static inline void fx_peer_init(fx_peer_t *p, uint64_t id) {
   sb_srtp_keys_t k = fx_keys(id, 1);
   p->id = id;
-  p->srtp = sb_srtp_create(&k);
+  sb_srtp_init(&p->srtp, &k);
 }
 
-static inline void fx_peer_fini(fx_peer_t *p) { sb_srtp_destroy(p->srtp); }
+static inline void fx_peer_fini(fx_peer_t *p) { sb_srtp_clear(&p->srtp); }
 
 /* Reads an RTP datagram the relay sent to that browser: 0 and the parsed packet, or -1. */
 static inline int fx_peer_read(fx_peer_t *p, fx_dgram_t *d, sb_rtp_packet_t *pkt) {
   int n = (int)d->len;
-  if (sb_srtp_unprotect(p->srtp, d->data, &n) != 0)
+  if (sb_srtp_unprotect(&p->srtp, d->data, &n) != 0)
     return -1;
   d->len = (size_t)n;
   return sb_rtp_parse(d->data, d->len, pkt);
@@ -234,7 +234,7 @@ static inline int fx_peer_read(fx_peer_t *p, fx_dgram_t *d, sb_rtp_packet_t *pkt
 
 static inline int fx_peer_read_rtcp(fx_peer_t *p, fx_dgram_t *d) {
   int n = (int)d->len;
-  if (sb_srtp_unprotect_rtcp(p->srtp, d->data, &n) != 0)
+  if (sb_srtp_unprotect_rtcp(&p->srtp, d->data, &n) != 0)
     return -1;
   d->len = (size_t)n;
   return 0;
@@ -245,7 +245,7 @@ static inline void fx_peer_send(fx_peer_t *p, sb_transport_t *t, const uint8_t *
   uint8_t buf[SB_PKT_BUF];
   int n = (int)len;
   memcpy(buf, plain, len);
-  if ((rtcp ? sb_srtp_protect_rtcp(p->srtp, buf, &n) : sb_srtp_protect(p->srtp, buf, &n)) != 0)
+  if ((rtcp ? sb_srtp_protect_rtcp(&p->srtp, buf, &n) : sb_srtp_protect(&p->srtp, buf, &n)) != 0)
     return;
   if (rtcp)
     sb_transport_on_rtcp(t, buf, (size_t)n);

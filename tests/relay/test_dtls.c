@@ -97,9 +97,9 @@ static int handshake(const char *profiles, int expect_profile) {
     ok = k && k->profile == expect_profile && memcmp(k->local_key, m + kl, kl) == 0 &&
          memcmp(k->remote_key, m, kl) == 0 && memcmp(k->remote_key + kl, m + 2 * kl, sl) == 0 &&
          memcmp(k->local_key + kl, m + 2 * kl + sl, sl) == 0;
-    sb_srtp_t *srtp = k ? sb_srtp_create(k) : NULL;
-    ok = ok && srtp != NULL;
-    sb_srtp_destroy(srtp);
+    sb_srtp_t srtp = {0};
+    ok = ok && sb_srtp_init(&srtp, k) == 0;
+    sb_srtp_clear(&srtp);
   }
   sb_dtls_destroy(d);
   client_free(&c);

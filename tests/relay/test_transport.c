@@ -117,9 +117,10 @@ SB_TEST(authenticated_media_renews_consent) {
   memcpy(buf, plain, n);
   len = (int)n;
   sb_srtp_keys_t k = fx_keys(1, 1);
-  sb_srtp_t *forger = sb_srtp_create(&k);
-  sb_srtp_protect(forger, buf, &len);
-  sb_srtp_destroy(forger);
+  sb_srtp_t forger;
+  CHECK_EQ(sb_srtp_init(&forger, &k), 0);
+  sb_srtp_protect(&forger, buf, &len);
+  sb_srtp_clear(&forger);
   buf[len - 1] ^= 1;
   sb_transport_on_rtp(t, buf, (size_t)len);
   CHECK_EQ(f.env.stats.drop_srtp, 1);
@@ -150,20 +151,20 @@ SB_TEST(srtp_with_known_keys_reaches_the_producer_and_bad_packets_are_counted) {
   /* The same packet again (a replay) and a tampered one are dropped and counted. */
   memcpy(buf, plain, n);
   int len = (int)n;
-  sb_srtp_t *again = NULL;
+  sb_srtp_t again;
   sb_srtp_keys_t k = fx_keys(1, 1);
-  again = sb_srtp_create(&k);
-  CHECK_EQ(sb_srtp_protect(again, buf, &len), 0);
-  sb_srtp_destroy(again);
+  CHECK_EQ(sb_srtp_init(&again, &k), 0);
+  CHECK_EQ(sb_srtp_protect(&again, buf, &len), 0);
+  sb_srtp_clear(&again);
   sb_transport_on_rtp(t, buf, (size_t)len);
   CHECK_EQ(f.env.stats.drop_srtp, 1);
   n = fx_vp8(plain, video->ssrc, 11, 990, 2, 0, 1);
   memcpy(buf, plain, n);
   len = (int)n;
   k = fx_keys(1, 1);
-  again = sb_srtp_create(&k);
-  sb_srtp_protect(again, buf, &len);
-  sb_srtp_destroy(again);
+  CHECK_EQ(sb_srtp_init(&again, &k), 0);
+  sb_srtp_protect(&again, buf, &len);
+  sb_srtp_clear(&again);
   buf[len - 1] ^= 1;
   sb_transport_on_rtp(t, buf, (size_t)len);
   CHECK_EQ(f.env.stats.drop_srtp, 2);
@@ -249,7 +250,7 @@ SB_TEST(a_dtls_handshake_keys_srtp_and_reports_connected) {
   SSL_do_handshake(c.ssl);
   CHECK_EQ(t->state, SB_TRANSPORT_CONNECTED);
   CHECK(SSL_is_init_finished(c.ssl));
-  CHECK(t->srtp != NULL);
+  CHECK(t->srtp.in && t->srtp.out);
   CHECK_EQ(f.nevents, 1);
   CHECK_EQ(f.events[0], SB_EV_TRANSPORT_CONNECTED);
 
@@ -259,13 +260,14 @@ SB_TEST(a_dtls_handshake_keys_srtp_and_reports_connected) {
   sb_srtp_keys_t k = {.profile = SB_SRTP_AES128_CM_SHA1_80, .key_len = 30};
   memcpy(k.local_key, m, 16), memcpy(k.local_key + 16, m + 32, 14);
   memcpy(k.remote_key, m + 16, 16), memcpy(k.remote_key + 16, m + 46, 14);
-  sb_srtp_t *client = sb_srtp_create(&k);
+  sb_srtp_t client;
+  CHECK_EQ(sb_srtp_init(&client, &k), 0);
   size_t n = fx_vp8(plain, t->producers[1]->ssrc, 1, 90, 1, 1, 1);
   int len = (int)n;
-  CHECK_EQ(sb_srtp_protect(client, plain, &len), 0);
+  CHECK_EQ(sb_srtp_protect(&client, plain, &len), 0);
   sb_transport_on_rtp(t, plain, (size_t)len);
   CHECK_EQ(t->producers[1]->packets, 1);
-  sb_srtp_destroy(client);
+  sb_srtp_clear(&client);
   sb_transport_destroy(t, "test");
   CHECK_EQ(f.events[1], SB_EV_TRANSPORT_CLOSED);
   SSL_free(c.ssl);
