@@ -323,28 +323,19 @@ static void on_readable(uv_poll_t *h, int status, int events) {
     return;
   sb_env_clock(&w->env);
   for (int round = 0; round < SB_RX_ROUNDS; round++) {
-    for (int i = 0; i < SB_BATCH; i++) {
-      w->rx.iov[i].iov_base = w->rx.bufs[i];
-      /* Leave room for the SRTP trailer when a packet is re-protected in place. */
-      w->rx.iov[i].iov_len = SB_PKT_BUF - SB_SRTP_MAX_TRAILER;
-      w->rx.msgs[i].msg_hdr.msg_name = &w->rx.addrs[i];
-      w->rx.msgs[i].msg_hdr.msg_namelen = sizeof w->rx.addrs[i];
-      w->rx.msgs[i].msg_hdr.msg_iov = &w->rx.iov[i];
-      w->rx.msgs[i].msg_hdr.msg_iovlen = 1;
-      w->rx.msgs[i].msg_hdr.msg_flags = 0;
-    }
     int n = recvmmsg(w->fd, w->rx.msgs, SB_BATCH, MSG_DONTWAIT, NULL);
     if (n <= 0)
       break;
     for (int i = 0; i < n; i++) {
+      struct msghdr *m = &w->rx.msgs[i].msg_hdr;
       size_t len = w->rx.msgs[i].msg_len;
       sb_count(&w->env, rx_packets, 1);
       sb_count(&w->env, rx_bytes, len);
-      if (w->rx.msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
+      if (m->msg_flags & MSG_TRUNC)
         sb_count(&w->env, drop_malformed, 1);
-        continue;
-      }
-      on_datagram(w, w->rx.bufs[i], len, &w->rx.addrs[i], w->rx.msgs[i].msg_hdr.msg_namelen);
+      else
+        on_datagram(w, w->rx.bufs[i], len, &w->rx.addrs[i], m->msg_namelen);
+      m->msg_namelen = sizeof w->rx.addrs[i]; /* the kernel wrote the sender's length there */
     }
     if (n < SB_BATCH)
       break;
@@ -577,8 +568,21 @@ static void worker_main(void *arg) {
   close_handles(w);
 }
 
+/* The receive batch's headers are set once; recvmmsg writes only each one's name length, flags
+ * and msg_len, and on_readable puts the name length back after reading a datagram. */
+static void rx_prepare(sb_batch_t *b) {
+  for (int i = 0; i < SB_BATCH; i++) {
+    b->iov[i].iov_base = b->bufs[i];
+    /* Leave room for the SRTP trailer when a packet is re-protected in place. */
+    b->iov[i].iov_len = SB_PKT_BUF - SB_SRTP_MAX_TRAILER;
+    b->msgs[i].msg_hdr = (struct msghdr){.msg_name = &b->addrs[i], .msg_namelen = sizeof b->addrs[i],
+                                         .msg_iov = &b->iov[i], .msg_iovlen = 1};
+  }
+}
+
 int sb_worker_init(sb_worker_t *w, int fd, int tcp_fd) {
   w->fd = fd;
+  rx_prepare(&w->rx);
   w->env.slot = env_slot;
   w->env.commit = env_commit;
   w->env.release = env_release;
