@@ -114,6 +114,12 @@ void sb_bench_config_usage(const char *prog) {
          "                          clients, no signaling, ICE or DTLS) and report both runs and\n"
          "                          their ratios; with --ramp, the same ramp through the forwarder\n"
          "                          and both capacities; not with --simulcast\n"
+         "  --baseline-alongside    the same, with the forwarder running at the same time as the\n"
+         "                          relay (each with its own participants, the same measured\n"
+         "                          seconds; with --pin-server on the same CPUs), so that a machine\n"
+         "                          whose speed drifts from one minute to the next slows both\n"
+         "                          alike; the machine's CPU is then theirs together; implies\n"
+         "                          --baseline, not with --ramp\n"
          "Ramp mode (second figure of merit: the largest load within the targets):\n"
          "  --ramp                  run steps of growing load in the group rooms or calls given\n"
          "  --ramp-start N --ramp-step N --ramp-max N --ramp-step-seconds S\n"
@@ -192,7 +198,7 @@ enum {
   O_ROOMSIZE, O_FANOUT, O_FANOUTROOMS, O_AUDIOONLY, O_DURATION, O_RAMPRATE, O_JOINTO, O_VKBPS,
   O_AKBPS, O_RES, O_FPS, O_CLIP, O_DECODE, O_RAMP, O_RSTART, O_RSTEP, O_RMAX, O_RSTEPS, O_TP99,
   O_TLOSS, O_SRTP, O_SIMULCAST, O_PREFER, O_DECODEALL, O_NOTWCC, O_NOPROV, O_SRVARG, O_CAFILE, O_HEALTHURL, O_THREADS, O_RXTS, O_JSON, O_HTML, O_QUIET, O_PROGRESS, O_NOPROGRESS, O_LOG, O_DEBUG,
-  O_HELP, O_BASELINE, O_CAPACITY, O_CAPSAMPLE, O_PINSERVER, O_PINBENCH, O_TARGET, O_LOCALIP,
+  O_HELP, O_BASELINE, O_ALONGSIDE, O_CAPACITY, O_CAPSAMPLE, O_PINSERVER, O_PINBENCH, O_TARGET, O_LOCALIP,
 };
 
 static const struct option options[] = {
@@ -215,7 +221,8 @@ static const struct option options[] = {
     {"no-progress", 0, 0, O_NOPROGRESS}, {"log-level", 1, 0, O_LOG}, {"debug", 1, 0, O_DEBUG},
     {"simulcast", 0, 0, O_SIMULCAST}, {"prefer", 1, 0, O_PREFER},
     {"decode-all", 0, 0, O_DECODEALL}, {"no-twcc", 0, 0, O_NOTWCC},
-    {"baseline", 0, 0, O_BASELINE}, {"capacity", 0, 0, O_CAPACITY},
+    {"baseline", 0, 0, O_BASELINE}, {"baseline-alongside", 0, 0, O_ALONGSIDE},
+    {"capacity", 0, 0, O_CAPACITY},
     {"capacity-sample", 1, 0, O_CAPSAMPLE}, {"pin-server", 1, 0, O_PINSERVER},
     {"pin-bench", 1, 0, O_PINBENCH}, {"target", 1, 0, O_TARGET},
     {"local-ip", 1, 0, O_LOCALIP}, {"help", 0, 0, O_HELP},
@@ -267,6 +274,7 @@ static int apply(sb_bench_config_t *c, int opt, const char *a) {
   case O_DECODEALL: c->decode_all = 1; return 0;
   case O_NOTWCC: c->twcc = 0; return 0;
   case O_BASELINE: c->baseline = 1; return 0;
+  case O_ALONGSIDE: c->baseline = c->baseline_alongside = 1; return 0;
   case O_CAPACITY: c->capacity = 1; return 0;
   case O_CAPSAMPLE: return parse_int(a, 1, 100000, &c->capacity_sample);
   case O_PINSERVER:
@@ -379,6 +387,8 @@ int sb_bench_config_parse(sb_bench_config_t *c, int argc, char **argv, char *err
       return fail(err, errlen, "--health-url must be http://host:port or https://host:port");
   if (c->ramp_mode && c->fanout == 0 && c->rooms == 0 && c->calls == 0)
     return fail(err, errlen, "--ramp needs a scenario to grow");
+  if (c->baseline_alongside && c->ramp_mode)
+    return fail(err, errlen, "--baseline-alongside measures one window: not with --ramp");
   if (c->baseline && c->simulcast)
     return fail(err, errlen, "--baseline forwards single-layer streams: not with --simulcast");
   if (c->pin_server[0] && !c->spawn_server[0] && !c->server_pid && !c->baseline)

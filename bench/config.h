@@ -58,6 +58,8 @@ typedef struct {
 
   /* --baseline: after the run, the same scenario through the bench's own minimal forwarder */
   int baseline;
+  /* --baseline-alongside: the forwarder runs at the same time as the relay instead of after it */
+  int baseline_alongside;
 
   /* --capacity: receivers outside a sample only count packets (no SRTP, no payload work) */
   int capacity;

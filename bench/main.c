@@ -1,4 +1,5 @@
 /* switchboard-bench: load and latency tests of a Switchboard server with real clients. */
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include "bench/sysinfo.h"
 #include "bench/worker.h"
 #include "common/log.h"
+#include "common/util.h"
 
 static int secs_needed(const sb_bench_config_t *c, int npeers) {
   double s = 5 + npeers / c->ramp_rate + c->join_timeout_s + 3 + c->duration_s;
@@ -64,6 +66,7 @@ typedef struct {
   sb_bench_worker_t *bws;
   sb_bench_results_t bres;
   sb_bench_fwd_t fwd;
+  int baseline_rc;          /* --baseline-alongside: the forwarder's run, from its thread */
   /* --pin-server, --pin-bench: the CPU sets, the bench's own before pinning, what was done */
   cpu_set_t pin_server, pin_bench, bench_cpus;
   json_t *pinning, *bpinning;
@@ -142,18 +145,13 @@ static uint16_t baseline_profile(const app_t *a) {
                                                                  : SB_SRTP_PROFILE_AES128_CM_SHA1_80;
 }
 
-/* Runs the scenario through the forwarder; the relay's spawned server is stopped first, so that
- * it takes nothing from the machine's figures. 0, or -1 with a reason printed. */
-static int run_baseline(app_t *a) {
+/* Starts the bench's forwarder for the baseline run: on the relay's CPUs with --pin-server, else
+ * where the bench could run before --pin-bench, as the relay's spawned server did. 0, or -1 with
+ * a reason printed. */
+static int baseline_start(app_t *a) {
   sb_bench_results_t *res = &a->bres;
   char err[300];
-  if (a->spawned && !a->server_stopped) {
-    a->server_stop_rc = sb_bench_server_stop(&a->server, 0);
-    a->server_stopped = 1;
-  }
   int created = sb_bench_fwd_create(&a->fwd, baseline_profile(a), a->brun.npeers);
-  /* on the relay's CPUs with --pin-server; else where the bench could run before --pin-bench,
-   * as the relay's spawned server did */
   a->fwd.pinned = a->cfg.pin_server[0] || a->cfg.pin_bench[0];
   a->fwd.cpus = a->cfg.pin_server[0] ? a->pin_server : a->bench_cpus;
   if (created < 0 || sb_bench_fwd_wire(&a->fwd, &a->brun, err, sizeof err) < 0 || sb_bench_fwd_start(&a->fwd) < 0) {
@@ -170,14 +168,28 @@ static int run_baseline(app_t *a) {
   started_at(res->started_at, sizeof res->started_at);
   sb_bench_machine(&res->machine);
   if (!a->cfg.quiet)
-    printf("switchboard-bench: baseline: the same %d participants through the bench's forwarder (pid %d)\n",
-           a->brun.npeers, (int)a->fwd.pid);
-  if (sb_bench_run_execute(&a->brun, a->bws, a->nw, (int)a->fwd.pid, res) < 0) {
+    printf("switchboard-bench: baseline: the same %d participants through the bench's forwarder (pid %d)%s\n",
+           a->brun.npeers, (int)a->fwd.pid, a->cfg.baseline_alongside ? ", alongside the relay" : "");
+  return 0;
+}
+
+/* The baseline's participants through the forwarder; 0, or -1 with a reason printed. */
+static int baseline_execute(app_t *a) {
+  if (sb_bench_run_execute(&a->brun, a->bws, a->nw, (int)a->fwd.pid, &a->bres) < 0) {
     fprintf(stderr, "switchboard-bench: baseline: no participant reached media\n");
+    return -1;
+  }
+  return 0;
+}
+
+/* Reads back the forwarder's pinning (the child pins itself after the fork) and stops it.
+ * `ok`: the run reached media. 0, or -1. */
+static int baseline_finish(app_t *a, int ok) {
+  if (!ok) {
     sb_bench_fwd_stop(&a->fwd);
     return -1;
   }
-  if (a->fwd.pinned) { /* read back at the end: the child pins itself after the fork */
+  if (a->fwd.pinned) {
     char cpus[128];
     sb_bench_cpulist_format(&a->fwd.cpus, cpus, sizeof cpus);
     a->bpinning = json_pack("{s:s,s:o}", "forwarder_cpus", cpus, "forwarder_threads",
@@ -191,6 +203,51 @@ static int run_baseline(app_t *a) {
     return -1;
   }
   return 0;
+}
+
+/* Runs the scenario through the forwarder after the relay; the relay's spawned server is stopped
+ * first, so that it takes nothing from the machine's figures. 0, or -1 with a reason printed. */
+static int run_baseline(app_t *a) {
+  if (a->spawned && !a->server_stopped) {
+    a->server_stop_rc = sb_bench_server_stop(&a->server, 0);
+    a->server_stopped = 1;
+  }
+  if (baseline_start(a) < 0)
+    return -1;
+  return baseline_finish(a, baseline_execute(a) == 0);
+}
+
+static void *baseline_thread(void *arg) {
+  app_t *a = arg;
+  a->baseline_rc = baseline_execute(a);
+  return NULL;
+}
+
+/* --baseline-alongside: the relay's run and the forwarder's at the same time, from one t0, each
+ * waiting for the other to settle before its window (sb_bench_run_t.partner_settled_us). 0 if
+ * both reached media, else -1 with the reasons printed. */
+static int run_alongside(app_t *a, sb_bench_results_t *res) {
+  pthread_t th;
+  int rc = 0;
+  a->cfg.progress = 0; /* two runs: no progress line */
+  if (baseline_start(a) < 0)
+    return -1;
+  a->run.partner_settled_us = &a->brun.settled_us;
+  a->brun.partner_settled_us = &a->run.settled_us;
+  a->run.t0_us = a->brun.t0_us = sb_now_us();
+  if (pthread_create(&th, NULL, baseline_thread, a) != 0) {
+    fprintf(stderr, "switchboard-bench: cannot start the baseline's thread\n");
+    baseline_finish(a, 0);
+    return -1;
+  }
+  if (sb_bench_run_execute(&a->run, a->ws, a->nw, a->cfg.server_pid, res) < 0) {
+    fprintf(stderr, "switchboard-bench: no participant reached media\n");
+    rc = -1;
+  }
+  pthread_join(th, NULL);
+  if (baseline_finish(a, a->baseline_rc == 0) < 0)
+    rc = -1;
+  return rc;
 }
 
 /* Server, secret, media, crypto, workers, participants, provisioning. */
@@ -267,12 +324,17 @@ static int run_and_report(app_t *a) {
            cfg->janus ? "Janus VideoRoom at " : "", cfg->url);
   if (pin_server(a) < 0)
     return 1;
-  if (sb_bench_run_execute(&a->run, a->ws, a->nw, cfg->server_pid, res) < 0) {
-    fprintf(stderr, "switchboard-bench: no participant reached media\n");
-    rc = 1;
+  if (cfg->baseline_alongside) {
+    if (run_alongside(a, res) < 0)
+      rc = 1;
+  } else {
+    if (sb_bench_run_execute(&a->run, a->ws, a->nw, cfg->server_pid, res) < 0) {
+      fprintf(stderr, "switchboard-bench: no participant reached media\n");
+      rc = 1;
+    }
+    if (cfg->baseline && rc == 0 && run_baseline(a) < 0)
+      rc = 1;
   }
-  if (cfg->baseline && rc == 0 && run_baseline(a) < 0)
-    rc = 1;
   doc = sb_bench_report_json(res);
   if (a->pinning)
     json_object_set(doc, "pinning", a->pinning);
@@ -280,6 +342,7 @@ static int run_and_report(app_t *a) {
     json_t *bdoc = sb_bench_report_json(&a->bres);
     if (a->bpinning)
       json_object_set(bdoc, "pinning", a->bpinning);
+    json_object_set_new(bdoc, "alongside", json_boolean(cfg->baseline_alongside));
     sb_bench_report_add_baseline(doc, bdoc, a->fwd.cnt ? sb_bench_fwd_json(&a->fwd) : json_object());
     json_decref(bdoc);
   }

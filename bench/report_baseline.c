@@ -26,7 +26,8 @@ static json_t *pair(const json_t *doc, const json_t *b, const char *path) {
 void sb_bench_report_add_baseline(json_t *doc, json_t *bdoc, json_t *fwd) {
   json_t *b = json_object(), *parts = json_object(), *vs = json_object();
   static const char *keys[] = {"started_at", "window", "latency_us", "totals", "throughput", "decode",
-                               "server", "machine_cpu", "ramp", "sampling", "capacity", "pinning"};
+                               "server", "machine_cpu", "ramp", "sampling", "capacity", "pinning",
+                               "alongside"};
   static const char *pkeys[] = {"planned", "reached_media", "failed", "error_counts", "srtp_profiles"};
   for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
     copy(b, bdoc, keys[i]);
@@ -70,8 +71,9 @@ static void ratio_line(const json_t *vs, const char *key, const char *label, con
 
 void sb_bench_report_print_baseline(const json_t *d) {
   const json_t *b = json_object_get(d, "baseline"), *vs = json_object_get(d, "vs_baseline");
-  printf("\nbaseline (the bench's forwarder: one thread, recvmmsg, SRTP %s, header rewrite, sendmmsg)\n",
-         json_string_value(sb_bench_report_get(b, "forwarder.srtp_profile")));
+  printf("\nbaseline (the bench's forwarder: one thread, recvmmsg, SRTP %s, header rewrite, sendmmsg)%s\n",
+         json_string_value(sb_bench_report_get(b, "forwarder.srtp_profile")),
+         json_is_true(json_object_get(b, "alongside")) ? ",\n  alongside the relay: the same seconds, the machine's CPU is theirs together" : "");
   printf("  participants     %4.0f planned, %.0f reached media, %.0f failed\n", sb_bench_report_num(b, "participants.planned"),
          sb_bench_report_num(b, "participants.reached_media"), sb_bench_report_num(b, "participants.failed"));
   printf("  latency          p50 %.1f  p90 %.1f  p99 %.1f  max %.1f us  (%.0f samples)\n",

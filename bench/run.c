@@ -492,6 +492,20 @@ static void control_step(ctl_t *c, uint64_t now) {
     break;
   case PHASE_SETTLING:
     if (now >= c->phase_until) {
+      uint64_t settled = atomic_load(&c->run->settled_us), last = now;
+      if (!settled)
+        atomic_store(&c->run->settled_us, settled = now);
+      if (c->run->partner_settled_us) {
+        /* the same seconds as the run alongside: from the first whole one after both settled
+         * (both compute it alike, from the shared t0); alone after a join timeout's wait */
+        uint64_t other = atomic_load(c->run->partner_settled_us);
+        if (!other && now < settled + (uint64_t)(cfg->join_timeout_s * 1e6))
+          break;
+        last = other > settled ? other : settled;
+        if (!other)
+          last = now;
+      }
+      sec = (int)((last - c->run->t0_us) / 1000000u);
       c->win_from = sec + 1;
       c->win_to = c->win_from + (int)ceil(cfg->ramp_mode ? cfg->ramp_step_s : cfg->duration_s);
       c->phase = PHASE_MEASURING;
@@ -625,7 +639,8 @@ int sb_bench_run_execute(sb_bench_run_t *run, sb_bench_worker_t *ws, int nw, int
   res->ramp_best_step = -1;
   if (samples_init(&c.smp, cap) < 0 || (cfg->ramp_mode && !(res->steps = calloc(1000, sizeof *res->steps))))
     return -1;
-  run->t0_us = sb_now_us();
+  if (!run->partner_settled_us) /* alongside, the caller set one t0 for both */
+    run->t0_us = sb_now_us();
   sample(&c.smp, 0, server_pid, run, res);
   atomic_store(&run->sending, 1);
   if (cfg->ramp_mode) {

@@ -58,6 +58,11 @@ typedef struct {
   /* the measured window in monotonic µs, [from, to): frame sizes are counted in it (set by the
    * main thread, from first, for each window; ramp mode has one per step) */
   _Atomic uint64_t win_from_us, win_to_us;
+  /* --baseline-alongside: the run executing at the same time (relay and forwarder point at each
+   * other; NULL otherwise). Both share t0_us, and each one's window starts only once both have
+   * settled (settled_us: when this run did, 0 not yet), so that they measure the same seconds. */
+  const _Atomic uint64_t *partner_settled_us;
+  _Atomic uint64_t settled_us;
 } sb_bench_run_t;
 
 /* One second of one worker: what the timeline and the ramp steps are made of. */

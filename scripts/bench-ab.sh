@@ -15,7 +15,9 @@
 #
 # BUILD_A and BUILD_B are directories holding switchboard and switchboard-bench (each build's
 # bench runs its own forwarder; they may be the same directory). ROUNDS defaults to 5. The JSON
-# report of every run and summary.json stay in DIR (default: a new directory under /tmp).
+# report of every run and summary.json stay in DIR (default: a new directory under /tmp). With
+# --baseline-alongside among BENCH_ARGS each run serves the forwarder at the same time as the
+# relay, which cancels the machine's slow phases out of each run's ratio.
 # Example:
 #   scripts/bench-ab.sh /tmp/before /tmp/after -- --fanout 16 --fanout-rooms 4 --duration 10 \
 #       --srtp aes-cm --pin-server 1 --pin-bench 0
@@ -25,7 +27,7 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 rounds=5
 out=
 
-usage() { sed -n '14,21s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '14,24s/^# \{0,1\}//p' "$0"; }
 
 while [ $# -gt 0 ]; do
   case "$1" in
