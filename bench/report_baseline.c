@@ -73,7 +73,9 @@ void sb_bench_report_print_baseline(const json_t *d) {
   const json_t *b = json_object_get(d, "baseline"), *vs = json_object_get(d, "vs_baseline");
   printf("\nbaseline (the bench's forwarder: one thread, recvmmsg, SRTP %s, header rewrite, sendmmsg)%s\n",
          json_string_value(sb_bench_report_get(b, "forwarder.srtp_profile")),
-         json_is_true(json_object_get(b, "alongside")) ? ",\n  alongside the relay: the same seconds, the machine's CPU is theirs together" : "");
+         json_is_true(json_object_get(b, "alongside"))
+             ? ",\n  alongside the relay: the same seconds, the machine's CPU is theirs together"
+             : "");
   printf("  participants     %4.0f planned, %.0f reached media, %.0f failed\n", sb_bench_report_num(b, "participants.planned"),
          sb_bench_report_num(b, "participants.reached_media"), sb_bench_report_num(b, "participants.failed"));
   printf("  latency          p50 %.1f  p90 %.1f  p99 %.1f  max %.1f us  (%.0f samples)\n",

@@ -501,9 +501,7 @@ static void control_step(ctl_t *c, uint64_t now) {
         uint64_t other = atomic_load(c->run->partner_settled_us);
         if (!other && now < settled + (uint64_t)(cfg->join_timeout_s * 1e6))
           break;
-        last = other > settled ? other : settled;
-        if (!other)
-          last = now;
+        last = !other ? now : other > settled ? other : settled;
       }
       sec = (int)((last - c->run->t0_us) / 1000000u);
       c->win_from = sec + 1;

@@ -112,7 +112,7 @@ static int can_start(sb_consumer_t *c, const sb_vp8_desc_t *vp8, uint64_t now_ms
  * line must be on its way already. */
 static void prefetch_lines(const sb_consumer_t *c) {
   const sb_transport_t *t = c->transport;
-  __builtin_prefetch((const char *)c + 64);
+  __builtin_prefetch((const char *)c + SB_CACHE_LINE);
   __builtin_prefetch(t);
   __builtin_prefetch(&t->path);
   __builtin_prefetch(&t->bwe);

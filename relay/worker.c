@@ -61,7 +61,8 @@ void sb_worker_index_addr(sb_worker_t *w, sb_transport_t *t) {
 }
 
 static void unindex_addr(sb_worker_t *w, sb_transport_t *t, const struct sockaddr_storage *addr) {
-  for (sb_transport_t **pp = &w->by_addr[sb_addr_hash(addr) % SB_HASH_BUCKETS]; *pp; pp = &(*pp)->next_by_addr)
+  sb_transport_t **pp = &w->by_addr[sb_addr_hash(addr) % SB_HASH_BUCKETS];
+  for (; *pp; pp = &(*pp)->next_by_addr)
     if (*pp == t) {
       *pp = t->next_by_addr;
       return;
