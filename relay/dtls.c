@@ -282,11 +282,17 @@ static size_t min_protected_len(SSL *ssl) {
 /* RFC 6347 §4.1.2.7: invalid records are dropped and the association kept. OpenSSL 3.0 instead
  * ends the session with a fatal internal_error alert for a protected AEAD record shorter than
  * its nonce and tag (openssl/openssl#25290), so one forged datagram from the peer's address
- * ended the call. Such a datagram is dropped here, before OpenSSL sees it (found by fuzz_dtls). */
-static int has_short_record(SSL *ssl, const uint8_t *p, size_t len) {
+ * ended the call. Such a datagram is dropped here, before OpenSSL sees it (found by fuzz_dtls).
+ * So is a datagram that its records do not fill exactly (a length past its end, or bytes left
+ * that cannot be a record): a real peer never sends one, and OpenSSL, reading on after such a
+ * header, met a short record behind it and left the session unable to read the peer's genuine
+ * close_notify (found by fuzz_dtls too). */
+static int has_bad_record(SSL *ssl, const uint8_t *p, size_t len) {
   size_t min = 0;
   int known = 0;
-  while (len >= 13) {
+  while (len > 0) {
+    if (len < 13)
+      return 1;
     size_t n = (size_t)p[11] << 8 | p[12];
     if ((p[3] | p[4]) != 0) { /* epoch > 0: protected */
       if (!known)
@@ -295,7 +301,7 @@ static int has_short_record(SSL *ssl, const uint8_t *p, size_t len) {
         return 1;
     }
     if (n > len - 13)
-      break;
+      return 1;
     p += 13 + n;
     len -= 13 + n;
   }
@@ -305,7 +311,7 @@ static int has_short_record(SSL *ssl, const uint8_t *p, size_t len) {
 sb_dtls_state_t sb_dtls_feed(sb_dtls_t *d, const uint8_t *data, size_t len) {
   if (d->state == SB_DTLS_FAILED || d->state == SB_DTLS_CLOSED)
     return d->state;
-  if (has_short_record(d->ssl, data, len))
+  if (has_bad_record(d->ssl, data, len))
     return d->state;
   BIO_write(SSL_get_rbio(d->ssl), data, (int)len);
   if (d->state == SB_DTLS_HANDSHAKING) {
