@@ -94,28 +94,20 @@ static int add_route(sb_bench_fwd_t *f, int from, uint32_t ssrc, int to, uint32_
   if (!s) {
     if (c->nsrc == SB_BENCH_FWD_MAX_SOURCES)
       return -1;
-    if (f->nsources == f->cap) {
-      int cap = f->cap ? f->cap * 2 : 16;
-      sb_bench_fwd_source_t *n = realloc(f->sources, (size_t)cap * sizeof *n);
-      if (!n)
-        return -1;
-      f->sources = n;
-      f->cap = cap;
-    }
+    sb_bench_fwd_source_t *n = sb_grow(f->sources, &f->cap, (size_t)f->nsources + 1, sizeof *n, 16);
+    if (!n)
+      return -1;
+    f->sources = n;
     s = &f->sources[f->nsources];
     memset(s, 0, sizeof *s);
     s->client = from;
     s->ssrc = ssrc;
     c->src[c->nsrc++] = f->nsources++;
   }
-  if (s->nout == s->cap) {
-    int cap = s->cap ? s->cap * 2 : 8;
-    sb_bench_fwd_out_t *n = realloc(s->out, (size_t)cap * sizeof *n);
-    if (!n)
-      return -1;
-    s->out = n;
-    s->cap = cap;
-  }
+  sb_bench_fwd_out_t *o = sb_grow(s->out, &s->cap, (size_t)s->nout + 1, sizeof *o, 8);
+  if (!o)
+    return -1;
+  s->out = o;
   s->out[s->nout].client = to;
   /* random first sequence number and timestamp, as the relay's consumers (RFC 3550 §5.1) */
   sb_bench_rewrite_init(&s->out[s->nout].rw, out_ssrc, (uint16_t)sb_random_u32(), sb_random_u32());

@@ -58,7 +58,8 @@ typedef struct {
   int client;               /* the publisher */
   uint32_t ssrc;
   sb_bench_fwd_out_t *out;
-  int nout, cap;
+  int nout;
+  size_t cap;
 } sb_bench_fwd_source_t;
 
 #define SB_BENCH_FWD_MAX_SOURCES 4 /* streams one client may publish */
@@ -78,7 +79,8 @@ typedef struct sb_bench_fwd {
   int nclients;
   int32_t *by_port;         /* 65536 entries: the client sending from a loopback port, -1 none */
   sb_bench_fwd_source_t *sources;
-  int nsources, cap;
+  int nsources;
+  size_t cap;
   sb_bench_fwd_counters_t *cnt; /* MAP_SHARED, seen by both processes */
   pid_t pid;
   int exit_status;

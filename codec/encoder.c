@@ -3,6 +3,7 @@
 #include "codec/encoder.h"
 
 #include "codec/vp8.h"
+#include "common/util.h"
 
 #include <math.h>
 #include <opus/opus.h>
@@ -17,17 +18,10 @@
 #define SB_OPUS_FRAME_SAMPLES 960 /* 20 ms at 48 kHz */
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem) {
-  size_t ncap = *cap ? *cap : 16;
-  void *np;
-  if (need <= *cap)
-    return 0;
-  while (ncap < need)
-    ncap *= 2;
-  np = realloc(*p, ncap * elem);
+  void *np = sb_grow(*p, cap, need, elem, 16);
   if (!np)
     return -1;
   *p = np;
-  *cap = ncap;
   return 0;
 }
 

@@ -21,6 +21,25 @@ void *sb_calloc_lines(size_t size) {
   return p;
 }
 
+void *sb_grow(void *items, size_t *cap, size_t need, size_t size, size_t first) {
+  if (need == 0)
+    need = 1; /* so that NULL means only failure */
+  if (need <= *cap && items)
+    return items;
+  size_t n = *cap ? *cap : (first ? first : 1);
+  while (n < need) {
+    if (n > SIZE_MAX / 2)
+      return NULL;
+    n *= 2;
+  }
+  if (size && n > SIZE_MAX / size)
+    return NULL;
+  void *p = realloc(items, n * size);
+  if (p)
+    *cap = n;
+  return p;
+}
+
 uint64_t sb_wall_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);

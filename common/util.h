@@ -19,6 +19,12 @@ uint64_t sb_wall_ms(void);
  * grouped into its first lines really occupies those lines); free() releases it. NULL if none. */
 void *sb_calloc_lines(size_t size);
 
+/** Room in a growing array for `need` elements of `size` bytes (at least one, so that NULL means
+ * failure). Returns `items` itself if its *cap elements are enough; else the array moved to *cap
+ * (or `first`, the first time) doubled until it is enough, *cap updated. NULL if out of memory or
+ * the size overflows: then `items` is still the caller's, unchanged, and *cap as it was. */
+void *sb_grow(void *items, size_t *cap, size_t need, size_t size, size_t first);
+
 /** Fills buf with cryptographically secure random bytes (OpenSSL); 0 or -1. */
 int sb_random_bytes(void *buf, size_t len);
 /** A random uint32 that is not 0. */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "codec/vp8.h"
+#include "common/util.h"
 #include "relay/consumer.h"
 
 #define SB_MAX_DROPOUT 3000
@@ -46,14 +47,10 @@ void sb_producer_destroy(sb_producer_t *p) {
 }
 
 int sb_producer_attach(sb_producer_t *p, sb_consumer_t *c) {
-  if (p->nconsumers == p->capconsumers) {
-    int cap = p->capconsumers ? 2 * p->capconsumers : 4;
-    sb_consumer_t **n = realloc(p->consumers, (size_t)cap * sizeof *n);
-    if (!n)
-      return -1;
-    p->consumers = n;
-    p->capconsumers = cap;
-  }
+  sb_consumer_t **n = sb_grow(p->consumers, &p->capconsumers, (size_t)p->nconsumers + 1, sizeof *n, 4);
+  if (!n)
+    return -1;
+  p->consumers = n;
   p->consumers[p->nconsumers++] = c;
   return 0;
 }

@@ -50,7 +50,8 @@ struct sb_producer {
   sb_producer_spec_t spec;
   uint32_t ssrc;            /* learned or signaled */
   sb_consumer_t **consumers;
-  int nconsumers, capconsumers;
+  int nconsumers;
+  size_t capconsumers;
   sb_rx_stats_t rx;
   uint64_t packets, bytes;
   uint64_t last_pli_ms;

@@ -511,14 +511,10 @@ const char *sb_transport_tick(sb_transport_t *t, uint64_t now_ms) {
 }
 
 int sb_transport_add_consumer(sb_transport_t *t, sb_consumer_t *c) {
-  if (t->nconsumers == t->capconsumers) {
-    int cap = t->capconsumers ? 2 * t->capconsumers : 8;
-    sb_consumer_t **n = realloc(t->consumers, (size_t)cap * sizeof *n);
-    if (!n)
-      return -1;
-    t->consumers = n;
-    t->capconsumers = cap;
-  }
+  sb_consumer_t **n = sb_grow(t->consumers, &t->capconsumers, (size_t)t->nconsumers + 1, sizeof *n, 8);
+  if (!n)
+    return -1;
+  t->consumers = n;
   t->consumers[t->nconsumers++] = c;
   return 0;
 }

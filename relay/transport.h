@@ -73,7 +73,7 @@ struct sb_transport {
   uint64_t rx_bytes;            /* media bytes received, as tx_bytes */
   sb_producer_t *producers[SB_MAX_PRODUCERS];
   sb_consumer_t **consumers;
-  int capconsumers;
+  size_t capconsumers;
 
   uint16_t max_width, max_height; /* the subscriber's size preference for simulcast */
   uint64_t rtx_tokens;            /* bytes of retransmissions allowed now */

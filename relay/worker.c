@@ -421,14 +421,11 @@ static void cmd_consumer(sb_worker_t *w, sb_cmd_t *cmd) {
 
 /* Creates a transport, adds it to its room's router and indexes it by ufrag. */
 static int open_transport(sb_worker_t *w, const sb_cmd_t *cmd) {
-  if (w->ntransports == w->captransports) {
-    int cap = w->captransports ? 2 * w->captransports : 64;
-    sb_transport_t **all = realloc(w->transports, (size_t)cap * sizeof *all);
-    if (!all)
-      return -1;
-    w->transports = all;
-    w->captransports = cap;
-  }
+  sb_transport_t **all =
+      sb_grow(w->transports, &w->captransports, (size_t)w->ntransports + 1, sizeof *all, 64);
+  if (!all)
+    return -1;
+  w->transports = all;
   sb_router_t *r = sb_worker_router(w, cmd->u.create.room, 1);
   sb_transport_t *t = r ? sb_transport_create(&w->env, cmd) : NULL;
   if (!t) {

@@ -48,7 +48,8 @@ typedef struct sb_worker {
   /* All transports, dense (the tick walks them with the next ones' memory on its way);
    * t->worker_index is a transport's place. */
   sb_transport_t **transports;
-  int ntransports, captransports;
+  int ntransports;
+  size_t captransports;
   sb_ice_index_t ufrags;       /* local ICE credentials -> transport */
   sb_transport_t *by_addr[SB_HASH_BUCKETS];
   sb_router_t *routers;

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/util.h"
+
 void sb_call_actions_init(sb_call_actions_t *a) { memset(a, 0, sizeof *a); }
 
 static void item_free(sb_call_action_t *it) {
@@ -35,14 +37,10 @@ void sb_call_actions_free(sb_call_actions_t *a) {
 static int reserve(sb_call_actions_t *a, size_t more) {
   if (a->len + more <= a->cap)
     return 0;
-  size_t cap = a->cap ? a->cap : 16;
-  while (cap < a->len + more)
-    cap *= 2;
-  sb_call_action_t *n = realloc(a->items, cap * sizeof *n);
+  sb_call_action_t *n = sb_grow(a->items, &a->cap, a->len + more, sizeof *n, 16);
   if (!n)
     return -1;
   a->items = n;
-  a->cap = cap;
   return 0;
 }
 

@@ -175,14 +175,10 @@ static sb_slot_t *slot_alloc(sb_participant_t *p, sb_kind_t kind) {
   for (int i = 0; i < p->nslots; i++)
     if (p->slots[i].state == SB_SLOT_FREE && p->slots[i].kind == kind)
       return &p->slots[i];
-  if (p->nslots == p->capslots) {
-    int cap = p->capslots ? 2 * p->capslots : 8;
-    sb_slot_t *n = realloc(p->slots, (size_t)cap * sizeof *n);
-    if (!n)
-      return NULL;
-    p->slots = n;
-    p->capslots = cap;
-  }
+  sb_slot_t *n = sb_grow(p->slots, &p->capslots, (size_t)p->nslots + 1, sizeof *n, 8);
+  if (!n)
+    return NULL;
+  p->slots = n;
   sb_slot_t *s = &p->slots[p->nslots];
   memset(s, 0, sizeof *s);
   s->kind = kind;

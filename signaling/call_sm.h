@@ -92,7 +92,8 @@ struct sb_participant {
   uint8_t opus_pt, vp8_pt, rtx_pt;
   sb_ext_ids_t ext;
   sb_slot_t *slots;
-  int nslots, capslots;
+  int nslots;
+  size_t capslots;
   int revision;           /* of the last offer or answer */
   int offer_pending;
   int offer_seen_rev;     /* the pending offer's revision when the clock first saw it ... */

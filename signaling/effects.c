@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/util.h"
+
 void sb_effects_init(sb_effects_t *fx) { memset(fx, 0, sizeof *fx); }
 
 void sb_effects_truncate(sb_effects_t *fx, size_t len) {
@@ -26,14 +28,10 @@ void sb_effects_free(sb_effects_t *fx) {
 }
 
 static sb_effect_t *sb__effects_push(sb_effects_t *fx, sb_effect_kind_t kind) {
-  if (fx->len == fx->cap) {
-    size_t cap = fx->cap ? fx->cap * 2 : 16;
-    sb_effect_t *items = realloc(fx->items, cap * sizeof *items);
-    if (!items)
-      return NULL;
-    fx->items = items;
-    fx->cap = cap;
-  }
+  sb_effect_t *items = sb_grow(fx->items, &fx->cap, fx->len + 1, sizeof *items, 16);
+  if (!items)
+    return NULL;
+  fx->items = items;
   sb_effect_t *e = &fx->items[fx->len++];
   memset(e, 0, sizeof *e);
   e->kind = kind;

@@ -102,15 +102,11 @@ static size_t tenant(sb_metrics_t *m, const char *id) {
   for (size_t i = 0; i < m->ntenants; i++)
     if (strcmp(m->tenants[i].id, id) == 0)
       return i;
-  if (m->ntenants == m->captenants) {
-    size_t cap = m->captenants ? 2 * m->captenants : 16;
-    tenant_t *t = realloc(m->tenants, cap * sizeof *t);
-    if (!t)
-      return (size_t)-1;
-    m->tenants = t;
-    m->captenants = cap;
-  }
-  tenant_t *t = &m->tenants[m->ntenants];
+  tenant_t *t = sb_grow(m->tenants, &m->captenants, m->ntenants + 1, sizeof *t, 16);
+  if (!t)
+    return (size_t)-1;
+  m->tenants = t;
+  t = &m->tenants[m->ntenants];
   memset(t, 0, sizeof *t);
   snprintf(t->id, sizeof t->id, "%s", id);
   return m->ntenants++;

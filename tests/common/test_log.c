@@ -131,6 +131,35 @@ SB_TEST(utf8_sanitize_keeps_valid_text_and_marks_the_rest) {
   json_decref(j);
 }
 
+SB_TEST(grow_doubles_from_first_keeps_the_elements_and_fails_cleanly) {
+  size_t cap = 0;
+  int *a = sb_grow(NULL, &cap, 1, sizeof *a, 4);
+  CHECK(a != NULL);
+  CHECK_EQ(cap, 4);
+  for (int i = 0; i < 4; i++)
+    a[i] = i;
+  CHECK(sb_grow(a, &cap, 4, sizeof *a, 4) == a); /* room enough: the same array */
+  CHECK_EQ(cap, 4);
+  a = sb_grow(a, &cap, 5, sizeof *a, 4);
+  CHECK(a != NULL);
+  CHECK_EQ(cap, 8);
+  a = sb_grow(a, &cap, 33, sizeof *a, 4); /* doubled until enough: 8 -> 64 */
+  CHECK(a != NULL);
+  CHECK_EQ(cap, 64);
+  for (int i = 0; i < 4; i++)
+    CHECK_EQ(a[i], i);
+  a[63] = 63; /* all of it is ours (ASan checks the bounds) */
+  CHECK(sb_grow(a, &cap, SIZE_MAX / 2, sizeof *a, 4) == NULL); /* the size would overflow */
+  CHECK_EQ(cap, 64);
+  CHECK_EQ(a[3], 3); /* still the caller's */
+  free(a);
+  size_t none = 0;
+  void *one = sb_grow(NULL, &none, 0, 16, 0); /* no elements still gets room for one */
+  CHECK(one != NULL);
+  CHECK_EQ(none, 1);
+  free(one);
+}
+
 SB_TEST(calloc_lines_starts_on_a_cache_line_and_is_zeroed) {
   for (size_t size = 1; size <= 4096; size = size * 3 + 1) {
     unsigned char *p = sb_calloc_lines(size);
