@@ -30,8 +30,12 @@ int sb_bench_ramp_step_ok(const sb_bench_step_figures_t *s, double target_p99_ms
          s->failed == 0 && s->with_media >= s->participants;
 }
 
-int sb_bench_ramp_next(int ok, int active, int step, int max, int steps_done, int max_steps) {
-  if (!ok || active >= max || steps_done >= max_steps)
+int sb_bench_ramp_next(int ok, int retries_left, int active, int step, int max, int steps_done, int max_steps) {
+  if (steps_done >= max_steps)
+    return 0;
+  if (!ok)
+    return retries_left > 0 ? active : 0;
+  if (active >= max)
     return 0;
   return active + step > max ? max : active + step;
 }

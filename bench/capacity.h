@@ -35,8 +35,9 @@ typedef struct {
 int sb_bench_ramp_step_ok(const sb_bench_step_figures_t *s, double target_p99_ms, double target_loss_pct);
 
 /** The participants of the next step, or 0 when the ramp ends: after a step that missed the
- * targets, at `max` participants, or after `max_steps` steps. */
-int sb_bench_ramp_next(int ok, int active, int step, int max, int steps_done, int max_steps);
+ * targets with no retry left (with `retries_left`, the same load `active` again), at `max`
+ * participants, or after `max_steps` steps. */
+int sb_bench_ramp_next(int ok, int retries_left, int active, int step, int max, int steps_done, int max_steps);
 
 /** Parses a CPU list as taskset -c takes it ("1", "0,2", "0-3,6"). 0, or -1 if malformed or a
  * CPU number is past CPU_SETSIZE. */

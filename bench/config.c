@@ -123,6 +123,9 @@ void sb_bench_config_usage(const char *prog) {
          "Ramp mode (second figure of merit: the largest load within the targets):\n"
          "  --ramp                  run steps of growing load in the group rooms or calls given\n"
          "  --ramp-start N --ramp-step N --ramp-max N --ramp-step-seconds S\n"
+         "  --ramp-retries N        a step that misses the targets is measured again, at the same\n"
+         "                          load in the next window, up to N times before the ramp stops\n"
+         "                          (default 0; for machines whose speed drifts)\n"
          "  --target-p99-ms X       (default 5)   --target-loss-pct X (default 0.1)\n"
          "Capacity (with --ramp: the largest load of the server within the targets):\n"
          "  --capacity              receivers outside a sample only count packets: no SRTP\n"
@@ -136,6 +139,10 @@ void sb_bench_config_usage(const char *prog) {
          "                          process's; with --baseline also the forwarder) to CPUS, e.g. 1;\n"
          "                          its other threads go to the remaining CPUs\n"
          "  --pin-bench CPUS        pin the bench's threads to CPUS, e.g. 0 or 0,2-3\n"
+         "  --cpu-limit PCT         each relay worker thread (and the forwarder) may use at most\n"
+         "                          PCT%% (10-99) of one CPU: the kernel's CFS bandwidth control,\n"
+         "                          a cgroup per thread (cgroup v1 cpu controller, root), 10 ms\n"
+         "                          periods; for a capacity below the bench's own (2-core machines)\n"
          "Machinery and output:\n"
          "  --threads N             event-loop threads (default 2)\n"
          "  --rx-timestamp kernel|user  receive time from SO_TIMESTAMPNS (default) or after recvmmsg\n"
@@ -196,9 +203,9 @@ static int copy_str(char *dst, size_t cap, const char *src) {
 enum {
   O_URL = 256, O_SECRET, O_SPAWN, O_PID, O_TENANT, O_UPREFIX, O_RPREFIX, O_CALLS, O_ROOMS,
   O_ROOMSIZE, O_FANOUT, O_FANOUTROOMS, O_AUDIOONLY, O_DURATION, O_RAMPRATE, O_JOINTO, O_VKBPS,
-  O_AKBPS, O_RES, O_FPS, O_CLIP, O_DECODE, O_RAMP, O_RSTART, O_RSTEP, O_RMAX, O_RSTEPS, O_TP99,
+  O_AKBPS, O_RES, O_FPS, O_CLIP, O_DECODE, O_RAMP, O_RSTART, O_RSTEP, O_RMAX, O_RSTEPS, O_RRETRIES, O_TP99,
   O_TLOSS, O_SRTP, O_SIMULCAST, O_PREFER, O_DECODEALL, O_NOTWCC, O_NOPROV, O_SRVARG, O_CAFILE, O_HEALTHURL, O_THREADS, O_RXTS, O_JSON, O_HTML, O_QUIET, O_PROGRESS, O_NOPROGRESS, O_LOG, O_DEBUG,
-  O_HELP, O_BASELINE, O_ALONGSIDE, O_CAPACITY, O_CAPSAMPLE, O_PINSERVER, O_PINBENCH, O_TARGET, O_LOCALIP,
+  O_HELP, O_BASELINE, O_ALONGSIDE, O_CAPACITY, O_CAPSAMPLE, O_PINSERVER, O_PINBENCH, O_CPULIMIT, O_TARGET, O_LOCALIP,
 };
 
 static const struct option options[] = {
@@ -213,7 +220,7 @@ static const struct option options[] = {
     {"audio-kbps", 1, 0, O_AKBPS}, {"resolution", 1, 0, O_RES}, {"fps", 1, 0, O_FPS},
     {"clip-seconds", 1, 0, O_CLIP}, {"decode-sample", 1, 0, O_DECODE}, {"ramp", 0, 0, O_RAMP},
     {"ramp-start", 1, 0, O_RSTART}, {"ramp-step", 1, 0, O_RSTEP}, {"ramp-max", 1, 0, O_RMAX},
-    {"ramp-step-seconds", 1, 0, O_RSTEPS}, {"target-p99-ms", 1, 0, O_TP99},
+    {"ramp-step-seconds", 1, 0, O_RSTEPS}, {"ramp-retries", 1, 0, O_RRETRIES}, {"target-p99-ms", 1, 0, O_TP99},
     {"target-loss-pct", 1, 0, O_TLOSS}, {"srtp", 1, 0, O_SRTP}, {"no-provision", 0, 0, O_NOPROV},
     {"server-arg", 1, 0, O_SRVARG}, {"threads", 1, 0, O_THREADS},
     {"rx-timestamp", 1, 0, O_RXTS}, {"json", 1, 0, O_JSON}, {"html", 1, 0, O_HTML},
@@ -224,7 +231,7 @@ static const struct option options[] = {
     {"baseline", 0, 0, O_BASELINE}, {"baseline-alongside", 0, 0, O_ALONGSIDE},
     {"capacity", 0, 0, O_CAPACITY},
     {"capacity-sample", 1, 0, O_CAPSAMPLE}, {"pin-server", 1, 0, O_PINSERVER},
-    {"pin-bench", 1, 0, O_PINBENCH}, {"target", 1, 0, O_TARGET},
+    {"pin-bench", 1, 0, O_PINBENCH}, {"cpu-limit", 1, 0, O_CPULIMIT}, {"target", 1, 0, O_TARGET},
     {"local-ip", 1, 0, O_LOCALIP}, {"help", 0, 0, O_HELP},
     {0, 0, 0, 0},
 };
@@ -285,6 +292,7 @@ static int apply(sb_bench_config_t *c, int opt, const char *a) {
       return -1;
     return copy_str(dst, sizeof c->pin_server, a);
   }
+  case O_CPULIMIT: return parse_int(a, 10, 99, &c->cpu_limit);
   case O_LOCALIP: {
     struct in_addr ia;
     return inet_pton(AF_INET, a, &ia) == 1 ? copy_str(c->local_ip, sizeof c->local_ip, a) : -1;
@@ -302,6 +310,7 @@ static int apply(sb_bench_config_t *c, int opt, const char *a) {
   case O_RSTEP: return parse_int(a, 1, 100000, &c->ramp_step);
   case O_RMAX: return parse_int(a, 1, 100000, &c->ramp_max);
   case O_RSTEPS: return parse_double(a, 1, 3600, &c->ramp_step_s);
+  case O_RRETRIES: return parse_int(a, 0, 10, &c->ramp_retries);
   case O_TP99: return parse_double(a, 0.001, 10000, &c->target_p99_ms);
   case O_TLOSS: return parse_double(a, 0, 100, &c->target_loss_pct);
   case O_SRTP:
@@ -393,6 +402,8 @@ int sb_bench_config_parse(sb_bench_config_t *c, int argc, char **argv, char *err
     return fail(err, errlen, "--baseline forwards single-layer streams: not with --simulcast");
   if (c->pin_server[0] && !c->spawn_server[0] && !c->server_pid && !c->baseline)
     return fail(err, errlen, "--pin-server needs a server to pin: --spawn-server, --server-pid or --baseline");
+  if (c->cpu_limit && !c->spawn_server[0] && !c->server_pid && !c->baseline)
+    return fail(err, errlen, "--cpu-limit needs a server to limit: --spawn-server, --server-pid or --baseline");
   if (c->ramp_mode && c->ramp_start > c->ramp_max)
     return fail(err, errlen, "--ramp-start is larger than --ramp-max");
   return check_simulcast(c, err, errlen);

@@ -68,6 +68,7 @@ typedef struct {
   /* CPU pinning: "" = none; CPU lists as taskset takes them ("1", "0,2", "0-3") */
   char pin_server[64];      /* the relay's worker threads (or the baseline forwarder) */
   char pin_bench[64];       /* the bench's own threads */
+  int cpu_limit;            /* --cpu-limit: % of a CPU per relay worker and forwarder; 0 = none */
 
   /* machinery */
   int threads;
@@ -79,6 +80,7 @@ typedef struct {
   int ramp_step;            /* participants added per step */
   int ramp_max;
   double ramp_step_s;       /* seconds measured per step */
+  int ramp_retries;         /* a step that missed is measured again this many times */
   double target_p99_ms;
   double target_loss_pct;
 

@@ -29,6 +29,7 @@ static int secs_needed(const sb_bench_config_t *c, int npeers) {
   if (c->ramp_mode) {
     int steps = (c->ramp_max - c->ramp_start) / c->ramp_step + 2;
     s = 5 + steps * (c->ramp_step / c->ramp_rate + c->join_timeout_s + 3 + c->ramp_step_s) + 10;
+    s += steps * c->ramp_retries * (c->ramp_step_s + 2); /* at worst every step measured again */
   }
   return (int)s + 30 < 4000 ? (int)s + 30 : 4000;
 }
@@ -70,6 +71,7 @@ typedef struct {
   /* --pin-server, --pin-bench: the CPU sets, the bench's own before pinning, what was done */
   cpu_set_t pin_server, pin_bench, bench_cpus;
   json_t *pinning, *bpinning;
+  sb_bench_cpulimit_t limit; /* --cpu-limit: the relay's workers' and the forwarder's groups */
 } app_t;
 
 /* The CPU lists of --pin-server and --pin-bench, checked before anything starts. */
@@ -82,14 +84,58 @@ static int resolve_pins(app_t *a, char *err, size_t errlen) {
     return -1;
   if (a->cfg.pin_bench[0] && sb_bench_pin_resolve("--pin-bench", a->cfg.pin_bench, &a->pin_bench, err, errlen) < 0)
     return -1;
+  a->limit.pct = a->cfg.cpu_limit;
+  if (a->cfg.cpu_limit && sb_bench_cpulimit_check(err, errlen) < 0)
+    return -1;
   return 0;
 }
 
-/* Pins the server's relay workers right before the run (its threads exist by then) and records
- * where every thread of it ended up. 0 or -1 with a reason printed. */
+/* --cpu-limit on the threads of `pid` (the relay's workers, or the forwarder). 0 or -1 with a
+ * reason printed. */
+static int limit_cpu(app_t *a, pid_t pid, const char *side) {
+  char err[300];
+  if (!a->cfg.cpu_limit || !pid)
+    return 0;
+  if (sb_bench_cpulimit_apply(&a->limit, pid, side, err, sizeof err) < 0) {
+    fprintf(stderr, "switchboard-bench: %s\n", err);
+    return -1;
+  }
+  return 0;
+}
+
+/* The report's pinning object `*pinning` (made if needed) gets the CPU limit of `side`. */
+static void report_cpu_limit(app_t *a, json_t **pinning, const char *side) {
+  if (!a->cfg.cpu_limit)
+    return;
+  if (!*pinning)
+    *pinning = json_object();
+  json_object_set_new(*pinning, "cpu_limit", sb_bench_cpulimit_json(&a->limit, side));
+}
+
+/* One summary line per limited thread: how often the kernel held it back. */
+static void print_cpu_limit(app_t *a) {
+  json_t *sides[2] = {a->pinning, a->bpinning}, *t;
+  size_t i;
+  for (int s = 0; s < 2; s++) {
+    json_t *lim = sides[s] ? json_object_get(sides[s], "cpu_limit") : NULL;
+    json_array_foreach(json_object_get(lim, "threads"), i, t) {
+      long long periods = json_integer_value(json_object_get(t, "periods"));
+      long long thr = json_integer_value(json_object_get(t, "throttled_periods"));
+      printf("  cpu limit  %-9s thread %lld: %d%% of a CPU; held back in %lld of %lld periods (%.1f%%), %.0f ms\n",
+             s ? "forwarder" : "relay", json_integer_value(json_object_get(t, "tid")), a->cfg.cpu_limit, thr,
+             periods, periods > 0 ? 100.0 * (double)thr / (double)periods : 0.0,
+             json_real_value(json_object_get(t, "throttled_ms")));
+    }
+  }
+}
+
+/* Pins the server's relay workers right before the run (its threads exist by then), limits their
+ * CPU, and records where every thread of it ended up. 0 or -1 with a reason printed. */
 static int pin_server(app_t *a) {
   char err[300];
   int n;
+  if (limit_cpu(a, a->cfg.server_pid, "relay") < 0)
+    return -1;
   if (!a->cfg.pin_server[0] || !a->cfg.server_pid)
     return 0;
   n = sb_bench_pin_process(a->cfg.server_pid, &a->pin_server, err, sizeof err);
@@ -157,6 +203,10 @@ static int baseline_start(app_t *a) {
   if (created < 0 || sb_bench_fwd_wire(&a->fwd, &a->brun, err, sizeof err) < 0 || sb_bench_fwd_start(&a->fwd) < 0) {
     fprintf(stderr, "switchboard-bench: baseline set-up failed%s%s\n", a->fwd.cnt ? ": " : "",
             a->fwd.cnt ? err : "");
+    return -1;
+  }
+  if (limit_cpu(a, a->fwd.pid, "forwarder") < 0) {
+    sb_bench_fwd_stop(&a->fwd);
     return -1;
   }
   res->cfg = &a->cfg;
@@ -335,6 +385,8 @@ static int run_and_report(app_t *a) {
     if (cfg->baseline && rc == 0 && run_baseline(a) < 0)
       rc = 1;
   }
+  report_cpu_limit(a, &a->pinning, "relay");
+  report_cpu_limit(a, &a->bpinning, "forwarder");
   doc = sb_bench_report_json(res);
   if (a->pinning)
     json_object_set(doc, "pinning", a->pinning);
@@ -350,6 +402,8 @@ static int run_and_report(app_t *a) {
     sb_bench_report_print(res, doc);
   if (!cfg->quiet && json_object_get(doc, "baseline"))
     sb_bench_report_print_baseline(doc);
+  if (!cfg->quiet)
+    print_cpu_limit(a);
   if (cfg->json_file[0] && write_json(cfg->json_file, doc) < 0)
     rc = 1;
   if (cfg->html_file[0] && sb_bench_report_html(cfg->html_file, doc) < 0) {
@@ -380,6 +434,7 @@ static void teardown(app_t *a, int rc) {
   free(a->bres.ticks);
   free(a->bres.steps);
   sb_bench_fwd_destroy(&a->fwd);
+  sb_bench_cpulimit_release(&a->limit);
   json_decref(a->pinning);
   json_decref(a->bpinning);
   sb_bench_cert_destroy(&a->run.cert);

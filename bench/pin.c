@@ -1,4 +1,4 @@
-/* CPU pinning of the server, the baseline forwarder and the bench. */
+/* CPU pinning of the server, the baseline forwarder and the bench; CPU limits of the first two. */
 #include "bench/pin.h"
 
 #include <dirent.h>
@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "bench/capacity.h"
 
@@ -117,4 +119,135 @@ json_t *sb_bench_pin_describe(pid_t pid) {
   json_t *a = json_array();
   each_thread(pid, describe_one, a);
   return a;
+}
+
+/* --cpu-limit */
+
+int sb_bench_cpulimit_check(char *err, size_t errlen) {
+  if (access(SB_BENCH_CGROUP_CPU "/cpu.cfs_quota_us", F_OK) < 0) {
+    snprintf(err, errlen,
+             "--cpu-limit needs the cgroup v1 cpu controller at " SB_BENCH_CGROUP_CPU
+             " (not mounted here: `ip netns exec` hides it, `nsenter --net=/run/netns/NAME` does not; "
+             "a machine with cgroup v2 alone needs systemd.unified_cgroup_hierarchy=0)");
+    return -1;
+  }
+  if (access(SB_BENCH_CGROUP_CPU "/tasks", W_OK) < 0) {
+    snprintf(err, errlen, "--cpu-limit: cannot write " SB_BENCH_CGROUP_CPU ": %s (run as root)", strerror(errno));
+    return -1;
+  }
+  return 0;
+}
+
+static int write_text(const char *dir, const char *file, long long v) {
+  char path[192];
+  FILE *f;
+  int rc;
+  snprintf(path, sizeof path, "%s/%s", dir, file);
+  if (!(f = fopen(path, "w")))
+    return -1;
+  rc = fprintf(f, "%lld\n", v) < 0;
+  rc |= fclose(f) != 0; /* the kernel refuses a value at the write, seen here */
+  return rc ? -1 : 0;
+}
+
+typedef struct {
+  sb_bench_cpulimit_t *l;
+  const char *side;
+  int whole, limited, failed, full;
+} limit_ctx_t;
+
+static void limit_one(pid_t tid, const char *name, void *arg) {
+  limit_ctx_t *c = arg;
+  sb_bench_cpulimit_t *l = c->l;
+  if (!c->whole && !is_worker(name))
+    return;
+  if (l->n == SB_BENCH_CPU_LIMIT_GROUPS) {
+    c->full = 1;
+    return;
+  }
+  char *path = l->g[l->n].path;
+  snprintf(path, sizeof l->g[l->n].path, SB_BENCH_CGROUP_CPU "/switchboard-bench-%d-%s-%d", (int)getpid(),
+           c->side, (int)tid);
+  if (mkdir(path, 0755) < 0) {
+    c->failed++;
+    return;
+  }
+  l->g[l->n].tid = tid;
+  snprintf(l->g[l->n].side, sizeof l->g[l->n].side, "%s", c->side);
+  l->n++;
+  if (write_text(path, "cpu.cfs_period_us", SB_BENCH_CPU_LIMIT_PERIOD_US) < 0 ||
+      write_text(path, "cpu.cfs_quota_us", (long long)SB_BENCH_CPU_LIMIT_PERIOD_US * l->pct / 100) < 0 ||
+      write_text(path, "tasks", tid) < 0)
+    c->failed++;
+  else
+    c->limited++;
+}
+
+int sb_bench_cpulimit_apply(sb_bench_cpulimit_t *l, pid_t pid, const char *side, char *err, size_t errlen) {
+  pin_ctx_t named;
+  limit_ctx_t c;
+  memset(&named, 0, sizeof named);
+  memset(&c, 0, sizeof c);
+  c.l = l;
+  c.side = side;
+  if (each_thread(pid, count_named, &named) < 0) {
+    snprintf(err, errlen, "--cpu-limit: no process %d", (int)pid);
+    return -1;
+  }
+  c.whole = named.named == 0;
+  each_thread(pid, limit_one, &c);
+  if (c.failed || c.full || !c.limited) {
+    snprintf(err, errlen, "--cpu-limit: could not limit %d thread(s) of process %d%s: %s", c.failed + c.full,
+             (int)pid, c.full ? " (too many threads)" : "", c.failed ? strerror(errno) : "none found");
+    return -1;
+  }
+  return c.limited;
+}
+
+json_t *sb_bench_cpulimit_json(const sb_bench_cpulimit_t *l, const char *side) {
+  json_t *threads = json_array();
+  for (int i = 0; i < l->n; i++) {
+    char path[192], key[32];
+    long long v, periods = -1, throttled = -1, throttled_ns = -1;
+    FILE *f;
+    if (strcmp(l->g[i].side, side) != 0)
+      continue;
+    snprintf(path, sizeof path, "%s/cpu.stat", l->g[i].path);
+    if ((f = fopen(path, "r"))) {
+      while (fscanf(f, "%31s %lld", key, &v) == 2) {
+        if (strcmp(key, "nr_periods") == 0)
+          periods = v;
+        else if (strcmp(key, "nr_throttled") == 0)
+          throttled = v;
+        else if (strcmp(key, "throttled_time") == 0)
+          throttled_ns = v;
+      }
+      fclose(f);
+    }
+    json_array_append_new(threads, json_pack("{s:i,s:s,s:I,s:I,s:f}", "tid", (int)l->g[i].tid, "cgroup",
+                                             l->g[i].path, "periods",
+                                             (json_int_t)periods, "throttled_periods", (json_int_t)throttled,
+                                             "throttled_ms", throttled_ns < 0 ? -1.0 : throttled_ns / 1e6));
+  }
+  return json_pack("{s:i,s:i,s:i,s:o}", "pct", l->pct, "period_us", SB_BENCH_CPU_LIMIT_PERIOD_US, "quota_us",
+                   SB_BENCH_CPU_LIMIT_PERIOD_US * l->pct / 100, "threads", threads);
+}
+
+void sb_bench_cpulimit_release(sb_bench_cpulimit_t *l) {
+  for (int i = 0; i < l->n; i++) {
+    /* a thread that has exited has left its group; one still in it (a --server-pid server's)
+     * goes back to the root group */
+    char path[192];
+    long long tid;
+    FILE *f;
+    snprintf(path, sizeof path, "%s/tasks", l->g[i].path);
+    if ((f = fopen(path, "r"))) {
+      while (fscanf(f, "%lld", &tid) == 1)
+        (void)write_text(SB_BENCH_CGROUP_CPU, "tasks", tid);
+      fclose(f);
+    }
+    if (rmdir(l->g[i].path) < 0)
+      fprintf(stderr, "switchboard-bench: cannot remove %s: %s\n", l->g[i].path, strerror(errno));
+  }
+  l->n = 0;
 }

@@ -100,10 +100,10 @@ static json_t *params_json(const sb_bench_results_t *r) {
     json_object_set_new(p, "server_args", args);
   }
   if (c->ramp_mode)
-    json_object_set_new(p, "ramp", json_pack("{s:i,s:i,s:i,s:f,s:f,s:f}", "start", c->ramp_start,
+    json_object_set_new(p, "ramp", json_pack("{s:i,s:i,s:i,s:f,s:i,s:f,s:f}", "start", c->ramp_start,
                                              "step", c->ramp_step, "max", c->ramp_max, "step_s",
-                                             c->ramp_step_s, "target_p99_ms", c->target_p99_ms,
-                                             "target_loss_pct", c->target_loss_pct));
+                                             c->ramp_step_s, "retries", c->ramp_retries, "target_p99_ms",
+                                             c->target_p99_ms, "target_loss_pct", c->target_loss_pct));
   return p;
 }
 

@@ -80,6 +80,10 @@ static json_t *capacity_json(const sb_bench_results_t *r) {
   json_t *o = json_pack("{s:{s:f,s:f},s:s,s:i}", "targets", "p99_ms", c->target_p99_ms, "loss_pct",
                         c->target_loss_pct, "stopped_by", last->ok ? "ramp_max" : "target_missed",
                         "steps", r->nsteps);
+  int again = 0;
+  for (int i = 1; i < r->nsteps; i++) /* --ramp-retries: a load measured again after a miss */
+    again += r->steps[i].participants == r->steps[i - 1].participants;
+  json_object_set_new(o, "steps_measured_again", json_integer(again));
   if (!last->ok) /* the step that ended the ramp: was the server busy, or the p99 noise? */
     json_object_set_new(o, "missed_at", json_pack("{s:i,s:f,s:f,s:I,s:f,s:o}", "participants", last->participants,
                                                   "p99_us", r3(last->p99_us), "loss_pct", r3(last->loss_pct),

@@ -390,6 +390,7 @@ typedef struct {
   uint64_t phase_until;   /* settle end, or join deadline */
   int win_from, win_to;
   int progress;
+  int retries;            /* measurements again of the current ramp step (--ramp-retries) */
 } ctl_t;
 
 static int count(sb_bench_worker_t *ws, int nw, int which) {
@@ -456,16 +457,17 @@ static void end_step(ctl_t *c, uint64_t now) {
   fig.p99_us = st->p99_us;
   fig.loss_pct = st->loss_pct;
   st->ok = sb_bench_ramp_step_ok(&fig, cfg->target_p99_ms, cfg->target_loss_pct);
+  next = sb_bench_ramp_next(st->ok, cfg->ramp_retries - c->retries, active, cfg->ramp_step, c->run->npeers,
+                            r->nsteps, 1000);
   if (!c->progress && !cfg->quiet)
-    printf("ramp step: %d participants, p99 %.0f us, loss %.3f%% -> %s\n", active, st->p99_us,
-           st->loss_pct, st->ok ? "within target" : "target missed");
+    printf("ramp step: %d participants, p99 %.0f us, loss %.3f%% -> %s%s\n", active, st->p99_us,
+           st->loss_pct, st->ok ? "within target" : "target missed", !st->ok && next ? ", measured again" : "");
   if (st->ok) {
     r->ramp_best = active;
     r->ramp_best_step = r->nsteps - 1;
     r->sec_from = c->win_from;
     r->sec_to = c->win_to;
   }
-  next = sb_bench_ramp_next(st->ok, active, cfg->ramp_step, c->run->npeers, r->nsteps, 1000);
   if (!next) {
     if (r->ramp_best < 0) {
       r->sec_from = c->win_from;
@@ -474,6 +476,13 @@ static void end_step(ctl_t *c, uint64_t now) {
     c->phase = PHASE_DONE;
     return;
   }
+  if (!st->ok) { /* the same participants, a new window from the next second */
+    c->retries++;
+    c->phase = PHASE_SETTLING;
+    c->phase_until = now;
+    return;
+  }
+  c->retries = 0;
   start_step(c, active, next, now);
 }
 

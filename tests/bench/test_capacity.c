@@ -80,11 +80,18 @@ SB_TEST(step_missed_on_each_condition) {
 }
 
 SB_TEST(ramp_next_grows_then_stops) {
-  CHECK_EQ(sb_bench_ramp_next(1, 17, 17, 68, 1, 1000), 34);
-  CHECK_EQ(sb_bench_ramp_next(1, 60, 17, 68, 4, 1000), 68); /* clipped to the largest step */
-  CHECK_EQ(sb_bench_ramp_next(1, 68, 17, 68, 5, 1000), 0);  /* at the maximum */
-  CHECK_EQ(sb_bench_ramp_next(0, 34, 17, 68, 2, 1000), 0);  /* missed the targets */
-  CHECK_EQ(sb_bench_ramp_next(1, 34, 17, 68, 1000, 1000), 0);
+  CHECK_EQ(sb_bench_ramp_next(1, 0, 17, 17, 68, 1, 1000), 34);
+  CHECK_EQ(sb_bench_ramp_next(1, 0, 60, 17, 68, 4, 1000), 68); /* clipped to the largest step */
+  CHECK_EQ(sb_bench_ramp_next(1, 0, 68, 17, 68, 5, 1000), 0);  /* at the maximum */
+  CHECK_EQ(sb_bench_ramp_next(0, 0, 34, 17, 68, 2, 1000), 0);  /* missed the targets */
+  CHECK_EQ(sb_bench_ramp_next(1, 0, 34, 17, 68, 1000, 1000), 0);
+}
+
+SB_TEST(ramp_next_measures_a_missed_step_again_while_retries_are_left) {
+  CHECK_EQ(sb_bench_ramp_next(0, 1, 34, 17, 68, 2, 1000), 34);  /* the same load again */
+  CHECK_EQ(sb_bench_ramp_next(0, 2, 68, 17, 68, 5, 1000), 68);  /* also at the maximum */
+  CHECK_EQ(sb_bench_ramp_next(1, 1, 34, 17, 68, 3, 1000), 51);  /* passed: on up */
+  CHECK_EQ(sb_bench_ramp_next(0, 1, 34, 17, 68, 1000, 1000), 0); /* the step limit still holds */
 }
 
 SB_TEST(cpulist_parse_and_format) {

@@ -9,7 +9,8 @@
 # no latency observation, loss is computed for every stream; the count-only receivers' clear
 # header still fed transport-cc (no packet without its sequence number); the relay's worker
 # thread and the forwarder ran on the CPU given. A CPU that does not exist is refused before
-# anything starts. Performance figures are printed, never asserted.
+# anything starts. --ramp-retries measures a missed step again at the same load before the ramp
+# stops. Performance figures are printed, never asserted.
 set -euo pipefail
 
 SRC=${SB_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -42,6 +43,30 @@ sb_netns_exec "$BUILD/switchboard-bench" --spawn-server "$BUILD/switchboard" --p
   --no-progress >"$work/refused2.txt" 2>&1 || rc=$?
 [ "$rc" = 2 ] && grep -q "CPU $absent does not exist" "$work/refused2.txt" ||
   { cat "$work/refused2.txt"; echo "FAIL: --pin-bench 0,$absent not refused (exit $rc)"; exit 1; }
+
+# --ramp-retries: a target no step can meet (p99 within 1 us); the first step is measured twice
+# more at the same load, then the ramp stops with no capacity
+rc=0
+sb_netns_exec "$BUILD/switchboard-bench" --spawn-server "$BUILD/switchboard" --fanout 3 --fanout-rooms 2 \
+  --ramp --ramp-start 4 --ramp-step 4 --ramp-max 8 --ramp-step-seconds 1 --ramp-rate 20 --ramp-retries 2 \
+  --target-p99-ms 0.001 --capacity --capacity-sample 2 --clip-seconds 1 --resolution 320x180 --srtp aes-cm \
+  --json "$work/retries.json" --no-progress >"$work/retries.txt" 2>&1 || rc=$?
+cat "$work/retries.txt"
+[ "$rc" = 0 ] || { echo "FAIL: the --ramp-retries run exited with $rc"; exit 1; }
+python3 - "$work/retries.json" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+steps = doc["ramp"]["steps"]
+cap = doc["capacity"]
+ok = ([s["participants"] for s in steps] == [4, 4, 4] and not any(s["ok"] for s in steps)
+      and all(s["latency_samples"] > 0 for s in steps) and cap["steps_measured_again"] == 2
+      and cap["stopped_by"] == "target_missed" and cap["participants"] == 0
+      and doc["parameters"]["ramp"]["retries"] == 2)
+print("ramp retries:", [(s["participants"], s["ok"], s["p99_us"]) for s in steps], cap.get("steps_measured_again"))
+sys.exit(0 if ok else 1)
+PY
+[ "$(grep -c 'target missed, measured again' "$work/retries.txt")" = 2 ] ||
+  { echo "FAIL: the summary does not say twice that the missed step is measured again"; exit 1; }
 
 rc=0
 sb_netns_exec "$BUILD/switchboard-bench" --spawn-server "$BUILD/switchboard" --fanout 3 --fanout-rooms 2 \
