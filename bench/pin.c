@@ -54,14 +54,24 @@ static int each_thread(pid_t pid, void (*fn)(pid_t tid, const char *name, void *
 typedef struct {
   const cpu_set_t *workers;
   cpu_set_t rest;
-  int have_rest, whole, pinned, failed, named;
+  int have_rest, whole, pinned, failed;
 } pin_ctx_t;
 
 static int is_worker(const char *name) { return sb_bench_worker_index(name) >= 0; }
 
 static void count_named(pid_t tid, const char *name, void *arg) {
   (void)tid;
-  ((pin_ctx_t *)arg)->named += is_worker(name);
+  *(int *)arg += is_worker(name);
+}
+
+/* Whether pinning and limits take the whole of `pid` (a server that does not name its workers,
+ * or the one-thread forwarder) rather than its SB_BENCH_WORKER_THREAD_PREFIX threads: 1 or 0, or
+ * -1 if /proc has no such process. */
+static int take_whole(pid_t pid) {
+  int named = 0;
+  if (each_thread(pid, count_named, &named) < 0)
+    return -1;
+  return named == 0;
 }
 
 static void pin_one(pid_t tid, const char *name, void *arg) {
@@ -86,11 +96,10 @@ int sb_bench_pin_process(pid_t pid, const cpu_set_t *workers, char *err, size_t 
         CPU_CLR(i, &c.rest);
     c.have_rest = CPU_COUNT(&c.rest) > 0;
   }
-  if (each_thread(pid, count_named, &c) < 0) {
+  if ((c.whole = take_whole(pid)) < 0) {
     snprintf(err, errlen, "--pin-server: no process %d", (int)pid);
     return -1;
   }
-  c.whole = c.named == 0; /* a server that does not name its workers: all of it */
   each_thread(pid, pin_one, &c);
   if (c.failed || !c.pinned) {
     snprintf(err, errlen, "--pin-server: could not pin %d thread(s) of process %d", c.failed, (int)pid);
@@ -138,6 +147,10 @@ int sb_bench_cpulimit_check(char *err, size_t errlen) {
   return 0;
 }
 
+static long long quota_us(const sb_bench_cpulimit_t *l) {
+  return (long long)SB_BENCH_CPU_LIMIT_PERIOD_US * l->pct / 100;
+}
+
 static int write_text(const char *dir, const char *file, long long v) {
   char path[192];
   FILE *f;
@@ -176,7 +189,7 @@ static void limit_one(pid_t tid, const char *name, void *arg) {
   snprintf(l->g[l->n].side, sizeof l->g[l->n].side, "%s", c->side);
   l->n++;
   if (write_text(path, "cpu.cfs_period_us", SB_BENCH_CPU_LIMIT_PERIOD_US) < 0 ||
-      write_text(path, "cpu.cfs_quota_us", (long long)SB_BENCH_CPU_LIMIT_PERIOD_US * l->pct / 100) < 0 ||
+      write_text(path, "cpu.cfs_quota_us", quota_us(l)) < 0 ||
       write_text(path, "tasks", tid) < 0)
     c->failed++;
   else
@@ -184,17 +197,14 @@ static void limit_one(pid_t tid, const char *name, void *arg) {
 }
 
 int sb_bench_cpulimit_apply(sb_bench_cpulimit_t *l, pid_t pid, const char *side, char *err, size_t errlen) {
-  pin_ctx_t named;
   limit_ctx_t c;
-  memset(&named, 0, sizeof named);
   memset(&c, 0, sizeof c);
   c.l = l;
   c.side = side;
-  if (each_thread(pid, count_named, &named) < 0) {
+  if ((c.whole = take_whole(pid)) < 0) {
     snprintf(err, errlen, "--cpu-limit: no process %d", (int)pid);
     return -1;
   }
-  c.whole = named.named == 0;
   each_thread(pid, limit_one, &c);
   if (c.failed || c.full || !c.limited) {
     snprintf(err, errlen, "--cpu-limit: could not limit %d thread(s) of process %d%s: %s", c.failed + c.full,
@@ -229,8 +239,8 @@ json_t *sb_bench_cpulimit_json(const sb_bench_cpulimit_t *l, const char *side) {
                                              (json_int_t)periods, "throttled_periods", (json_int_t)throttled,
                                              "throttled_ms", throttled_ns < 0 ? -1.0 : throttled_ns / 1e6));
   }
-  return json_pack("{s:i,s:i,s:i,s:o}", "pct", l->pct, "period_us", SB_BENCH_CPU_LIMIT_PERIOD_US, "quota_us",
-                   SB_BENCH_CPU_LIMIT_PERIOD_US * l->pct / 100, "threads", threads);
+  return json_pack("{s:i,s:i,s:I,s:o}", "pct", l->pct, "period_us", SB_BENCH_CPU_LIMIT_PERIOD_US, "quota_us",
+                   (json_int_t)quota_us(l), "threads", threads);
 }
 
 void sb_bench_cpulimit_release(sb_bench_cpulimit_t *l) {
