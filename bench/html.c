@@ -210,6 +210,7 @@ static void baseline_table(FILE *f, const json_t *d) {
       {"cpu_user_us_per_forwarded_packet", "… user"},
       {"cpu_system_us_per_forwarded_packet", "… kernel"},
       {"machine_busy_us_per_forwarded_packet", "machine busy CPU µs per forwarded packet (/proc/stat)"},
+      {"wakeups_per_second", "wake-ups per second of the threads that forward"},
       {"latency_p50_us", "latency p50 (µs)"},
       {"latency_p99_us", "latency p99 (µs)"},
       {"loss_pct", "loss (%)"},

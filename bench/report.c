@@ -450,6 +450,19 @@ static void cpu_split_json(const sb_bench_results_t *r, json_t *s) {
                       json_real(r3(r->server_sys_s * 1e6 / (double)r->win_pkts_in)));
 }
 
+/* How often the threads that carry media were put on a CPU in the window: each wake-up is a
+ * system call into the kernel's wait and back, and a cold start for the caches. */
+static void wakeups_json(const sb_bench_results_t *r, json_t *s, double secs) {
+  if (r->server_wakeups < 0)
+    return;
+  json_t *o = json_pack("{s:f,s:s}", "per_second", r3(r->server_wakeups / secs), "threads",
+                        r->server_nworkers ? SB_BENCH_WORKER_THREAD_PREFIX "*" : "all");
+  if (r->win_pkts_in)
+    json_object_set_new(o, "per_forwarded_packet",
+                        json_real(round(1e4 * r->server_wakeups / (double)r->win_pkts_in) / 1e4));
+  json_object_set_new(s, "wakeups", o);
+}
+
 static void server_json(const sb_bench_results_t *r, json_t *doc) {
   double secs = r->sec_to - r->sec_from;
   json_t *totals = json_object_get(doc, "totals");
@@ -465,11 +478,13 @@ static void server_json(const sb_bench_results_t *r, json_t *doc) {
       json_t *ws = json_array();
       for (int w = 0; w < r->server_nworkers; w++) {
         char name[32];
-        double cpu = r->server_worker_cpu_s[w];
+        double cpu = r->server_worker_cpu_s[w], wk = r->server_worker_wakeups[w];
         snprintf(name, sizeof name, SB_BENCH_WORKER_THREAD_PREFIX "%d", w);
-        json_array_append_new(ws, json_pack("{s:s,s:o,s:o}", "name", name, "cpu_seconds",
+        json_array_append_new(ws, json_pack("{s:s,s:o,s:o,s:o}", "name", name, "cpu_seconds",
                                             cpu >= 0 ? json_real(r3(cpu)) : json_null(), "cpu_pct_of_one_core",
-                                            cpu >= 0 ? json_real(r3(100 * cpu / secs)) : json_null()));
+                                            cpu >= 0 ? json_real(r3(100 * cpu / secs)) : json_null(),
+                                            "wakeups_per_second",
+                                            wk >= 0 ? json_real(r3(wk / secs)) : json_null()));
       }
       json_object_set_new(s, "workers", ws);
     }
@@ -477,6 +492,7 @@ static void server_json(const sb_bench_results_t *r, json_t *doc) {
       json_object_set_new(s, "cpu_us_per_forwarded_packet",
                           json_real(r3(r->server_cpu_s * 1e6 / (double)r->win_pkts_in)));
     cpu_split_json(r, s);
+    wakeups_json(r, s, secs);
     json_object_set_new(s, "rss_start_kib", json_integer((json_int_t)r->server_rss_start_kib));
     /* growth over the run per stream: the baseline of an idle server is not per-stream cost */
     if (streams && r->server_rss_max_kib > r->server_rss_start_kib)
@@ -645,7 +661,8 @@ static void print_counts(const json_t *o) {
     printf("none");
 }
 
-/* "relay workers    sb-worker-0 4.1%, sb-worker-1 3.8% of a core": how the rooms' load spread. */
+/* "relay workers    sb-worker-0 4.1% (402 wake-ups/s), sb-worker-1 3.8% (396/s) of a core": how
+ * the rooms' load spread. */
 static void print_workers(const json_t *d) {
   const json_t *ws = json_object_get(json_object_get(d, "server"), "workers");
   size_t i;
@@ -655,11 +672,14 @@ static void print_workers(const json_t *d) {
   printf("  relay workers   ");
   json_array_foreach(ws, i, w) {
     const json_t *pct = json_object_get(w, "cpu_pct_of_one_core");
+    const json_t *wk = json_object_get(w, "wakeups_per_second");
     printf("%s %s", i ? "," : "", json_string_value(json_object_get(w, "name")));
     if (json_is_number(pct))
       printf(" %.1f%%", json_number_value(pct));
     else
       printf(" -");
+    if (json_is_number(wk))
+      printf(i ? " (%.0f/s)" : " (%.0f wake-ups/s)", json_number_value(wk));
   }
   printf(" of a core\n");
 }

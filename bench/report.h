@@ -55,6 +55,11 @@ typedef struct {
   int server_threads;
   int server_nworkers;       /* relay worker threads seen (sb-worker-<index>), 0: none */
   double server_worker_cpu_s[SB_BENCH_MAX_SERVER_WORKERS]; /* each one's, in the window; -1: unknown */
+  /* Wake-ups in the window (times put on a CPU, schedstat): each worker's, and those of the
+   * threads that carry media (the workers together, or the process where none is named so, as
+   * the forwarder's one thread); -1: unknown. */
+  double server_worker_wakeups[SB_BENCH_MAX_SERVER_WORKERS];
+  double server_wakeups;
   double bench_user_s, bench_sys_s, bench_window_cpu_s;
   int health_ok;             /* the server's own counters over the window (/api/health) */
   uint64_t srv_rx, srv_tx, srv_forwarded;

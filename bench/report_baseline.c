@@ -47,6 +47,8 @@ void sb_bench_report_add_baseline(json_t *doc, json_t *bdoc, json_t *fwd) {
                       pair(doc, b, "server.cpu_system_us_per_forwarded_packet"));
   json_object_set_new(vs, "machine_busy_us_per_forwarded_packet",
                       pair(doc, b, "machine_cpu.busy_us_per_forwarded_packet"));
+  /* the relay's workers against the forwarder's one thread */
+  json_object_set_new(vs, "wakeups_per_second", pair(doc, b, "server.wakeups.per_second"));
   json_object_set_new(vs, "latency_p50_us", pair(doc, b, "latency_us.p50"));
   json_object_set_new(vs, "latency_p99_us", pair(doc, b, "latency_us.p99"));
   json_object_set_new(vs, "loss_pct", pair(doc, b, "totals.loss_pct"));
@@ -87,11 +89,12 @@ void sb_bench_report_print_baseline(const json_t *d) {
   printf("  decoding         %.0f frames decoded, %.0f corrupt, %.0f missing\n", sb_bench_report_num(b, "decode.frames_decoded"),
          sb_bench_report_num(b, "decode.frames_corrupt"), sb_bench_report_num(b, "decode.frames_missing"));
   printf("  forwarder        %.0f RTP in, %.0f forwarded, %.0f RTCP in, drops: SRTP %.0f, unknown %.0f, "
-         "send %.0f; %.2f us CPU per forwarded packet (user %.1f + kernel %.1f)\n",
+         "send %.0f; %.2f us CPU per forwarded packet (user %.1f + kernel %.1f), %.0f wake-ups/s\n",
          sb_bench_report_num(b, "forwarder.rx_rtp"), sb_bench_report_num(b, "forwarder.rtp_forwarded"), sb_bench_report_num(b, "forwarder.rx_rtcp"),
          sb_bench_report_num(b, "forwarder.drop_srtp"), sb_bench_report_num(b, "forwarder.drop_unknown"), sb_bench_report_num(b, "forwarder.send_fail"),
          sb_bench_report_num(b, "server.cpu_us_per_forwarded_packet"), sb_bench_report_num(b, "server.cpu_user_us_per_forwarded_packet"),
-         sb_bench_report_num(b, "server.cpu_system_us_per_forwarded_packet"));
+         sb_bench_report_num(b, "server.cpu_system_us_per_forwarded_packet"),
+         sb_bench_report_num(b, "server.wakeups.per_second"));
   printf("  machine CPU      %.2f busy CPU s (%.1f%%), %.2f us per forwarded packet\n",
          sb_bench_report_num(b, "machine_cpu.busy_seconds"), sb_bench_report_num(b, "machine_cpu.busy_pct_of_machine"),
          sb_bench_report_num(b, "machine_cpu.busy_us_per_forwarded_packet"));
@@ -101,6 +104,7 @@ void sb_bench_report_print_baseline(const json_t *d) {
   ratio_line(vs, "cpu_user_us_per_forwarded_packet", "  user", "us");
   ratio_line(vs, "cpu_system_us_per_forwarded_packet", "  kernel", "us");
   ratio_line(vs, "machine_busy_us_per_forwarded_packet", "machine busy CPU per forwarded pkt", "us");
+  ratio_line(vs, "wakeups_per_second", "media threads' wake-ups per second", "");
   ratio_line(vs, "latency_p50_us", "latency p50", "us");
   ratio_line(vs, "latency_p99_us", "latency p99", "us");
   ratio_line(vs, "loss_pct", "loss", "%");

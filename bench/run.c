@@ -236,6 +236,8 @@ typedef struct {
   sb_bench_health_t *health; /* relay counters from /api/health (or the baseline's) */
   sb_bench_cpustat_t *machine; /* /proc/stat: the whole machine */
   uint64_t *wrk_ns;       /* cap x SB_BENCH_MAX_SERVER_WORKERS: each relay worker's CPU ns */
+  uint64_t *srv_slices;   /* times put on a CPU: all threads, and (cap x workers) each worker */
+  uint64_t *wrk_slices;
   int nworkers;
   int last;               /* last second sampled */
 } samples_t;
@@ -251,8 +253,10 @@ static int samples_init(samples_t *s, int cap) {
   s->health = calloc((size_t)cap, sizeof *s->health);
   s->machine = calloc((size_t)cap, sizeof *s->machine);
   s->wrk_ns = calloc((size_t)cap * SB_BENCH_MAX_SERVER_WORKERS, sizeof *s->wrk_ns);
+  s->srv_slices = calloc((size_t)cap, sizeof *s->srv_slices);
+  s->wrk_slices = calloc((size_t)cap * SB_BENCH_MAX_SERVER_WORKERS, sizeof *s->wrk_slices);
   return s->srv_cpu_ns && s->srv_user_ticks && s->srv_sys_ticks && s->srv_rss_kib && s->self_cpu_s &&
-                 s->health && s->machine && s->wrk_ns
+                 s->health && s->machine && s->wrk_ns && s->srv_slices && s->wrk_slices
              ? 0
              : -1;
 }
@@ -266,6 +270,8 @@ static void samples_free(samples_t *s) {
   free(s->health);
   free(s->machine);
   free(s->wrk_ns);
+  free(s->srv_slices);
+  free(s->wrk_slices);
 }
 
 static void sample(samples_t *s, int sec, int pid, const sb_bench_run_t *run, sb_bench_results_t *res) {
@@ -287,6 +293,9 @@ static void sample(samples_t *s, int sec, int pid, const sb_bench_run_t *run, sb
     res->server_hwm_kib = pr.hwm_kib;
     res->server_threads = pr.threads;
     memcpy(&s->wrk_ns[(size_t)sec * SB_BENCH_MAX_SERVER_WORKERS], pr.worker_ns, sizeof pr.worker_ns);
+    s->srv_slices[sec] = pr.slices;
+    memcpy(&s->wrk_slices[(size_t)sec * SB_BENCH_MAX_SERVER_WORKERS], pr.worker_slices,
+           sizeof pr.worker_slices);
     if (pr.nworkers > s->nworkers)
       s->nworkers = pr.nworkers;
   }
@@ -345,16 +354,33 @@ static double server_cpu_s(const samples_t *s, int from, int to) {
   return (double)(s->srv_cpu_ns[to] - s->srv_cpu_ns[from]) / 1e9;
 }
 
-/* Each relay worker thread's CPU seconds in [from, to) (-1 where a sample is missing). */
+/* Each relay worker thread's CPU seconds and wake-ups in [from, to) (-1 where a sample is
+ * missing), and the wake-ups of the threads that carry media: the workers' sum, or the whole
+ * process's where no thread is named as a worker (the forwarder's one thread). */
 static void worker_cpu(const samples_t *s, int from, int to, sb_bench_results_t *r) {
+  int known = from >= 0 && to < s->cap && s->srv_cpu_ns[from] && s->srv_cpu_ns[to];
   r->server_nworkers = s->nworkers;
+  r->server_wakeups = known && s->srv_slices[to] >= s->srv_slices[from]
+                          ? (double)(s->srv_slices[to] - s->srv_slices[from])
+                          : -1;
   for (int w = 0; w < s->nworkers; w++) {
     uint64_t a = 0, b = 0;
-    if (from >= 0 && to < s->cap) {
-      a = s->wrk_ns[(size_t)from * SB_BENCH_MAX_SERVER_WORKERS + (size_t)w];
-      b = s->wrk_ns[(size_t)to * SB_BENCH_MAX_SERVER_WORKERS + (size_t)w];
+    size_t i = (size_t)from * SB_BENCH_MAX_SERVER_WORKERS + (size_t)w;
+    size_t j = (size_t)to * SB_BENCH_MAX_SERVER_WORKERS + (size_t)w;
+    if (known) {
+      a = s->wrk_ns[i];
+      b = s->wrk_ns[j];
     }
-    r->server_worker_cpu_s[w] = a && b && b >= a ? (double)(b - a) / 1e9 : -1;
+    int ok = a && b && b >= a; /* the thread was there at both ends */
+    r->server_worker_cpu_s[w] = ok ? (double)(b - a) / 1e9 : -1;
+    r->server_worker_wakeups[w] =
+        ok && s->wrk_slices[j] >= s->wrk_slices[i] ? (double)(s->wrk_slices[j] - s->wrk_slices[i]) : -1;
+  }
+  if (s->nworkers) {
+    r->server_wakeups = 0;
+    for (int w = 0; w < s->nworkers && r->server_wakeups >= 0; w++)
+      r->server_wakeups =
+          r->server_worker_wakeups[w] >= 0 ? r->server_wakeups + r->server_worker_wakeups[w] : -1;
   }
 }
 

@@ -241,17 +241,19 @@ int sb_bench_worker_index(const char *comm) {
   return (int)i;
 }
 
-/* Sum of the first schedstat field (ns on CPU) over the process's threads, and each relay
- * worker thread's own figure (out->worker_ns, found by its name). */
+/* Sums of the first and third schedstat fields (ns on CPU, times put on a CPU) over the process's
+ * threads, and each relay worker thread's own (out->worker_ns and worker_slices, found by its
+ * name). */
 static int schedstat_ns(pid_t pid, sb_bench_proc_t *out) {
   char path[64], file[320], comm[32];
   DIR *d;
   struct dirent *e;
-  unsigned long long v;
+  unsigned long long v, wait, slices;
   snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
   if (!(d = opendir(path)))
     return -1;
   out->cpu_ns = 0;
+  out->slices = 0;
   out->threads = 0;
   while ((e = readdir(d))) {
     FILE *f;
@@ -261,15 +263,19 @@ static int schedstat_ns(pid_t pid, sb_bench_proc_t *out) {
     snprintf(file, sizeof file, "%s/%.200s/schedstat", path, e->d_name);
     if (!(f = fopen(file, "r")))
       continue;
-    got = fscanf(f, "%llu", &v) == 1;
+    got = fscanf(f, "%llu %llu %llu", &v, &wait, &slices);
     fclose(f);
-    if (!got)
+    if (got < 1)
       continue;
+    if (got < 3)
+      slices = 0;
     out->cpu_ns += v;
+    out->slices += slices;
     out->threads++;
     int w = sb_bench_thread_name(pid, e->d_name, comm, sizeof comm) == 0 ? sb_bench_worker_index(comm) : -1;
     if (w >= 0) {
       out->worker_ns[w] = v ? v : 1;
+      out->worker_slices[w] = slices;
       if (w + 1 > out->nworkers)
         out->nworkers = w + 1;
     }

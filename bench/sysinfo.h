@@ -46,6 +46,10 @@ typedef struct {
    * nworkers is one more than the highest index seen, 0 when none is named so. */
   int nworkers;
   uint64_t worker_ns[SB_BENCH_MAX_SERVER_WORKERS];
+  /* Times put on a CPU (schedstat's third field): for a thread that sleeps between events, its
+   * wake-ups. Of all threads, and of each relay worker. */
+  uint64_t slices;
+  uint64_t worker_slices[SB_BENCH_MAX_SERVER_WORKERS];
 } sb_bench_proc_t;
 
 /** Reads the name of thread `tid` (a /proc/<pid>/task entry) of `pid` into name, without its

@@ -1,5 +1,6 @@
 /* The /proc/<pid>/stat parse behind the server's user and system CPU figures, on crafted lines. */
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bench/sysinfo.h"
@@ -108,4 +109,21 @@ SB_TEST(proc_sample_of_this_process) {
   CHECK(pr.rss_kib > 0);
   sb_bench_proc_sample(0, &pr);
   CHECK(!pr.ok);
+}
+
+/* Every sleep ends with the thread put back on a CPU: schedstat's third field, summed. */
+SB_TEST(proc_sample_counts_wakeups) {
+  sb_bench_proc_t before, after;
+  struct timespec ms = {0, 1000 * 1000};
+  if (access("/proc/self/schedstat", R_OK) != 0)
+    return; /* a kernel without schedstat: no count to check */
+  sb_bench_proc_sample(getpid(), &before);
+  for (int i = 0; i < 20; i++)
+    nanosleep(&ms, NULL);
+  sb_bench_proc_sample(getpid(), &after);
+  CHECK(before.ok && after.ok);
+  CHECK(after.slices >= before.slices + 20);
+  /* not the other fields: 20 sleeps of 1 ms are no more than a few hundred times put on a CPU */
+  CHECK(after.slices < before.slices + 1000);
+  CHECK_EQ(before.nworkers, 0); /* no thread of ours is named sb-worker-N */
 }

@@ -94,14 +94,26 @@ for mode in ("after", "alongside"):
       parts_sum = sum(m.get(k, 0) for k in ("user_seconds", "nice_seconds", "system_seconds", "irq_seconds",
                                             "softirq_seconds"))
       check(abs(parts_sum - m.get("busy_seconds", -1)) <= 0.01, f"{name}: busy != sum of its parts: {m}")
+  # wake-ups of the threads that forward: the relay's worker (its 20 ms timer alone wakes it 50
+  # times a second when idle, and it is mostly idle here) and the forwarder's one thread
+  wk, bwk = doc["server"].get("wakeups", {}), b["server"].get("wakeups", {})
+  workers = doc["server"].get("workers", [])
+  check(wk.get("threads") == "sb-worker-*" and 25 <= wk.get("per_second", 0) < 100000
+        and wk.get("per_forwarded_packet", 0) > 0, f"relay wake-ups: {wk}")
+  per_worker = sum(w.get("wakeups_per_second", 0) for w in workers)
+  check(abs(per_worker - wk.get("per_second", -1)) <= 0.01 * len(workers),
+        f"relay wake-ups {wk} are not its workers' {workers}")
+  check(bwk.get("threads") == "all" and 0 < bwk.get("per_second", 0) < 100000, f"forwarder wake-ups: {bwk}")
   vs = doc.get("vs_baseline", {})
-  for k in ("cpu_us_per_forwarded_packet", "machine_busy_us_per_forwarded_packet", "latency_p50_us", "latency_p99_us"):
+  for k in ("cpu_us_per_forwarded_packet", "machine_busy_us_per_forwarded_packet", "wakeups_per_second",
+            "latency_p50_us", "latency_p99_us"):
       v = vs.get(k, {})
       check(v.get("ratio") is not None and v.get("relay") is not None and v.get("baseline") is not None,
             f"vs_baseline.{k}: {v}")
   check("loss_pct" in vs, "vs_baseline has no loss")
   html = open(f"{sys.argv[1]}/{mode}.html").read()
-  check("Relay against the baseline" in html, "HTML report without the baseline table")
+  check("Relay against the baseline" in html and "wake-ups per second" in html,
+        "HTML report without the baseline table or its wake-ups")
 
   # after the relay, or at the same time as it, measuring the same seconds
   check(b.get("alongside") is (mode == "alongside"), f"baseline.alongside {b.get('alongside')}")
