@@ -359,10 +359,8 @@ static double server_cpu_s(const samples_t *s, int from, int to) {
  * process's where no thread is named as a worker (the forwarder's one thread). */
 static void worker_cpu(const samples_t *s, int from, int to, sb_bench_results_t *r) {
   int known = from >= 0 && to < s->cap && s->srv_cpu_ns[from] && s->srv_cpu_ns[to];
+  double sum = 0; /* the workers' wake-ups; -1 once one is unknown */
   r->server_nworkers = s->nworkers;
-  r->server_wakeups = known && s->srv_slices[to] >= s->srv_slices[from]
-                          ? (double)(s->srv_slices[to] - s->srv_slices[from])
-                          : -1;
   for (int w = 0; w < s->nworkers; w++) {
     uint64_t a = 0, b = 0;
     size_t i = (size_t)from * SB_BENCH_MAX_SERVER_WORKERS + (size_t)w;
@@ -373,15 +371,16 @@ static void worker_cpu(const samples_t *s, int from, int to, sb_bench_results_t 
     }
     int ok = a && b && b >= a; /* the thread was there at both ends */
     r->server_worker_cpu_s[w] = ok ? (double)(b - a) / 1e9 : -1;
-    r->server_worker_wakeups[w] =
-        ok && s->wrk_slices[j] >= s->wrk_slices[i] ? (double)(s->wrk_slices[j] - s->wrk_slices[i]) : -1;
+    double wk = ok && s->wrk_slices[j] >= s->wrk_slices[i] ? (double)(s->wrk_slices[j] - s->wrk_slices[i]) : -1;
+    r->server_worker_wakeups[w] = wk;
+    sum = sum < 0 || wk < 0 ? -1 : sum + wk;
   }
-  if (s->nworkers) {
-    r->server_wakeups = 0;
-    for (int w = 0; w < s->nworkers && r->server_wakeups >= 0; w++)
-      r->server_wakeups =
-          r->server_worker_wakeups[w] >= 0 ? r->server_wakeups + r->server_worker_wakeups[w] : -1;
-  }
+  if (s->nworkers)
+    r->server_wakeups = sum;
+  else
+    r->server_wakeups = known && s->srv_slices[to] >= s->srv_slices[from]
+                            ? (double)(s->srv_slices[to] - s->srv_slices[from])
+                            : -1;
 }
 
 /* The server's CPU seconds in [from, to) split into user and system time. The total keeps its

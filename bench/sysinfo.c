@@ -248,7 +248,7 @@ static int schedstat_ns(pid_t pid, sb_bench_proc_t *out) {
   char path[64], file[320], comm[32];
   DIR *d;
   struct dirent *e;
-  unsigned long long v, wait, slices;
+  unsigned long long v, slices;
   snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
   if (!(d = opendir(path)))
     return -1;
@@ -263,11 +263,11 @@ static int schedstat_ns(pid_t pid, sb_bench_proc_t *out) {
     snprintf(file, sizeof file, "%s/%.200s/schedstat", path, e->d_name);
     if (!(f = fopen(file, "r")))
       continue;
-    got = fscanf(f, "%llu %llu %llu", &v, &wait, &slices);
+    got = fscanf(f, "%llu %*u %llu", &v, &slices); /* the second field, time waiting, skipped */
     fclose(f);
     if (got < 1)
       continue;
-    if (got < 3)
+    if (got < 2)
       slices = 0;
     out->cpu_ns += v;
     out->slices += slices;

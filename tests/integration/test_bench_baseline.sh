@@ -17,9 +17,7 @@ BUILD=${SB_BUILD_DIR:-$SRC/build}
 # shellcheck source=../lib/netns.sh
 source "$SRC/tests/lib/netns.sh"
 
-for bin in "$BUILD/switchboard" "$BUILD/switchboard-bench"; do
-  [ -x "$bin" ] || { echo "missing $bin (build first)"; exit 1; }
-done
+sb_require_build switchboard switchboard-bench
 
 sb_netns_create
 work=$(mktemp -d /tmp/sb-bench-baseline.XXXXXX)

@@ -17,9 +17,7 @@ BUILD=${SB_BUILD_DIR:-$SRC/build}
 # shellcheck source=../lib/netns.sh
 source "$SRC/tests/lib/netns.sh"
 
-for bin in "$BUILD/switchboard" "$BUILD/switchboard-bench"; do
-  [ -x "$bin" ] || { echo "missing $bin (build first)"; exit 1; }
-done
+sb_require_build switchboard switchboard-bench
 # --cpu-limit needs the cgroup v1 cpu controller; a machine with cgroup v2 alone (Debian 12's
 # default) skips (77), as the bench there refuses the option (exit status 2, checked below)
 if [ ! -e /sys/fs/cgroup/cpu/cpu.cfs_quota_us ]; then

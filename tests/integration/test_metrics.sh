@@ -19,9 +19,7 @@ BUILD=${SB_BUILD_DIR:-$SRC/build}
 source "$SRC/tests/lib/netns.sh"
 PY="python3 $SRC/tests/integration/metrics.py"
 
-for bin in "$BUILD/switchboard" "$BUILD/switchboard-bench"; do
-  [ -x "$bin" ] || { echo "missing $bin (build first)"; exit 1; }
-done
+sb_require_build switchboard switchboard-bench
 command -v promtool >/dev/null || { echo "promtool missing (scripts/install-deps.sh --test)"; exit 1; }
 
 promtool check rules "$SRC/docs/deploy/alerts.yml"

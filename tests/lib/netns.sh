@@ -6,6 +6,7 @@
 #   sb_netns_start server "$log" cmd...   # runs cmd in the namespace; PID in SB_PID[server]
 #   sb_wait_for_line "$log" 'listening' 30 server   # poll the log, bounded; fail if server dies
 #   sb_netns_exec cmd...                  # runs cmd in the namespace in the foreground
+#   sb_require_build switchboard ...      # exit 1 unless each is an executable in $BUILD
 #
 # On exit (success, failure or signal) the trap kills every process started with
 # sb_netns_start, by PID (TERM, then KILL after a grace period), and deletes the namespace.
@@ -17,6 +18,14 @@ declare -ga SB_PID_ORDER=()
 SB_CLEANUP_HOOKS=()
 
 sb_log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
+
+# The build's programs the test runs: each must be executable in $BUILD.
+sb_require_build() {
+  local bin
+  for bin in "$@"; do
+    [ -x "$BUILD/$bin" ] || { echo "missing $BUILD/$bin (build first)"; exit 1; }
+  done
+}
 
 # sb_netns_create: creates the namespace sbt-$$ with lo up and installs the cleanup trap.
 sb_netns_create() {
