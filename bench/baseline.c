@@ -396,6 +396,7 @@ void sb_bench_fwd_health(const sb_bench_fwd_t *f, sb_bench_health_t *out) {
   out->drop_unknown_source = atomic_load_explicit(&c->drop_unknown, memory_order_relaxed);
   out->drop_malformed = atomic_load_explicit(&c->drop_malformed, memory_order_relaxed);
   out->workers = 1;
+  snprintf(out->malloc, sizeof out->malloc, "%s", sb_malloc_name()); /* forked from the bench */
   out->ok = 1;
 }
 

@@ -515,6 +515,8 @@ static void server_json(const sb_bench_results_t *r, json_t *doc) {
     json_object_set_new(cnt, "probe_packets", json_integer((json_int_t)h->probe_packets));
     json_object_set_new(cnt, "nack_over_budget", json_integer((json_int_t)h->nack_over_budget));
     json_object_set_new(s, "counters", cnt);
+    if (h->malloc[0])
+      json_object_set_new(s, "malloc", json_string(h->malloc));
     if (r->server_pid > 0 && r->server_cpu_s >= 0 && r->srv_forwarded)
       json_object_set_new(s, "cpu_us_per_forwarded_packet_server_count",
                           json_real(r3(r->server_cpu_s * 1e6 / (double)r->srv_forwarded)));
@@ -749,12 +751,15 @@ void sb_bench_report_print(const sb_bench_results_t *r, const json_t *d) {
          sb_bench_report_num(d, "decode.frames_missing"));
   print_sizes(d);
   if (!isnan(sb_bench_report_num(d, "server.cpu_seconds"))) {
+    const char *malloc_name = json_string_value(sb_bench_report_get(d, "server.malloc"));
     printf("  server           %.2f CPU s (%.1f%% of a core), RSS max %.1f MiB, %.2f us CPU per forwarded packet",
            sb_bench_report_num(d, "server.cpu_seconds"), sb_bench_report_num(d, "server.cpu_pct_of_one_core"),
            sb_bench_report_num(d, "server.rss_max_kib") / 1024, sb_bench_report_num(d, "server.cpu_us_per_forwarded_packet"));
     if (!isnan(sb_bench_report_num(d, "server.cpu_user_us_per_forwarded_packet")))
       printf(" (user %.1f + kernel %.1f)", sb_bench_report_num(d, "server.cpu_user_us_per_forwarded_packet"),
              sb_bench_report_num(d, "server.cpu_system_us_per_forwarded_packet"));
+    if (malloc_name)
+      printf(", malloc %s", malloc_name);
     printf("\n");
     print_workers(d);
   } else

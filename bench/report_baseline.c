@@ -88,13 +88,14 @@ void sb_bench_report_print_baseline(const json_t *d) {
          sb_bench_report_num(b, "totals.loss_pct"));
   printf("  decoding         %.0f frames decoded, %.0f corrupt, %.0f missing\n", sb_bench_report_num(b, "decode.frames_decoded"),
          sb_bench_report_num(b, "decode.frames_corrupt"), sb_bench_report_num(b, "decode.frames_missing"));
+  const char *fwd_malloc = json_string_value(sb_bench_report_get(b, "server.malloc"));
   printf("  forwarder        %.0f RTP in, %.0f forwarded, %.0f RTCP in, drops: SRTP %.0f, unknown %.0f, "
-         "send %.0f; %.2f us CPU per forwarded packet (user %.1f + kernel %.1f), %.0f wake-ups/s\n",
+         "send %.0f; %.2f us CPU per forwarded packet (user %.1f + kernel %.1f), %.0f wake-ups/s, malloc %s\n",
          sb_bench_report_num(b, "forwarder.rx_rtp"), sb_bench_report_num(b, "forwarder.rtp_forwarded"), sb_bench_report_num(b, "forwarder.rx_rtcp"),
          sb_bench_report_num(b, "forwarder.drop_srtp"), sb_bench_report_num(b, "forwarder.drop_unknown"), sb_bench_report_num(b, "forwarder.send_fail"),
          sb_bench_report_num(b, "server.cpu_us_per_forwarded_packet"), sb_bench_report_num(b, "server.cpu_user_us_per_forwarded_packet"),
          sb_bench_report_num(b, "server.cpu_system_us_per_forwarded_packet"),
-         sb_bench_report_num(b, "server.wakeups.per_second"));
+         sb_bench_report_num(b, "server.wakeups.per_second"), fwd_malloc ? fwd_malloc : "?");
   printf("  machine CPU      %.2f busy CPU s (%.1f%%), %.2f us per forwarded packet\n",
          sb_bench_report_num(b, "machine_cpu.busy_seconds"), sb_bench_report_num(b, "machine_cpu.busy_pct_of_machine"),
          sb_bench_report_num(b, "machine_cpu.busy_us_per_forwarded_packet"));

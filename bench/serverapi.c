@@ -75,6 +75,11 @@ static int health_add(const sb_bench_url_t *url, const char *ca_file, sb_bench_h
     json_decref(resp);
     return -1;
   }
+  const char *m = json_string_value(json_object_get(resp, "malloc"));
+  if (m && !out->malloc[0])
+    snprintf(out->malloc, sizeof out->malloc, "%s", m);
+  else if (m && strcmp(out->malloc, m) != 0)
+    snprintf(out->malloc, sizeof out->malloc, "mixed");
   json_array_foreach(json_object_get(resp, "workers"), i, w) {
     out->rx_packets += u64(w, "rx_packets");
     out->tx_packets += u64(w, "tx_packets");

@@ -23,6 +23,7 @@ typedef struct {
   /* subscribers' bandwidth estimation (fed by transport-cc feedback) and NACK budget */
   uint64_t bwe_overuse, bwe_probes, bwe_probe_ok, probe_packets, nack_over_budget;
   int workers;
+  char malloc[16]; /* the server's allocator (/api/health "malloc"); "mixed" when nodes differ */
 } sb_bench_health_t;
 
 /** Reads /api/health (1 s timeout) of every --health-url node, summed, or else of --url's

@@ -35,6 +35,12 @@ else()
   set(sb_srtp_depends ", libsrtp2-1")
 endif()
 
+# The server's allocator (SB_TCMALLOC in the top-level CMakeLists.txt).
+set(sb_malloc_depends "")
+if(SB_MALLOC STREQUAL "tcmalloc")
+  set(sb_malloc_depends ", libtcmalloc-minimal4 (>= 2.10)")
+endif()
+
 install(TARGETS ${SB_INSTALLED_BINARIES} RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}")
 install(DIRECTORY "${CMAKE_SOURCE_DIR}/web/" DESTINATION "${CMAKE_INSTALL_DATADIR}/switchboard/web")
 install(FILES "${CMAKE_SOURCE_DIR}/docs/operations.md" "${CMAKE_SOURCE_DIR}/README.md"
@@ -59,7 +65,7 @@ set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "https://example.invalid/switchboard")
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
     "libc6 (>= 2.36), libuv1 (>= 1.44), libnice10 (>= 0.1.18), libssl3 (>= 3.0), libopus0, \
 libvpx7, libwebsockets17, libwebsockets-evlib-uv, libjansson4 (>= 2.14), libjwt0 (>= 1.10), \
-libsqlite3-0 (>= 3.40), libpq5, libyaml-0-2, libcurl4 (>= 7.88)${sb_srtp_depends}")
+libsqlite3-0 (>= 3.40), libpq5, libyaml-0-2, libcurl4 (>= 7.88)${sb_srtp_depends}${sb_malloc_depends}")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     "${CMAKE_SOURCE_DIR}/packaging/conffiles;${CMAKE_SOURCE_DIR}/packaging/postinst;\
 ${CMAKE_SOURCE_DIR}/packaging/postrm")

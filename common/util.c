@@ -1,5 +1,6 @@
 #include "common/util.h"
 
+#include <dlfcn.h>
 #include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,4 +113,17 @@ char *sb_utf8_sanitize(char *s) {
       p += n;
   }
   return s;
+}
+
+const char *sb_malloc_name(void) {
+  /* tcmalloc counts what it has handed out: more than nothing means it is the malloc in use,
+   * not a library merely loaded behind glibc's. */
+  typedef int (*property_fn)(const char *name, size_t *value);
+  property_fn property = (property_fn)dlsym(RTLD_DEFAULT, "MallocExtension_GetNumericProperty");
+  size_t allocated = 0;
+  if (property && property("generic.current_allocated_bytes", &allocated) && allocated > 0)
+    return "tcmalloc";
+  if (dlsym(RTLD_DEFAULT, "__asan_init") || dlsym(RTLD_DEFAULT, "__tsan_init"))
+    return "sanitizer";
+  return "glibc";
 }

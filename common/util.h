@@ -40,4 +40,9 @@ char *sb_utf8_sanitize(char *s);
 /** Lower-case hex of len bytes into out (2*len+1 bytes). */
 void sb_hex(const uint8_t *in, size_t len, char *out);
 
+/** The allocator malloc is in this process: "tcmalloc" (the server's build links it, or it was
+ * preloaded), "sanitizer" (ASan or TSan's own), or "glibc". Found by symbol, so it names what
+ * runs, not what was configured. */
+const char *sb_malloc_name(void);
+
 #endif

@@ -36,7 +36,7 @@ fi
 
 pkgs=(build-essential cmake pkg-config libuv1-dev libnice-dev libsrtp2-dev libssl-dev libopus-dev
       libvpx-dev libwebsockets-dev libwebsockets-evlib-uv libjansson-dev libjwt-dev libsqlite3-dev
-      libpq-dev libyaml-dev libcurl4-openssl-dev dpkg-dev iproute2 ca-certificates)
+      libpq-dev libyaml-dev libcurl4-openssl-dev libgoogle-perftools-dev dpkg-dev iproute2 ca-certificates)
 if [ "$with_tests" = 1 ]; then
   # libclang-rt-dev holds libFuzzer's runtime (only recommended by clang, and we install
   # without recommends); fonts give headless Chromium something to render text with.

@@ -86,9 +86,10 @@ static char *health(sb_app_t *app, int *status) {
                           (json_int_t)app->ws_deferred, "resumed", (json_int_t)app->ws_resumed,
                           "resume_expired", (json_int_t)app->ws_resume_expired);
   /* db_backlog: database jobs not yet answered; read here without touching the database. */
-  return ok_json(status, json_pack("{s:s, s:I, s:s, s:i, s:o, s:o}", "status", "ok", "uptime_ms",
+  return ok_json(status, json_pack("{s:s, s:I, s:s, s:s, s:i, s:o, s:o}", "status", "ok", "uptime_ms",
                                    (json_int_t)(sb_now_ms() - app->started_ms), "srtp_build",
-                                   SB_SRTP_BUILD, "db_backlog", (int)sb_dbq_backlog(app->dbq),
+                                   SB_SRTP_BUILD, "malloc", sb_malloc_name(), "db_backlog",
+                                   (int)sb_dbq_backlog(app->dbq),
                                    "signaling", sig, "workers", workers));
 }
 

@@ -146,9 +146,9 @@ static int cmd_serve(int argc, char **argv) {
                sb_node_url(&app));
   printf("Switchboard listening on %s://%s:%d/\n", c->tls_cert[0] ? "https" : "http", c->http_host,
          sb_server_port(&app));
-  sb_log_event(SB_LOG_INFO, NULL, "server.start", "listening on %s:%d, web files in %s%s%s",
+  sb_log_event(SB_LOG_INFO, NULL, "server.start", "listening on %s:%d, web files in %s%s%s, malloc %s",
                c->http_host, sb_server_port(&app), c->web_dir, sc.config_file[0] ? ", config " : "",
-               sc.config_file);
+               sc.config_file, sb_malloc_name());
   fflush(stdout);
   uv_run(loop, UV_RUN_DEFAULT);
   uv_loop_close(loop);
@@ -212,7 +212,8 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
-    printf("switchboard 0.1.0 (libuv %s, libsrtp2 %s build)\n", uv_version_string(), SB_SRTP_BUILD);
+    printf("switchboard 0.1.0 (libuv %s, libsrtp2 %s build, malloc %s)\n", uv_version_string(), SB_SRTP_BUILD,
+           sb_malloc_name());
     return 0;
   }
   if (strcmp(cmd, "serve") == 0)

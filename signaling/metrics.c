@@ -371,8 +371,8 @@ char *sb_metrics_render(sb_app_t *app) {
   sb_prom_init(&p);
   const char *node = sb_node_id(app);
   sb_prom_header(&p, "switchboard_node_info", "gauge", "Always 1; names this node.");
-  sb_prom_label_t info[2] = {{"node", node}, {"srtp_build", SB_SRTP_BUILD}};
-  sb_prom_u64(&p, "switchboard_node_info", info, 2, 1);
+  sb_prom_label_t info[3] = {{"node", node}, {"srtp_build", SB_SRTP_BUILD}, {"malloc", sb_malloc_name()}};
+  sb_prom_u64(&p, "switchboard_node_info", info, 3, 1);
   sb_prom_header(&p, "switchboard_uptime_seconds", "gauge", "Seconds since the server started.");
   sb_prom_f64(&p, "switchboard_uptime_seconds", NULL, 0, (double)(sb_now_ms() - app->started_ms) / 1000.0);
   sb_prom_header(&p, "switchboard_db_backlog", "gauge", "Database jobs not yet answered.");

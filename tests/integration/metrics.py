@@ -188,6 +188,13 @@ def cmd_check(a):
 
     t = "mtest"
     check(total(after, "switchboard_node_info") == 1, "switchboard_node_info missing")
+    # The allocator, as the server finds it at run time, against the binary's libraries.
+    want = os.environ.get("SB_EXPECT_MALLOC", "")
+    mallocs = [dict(k[1]).get("malloc") for k in after if k[0] == "switchboard_node_info"]
+    check(mallocs == [want], f"switchboard_node_info malloc {mallocs}, expected [{want!r}]")
+    st, _, body = get(f"http://{host}:{port}/api/health")
+    health = json.loads(body) if st == 200 else {}
+    check(health.get("malloc") == want, f"/api/health: {st} malloc {health.get('malloc')!r}, expected {want!r}")
     check(grew("switchboard_worker_rtp_forwarded_total") > 0, "no RTP forwarded by the workers")
     check(grew("switchboard_worker_rx_bytes_total") > 0, "worker rx bytes did not grow")
     check(grew("switchboard_worker_loop_lag_seconds_count") > 0, "worker loop lag not measured")

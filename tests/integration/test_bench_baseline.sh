@@ -6,7 +6,8 @@
 # is corrupt, latency is measured, the forwarder's forwarded count equals what the receivers got
 # within their loss, no SRTP failure on either side, the clients' RTCP verified), its CPU is
 # measured as the server's is (process and whole machine, /proc/stat), both runs carry the
-# machine's busy CPU, and vs_baseline holds the ratios; the HTML report has the comparison.
+# machine's busy CPU, each side names its allocator (the relay's as its binary links it), and
+# vs_baseline holds the ratios; the HTML report has the comparison.
 # Then the same with --baseline-alongside (the forwarder at the same time as the relay): the same
 # checks, and both runs measured the same seconds. Performance figures are printed, never
 # asserted.
@@ -38,7 +39,7 @@ for mode in after alongside; do
   grep -q '^relay / baseline' "$work/$mode.txt" || { echo "FAIL: $mode: no ratio lines in the summary"; exit 1; }
 done
 
-python3 - "$work" <<'PY'
+python3 - "$work" "$(sb_expected_malloc "$BUILD/switchboard")" "$(sb_expected_malloc "$BUILD/switchboard-bench")" <<'PY'
 import json, sys
 
 fails = []
@@ -102,6 +103,10 @@ for mode in ("after", "alongside"):
   check(abs(per_worker - wk.get("per_second", -1)) <= 0.01 * len(workers),
         f"relay wake-ups {wk} are not its workers' {workers}")
   check(bwk.get("threads") == "all" and 0 < bwk.get("per_second", 0) < 100000, f"forwarder wake-ups: {bwk}")
+  # each side's allocator: the relay's as its binary links it, the forwarder's the bench's own
+  check(doc["server"].get("malloc") == sys.argv[2] and b["server"].get("malloc") == sys.argv[3],
+        f"malloc: relay {doc['server'].get('malloc')!r} (expected {sys.argv[2]!r}), forwarder "
+        f"{b['server'].get('malloc')!r} (expected {sys.argv[3]!r})")
   vs = doc.get("vs_baseline", {})
   for k in ("cpu_us_per_forwarded_packet", "machine_busy_us_per_forwarded_packet", "wakeups_per_second",
             "latency_p50_us", "latency_p99_us"):

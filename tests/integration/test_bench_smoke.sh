@@ -2,10 +2,11 @@
 # Smoke test of switchboard-bench against a real server: two 1:1 calls and one room of four for
 # three seconds, inside a network namespace of our own (only lo), then checks of the JSON report:
 # everybody reached media, packets on every stream, percentiles in order, frames decoded and none
-# corrupt, join time present, transport-cc feedback sent and taken by the relay without loss. A second short run is a room of three publishing simulcast whose
-# subscribers prefer 320x180: every video stream decodes at the low layer's size. A third has the
-# server drop 5% of what it forwards (--test-drop-percent): the bench must report that loss and
-# still no corrupt frame.
+# corrupt, join time present, transport-cc feedback sent and taken by the relay without loss, the
+# server's allocator (read from /api/health) the one its binary links. A second short run is a
+# room of three publishing simulcast whose subscribers prefer 320x180: every video stream decodes
+# at the low layer's size. A third has the server drop 5% of what it forwards
+# (--test-drop-percent): the bench must report that loss and still no corrupt frame.
 # Performance figures are printed, never asserted.
 set -euo pipefail
 
@@ -42,7 +43,7 @@ if [ "$rc" != 0 ]; then
   exit 1
 fi
 
-python3 - "$work/bench.json" "$work/bench.html" <<'PY'
+python3 - "$work/bench.json" "$work/bench.html" "$(sb_expected_malloc "$BUILD/switchboard")" <<'PY'
 import json, sys
 
 doc = json.load(open(sys.argv[1]))
@@ -100,6 +101,8 @@ check(all(isinstance(cnt.get(k), int) for k in ("bwe_overuse", "bwe_probes", "bw
 check(cnt.get("drop_malformed") == 0 and cnt.get("drop_srtp") == 0 and tot["loss_pct"] == 0,
       f"with transport-cc feedback: relay drop_malformed {cnt.get('drop_malformed')}, drop_srtp "
       f"{cnt.get('drop_srtp')}, loss {tot['loss_pct']}%")
+
+check(srv.get("malloc") == sys.argv[3], f"server malloc {srv.get('malloc')!r}, expected {sys.argv[3]!r}")
 
 html = open(sys.argv[2]).read()
 check("<svg" in html and "http://" not in html.replace("http://www.w3.org/2000/svg", ""),

@@ -80,6 +80,7 @@ sb_netns_exec $PY provision 127.0.0.1 18090 "$work/secret" || fail=1
 sb_netns_exec $PY settle mtest $A "$token" || fail=1
 sb_netns_exec $PY scrape $A "$token" >"$work/after.txt"
 if ! promtool check metrics <"$work/after.txt"; then fail=1; fi
-sb_netns_exec $PY check "$work/before.txt" "$work/after.txt" 127.0.0.1 18090 "$work/secret" || {
+sb_netns_exec env SB_EXPECT_MALLOC="$(sb_expected_malloc "$BUILD/switchboard")" \
+  $PY check "$work/before.txt" "$work/after.txt" 127.0.0.1 18090 "$work/secret" || {
   fail=1; grep switchboard_tenant "$work/after.txt"; tail -20 "$work/bench.log"; }
 exit $fail

@@ -7,6 +7,7 @@
 #   sb_wait_for_line "$log" 'listening' 30 server   # poll the log, bounded; fail if server dies
 #   sb_netns_exec cmd...                  # runs cmd in the namespace in the foreground
 #   sb_require_build switchboard ...      # exit 1 unless each is an executable in $BUILD
+#   sb_expected_malloc BIN                # tcmalloc, sanitizer or glibc, by BIN's libraries
 #
 # On exit (success, failure or signal) the trap kills every process started with
 # sb_netns_start, by PID (TERM, then KILL after a grace period), and deletes the namespace.
@@ -25,6 +26,17 @@ sb_require_build() {
   for bin in "$@"; do
     [ -x "$BUILD/$bin" ] || { echo "missing $BUILD/$bin (build first)"; exit 1; }
   done
+}
+
+# The allocator a server binary must report (/api/health "malloc", switchboard_node_info's label):
+# what its dynamic linking says, read independently of the server's own detection.
+sb_expected_malloc() {
+  local libs
+  libs=$(ldd "$1")
+  if grep -q 'libtcmalloc' <<<"$libs"; then echo tcmalloc
+  elif grep -qE 'lib(asan|tsan)' <<<"$libs"; then echo sanitizer
+  else echo glibc
+  fi
 }
 
 # sb_netns_create: creates the namespace sbt-$$ with lo up and installs the cleanup trap.
