@@ -2,6 +2,7 @@
 
 #include <dlfcn.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -115,15 +116,22 @@ char *sb_utf8_sanitize(char *s) {
   return s;
 }
 
-const char *sb_malloc_name(void) {
-  /* tcmalloc counts what it has handed out: more than nothing means it is the malloc in use,
-   * not a library merely loaded behind glibc's. */
+static const char *malloc_name = "glibc";
+static pthread_once_t malloc_once = PTHREAD_ONCE_INIT;
+
+/* tcmalloc counts what it has handed out: more than nothing means it is the malloc in use, not a
+ * library merely loaded behind glibc's. */
+static void find_malloc(void) {
   typedef int (*property_fn)(const char *name, size_t *value);
   property_fn property = (property_fn)dlsym(RTLD_DEFAULT, "MallocExtension_GetNumericProperty");
   size_t allocated = 0;
   if (property && property("generic.current_allocated_bytes", &allocated) && allocated > 0)
-    return "tcmalloc";
-  if (dlsym(RTLD_DEFAULT, "__asan_init") || dlsym(RTLD_DEFAULT, "__tsan_init"))
-    return "sanitizer";
-  return "glibc";
+    malloc_name = "tcmalloc";
+  else if (dlsym(RTLD_DEFAULT, "__asan_init") || dlsym(RTLD_DEFAULT, "__tsan_init"))
+    malloc_name = "sanitizer";
+}
+
+const char *sb_malloc_name(void) {
+  pthread_once(&malloc_once, find_malloc); /* a process keeps its allocator: looked up once */
+  return malloc_name;
 }

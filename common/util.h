@@ -42,7 +42,7 @@ void sb_hex(const uint8_t *in, size_t len, char *out);
 
 /** The allocator malloc is in this process: "tcmalloc" (the server's build links it, or it was
  * preloaded), "sanitizer" (ASan or TSan's own), or "glibc". Found by symbol, so it names what
- * runs, not what was configured. */
+ * runs, not what was configured; looked up on the first call. Thread-safe. */
 const char *sb_malloc_name(void);
 
 #endif
