@@ -112,6 +112,11 @@ sb_ice_result_t sb_ice_process(sb_ice_t *ice, uint8_t *buf, size_t len, const st
     return SB_ICE_NOT_REQUEST;
   if (!ice->found)
     return SB_ICE_UNKNOWN_USER;
+  /* libnice verifies the 20 bytes after the attribute's header whatever its length says; an
+   * HMAC-SHA1 is 20 bytes (RFC 5389 §15.4), so any other length is a malformed request. */
+  uint16_t mi_len = 0;
+  if (!stun_message_find(&req, STUN_ATTRIBUTE_MESSAGE_INTEGRITY, &mi_len) || mi_len != 20)
+    return SB_ICE_MALFORMED;
   uint64_t peer_tie;
   if (stun_message_find64(&req, STUN_ATTRIBUTE_ICE_CONTROLLED, &peer_tie) ==
       STUN_MESSAGE_RETURN_SUCCESS)

@@ -41,7 +41,8 @@ if [ "$with_tests" = 1 ]; then
   # libclang-rt-dev holds libFuzzer's runtime (only recommended by clang, and we install
   # without recommends); fonts give headless Chromium something to render text with.
   # haproxy is the load balancer in front of the cluster tests' nodes; they query it with curl.
-  pkgs+=(chromium clang libclang-rt-dev fonts-dejavu-core postgresql haproxy curl)
+  # zlib1g-dev: the ICE unit test signs its own FINGERPRINT with zlib's CRC-32.
+  pkgs+=(chromium clang libclang-rt-dev fonts-dejavu-core postgresql haproxy curl zlib1g-dev)
   # second WebRTC stacks for tests/interop, run with Debian's /usr/bin/python3: aiortc, and
   # GStreamer webrtcbin with libnice, VP8 and Opus, scripted through GObject introspection
   pkgs+=(python3-aiortc gstreamer1.0-plugins-bad gstreamer1.0-plugins-good gstreamer1.0-plugins-base

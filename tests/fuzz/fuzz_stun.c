@@ -110,6 +110,7 @@ typedef struct {
   const uint8_t *user;
   size_t user_len;
   size_t mi_off; /* 0: none */
+  uint16_t mi_len;
 } claims_t;
 
 static void find_claims(uint8_t *buf, size_t off, uint16_t type, uint16_t alen, void *arg) {
@@ -118,10 +119,11 @@ static void find_claims(uint8_t *buf, size_t off, uint16_t type, uint16_t alen, 
     const uint8_t *colon = memchr(buf + off + 4, ':', alen);
     c->user = buf + off + 4;
     c->user_len = colon ? (size_t)(colon - c->user) : alen;
-  } else if (type == STUN_ATTRIBUTE_MESSAGE_INTEGRITY && alen > 16 && alen <= 20 && !c->mi_off) {
+  } else if (type == STUN_ATTRIBUTE_MESSAGE_INTEGRITY && !c->mi_off) {
     /* libnice compares the 20 bytes after the attribute's header whatever its length field
-     * says (17..20 occupy 20 bytes): the HMAC still covers the whole message before it. */
+     * says; the relay takes only a length of 20 (an HMAC-SHA1), checked below. */
     c->mi_off = off;
+    c->mi_len = alen;
   }
 }
 
@@ -237,7 +239,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   REQUIRE(rlen > 0 && rlen <= sizeof reply);
   claims_t c = {0};
   each_attr(orig, len, find_claims, &c);
-  REQUIRE(c.user && c.mi_off);
+  REQUIRE(c.user && c.mi_off && c.mi_len == 20);
   const char *pwd = NULL;
   fake_transport_t *t = lookup(NULL, (const char *)c.user, c.user_len, &pwd);
   REQUIRE(t && integrity_ok(orig, c.mi_off, pwd));

@@ -2,8 +2,10 @@
 #include <arpa/inet.h>
 #include <stun/usages/bind.h>
 #include <stun/usages/ice.h>
+#include <zlib.h>
 
 #include "relay/ice.h"
+#include "relay/rtp.h"
 #include "sbtest.h"
 
 static int the_transport;
@@ -186,5 +188,41 @@ SB_TEST(request_without_credentials_is_not_a_keepalive) {
   CHECK(n > 0);
   CHECK_EQ(sb_ice_process(ice, req, n, (struct sockaddr *)&from, sizeof from, &check, reply, sizeof reply, &rlen),
            SB_ICE_UNKNOWN_USER);
+  sb_ice_destroy(ice);
+}
+
+/* An HMAC-SHA1 is 20 bytes (RFC 5389 §15.4). libnice verifies the 20 bytes after the attribute's
+ * header whatever its length field says, so a check whose MESSAGE-INTEGRITY claims 18 bytes
+ * (18 + 2 of padding: the layout unchanged) still verifies there; the relay refuses it as
+ * malformed, without a reply. The HMAC covers only what precedes the attribute; FINGERPRINT,
+ * which covers the attribute's header, is computed again (RFC 5389 §15.5). */
+SB_TEST(integrity_of_another_length_is_malformed) {
+  sb_ice_t *ice = sb_ice_create(lookup, NULL);
+  StunAgent client;
+  uint8_t req[512], reply[1280];
+  size_t rlen = 99;
+  struct sockaddr_in from;
+  sb_ice_check_t check;
+  peer(&from);
+  size_t n = make_request(req, sizeof req, "srvU:cliU", "server-password-0123456789", 1, 1, &client);
+  CHECK(n > 32);
+  size_t mi = n - 8 - 24; /* MESSAGE-INTEGRITY, then FINGERPRINT, last */
+  CHECK_EQ(sb_rd16(req + mi), STUN_ATTRIBUTE_MESSAGE_INTEGRITY);
+  CHECK_EQ(sb_rd16(req + mi + 2), 20);
+  CHECK_EQ(sb_rd16(req + n - 8), STUN_ATTRIBUTE_FINGERPRINT);
+  CHECK_EQ(sb_ice_process(ice, req, n, (struct sockaddr *)&from, sizeof from, &check, reply, sizeof reply, &rlen),
+           SB_ICE_OK); /* as built */
+  sb_wr16(req + mi + 2, 18);
+  sb_wr32(req + n - 4, (uint32_t)crc32(0, req, (uInt)(n - 8)) ^ 0x5354554eu);
+  rlen = 99;
+  check.transport = &the_transport;
+  CHECK_EQ(sb_ice_process(ice, req, n, (struct sockaddr *)&from, sizeof from, &check, reply, sizeof reply, &rlen),
+           SB_ICE_MALFORMED);
+  CHECK_EQ(rlen, 0);
+  CHECK(check.transport == NULL);
+  sb_wr16(req + mi + 2, 20); /* and back: the same bytes are accepted again */
+  sb_wr32(req + n - 4, (uint32_t)crc32(0, req, (uInt)(n - 8)) ^ 0x5354554eu);
+  CHECK_EQ(sb_ice_process(ice, req, n, (struct sockaddr *)&from, sizeof from, &check, reply, sizeof reply, &rlen),
+           SB_ICE_OK);
   sb_ice_destroy(ice);
 }
