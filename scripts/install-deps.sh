@@ -36,13 +36,15 @@ fi
 
 pkgs=(build-essential cmake pkg-config libuv1-dev libnice-dev libsrtp2-dev libssl-dev libopus-dev
       libvpx-dev libwebsockets-dev libwebsockets-evlib-uv libjansson-dev libjwt-dev libsqlite3-dev
-      libpq-dev libyaml-dev libcurl4-openssl-dev libgoogle-perftools-dev dpkg-dev iproute2 ca-certificates)
+      libpq-dev libyaml-dev libcurl4-openssl-dev libgoogle-perftools-dev dpkg-dev iproute2 ca-certificates
+      zlib1g-dev)
+# zlib1g-dev (libwebsockets-dev pulls it in too): every build configures tests/, where the ICE unit
+# test signs its own STUN FINGERPRINT with zlib's CRC-32.
 if [ "$with_tests" = 1 ]; then
   # libclang-rt-dev holds libFuzzer's runtime (only recommended by clang, and we install
   # without recommends); fonts give headless Chromium something to render text with.
   # haproxy is the load balancer in front of the cluster tests' nodes; they query it with curl.
-  # zlib1g-dev: the ICE unit test signs its own FINGERPRINT with zlib's CRC-32.
-  pkgs+=(chromium clang libclang-rt-dev fonts-dejavu-core postgresql haproxy curl zlib1g-dev)
+  pkgs+=(chromium clang libclang-rt-dev fonts-dejavu-core postgresql haproxy curl)
   # second WebRTC stacks for tests/interop, run with Debian's /usr/bin/python3: aiortc, and
   # GStreamer webrtcbin with libnice, VP8 and Opus, scripted through GObject introspection
   pkgs+=(python3-aiortc gstreamer1.0-plugins-bad gstreamer1.0-plugins-good gstreamer1.0-plugins-base

@@ -191,11 +191,17 @@ SB_TEST(request_without_credentials_is_not_a_keepalive) {
   sb_ice_destroy(ice);
 }
 
+/* Sets the length field of a check's MESSAGE-INTEGRITY (the attribute before FINGERPRINT, the
+ * last) and signs FINGERPRINT again, which covers the attribute's header (RFC 5389 §15.5). */
+static void set_integrity_length(uint8_t *req, size_t n, uint16_t len) {
+  sb_wr16(req + n - 8 - 24 + 2, len);
+  sb_wr32(req + n - 4, (uint32_t)crc32(0, req, (uInt)(n - 8)) ^ 0x5354554eu);
+}
+
 /* An HMAC-SHA1 is 20 bytes (RFC 5389 §15.4). libnice verifies the 20 bytes after the attribute's
  * header whatever its length field says, so a check whose MESSAGE-INTEGRITY claims 18 bytes
  * (18 + 2 of padding: the layout unchanged) still verifies there; the relay refuses it as
- * malformed, without a reply. The HMAC covers only what precedes the attribute; FINGERPRINT,
- * which covers the attribute's header, is computed again (RFC 5389 §15.5). */
+ * malformed, without a reply. The HMAC covers only what precedes the attribute. */
 SB_TEST(integrity_of_another_length_is_malformed) {
   sb_ice_t *ice = sb_ice_create(lookup, NULL);
   StunAgent client;
@@ -212,16 +218,14 @@ SB_TEST(integrity_of_another_length_is_malformed) {
   CHECK_EQ(sb_rd16(req + n - 8), STUN_ATTRIBUTE_FINGERPRINT);
   CHECK_EQ(sb_ice_process(ice, req, n, (struct sockaddr *)&from, sizeof from, &check, reply, sizeof reply, &rlen),
            SB_ICE_OK); /* as built */
-  sb_wr16(req + mi + 2, 18);
-  sb_wr32(req + n - 4, (uint32_t)crc32(0, req, (uInt)(n - 8)) ^ 0x5354554eu);
+  set_integrity_length(req, n, 18);
   rlen = 99;
   check.transport = &the_transport;
   CHECK_EQ(sb_ice_process(ice, req, n, (struct sockaddr *)&from, sizeof from, &check, reply, sizeof reply, &rlen),
            SB_ICE_MALFORMED);
   CHECK_EQ(rlen, 0);
   CHECK(check.transport == NULL);
-  sb_wr16(req + mi + 2, 20); /* and back: the same bytes are accepted again */
-  sb_wr32(req + n - 4, (uint32_t)crc32(0, req, (uInt)(n - 8)) ^ 0x5354554eu);
+  set_integrity_length(req, n, 20); /* and back: the same bytes are accepted again */
   CHECK_EQ(sb_ice_process(ice, req, n, (struct sockaddr *)&from, sizeof from, &check, reply, sizeof reply, &rlen),
            SB_ICE_OK);
   sb_ice_destroy(ice);
